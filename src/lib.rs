@@ -1,0 +1,18 @@
+//! egressbench: a conformance and test bench for service-mesh egress policy.
+//!
+//! Data flows one way, one module per stage:
+//! `manifest` (YAML text) → `resources` (typed objects) → `compile` (ASM policies to native Istio)
+//! → `xds` (per-proxy config, as istiod would build it) → `decide` (a request walked through it,
+//! with a trace) → `outcome` (what the client sees, what proxies log) → `explain` / `report`.
+//! `scenario` replays documented command lines against a `target`.
+#![forbid(unsafe_code)]
+
+pub mod compile;
+pub mod decide;
+pub mod external;
+pub mod manifest;
+pub mod outcome;
+pub mod request;
+pub mod resources;
+pub mod scenario;
+pub mod target;

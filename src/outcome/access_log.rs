@@ -1,0 +1,96 @@
+//! Envoy-style access-log entries, with the field names of Istio's JSON access log.
+
+use serde::Serialize;
+
+/// One access-log line, as Istio's default JSON format names its fields
+/// (istio/istio `pilot/pkg/model/telemetry_logging.go`). `-` stands for "not set", as Envoy prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessLogEntry {
+    /// Which proxy wrote it: `namespace/workload` (sidecar or gateway).
+    pub proxy: String,
+    pub method: String,
+    pub path: String,
+    pub protocol: String,
+    pub response_code: u16,
+    pub response_flags: String,
+    pub response_code_details: String,
+    pub connection_termination_details: String,
+    pub upstream_transport_failure_reason: String,
+    pub authority: String,
+    pub upstream_host: String,
+    pub upstream_cluster: String,
+    pub requested_server_name: String,
+    pub route_name: String,
+    /// The mTLS peer's SPIFFE identity as the proxy saw it (`-` when plaintext).
+    pub downstream_peer_principal: String,
+}
+
+impl AccessLogEntry {
+    /// An entry with every field unset (`-`, response code 0), for `proxy`.
+    pub fn blank(proxy: impl Into<String>) -> Self {
+        let dash = || "-".to_string();
+        AccessLogEntry {
+            proxy: proxy.into(),
+            method: dash(),
+            path: dash(),
+            protocol: dash(),
+            response_code: 0,
+            response_flags: dash(),
+            response_code_details: dash(),
+            connection_termination_details: dash(),
+            upstream_transport_failure_reason: dash(),
+            authority: dash(),
+            upstream_host: dash(),
+            upstream_cluster: dash(),
+            requested_server_name: dash(),
+            route_name: dash(),
+            downstream_peer_principal: dash(),
+        }
+    }
+
+    /// A field by its JSON name, as a string (for scenario expectations).
+    pub fn field(&self, name: &str) -> Option<String> {
+        Some(match name {
+            "proxy" => self.proxy.clone(),
+            "method" => self.method.clone(),
+            "path" => self.path.clone(),
+            "protocol" => self.protocol.clone(),
+            "response_code" => self.response_code.to_string(),
+            "response_flags" => self.response_flags.clone(),
+            "response_code_details" => self.response_code_details.clone(),
+            "connection_termination_details" => self.connection_termination_details.clone(),
+            "upstream_transport_failure_reason" => self.upstream_transport_failure_reason.clone(),
+            "authority" => self.authority.clone(),
+            "upstream_host" => self.upstream_host.clone(),
+            "upstream_cluster" => self.upstream_cluster.clone(),
+            "requested_server_name" => self.requested_server_name.clone(),
+            "route_name" => self.route_name.clone(),
+            "downstream_peer_principal" => self.downstream_peer_principal.clone(),
+            _ => return None,
+        })
+    }
+
+    /// Every field name `field` knows.
+    pub const FIELDS: &'static [&'static str] = &[
+        "proxy",
+        "method",
+        "path",
+        "protocol",
+        "response_code",
+        "response_flags",
+        "response_code_details",
+        "connection_termination_details",
+        "upstream_transport_failure_reason",
+        "authority",
+        "upstream_host",
+        "upstream_cluster",
+        "requested_server_name",
+        "route_name",
+        "downstream_peer_principal",
+    ];
+
+    /// The entry as one JSON line, as `kubectl logs ... -c istio-proxy` shows it.
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}

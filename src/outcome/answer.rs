@@ -1,0 +1,1 @@
+//! The one place a decision's end becomes a client-visible answer.

@@ -1,0 +1,117 @@
+//! Outcomes: what the client sees and what each proxy logs.
+//!
+//! Owns: `ClientResult` (an HTTP response, or a connection that was reset / refused / timed out),
+//! `AccessLogEntry` (Envoy's access-log fields), and `Exchange` (both, for one request). The one
+//! place a decision's end becomes a client-visible answer is `outcome::answer` (see `answer.rs`):
+//! targets other than the model (simulated mesh, Envoy, live) produce the same types by observation.
+//! Leaves out: deciding (`decide`) and rendering for people (`explain`, `report`).
+
+pub mod access_log;
+pub mod answer;
+
+pub use access_log::AccessLogEntry;
+
+use serde::Serialize;
+use std::fmt;
+
+/// An HTTP response as the client receives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Response headers in order, names lowercase.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn new(status: u16, content_type: &str, body: impl Into<String>) -> Self {
+        let body = body.into();
+        let mut headers = Vec::new();
+        if !body.is_empty() || status != 502 {
+            headers.push(("content-type".to_string(), content_type.to_string()));
+        }
+        headers.push(("content-length".to_string(), body.len().to_string()));
+        HttpResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// How a connection failed, from the client's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionError {
+    /// The peer reset (or closed) the connection before any response.
+    Reset,
+    /// Nothing listens on the destination.
+    Refused,
+    /// The client's own time limit ran out.
+    Timeout,
+}
+
+impl fmt::Display for ConnectionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConnectionError::Reset => "reset",
+            ConnectionError::Refused => "refused",
+            ConnectionError::Timeout => "timeout",
+        })
+    }
+}
+
+/// What the client got back for one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientResult {
+    Response(HttpResponse),
+    /// `during_tls`: the failure happened in the client's TLS handshake (curl exit 35, not 56).
+    ConnectionFailed {
+        error: ConnectionError,
+        during_tls: bool,
+    },
+}
+
+impl ClientResult {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientResult::Response(r) => Some(r.status),
+            ClientResult::ConnectionFailed { .. } => None,
+        }
+    }
+
+    pub fn connection_error(&self) -> Option<ConnectionError> {
+        match self {
+            ClientResult::Response(_) => None,
+            ClientResult::ConnectionFailed { error, .. } => Some(*error),
+        }
+    }
+
+    /// Short form for tables and summaries: `200`, `502`, `reset`, `refused`.
+    pub fn short(&self) -> String {
+        match self {
+            ClientResult::Response(r) => r.status.to_string(),
+            ClientResult::ConnectionFailed { error, .. } => error.to_string(),
+        }
+    }
+}
+
+/// One request's result on a target: the client's view, every proxy's log lines, and (for the model
+/// target) the trace that explains it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    pub result: ClientResult,
+    /// Log entries written while serving this request, in hop order.
+    pub logs: Vec<AccessLogEntry>,
+    /// The decision trace, when the target can explain itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<crate::decide::Trace>,
+}

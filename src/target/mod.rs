@@ -1,0 +1,42 @@
+//! Targets: where a scenario runs. The model (pure reference semantics) lives here; the simulated
+//! mesh, real Envoy and a live cluster implement the same trait in their own modules.
+//!
+//! Owns: the `Target` trait and the model target. Leaves out: parsing scenarios and checking
+//! expectations (`scenario`).
+
+mod model;
+
+pub use model::ModelTarget;
+
+use crate::outcome::{AccessLogEntry, Exchange};
+use crate::request::{ClientRequest, WorkloadRef};
+use crate::resources::{Resource, ResourceId};
+
+/// Why a target could not carry out a step (as opposed to the step's outcome being unexpected).
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("no workload `{workload}`: known workloads are {known}")]
+    UnknownWorkload { workload: String, known: String },
+    #[error("{what} `{id}` does not exist, so it cannot be deleted")]
+    NotFound { what: &'static str, id: String },
+    #[error("{0}")]
+    Rejected(String),
+}
+
+/// A place where requests can be made against a mesh built from resources.
+pub trait Target {
+    /// Short name for reports: `model`, `sim`, `envoy`, `live`.
+    fn name(&self) -> &'static str;
+
+    /// Create or replace objects (as `kubectl apply`). ASM policies are compiled by the target.
+    fn apply(&mut self, resources: Vec<Resource>) -> Result<(), TargetError>;
+
+    /// Delete objects by identity (as `kubectl delete`).
+    fn delete(&mut self, ids: &[ResourceId]) -> Result<(), TargetError>;
+
+    /// Make one request from a workload, as its application would.
+    fn exec(&mut self, from: &WorkloadRef, request: &ClientRequest) -> Result<Exchange, TargetError>;
+
+    /// Every access-log entry a proxy (`namespace/workload`) has written so far, oldest first.
+    fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry>;
+}

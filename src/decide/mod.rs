@@ -1,3 +1,172 @@
-//! Decisions: one request walked through the compiled per-proxy config, hop by hop.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Trace {}
+//! Decisions: one request walked through the compiled per-proxy config, hop by hop, the way
+//! Istio's `pilot/pkg/simulation` walks generated config (listener → filter chain → route →
+//! cluster), continuing through every proxy the request reaches (sidecar, egress gateway) to the
+//! destination (an external host, or a mesh workload's application).
+//!
+//! Owns: `Trace` (the hops with what matched and why, and how the walk ended) and the walk itself.
+//! Pure and deterministic: no sockets, no clocks. Leaves out: what the client sees and what the
+//! proxies log (`outcome::answer`), and rendering for people (`explain`).
+
+pub mod matchers;
+pub mod rbac;
+pub mod remedy;
+mod walk;
+
+pub use rbac::RbacOutcome;
+pub use walk::decide;
+
+use crate::outcome::HttpResponse;
+use crate::request::{ClientRequest, WorkloadRef};
+use crate::xds::{Provenance, ProxyKind, UpstreamTls};
+use serde::Serialize;
+
+/// Why a request could not be decided at all (as opposed to being denied).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DecideError {
+    #[error("no workload `{workload}`; workloads are: {known}")]
+    UnknownWorkload { workload: String, known: String },
+}
+
+/// Whether a proxy handled the request as HTTP (it parsed it and can answer) or relayed bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HopMode {
+    Http,
+    Tcp,
+}
+
+/// The HTTP request as one proxy received it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HopRequest {
+    pub method: String,
+    pub path: String,
+    pub authority: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// One proxy on the way.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hop {
+    /// `namespace/workload`.
+    pub proxy: String,
+    pub kind: ProxyKind,
+    /// `outbound` (a sidecar capturing its app's traffic) or `inbound`.
+    pub direction: &'static str,
+    pub listener: String,
+    pub filter_chain: Option<String>,
+    pub mode: HopMode,
+    pub route_config: Option<String>,
+    pub virtual_host: Option<String>,
+    pub route: Option<String>,
+    /// The route's timeout, when it set one.
+    pub route_timeout_ms: Option<u64>,
+    pub cluster: Option<String>,
+    pub upstream_host: Option<String>,
+    /// Resources (and rules) that matched at this hop, in the order they were used.
+    pub matched: Vec<Provenance>,
+    /// TLS this proxy terminated, e.g. `ISTIO_MUTUAL`.
+    pub downstream_tls: Option<String>,
+    /// Peer identity from the verified client certificate.
+    pub peer_identity: Option<String>,
+    /// SNI the proxy saw (`requested_server_name`).
+    pub sni: Option<String>,
+    /// TLS this proxy originated upstream.
+    pub upstream_tls: Option<UpstreamTls>,
+    /// Identity this proxy presented upstream (its own certificate), for mTLS.
+    pub presented_identity: Option<String>,
+    pub rbac: Option<RbacOutcome>,
+    pub request: Option<HopRequest>,
+    /// Why the walk went the way it did at this hop, in words.
+    pub notes: Vec<String>,
+}
+
+/// How a connection attempt from a proxy to its upstream failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamFailure {
+    /// The cluster has no endpoints (Envoy `UH`, `no_healthy_upstream`).
+    NoHealthyUpstream,
+    /// Nothing accepted the connection, or the TLS handshake failed (Envoy `UF`).
+    ConnectFailure,
+    /// The upstream reset the connection before answering (Envoy `UC`).
+    ConnectionTermination,
+}
+
+/// What the destination did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reached {
+    Response {
+        response: HttpResponse,
+        delay_ms: u64,
+    },
+    /// The connection was accepted; no HTTP answer (a raw stream).
+    Stream,
+    Refused,
+    Reset,
+    /// The name did not resolve (from the client, before any connection).
+    Unresolved,
+    /// The connection attempt went unanswered.
+    NoRoute,
+}
+
+/// How the walk ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum End {
+    /// A proxy answered the HTTP request itself (direct response, RBAC 403, 404 no route, fault).
+    Responded {
+        hop: usize,
+        status: u16,
+        body: String,
+        headers: Vec<(String, String)>,
+        details: String,
+        flags: String,
+    },
+    /// A proxy closed the connection without an HTTP answer (BlackHoleCluster, no filter chain,
+    /// a failed TLS handshake, RBAC on a TCP chain).
+    Closed {
+        hop: usize,
+        flags: String,
+        details: String,
+        termination: String,
+    },
+    /// A proxy could not get a connection to its upstream.
+    UpstreamFailed {
+        hop: usize,
+        failure: UpstreamFailure,
+    },
+    /// The destination (external host or mesh application) was reached.
+    Reached {
+        destination: String,
+        port: u16,
+        tls: bool,
+        outcome: Reached,
+    },
+}
+
+/// A decision: the request, every hop, and the end.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trace {
+    pub from: WorkloadRef,
+    /// The identity of the client workload (whether or not it has a proxy to present it).
+    pub from_identity: String,
+    pub request: ClientRequest,
+    /// The address the client's DNS lookup gave, if any.
+    pub address: Option<String>,
+    pub hops: Vec<Hop>,
+    pub end: End,
+    /// For a blocked request: the facts that blocked it and the changes that would allow it.
+    pub remedies: Vec<String>,
+}
+
+impl Trace {
+    /// The clusters chosen, in hop order.
+    pub fn clusters(&self) -> Vec<&str> {
+        self.hops
+            .iter()
+            .filter_map(|h| h.cluster.as_deref())
+            .collect()
+    }
+}

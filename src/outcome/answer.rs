@@ -1,1 +1,232 @@
-//! The one place a decision's end becomes a client-visible answer.
+//! The one place a decision's end becomes what the client sees and what each proxy logs.
+//!
+//! The end of a walk (a proxy's own answer, a closed connection, a failed upstream connect, or the
+//! destination's reply) travels back through the hops in reverse. An HTTP hop turns an upstream
+//! failure into Envoy's local reply (`503` with `UF`/`UC`/`UH`, `504 UT` on a route timeout); a TCP
+//! hop relays bytes, so a failure reaches the client as a closed connection. Each hop writes one
+//! access-log entry with Envoy's fields. The client's view follows curl: a reset during the TLS
+//! handshake (HTTPS) is distinguished from one after the request was sent.
+
+use super::{AccessLogEntry, ClientResult, ConnectionError, Exchange, HttpResponse};
+use crate::decide::{End, Hop, HopMode, Reached, Trace, UpstreamFailure};
+use crate::request::Scheme;
+
+/// What flows back to a hop from its upstream.
+#[derive(Debug, Clone)]
+enum Up {
+    Response {
+        response: HttpResponse,
+        delay_ms: u64,
+    },
+    Failed(ConnectionError),
+    /// A connection that was accepted and then never answered in HTTP.
+    Silent,
+}
+
+const UF_BODY: &str =
+    "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+const UC_BODY: &str =
+    "upstream connect error or disconnect/reset before headers. reset reason: connection termination";
+
+fn entry(hop: &Hop) -> AccessLogEntry {
+    let mut e = AccessLogEntry::blank(hop.proxy.clone());
+    if let (HopMode::Http, Some(r)) = (hop.mode, &hop.request) {
+        e.method = r.method.clone();
+        e.path = r.path.clone();
+        e.protocol = "HTTP/1.1".into();
+        e.authority = r.authority.clone();
+    }
+    e.upstream_cluster = hop.cluster.clone().unwrap_or_else(|| "-".into());
+    e.upstream_host = hop.upstream_host.clone().unwrap_or_else(|| "-".into());
+    e.requested_server_name = hop.sni.clone().unwrap_or_else(|| "-".into());
+    e.route_name = hop.route.clone().unwrap_or_else(|| "-".into());
+    e.downstream_peer_principal = hop.peer_identity.clone().unwrap_or_else(|| "-".into());
+    e
+}
+
+fn local_reply(status: u16, body: &str, details: &str, flags: &str, e: &mut AccessLogEntry) -> Up {
+    e.response_code = status;
+    e.response_code_details = details.into();
+    e.response_flags = flags.into();
+    Up::Response {
+        response: HttpResponse::new(status, "text/plain", body),
+        delay_ms: 0,
+    }
+}
+
+/// How an HTTP hop answers an upstream failure (Envoy's local replies).
+fn http_failure(kind: UpstreamFailure, e: &mut AccessLogEntry) -> Up {
+    match kind {
+        UpstreamFailure::NoHealthyUpstream => {
+            e.upstream_host = "-".into();
+            local_reply(503, "no healthy upstream", "no_healthy_upstream", "UH", e)
+        }
+        UpstreamFailure::ConnectFailure => local_reply(
+            503,
+            UF_BODY,
+            "upstream_reset_before_response_started{connection_failure}",
+            "UF",
+            e,
+        ),
+        UpstreamFailure::ConnectionTermination => local_reply(
+            503,
+            UC_BODY,
+            "upstream_reset_before_response_started{connection_termination}",
+            "UC",
+            e,
+        ),
+    }
+}
+
+fn reached(outcome: &Reached) -> Up {
+    match outcome {
+        Reached::Response { response, delay_ms } => Up::Response {
+            response: response.clone(),
+            delay_ms: *delay_ms,
+        },
+        Reached::Stream => Up::Silent,
+        Reached::Refused => Up::Failed(ConnectionError::Refused),
+        Reached::Reset => Up::Failed(ConnectionError::Reset),
+        Reached::Unresolved => Up::Failed(ConnectionError::Unresolved),
+        Reached::NoRoute => Up::Failed(ConnectionError::Timeout),
+    }
+}
+
+/// One hop's treatment of what came back from upstream (for hops that forwarded the request).
+fn relay(hop: &Hop, up: Up, e: &mut AccessLogEntry) -> Up {
+    match hop.mode {
+        HopMode::Http => match up {
+            Up::Response { delay_ms, .. } if hop.route_timeout_ms.is_some_and(|t| delay_ms > t) => {
+                local_reply(
+                    504,
+                    "upstream request timeout",
+                    "upstream_response_timeout",
+                    "UT",
+                    e,
+                )
+            }
+            Up::Response { response, delay_ms } => {
+                e.response_code = response.status;
+                e.response_code_details = "via_upstream".into();
+                Up::Response { response, delay_ms }
+            }
+            Up::Failed(ConnectionError::Refused) | Up::Failed(ConnectionError::Timeout) => {
+                http_failure(UpstreamFailure::ConnectFailure, e)
+            }
+            Up::Failed(ConnectionError::Unresolved) => {
+                http_failure(UpstreamFailure::NoHealthyUpstream, e)
+            }
+            Up::Failed(ConnectionError::Reset) | Up::Silent => {
+                http_failure(UpstreamFailure::ConnectionTermination, e)
+            }
+        },
+        HopMode::Tcp => {
+            e.response_flags = match &up {
+                Up::Failed(ConnectionError::Refused | ConnectionError::Unresolved) => "UF".into(),
+                _ => "-".into(),
+            };
+            match up {
+                Up::Failed(ConnectionError::Unresolved) => Up::Failed(ConnectionError::Reset),
+                other => other,
+            }
+        }
+    }
+}
+
+/// Turn a trace into the client's result and the proxies' log entries (in hop order).
+pub fn answer(trace: &Trace) -> Exchange {
+    let hops = &trace.hops;
+    let mut logs: Vec<AccessLogEntry> = hops.iter().map(entry).collect();
+    // The hop where the walk ended, and what it sends back downstream.
+    let (mut up, last_relay) = match &trace.end {
+        End::Reached { outcome, .. } => (reached(outcome), hops.len()),
+        End::Responded {
+            hop,
+            status,
+            body,
+            headers,
+            details,
+            flags,
+        } => {
+            let e = &mut logs[*hop];
+            e.response_code = *status;
+            e.response_code_details = details.clone();
+            e.response_flags = flags.clone();
+            (
+                Up::Response {
+                    response: HttpResponse {
+                        status: *status,
+                        headers: headers.clone(),
+                        body: body.clone(),
+                    },
+                    delay_ms: 0,
+                },
+                *hop,
+            )
+        }
+        End::Closed {
+            hop,
+            flags,
+            details,
+            termination,
+        } => {
+            let e = &mut logs[*hop];
+            e.response_flags = flags.clone();
+            e.response_code_details = details.clone();
+            e.connection_termination_details = termination.clone();
+            (Up::Failed(ConnectionError::Reset), *hop)
+        }
+        End::UpstreamFailed { hop, failure } => {
+            let e = &mut logs[*hop];
+            let up = match hops[*hop].mode {
+                HopMode::Http => http_failure(*failure, e),
+                HopMode::Tcp => {
+                    e.response_flags = match failure {
+                        UpstreamFailure::NoHealthyUpstream => "UH",
+                        UpstreamFailure::ConnectFailure => "UF",
+                        UpstreamFailure::ConnectionTermination => "UC",
+                    }
+                    .into();
+                    if *failure == UpstreamFailure::NoHealthyUpstream {
+                        e.upstream_host = "-".into();
+                    }
+                    Up::Failed(ConnectionError::Reset)
+                }
+            };
+            (up, *hop)
+        }
+    };
+    for i in (0..last_relay).rev() {
+        up = relay(&hops[i], up, &mut logs[i]);
+    }
+    let during_tls = trace.request.scheme == Scheme::Https;
+    let result = match up {
+        Up::Response { delay_ms, .. } if trace.request.timeout_ms.is_some_and(|t| delay_ms > t) => {
+            ClientResult::ConnectionFailed {
+                error: ConnectionError::Timeout,
+                during_tls: false,
+            }
+        }
+        Up::Response { response, .. } => ClientResult::Response(response),
+        Up::Failed(error) => ClientResult::ConnectionFailed {
+            error,
+            during_tls: during_tls
+                && !matches!(
+                    error,
+                    ConnectionError::Refused | ConnectionError::Unresolved
+                ),
+        },
+        Up::Silent if trace.request.scheme == Scheme::Tcp => {
+            ClientResult::Response(HttpResponse::new(0, "", ""))
+        }
+        Up::Silent => ClientResult::ConnectionFailed {
+            error: ConnectionError::Reset,
+            during_tls,
+        },
+    };
+    Exchange {
+        result,
+        logs,
+        trace: Some(trace.clone()),
+    }
+}

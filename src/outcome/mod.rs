@@ -56,6 +56,8 @@ pub enum ConnectionError {
     Refused,
     /// The client's own time limit ran out.
     Timeout,
+    /// The host name did not resolve (curl exit 6).
+    Unresolved,
 }
 
 impl fmt::Display for ConnectionError {
@@ -64,6 +66,7 @@ impl fmt::Display for ConnectionError {
             ConnectionError::Reset => "reset",
             ConnectionError::Refused => "refused",
             ConnectionError::Timeout => "timeout",
+            ConnectionError::Unresolved => "unresolved",
         })
     }
 }

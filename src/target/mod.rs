@@ -35,7 +35,11 @@ pub trait Target {
     fn delete(&mut self, ids: &[ResourceId]) -> Result<(), TargetError>;
 
     /// Make one request from a workload, as its application would.
-    fn exec(&mut self, from: &WorkloadRef, request: &ClientRequest) -> Result<Exchange, TargetError>;
+    fn exec(
+        &mut self,
+        from: &WorkloadRef,
+        request: &ClientRequest,
+    ) -> Result<Exchange, TargetError>;
 
     /// Every access-log entry a proxy (`namespace/workload`) has written so far, oldest first.
     fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry>;

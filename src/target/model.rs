@@ -1,19 +1,61 @@
-//! The model target: the reference semantics, no sockets. (API placeholder.)
+//! The model target: the reference semantics, no sockets. Objects are kept in a store; every
+//! change rebuilds the mesh snapshot (ASM policies compiled, per-proxy config built), and each
+//! request is decided on it and turned into the client's answer and the proxies' log lines.
 
 use super::{Target, TargetError};
+use crate::decide::{decide, DecideError};
 use crate::external::Internet;
-use crate::outcome::{AccessLogEntry, Exchange};
+use crate::mesh::Mesh;
+use crate::outcome::{answer::answer, AccessLogEntry, Exchange};
 use crate::request::{ClientRequest, WorkloadRef};
-use crate::resources::{Resource, ResourceId};
+use crate::resources::{Kind, Resource, ResourceId, Store};
+use std::collections::BTreeMap;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ModelTarget {
-    pub internet: Internet,
+    store: Store,
+    mesh: Mesh,
+    internet: Internet,
+    logs: BTreeMap<String, Vec<AccessLogEntry>>,
+}
+
+impl Default for ModelTarget {
+    fn default() -> Self {
+        ModelTarget::new(Internet::default())
+    }
 }
 
 impl ModelTarget {
     pub fn new(internet: Internet) -> Self {
-        ModelTarget { internet }
+        let store = Store::new();
+        let mesh = Mesh::empty();
+        ModelTarget {
+            store,
+            mesh,
+            internet,
+            logs: BTreeMap::new(),
+        }
+    }
+
+    /// The current mesh snapshot (for explanations and tables).
+    pub fn mesh(&self) -> &Mesh {
+        &self.mesh
+    }
+
+    pub fn internet(&self) -> &Internet {
+        &self.internet
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Replace the store and rebuild; on a compile error nothing changes.
+    fn commit(&mut self, store: Store) -> Result<(), TargetError> {
+        let mesh = Mesh::build(&store).map_err(|e| TargetError::Rejected(e.to_string()))?;
+        self.store = store;
+        self.mesh = mesh;
+        Ok(())
     }
 }
 
@@ -21,20 +63,235 @@ impl Target for ModelTarget {
     fn name(&self) -> &'static str {
         "model"
     }
+
     fn apply(&mut self, resources: Vec<Resource>) -> Result<(), TargetError> {
-        let _ = resources;
-        Ok(())
+        let mut store = self.store.clone();
+        for r in resources {
+            store.apply(r);
+        }
+        self.commit(store)
     }
+
     fn delete(&mut self, ids: &[ResourceId]) -> Result<(), TargetError> {
-        let _ = ids;
-        Ok(())
+        let mut store = self.store.clone();
+        for id in ids {
+            if store.delete(id).is_none() {
+                return Err(TargetError::NotFound {
+                    what: if id.kind == Kind::AsmEgressTrafficPolicy {
+                        "ASMEgressTrafficPolicy"
+                    } else {
+                        "object"
+                    },
+                    id: id.to_string(),
+                });
+            }
+        }
+        self.commit(store)
     }
-    fn exec(&mut self, from: &WorkloadRef, request: &ClientRequest) -> Result<Exchange, TargetError> {
-        let _ = request;
-        Err(TargetError::UnknownWorkload { workload: from.to_string(), known: String::new() })
+
+    fn exec(
+        &mut self,
+        from: &WorkloadRef,
+        request: &ClientRequest,
+    ) -> Result<Exchange, TargetError> {
+        let trace = decide(&self.mesh, &self.internet, from, request).map_err(|e| match e {
+            DecideError::UnknownWorkload { workload, known } => {
+                TargetError::UnknownWorkload { workload, known }
+            }
+        })?;
+        let exchange = answer(&trace);
+        for e in &exchange.logs {
+            self.logs
+                .entry(e.proxy.clone())
+                .or_default()
+                .push(e.clone());
+        }
+        Ok(exchange)
     }
+
     fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry> {
-        let _ = proxy;
-        Vec::new()
+        self.logs
+            .get(&proxy.to_string())
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests_support {
+    use super::*;
+
+    pub fn target_with(files: &[&str]) -> ModelTarget {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let paths: Vec<String> = files
+            .iter()
+            .map(|f| format!("{root}/fixtures/{f}"))
+            .collect();
+        let loaded = crate::manifest::load_paths(&paths).expect("fixtures load");
+        let mut t = ModelTarget::default();
+        t.apply(loaded.resources).expect("fixtures apply");
+        t
+    }
+
+    pub fn get(
+        t: &mut ModelTarget,
+        from: &str,
+        scheme: crate::request::Scheme,
+        host: &str,
+        path: &str,
+    ) -> Exchange {
+        let from = WorkloadRef::parse(from).expect("workload ref");
+        let port = scheme.default_port();
+        t.exec(&from, &ClientRequest::get(scheme, host, port, path))
+            .expect("exec")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::*;
+    use crate::outcome::ClientResult;
+    use crate::request::Scheme;
+
+    #[test]
+    fn registry_only_blocks_http_with_block_all_502() {
+        let mut t = target_with(&[
+            "mesh/registry-only.yaml",
+            "000/namespaces.yaml",
+            "000/egressgateway.yaml",
+            "000/test.yaml",
+        ]);
+        let x = get(
+            &mut t,
+            "default/nginx",
+            Scheme::Http,
+            "www.httpbin.org",
+            "/",
+        );
+        assert_eq!(x.result.status(), Some(502), "{:#?}", x.trace);
+        assert_eq!(x.logs[0].route_name, "block_all");
+        assert_eq!(x.logs[0].upstream_cluster, "-");
+        let x = get(
+            &mut t,
+            "default/nginx",
+            Scheme::Https,
+            "www.httpbin.org",
+            "/",
+        );
+        assert!(
+            matches!(
+                x.result,
+                ClientResult::ConnectionFailed {
+                    during_tls: true,
+                    ..
+                }
+            ),
+            "{:#?}",
+            x
+        );
+        assert_eq!(x.logs[0].upstream_cluster, "BlackHoleCluster");
+        assert_eq!(x.logs[0].response_flags, "UH");
+    }
+
+    #[test]
+    fn http_policy_routes_sleep_a_through_the_gateway() {
+        let mut t = target_with(&[
+            "mesh/registry-only.yaml",
+            "000/namespaces.yaml",
+            "000/egressgateway.yaml",
+            "000/test.yaml",
+            "000/egress-http.yaml",
+        ]);
+        let x = get(
+            &mut t,
+            "mytest/sleep-a",
+            Scheme::Http,
+            "www.httpbin.org",
+            "/",
+        );
+        assert_eq!(x.result.status(), Some(200), "{:#?}", x.trace);
+        assert_eq!(x.logs.len(), 2);
+        assert_eq!(x.logs[1].upstream_cluster, "outbound|80||www.httpbin.org");
+        assert!(x.logs[0]
+            .upstream_cluster
+            .ends_with("|egressgateway-a.istio-egress.svc.cluster.local"));
+        assert_eq!(
+            x.logs[1].downstream_peer_principal,
+            "spiffe://cluster.local/ns/mytest/sa/sleep-a"
+        );
+        let x = get(
+            &mut t,
+            "default/nginx",
+            Scheme::Http,
+            "www.httpbin.org",
+            "/",
+        );
+        assert_eq!(x.result.status(), Some(502));
+    }
+
+    #[test]
+    fn https_upgrade_reaches_httpbin_over_tls() {
+        let mut t = target_with(&[
+            "mesh/registry-only.yaml",
+            "000/namespaces.yaml",
+            "000/egressgateway.yaml",
+            "000/test.yaml",
+            "000/egress-https-upgrade.yaml",
+        ]);
+        let x = get(
+            &mut t,
+            "mytest/sleep-a",
+            Scheme::Http,
+            "httpbin.org",
+            "/anything",
+        );
+        let ClientResult::Response(r) = &x.result else {
+            panic!("{:#?}", x.trace)
+        };
+        assert!(
+            r.body.contains("\"url\": \"https://httpbin.org/anything\""),
+            "{}",
+            r.body
+        );
+    }
+}
+
+#[cfg(test)]
+mod explain_tests {
+    use super::tests_support::*;
+    use crate::request::Scheme;
+
+    #[test]
+    fn explanations_name_the_matched_resource_and_rule() {
+        let mut t = target_with(&[
+            "mesh/registry-only.yaml",
+            "000/namespaces.yaml",
+            "000/egressgateway.yaml",
+            "000/test.yaml",
+            "000/egress-http.yaml",
+        ]);
+        let allowed = get(
+            &mut t,
+            "mytest/sleep-a",
+            Scheme::Http,
+            "www.httpbin.org",
+            "/",
+        );
+        let text = crate::explain::render_exchange(&allowed).unwrap_or_default();
+        println!("{text}");
+        assert!(text.contains("VirtualService/istio-egress/"), "{text}");
+        assert!(text.contains("http[0].match[0]"), "{text}");
+        assert!(text.contains("decision  Allowed: HTTP 200"), "{text}");
+        let blocked = get(
+            &mut t,
+            "default/nginx",
+            Scheme::Http,
+            "www.httpbin.org",
+            "/",
+        );
+        let text = crate::explain::render_exchange(&blocked).unwrap_or_default();
+        println!("{text}");
+        assert!(text.contains("block_all"), "{text}");
+        assert!(text.contains("leaves out namespace default"), "{text}");
     }
 }

@@ -1,0 +1,894 @@
+//! The walk: a connection's bytes, as layers of TLS around an HTTP request (or an opaque stream),
+//! carried through listeners, filter chains, routes and clusters until something answers.
+
+use super::matchers::{route_matches, sni_matches, HttpView};
+use super::rbac::{evaluate, HttpAttrs, RbacInput};
+use super::{DecideError, End, Hop, HopMode, HopRequest, Reached, Trace, UpstreamFailure};
+use crate::external::{Arrival, ArrivedRequest, Internet, Served};
+use crate::mesh::Mesh;
+use crate::outcome::HttpResponse;
+use crate::request::{ClientRequest, Scheme, WorkloadRef};
+use crate::resources::ClientTlsMode;
+use crate::xds::{
+    Cluster, EndpointTarget, FilterChain, Listener, ProxyConfig, ProxyKind, RbacFilter,
+    RouteAction, Terminal, Transport,
+};
+
+/// One TLS layer on the wire: the SNI of its ClientHello and the certificate the client presents.
+#[derive(Debug, Clone)]
+struct TlsLayer {
+    sni: Option<String>,
+    /// SPIFFE identity of a client certificate issued by the mesh CA.
+    client_identity: Option<String>,
+}
+
+/// What travels on one connection: TLS layers (outermost first) around an HTTP request or an
+/// opaque stream.
+#[derive(Debug, Clone)]
+struct Wire {
+    layers: Vec<TlsLayer>,
+    http: Option<HopRequest>,
+}
+
+impl Wire {
+    fn outer(&self) -> Option<&TlsLayer> {
+        self.layers.first()
+    }
+
+    fn peel(mut self) -> Wire {
+        if !self.layers.is_empty() {
+            self.layers.remove(0);
+        }
+        self
+    }
+
+    fn wrap(mut self, layer: TlsLayer) -> Wire {
+        self.layers.insert(0, layer);
+        self
+    }
+
+    /// What the destination host sees arriving on `port`.
+    fn arrival(&self, port: u16, source: std::net::Ipv4Addr) -> Arrival {
+        let request = |h: &HopRequest| {
+            let mut r = ArrivedRequest::new(&h.method, &h.path, &h.authority).with_body(&h.body);
+            r.headers = h.headers.clone();
+            r
+        };
+        let a = match (self.layers.as_slice(), &self.http) {
+            ([], Some(h)) => Arrival::http(port, request(h)),
+            ([], None) => Arrival::tcp_stream(port),
+            ([one], Some(h)) => Arrival::https(port, one.sni.as_deref(), request(h)),
+            ([outer, ..], _) => Arrival::tls_stream(port, outer.sni.as_deref()),
+        };
+        a.from_source(source)
+    }
+}
+
+struct Walk<'a> {
+    mesh: &'a Mesh,
+    internet: &'a Internet,
+    hops: Vec<Hop>,
+    /// Where the client meant to go (for PassthroughCluster).
+    original_host: String,
+    original_port: u16,
+}
+
+fn hop(proxy: &ProxyConfig, direction: &'static str, listener: &str) -> Hop {
+    Hop {
+        proxy: proxy.proxy.clone(),
+        kind: proxy.kind,
+        direction,
+        listener: listener.to_string(),
+        filter_chain: None,
+        mode: HopMode::Tcp,
+        route_config: None,
+        virtual_host: None,
+        route: None,
+        route_timeout_ms: None,
+        cluster: None,
+        upstream_host: None,
+        matched: Vec::new(),
+        downstream_tls: None,
+        peer_identity: None,
+        sni: None,
+        upstream_tls: None,
+        presented_identity: None,
+        rbac: None,
+        request: None,
+        notes: Vec::new(),
+    }
+}
+
+fn responded(hop: usize, status: u16, body: &str, details: &str, flags: &str) -> End {
+    let mut headers = Vec::new();
+    if !body.is_empty() {
+        headers.push(("content-type".to_string(), "text/plain".to_string()));
+    }
+    headers.push(("content-length".to_string(), body.len().to_string()));
+    End::Responded {
+        hop,
+        status,
+        body: body.to_string(),
+        headers,
+        details: details.to_string(),
+        flags: flags.to_string(),
+    }
+}
+
+fn closed(hop: usize, flags: &str, details: &str, termination: &str) -> End {
+    End::Closed {
+        hop,
+        flags: flags.to_string(),
+        details: details.to_string(),
+        termination: termination.to_string(),
+    }
+}
+
+/// Envoy's filter chain choice: an exact SNI match first, then chains with a wildcard or no SNI
+/// match, then the listener's default chain.
+fn select_chain<'l>(listener: &'l Listener, wire: &Wire) -> Option<&'l FilterChain> {
+    let is_tls = wire.outer().is_some();
+    let sni = wire.outer().and_then(|l| l.sni.as_deref());
+    let transport_ok = |c: &FilterChain| match c.matcher.transport {
+        None => true,
+        Some(Transport::Tls) => is_tls,
+        Some(Transport::RawBuffer) => !is_tls,
+    };
+    sni.and_then(|s| listener.chain_for_sni(s))
+        .filter(|c| transport_ok(c))
+        .or_else(|| {
+            listener
+                .other_chains()
+                .find(|c| transport_ok(c) && sni_matches(&c.matcher.server_names, sni))
+        })
+        .or(listener.default_chain.as_ref())
+}
+
+fn describe_wire(wire: &Wire) -> String {
+    match (wire.outer(), &wire.http) {
+        (None, Some(_)) => "plaintext HTTP".into(),
+        (None, None) => "a plaintext TCP stream".into(),
+        (Some(l), _) => format!(
+            "TLS with SNI {}{}",
+            l.sni.as_deref().unwrap_or("(none)"),
+            if l.client_identity.is_some() {
+                " and a client certificate"
+            } else {
+                ""
+            }
+        ),
+    }
+}
+
+impl<'a> Walk<'a> {
+    fn proxy(&self, id: &WorkloadRef) -> Option<&'a ProxyConfig> {
+        self.mesh.proxies.get(id)
+    }
+
+    /// A proxy receives `wire` on `listener`.
+    fn receive(
+        &mut self,
+        proxy: &'a ProxyConfig,
+        listener: &'a Listener,
+        direction: &'static str,
+        wire: Wire,
+    ) -> End {
+        let idx = self.hops.len();
+        let mut h = hop(proxy, direction, &listener.name);
+        h.sni = wire.outer().and_then(|l| l.sni.clone());
+        let Some(chain) = select_chain(listener, &wire) else {
+            h.notes.push(format!(
+                "no filter chain of listener {} accepts {}: the connection is closed",
+                listener.name,
+                describe_wire(&wire)
+            ));
+            self.hops.push(h);
+            return closed(idx, "NR", "filter_chain_not_found", "-");
+        };
+        h.filter_chain = Some(chain.name.clone());
+        h.matched.extend(chain.provenance.iter().cloned());
+        let mut wire = wire;
+        if let Some(tls) = &chain.downstream_tls {
+            let Some(layer) = wire.outer().cloned() else {
+                h.notes.push(format!(
+                    "chain {} terminates TLS but the connection is plaintext",
+                    chain.name
+                ));
+                self.hops.push(h);
+                return closed(idx, "-", "-", "tls_handshake_failed");
+            };
+            if tls.require_client_certificate && layer.client_identity.is_none() {
+                h.notes.push(format!(
+                    "chain {} is {} and requires a client certificate from the mesh CA; none was presented, so the TLS handshake fails",
+                    chain.name, tls.mode
+                ));
+                self.hops.push(h);
+                return closed(idx, "-", "-", "tls_handshake_failed");
+            }
+            h.downstream_tls = Some(tls.mode.to_string());
+            h.peer_identity = layer.client_identity.clone();
+            wire = wire.peel();
+        }
+        match &chain.terminal {
+            Terminal::Http { route_config, rbac } => self.http(
+                proxy,
+                h,
+                idx,
+                route_config,
+                rbac.as_ref(),
+                wire,
+                listener.port,
+            ),
+            Terminal::Tcp { routes, rbac } => {
+                h.mode = HopMode::Tcp;
+                if let Some(filter) = rbac {
+                    let principal = h.peer_identity.clone();
+                    let principal = principal
+                        .as_deref()
+                        .map(|p| p.strip_prefix("spiffe://").unwrap_or(p));
+                    let out = evaluate(
+                        filter,
+                        &RbacInput {
+                            principal,
+                            source_ip: "10.244.0.1",
+                            port: listener.port,
+                            sni: h.sni.as_deref(),
+                            http: None,
+                        },
+                    );
+                    let allowed = out.allowed;
+                    let details = out.details.clone();
+                    h.rbac = Some(out);
+                    if !allowed {
+                        h.notes.push(
+                            "RBAC denied the connection (network filter): it is closed".into(),
+                        );
+                        self.hops.push(h);
+                        return closed(
+                            idx,
+                            "-",
+                            "-",
+                            details.as_deref().unwrap_or("rbac_access_denied"),
+                        );
+                    }
+                }
+                let Some(route) = routes
+                    .iter()
+                    .find(|r| r.port.is_none_or(|p| p == listener.port))
+                else {
+                    h.notes.push(
+                        "the TCP proxy has no route for this port: the connection is closed".into(),
+                    );
+                    self.hops.push(h);
+                    return closed(idx, "NR", "-", "-");
+                };
+                if let Some(p) = &route.provenance {
+                    h.matched.push(p.clone());
+                }
+                self.hops.push(h);
+                self.connect(proxy, idx, &route.cluster.clone(), wire)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn http(
+        &mut self,
+        proxy: &'a ProxyConfig,
+        mut h: Hop,
+        idx: usize,
+        route_config: &str,
+        rbac: Option<&RbacFilter>,
+        wire: Wire,
+        port: u16,
+    ) -> End {
+        h.mode = HopMode::Http;
+        let Some(req) = wire.http.clone().filter(|_| wire.layers.is_empty()) else {
+            h.notes.push(format!(
+                "the chain speaks HTTP but the connection carries {}: codec error",
+                describe_wire(&wire)
+            ));
+            self.hops.push(h);
+            return closed(idx, "DPE", "codec_error", "-");
+        };
+        h.request = Some(req.clone());
+        h.route_config = Some(route_config.to_string());
+        // Envoy picks the route before the RBAC filter runs, so a denied request still logs it.
+        let view = HttpView {
+            method: &req.method,
+            path: &req.path,
+            authority: &req.authority,
+            scheme: "http",
+            headers: &req.headers,
+        };
+        let vh = proxy
+            .routes
+            .get(route_config)
+            .and_then(|rc| rc.select(&req.authority));
+        let route = vh.and_then(|vh| vh.routes.iter().find(|r| route_matches(&r.matcher, &view)));
+        if let Some(vh) = vh {
+            h.virtual_host = Some(vh.name.clone());
+            h.matched.extend(vh.provenance.iter().cloned());
+        }
+        let chosen = route.and_then(|r| match &r.action {
+            RouteAction::Cluster { clusters, .. } => clusters
+                .iter()
+                .enumerate()
+                .max_by_key(|(i, (_, w))| (*w, usize::MAX - i))
+                .map(|(_, (c, _))| c.clone()),
+            _ => None,
+        });
+        if let Some(r) = route {
+            h.route = Some(r.name.clone());
+            if let Some(p) = &r.provenance {
+                h.matched.push(p.clone());
+            }
+            h.cluster = chosen.clone();
+        }
+        if let Some(filter) = rbac {
+            let principal = h.peer_identity.clone();
+            let principal = principal
+                .as_deref()
+                .map(|p| p.strip_prefix("spiffe://").unwrap_or(p));
+            let out = evaluate(
+                filter,
+                &RbacInput {
+                    principal,
+                    source_ip: "10.244.0.1",
+                    port,
+                    sni: h.sni.as_deref(),
+                    http: Some(HttpAttrs {
+                        method: &req.method,
+                        path: &req.path,
+                        host: &req.authority,
+                        headers: &req.headers,
+                    }),
+                },
+            );
+            let allowed = out.allowed;
+            let details = out.details.clone().unwrap_or_default();
+            h.rbac = Some(out);
+            if !allowed {
+                h.notes.push("RBAC denied the request: 403".into());
+                self.hops.push(h);
+                return responded(idx, 403, "RBAC: access denied", &details, "-");
+            }
+        }
+        let Some(vh) = vh else {
+            h.notes.push(format!(
+                "no virtual host of route configuration {route_config} has the domain {}",
+                req.authority
+            ));
+            self.hops.push(h);
+            return responded(idx, 404, "", "route_not_found", "NR");
+        };
+        let Some(route) = route else {
+            h.notes.push(format!(
+                "no route of virtual host {} matches the request",
+                vh.name
+            ));
+            self.hops.push(h);
+            return responded(idx, 404, "", "route_not_found", "NR");
+        };
+        match &route.action {
+            RouteAction::DirectResponse { status, body } => {
+                h.notes
+                    .push(format!("route {} answers {status} itself", route.name));
+                self.hops.push(h);
+                responded(idx, *status, body, "direct_response", "-")
+            }
+            RouteAction::Redirect { location, status } => {
+                self.hops.push(h);
+                End::Responded {
+                    hop: idx,
+                    status: *status,
+                    body: String::new(),
+                    headers: vec![("location".into(), location.clone())],
+                    details: "direct_response".into(),
+                    flags: "-".into(),
+                }
+            }
+            RouteAction::Cluster {
+                clusters,
+                timeout_ms,
+                host_rewrite,
+                prefix_rewrite,
+                request_headers_to_add,
+                abort,
+            } => {
+                if let Some(status) = abort {
+                    self.hops.push(h);
+                    return responded(
+                        idx,
+                        *status,
+                        "fault filter abort",
+                        "fault_filter_abort",
+                        "FI",
+                    );
+                }
+                h.route_timeout_ms = *timeout_ms;
+                let cluster = chosen.unwrap_or_default();
+                if clusters.len() > 1 {
+                    h.notes.push(format!(
+                        "weighted route ({}); the model follows the heaviest, {cluster}",
+                        clusters
+                            .iter()
+                            .map(|(c, w)| format!("{c} {w}%"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                let mut fwd = req.clone();
+                if let Some(a) = host_rewrite {
+                    fwd.authority = a.clone();
+                }
+                if let (Some(new), Some(crate::xds::StringMatcher::Prefix(old))) =
+                    (prefix_rewrite, route.matcher.path.as_ref())
+                {
+                    if let Some(rest) = fwd.path.strip_prefix(old.as_str()) {
+                        fwd.path = format!("{new}{rest}");
+                    }
+                }
+                let mut add = |k: &str, v: &str| {
+                    if !fwd.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(k)) {
+                        fwd.headers.push((k.to_string(), v.to_string()));
+                    }
+                };
+                // Envoy sets X-Forwarded-Proto from the downstream connection when it is absent.
+                add(
+                    "x-forwarded-proto",
+                    if h.downstream_tls.is_some() {
+                        "https"
+                    } else {
+                        "http"
+                    },
+                );
+                add("x-request-id", "5c3d1f0e-0000-4000-8000-000000000001");
+                add("x-envoy-attempt-count", "1");
+                for (k, v) in request_headers_to_add {
+                    fwd.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(k));
+                    fwd.headers.push((k.clone(), v.clone()));
+                }
+                self.hops.push(h);
+                self.connect(
+                    proxy,
+                    idx,
+                    &cluster,
+                    Wire {
+                        layers: Vec::new(),
+                        http: Some(fwd),
+                    },
+                )
+            }
+        }
+    }
+
+    /// The proxy at hop `idx` opens a connection through `cluster` and sends `wire`.
+    fn connect(
+        &mut self,
+        proxy: &'a ProxyConfig,
+        idx: usize,
+        cluster_name: &str,
+        wire: Wire,
+    ) -> End {
+        let http = self.hops[idx].mode == HopMode::Http;
+        self.hops[idx].cluster = Some(cluster_name.to_string());
+        let Some(cluster) = proxy.clusters.get(cluster_name) else {
+            self.hops[idx].notes.push(format!(
+                "cluster {cluster_name} does not exist on this proxy (no visible service has that host and port)"
+            ));
+            return if http {
+                responded(idx, 503, "", "cluster_not_found", "NC")
+            } else {
+                closed(idx, "NC", "-", "-")
+            };
+        };
+        self.hops[idx]
+            .matched
+            .extend(cluster.provenance.iter().cloned());
+        let Some(ep) = cluster.endpoints.first() else {
+            let why = if cluster.name == crate::xds::BLACKHOLE_CLUSTER {
+                "BlackHoleCluster has no endpoints: the connection is reset".to_string()
+            } else {
+                format!("cluster {} has no endpoints", cluster.name)
+            };
+            self.hops[idx].notes.push(why);
+            return if http {
+                End::UpstreamFailed {
+                    hop: idx,
+                    failure: UpstreamFailure::NoHealthyUpstream,
+                }
+            } else {
+                closed(idx, "UH", "-", "-")
+            };
+        };
+        let (host, port) = match &ep.target {
+            EndpointTarget::OriginalDestination => (self.original_host.clone(), self.original_port),
+            EndpointTarget::External(h) => (h.clone(), ep.port),
+            EndpointTarget::Workload(_) => (ep.address.clone(), ep.port),
+        };
+        self.hops[idx].upstream_host = Some(format!("{host}:{port}"));
+        let wire = match &cluster.tls {
+            Some(tls) => {
+                self.hops[idx].upstream_tls = Some(tls.clone());
+                let identity = match tls.mode {
+                    ClientTlsMode::IstioMutual => Some(proxy.identity.clone()),
+                    ClientTlsMode::Mutual => {
+                        Some("client certificate from the DestinationRule".into())
+                    }
+                    _ => None,
+                };
+                if tls.mode == ClientTlsMode::IstioMutual {
+                    self.hops[idx].presented_identity = Some(proxy.identity.clone());
+                }
+                wire.wrap(TlsLayer {
+                    sni: tls.sni.clone(),
+                    client_identity: identity,
+                })
+            }
+            None => wire,
+        };
+        match &ep.target {
+            EndpointTarget::Workload(w) => self.to_workload(Some(idx), cluster, w, port, wire),
+            // Traffic leaving the cluster is seen from one public address.
+            _ => self.reach(Some(idx), &host, port, wire, crate::external::DEFAULT_PEER),
+        }
+    }
+
+    fn to_workload(
+        &mut self,
+        from_hop: Option<usize>,
+        cluster: &Cluster,
+        w: &WorkloadRef,
+        port: u16,
+        wire: Wire,
+    ) -> End {
+        // A failed connect: reported by the proxy that tried, or seen by the client itself.
+        let failed = |w: &WorkloadRef, outcome: Reached| match from_hop {
+            Some(hop) => End::UpstreamFailed {
+                hop,
+                failure: if outcome == Reached::Refused {
+                    UpstreamFailure::ConnectFailure
+                } else {
+                    UpstreamFailure::ConnectionTermination
+                },
+            },
+            None => End::Reached {
+                destination: w.to_string(),
+                port,
+                tls: false,
+                outcome,
+            },
+        };
+        let Some(target) = self.mesh.workload(w) else {
+            return failed(w, Reached::Refused);
+        };
+        match (target.proxy, self.proxy(w)) {
+            (Some(ProxyKind::Gateway), Some(gw)) => {
+                let Some(listener) = gw.listeners.iter().find(|l| l.port == port) else {
+                    let note = format!(
+                        "gateway {} has no listener on port {port} (no Gateway server there): connection refused",
+                        gw.proxy
+                    );
+                    if let Some(h) = from_hop.and_then(|i| self.hops.get_mut(i)) {
+                        h.notes.push(note);
+                    }
+                    return failed(w, Reached::Refused);
+                };
+                let end = self.receive(gw, listener, "inbound", wire);
+                // A handshake the gateway refused is, for the caller, a failed connect.
+                match (end, from_hop) {
+                    (
+                        End::Closed {
+                            hop, termination, ..
+                        },
+                        Some(from),
+                    ) if termination == "tls_handshake_failed" && hop == from + 1 => {
+                        let note = self.hops[hop].notes.join("; ");
+                        self.hops[from]
+                            .notes
+                            .push(format!("the upstream TLS handshake failed: {note}"));
+                        self.hops.truncate(from + 1);
+                        End::UpstreamFailed {
+                            hop: from,
+                            failure: UpstreamFailure::ConnectFailure,
+                        }
+                    }
+                    (End::Closed { termination, .. }, None)
+                        if termination == "tls_handshake_failed" =>
+                    {
+                        failed(w, Reached::Reset)
+                    }
+                    (other, _) => other,
+                }
+            }
+            (Some(ProxyKind::Sidecar), Some(sc)) => {
+                // Inbound to a mesh application: its sidecar terminates mTLS and applies RBAC.
+                let idx = self.hops.len();
+                let mut h = hop(sc, "inbound", "virtualInbound");
+                h.mode = if wire.http.is_some() {
+                    HopMode::Http
+                } else {
+                    HopMode::Tcp
+                };
+                let mut wire = wire;
+                if let Some(layer) = wire.outer().cloned() {
+                    if cluster
+                        .tls
+                        .as_ref()
+                        .is_some_and(|t| t.mode == ClientTlsMode::IstioMutual)
+                    {
+                        h.downstream_tls = Some("ISTIO_MUTUAL".into());
+                        h.peer_identity = layer.client_identity.clone();
+                        h.sni = layer.sni.clone();
+                        wire = wire.peel();
+                    }
+                }
+                h.request = wire.http.clone();
+                if let Some(filter) = crate::xds::build::rbac_for(&self.mesh.ctx, target) {
+                    let principal = h.peer_identity.clone();
+                    let principal = principal
+                        .as_deref()
+                        .map(|p| p.strip_prefix("spiffe://").unwrap_or(p));
+                    let out = evaluate(
+                        &filter,
+                        &RbacInput {
+                            principal,
+                            source_ip: "10.244.0.1",
+                            port,
+                            sni: h.sni.as_deref(),
+                            http: wire.http.as_ref().map(|r| HttpAttrs {
+                                method: &r.method,
+                                path: &r.path,
+                                host: &r.authority,
+                                headers: &r.headers,
+                            }),
+                        },
+                    );
+                    let allowed = out.allowed;
+                    let details = out.details.clone().unwrap_or_default();
+                    h.rbac = Some(out);
+                    if !allowed {
+                        let http = h.mode == HopMode::Http;
+                        self.hops.push(h);
+                        return if http {
+                            responded(idx, 403, "RBAC: access denied", &details, "-")
+                        } else {
+                            closed(idx, "-", "-", &details)
+                        };
+                    }
+                }
+                h.cluster = Some(format!("inbound|{port}||"));
+                self.hops.push(h);
+                app_answer(w, port, &wire)
+            }
+            _ => app_answer(w, port, &wire),
+        }
+    }
+
+    /// The connection reaches a host outside the mesh.
+    fn reach(
+        &mut self,
+        idx: Option<usize>,
+        host: &str,
+        port: u16,
+        wire: Wire,
+        source: std::net::Ipv4Addr,
+    ) -> End {
+        let arrival = wire.arrival(port, source);
+        let served = self.internet.serve(host, &arrival);
+        let tls = arrival.is_tls();
+        if let Some(h) = idx.and_then(|i| self.hops.get_mut(i)) {
+            h.notes
+                .push(format!("{host}:{port} receives {}", describe_wire(&wire)));
+        }
+        End::Reached {
+            destination: host.to_string(),
+            port,
+            tls,
+            outcome: from_served(served),
+        }
+    }
+}
+
+fn from_served(s: Served) -> Reached {
+    match s {
+        Served::Response { response, delay_ms } => Reached::Response { response, delay_ms },
+        Served::RawStream => Reached::Stream,
+        Served::Refused => Reached::Refused,
+        Served::Reset => Reached::Reset,
+        Served::Unresolved => Reached::Unresolved,
+        Served::NoRoute => Reached::NoRoute,
+    }
+}
+
+/// A mesh application's own answer: plain HTTP gets a small page; TLS it cannot read is reset.
+fn app_answer(w: &WorkloadRef, port: u16, wire: &Wire) -> End {
+    let outcome = match (&wire.http, wire.layers.is_empty()) {
+        (Some(_), true) => Reached::Response {
+            response: HttpResponse::new(200, "text/plain", format!("hello from {w}\n")),
+            delay_ms: 0,
+        },
+        (None, true) => Reached::Stream,
+        (_, false) => Reached::Reset,
+    };
+    End::Reached {
+        destination: w.to_string(),
+        port,
+        tls: false,
+        outcome,
+    }
+}
+
+/// Pick the sidecar listener for a destination: `<ip>_<port>`, else `0.0.0.0_<port>`, else
+/// `virtualOutbound`.
+fn outbound_listener<'p>(
+    proxy: &'p ProxyConfig,
+    address: Option<&str>,
+    port: u16,
+) -> Option<&'p Listener> {
+    address
+        .and_then(|a| {
+            proxy
+                .listeners
+                .iter()
+                .find(|l| l.port == port && l.address.as_deref() == Some(a))
+        })
+        .or_else(|| {
+            proxy.listeners.iter().find(|l| {
+                l.port == port && l.address.is_none() && l.name != crate::xds::VIRTUAL_OUTBOUND
+            })
+        })
+        .or_else(|| proxy.listener(crate::xds::VIRTUAL_OUTBOUND))
+}
+
+/// Decide one request from a workload.
+pub fn decide(
+    mesh: &Mesh,
+    internet: &Internet,
+    from: &WorkloadRef,
+    request: &ClientRequest,
+) -> Result<Trace, DecideError> {
+    let w = mesh
+        .workload(from)
+        .ok_or_else(|| DecideError::UnknownWorkload {
+            workload: from.to_string(),
+            known: mesh
+                .ctx
+                .workloads
+                .keys()
+                .map(|k| k.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    // DNS as the pod sees it: Kubernetes names first (with the search path), then the world.
+    let k8s = mesh
+        .ctx
+        .registry
+        .expand_short_name(&request.host, &from.namespace)
+        .or_else(|| {
+            mesh.ctx
+                .registry
+                .exact(&request.host)
+                .find(|s| !s.mesh_external)
+                .map(|s| s.hostname.clone())
+        });
+    let (dest_host, address) = match &k8s {
+        Some(fqdn) => (
+            fqdn.clone(),
+            mesh.ctx
+                .registry
+                .exact(fqdn)
+                .next()
+                .and_then(|s| s.addresses.first().cloned()),
+        ),
+        None => (
+            request.host.clone(),
+            internet.resolve(&request.host).map(|a| a.to_string()),
+        ),
+    };
+    let mut walk = Walk {
+        mesh,
+        internet,
+        hops: Vec::new(),
+        original_host: dest_host.clone(),
+        original_port: request.port,
+    };
+    let http = HopRequest {
+        method: request.method.clone(),
+        path: request.path.clone(),
+        authority: request.authority(),
+        headers: request.headers.clone(),
+        body: request.body.clone().unwrap_or_default(),
+    };
+    let wire = match request.scheme {
+        Scheme::Http => Wire {
+            layers: Vec::new(),
+            http: Some(http),
+        },
+        Scheme::Https => Wire {
+            layers: vec![TlsLayer {
+                sni: request
+                    .host
+                    .parse::<std::net::IpAddr>()
+                    .is_err()
+                    .then(|| request.host.clone()),
+                client_identity: None,
+            }],
+            http: Some(http),
+        },
+        Scheme::Tcp => Wire {
+            layers: Vec::new(),
+            http: None,
+        },
+    };
+    let end = if k8s.is_none() && address.is_none() {
+        End::Reached {
+            destination: request.host.clone(),
+            port: request.port,
+            tls: request.scheme == Scheme::Https,
+            outcome: Reached::Unresolved,
+        }
+    } else {
+        match (w.proxy, walk.proxy(from)) {
+            (Some(_), Some(proxy)) => {
+                match outbound_listener(proxy, address.as_deref(), request.port) {
+                    Some(listener) => walk.receive(proxy, listener, "outbound", wire),
+                    None => walk.reach(
+                        None,
+                        &dest_host,
+                        request.port,
+                        wire,
+                        crate::external::DEFAULT_PEER,
+                    ),
+                }
+            }
+            _ => {
+                // No sidecar: the application's connection goes straight out (or to the mesh pod).
+                match k8s
+                    .as_deref()
+                    .and_then(|fqdn| mesh.ctx.registry.exact(fqdn).next())
+                {
+                    Some(svc) => {
+                        let target = svc.endpoints.iter().find_map(|e| match e {
+                            crate::mesh::registry::ServiceEndpoint::Workload(id) => {
+                                Some(id.clone())
+                            }
+                            _ => None,
+                        });
+                        match target {
+                            Some(t) => {
+                                let c = Cluster::blackhole();
+                                walk.to_workload(None, &c, &t, request.port, wire)
+                            }
+                            None => End::Reached {
+                                destination: dest_host.clone(),
+                                port: request.port,
+                                tls: false,
+                                outcome: Reached::Refused,
+                            },
+                        }
+                    }
+                    None => walk.reach(
+                        None,
+                        &dest_host,
+                        request.port,
+                        wire,
+                        crate::external::DEFAULT_PEER,
+                    ),
+                }
+            }
+        }
+    };
+    let mut trace = Trace {
+        from: from.clone(),
+        from_identity: w.identity.clone(),
+        request: request.clone(),
+        address,
+        hops: walk.hops,
+        end,
+        remedies: Vec::new(),
+    };
+    trace.remedies = super::remedy::remedies(mesh, &trace);
+    Ok(trace)
+}

@@ -1,0 +1,338 @@
+//! A sidecar's outbound config, as istiod builds it for the services the workload can see.
+//!
+//! - HTTP-family service ports share one `0.0.0.0_<port>` listener whose route configuration
+//!   (named after the port) has a virtual host per service and a catch-all: `block_all` (direct
+//!   502) under REGISTRY_ONLY, `allow_any` (PassthroughCluster) under ALLOW_ANY.
+//! - Other ports of services with addresses get `<vip>_<port>` TCP listeners; those without
+//!   addresses share `0.0.0.0_<port>`: one chain per TLS host (matched by SNI), one catch-all chain
+//!   for a TCP service, and the fallthrough chain to BlackHoleCluster / PassthroughCluster.
+//! - `virtualOutbound` (15001) catches every other destination with that same fallthrough.
+//! (istio/istio `pilot/pkg/networking/core/listener.go`, `httproute.go`.)
+
+use super::build::{destination_cluster, service_clusters};
+use super::routes::{http_routes, tcp_routes, tls_routes, Binding};
+use super::{
+    ChainMatch, FilterChain, Listener, Provenance, ProxyConfig, ProxyKind, Route, RouteAction,
+    RouteConfiguration, RouteMatch, TcpRoute, Terminal, Transport, VirtualHost, ALLOW_ANY,
+    BLACKHOLE_CLUSTER, BLOCK_ALL, PASSTHROUGH_CLUSTER, VIRTUAL_OUTBOUND,
+};
+use crate::mesh::registry::ServiceInfo;
+use crate::mesh::scope::Scope;
+use crate::mesh::{MeshContext, Workload};
+use crate::resources::istio::virtual_service::Destination;
+use crate::resources::istio::VirtualService;
+use crate::resources::{OutboundMode, Protocol, Resource};
+use std::collections::BTreeMap;
+
+/// The VirtualService (bound to this sidecar) that owns `host`, if any: the first in store order.
+fn owning_vs<'a>(
+    scope: &Scope<'a>,
+    binding: &Binding<'_>,
+    host: &str,
+) -> Option<(&'a Resource, &'a VirtualService)> {
+    scope
+        .virtual_services_for(host)
+        .into_iter()
+        .map(|i| scope.virtual_services[i])
+        .find(|(r, vs)| binding.applies_to(vs, r.namespace()))
+}
+
+fn fallthrough(mode: OutboundMode, name: &str) -> FilterChain {
+    let cluster = match mode {
+        OutboundMode::RegistryOnly => BLACKHOLE_CLUSTER,
+        OutboundMode::AllowAny => PASSTHROUGH_CLUSTER,
+    };
+    FilterChain {
+        name: name.to_string(),
+        matcher: ChainMatch::default(),
+        downstream_tls: None,
+        terminal: Terminal::Tcp {
+            routes: vec![TcpRoute {
+                cluster: cluster.into(),
+                port: None,
+                provenance: None,
+            }],
+            rbac: None,
+        },
+        provenance: Vec::new(),
+    }
+}
+
+/// Kubernetes short names a pod can use for a service (`name`, `name.ns`, `name.ns.svc`).
+fn domains(svc: &ServiceInfo, port: u16) -> Vec<String> {
+    let mut names = vec![svc.hostname.clone()];
+    if let Some(short) = svc.hostname.strip_suffix(".svc.cluster.local") {
+        names.push(format!("{short}.svc"));
+        names.push(short.to_string());
+        if let Some((name, _)) = short.split_once('.') {
+            names.push(name.to_string());
+        }
+    }
+    names.extend(svc.addresses.iter().cloned());
+    let mut out = Vec::new();
+    for n in names {
+        out.push(format!("{n}:{port}"));
+        out.push(n);
+    }
+    out
+}
+
+fn default_route(cluster: String) -> Route {
+    Route {
+        name: "default".into(),
+        matcher: RouteMatch::default(),
+        action: RouteAction::Cluster {
+            clusters: vec![(cluster, 100)],
+            timeout_ms: None,
+            host_rewrite: None,
+            prefix_rewrite: None,
+            request_headers_to_add: Vec::new(),
+            abort: None,
+        },
+        provenance: None,
+    }
+}
+
+pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
+    let scope = Scope::for_workload(ctx, w);
+    let ns = w.id.namespace.as_str();
+    let binding = Binding::Mesh {
+        labels: &w.labels,
+        namespace: ns,
+    };
+    let namer = |d: &Destination, vs_ns: &str, port: u16| destination_cluster(ctx, d, vs_ns, port);
+    let mut warnings = Vec::new();
+
+    let mut http_ports: BTreeMap<u16, Vec<&ServiceInfo>> = BTreeMap::new();
+    let mut wildcard_stream: BTreeMap<u16, Vec<(&ServiceInfo, Protocol)>> = BTreeMap::new();
+    let mut vip_stream: Vec<(String, u16, &ServiceInfo, Protocol)> = Vec::new();
+    for svc in &scope.services {
+        for p in &svc.ports {
+            if p.protocol == Protocol::Udp {
+                continue;
+            }
+            if p.protocol.is_http() {
+                http_ports.entry(p.number).or_default().push(svc);
+            } else if svc.addresses.is_empty() {
+                wildcard_stream
+                    .entry(p.number)
+                    .or_default()
+                    .push((svc, p.protocol));
+            } else {
+                for a in &svc.addresses {
+                    vip_stream.push((a.clone(), p.number, svc, p.protocol));
+                }
+            }
+        }
+    }
+
+    let mut listeners = Vec::new();
+    let mut routes = BTreeMap::new();
+    for (port, services) in &http_ports {
+        let mut vhosts: Vec<VirtualHost> = Vec::new();
+        for svc in services {
+            let name = format!("{}:{port}", svc.hostname);
+            if vhosts.iter().any(|v| v.name == name) {
+                continue;
+            }
+            let mut provenance = vec![Provenance::new(svc.origin.clone(), format!("port {port}"))];
+            let vs_routes = owning_vs(&scope, &binding, &svc.hostname).map(|(r, vs)| {
+                provenance.push(Provenance::new(r.id(), ""));
+                http_routes(r, vs, &binding, *port, &namer)
+            });
+            let routes = match vs_routes {
+                Some(r) if !r.is_empty() => r,
+                _ => vec![default_route(super::Cluster::outbound_name(
+                    *port,
+                    None,
+                    &svc.hostname,
+                ))],
+            };
+            vhosts.push(VirtualHost {
+                name,
+                domains: domains(svc, *port),
+                routes,
+                provenance,
+            });
+        }
+        let (catch_all, action) = match scope.outbound_mode {
+            OutboundMode::RegistryOnly => (
+                BLOCK_ALL,
+                RouteAction::DirectResponse {
+                    status: 502,
+                    body: String::new(),
+                },
+            ),
+            OutboundMode::AllowAny => (
+                ALLOW_ANY,
+                RouteAction::Cluster {
+                    clusters: vec![(PASSTHROUGH_CLUSTER.into(), 100)],
+                    timeout_ms: None,
+                    host_rewrite: None,
+                    prefix_rewrite: None,
+                    request_headers_to_add: Vec::new(),
+                    abort: None,
+                },
+            ),
+        };
+        vhosts.push(VirtualHost {
+            name: catch_all.into(),
+            domains: vec!["*".into()],
+            routes: vec![Route {
+                name: catch_all.into(),
+                matcher: RouteMatch::default(),
+                action,
+                provenance: None,
+            }],
+            provenance: Vec::new(),
+        });
+        let rc = port.to_string();
+        routes.insert(rc.clone(), RouteConfiguration::new(rc.clone(), vhosts));
+        if wildcard_stream.contains_key(port) {
+            warnings.push(format!(
+                "port {port} is HTTP for some services and TCP/TLS for others; the HTTP listener wins (as in istiod's listener conflict resolution)"
+            ));
+        }
+        let name = format!("0.0.0.0_{port}");
+        listeners.push(Listener::new(
+            name.clone(),
+            None,
+            *port,
+            vec![FilterChain {
+                name,
+                matcher: ChainMatch {
+                    server_names: Vec::new(),
+                    transport: Some(Transport::RawBuffer),
+                },
+                downstream_tls: None,
+                terminal: Terminal::Http {
+                    route_config: rc,
+                    rbac: None,
+                },
+                provenance: Vec::new(),
+            }],
+            None,
+        ));
+    }
+
+    let stream_routes = |svc: &ServiceInfo, port: u16, proto: Protocol| -> Vec<TcpRoute> {
+        let owned = owning_vs(&scope, &binding, &svc.hostname);
+        let from_vs = owned
+            .map(|(r, vs)| {
+                if proto.is_tls() {
+                    tls_routes(r, vs, &binding, port, &svc.hostname, &namer)
+                } else {
+                    tcp_routes(r, vs, &binding, port, &namer)
+                }
+            })
+            .unwrap_or_default();
+        if from_vs.is_empty() {
+            vec![TcpRoute {
+                cluster: super::Cluster::outbound_name(port, None, &svc.hostname),
+                port: Some(port),
+                provenance: Some(Provenance::new(svc.origin.clone(), format!("port {port}"))),
+            }]
+        } else {
+            from_vs
+        }
+    };
+
+    for (port, entries) in &wildcard_stream {
+        if http_ports.contains_key(port) {
+            continue;
+        }
+        let mut chains = Vec::new();
+        let mut tcp_taken = false;
+        for (svc, proto) in entries {
+            let tls = proto.is_tls();
+            if !tls {
+                if tcp_taken {
+                    warnings.push(format!(
+                        "{} also claims TCP port {port} with no address; the first TCP service on the port captures it",
+                        svc.origin
+                    ));
+                    continue;
+                }
+                tcp_taken = true;
+            }
+            chains.push(FilterChain {
+                name: if tls {
+                    format!("{}:{port}", svc.hostname)
+                } else {
+                    format!("0.0.0.0_{port}")
+                },
+                matcher: ChainMatch {
+                    server_names: if tls {
+                        vec![svc.hostname.clone()]
+                    } else {
+                        Vec::new()
+                    },
+                    transport: tls.then_some(Transport::Tls),
+                },
+                downstream_tls: None,
+                terminal: Terminal::Tcp {
+                    routes: stream_routes(svc, *port, *proto),
+                    rbac: None,
+                },
+                provenance: vec![Provenance::new(svc.origin.clone(), format!("port {port}"))],
+            });
+        }
+        // SNI chains before the port-wide TCP chain, as Envoy prefers the more specific match.
+        chains.sort_by_key(|c| c.matcher.server_names.is_empty());
+        listeners.push(Listener::new(
+            format!("0.0.0.0_{port}"),
+            None,
+            *port,
+            chains,
+            Some(fallthrough(scope.outbound_mode, "fallthrough")),
+        ));
+    }
+
+    for (vip, port, svc, proto) in &vip_stream {
+        let name = format!("{vip}_{port}");
+        if listeners.iter().any(|l| l.name == name) {
+            continue;
+        }
+        listeners.push(Listener::new(
+            name.clone(),
+            Some(vip.clone()),
+            *port,
+            vec![FilterChain {
+                name,
+                matcher: ChainMatch::default(),
+                downstream_tls: None,
+                terminal: Terminal::Tcp {
+                    routes: stream_routes(svc, *port, *proto),
+                    rbac: None,
+                },
+                provenance: vec![Provenance::new(svc.origin.clone(), format!("port {port}"))],
+            }],
+            None,
+        ));
+    }
+
+    let virtual_chain = match scope.outbound_mode {
+        OutboundMode::RegistryOnly => "virtualOutbound-blackhole",
+        OutboundMode::AllowAny => "virtualOutbound-catchall-tcp",
+    };
+    listeners.push(Listener::new(
+        VIRTUAL_OUTBOUND,
+        None,
+        15001,
+        Vec::new(),
+        Some(fallthrough(scope.outbound_mode, virtual_chain)),
+    ));
+
+    ProxyConfig {
+        proxy: w.id.to_string(),
+        kind: ProxyKind::Sidecar,
+        namespace: ns.to_string(),
+        identity: w.identity.clone(),
+        outbound_mode: scope.outbound_mode,
+        outbound_mode_source: scope.outbound_mode_source.clone(),
+        listeners,
+        routes,
+        clusters: service_clusters(ctx, ns, &scope.services),
+        warnings,
+    }
+}

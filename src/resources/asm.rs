@@ -2,7 +2,7 @@
 //! resource for "these workloads may reach these hosts through this egress gateway".
 //!
 //! Fields follow the public Go types (aliyun/alibabacloud-servicemesh-api). What they compile to is
-//! `compile::asm`'s business.
+//! `compile`'s business.
 
 use crate::resources::enums::Protocol;
 use serde::{Deserialize, Serialize};

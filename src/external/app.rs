@@ -1,0 +1,83 @@
+//! Running a host's application on one HTTP request that got through the host's listener.
+//!
+//! Owns: `AppRequest` (the request plus what the connection tells the server) and dispatch on `App`,
+//! including the whole of `App::Fixed`. Leaves out: listeners, TLS and virtual hosting (`internet`)
+//! and httpbin's endpoints (`httpbin`).
+
+use super::arrival::ArrivedRequest;
+use super::host::App;
+use super::httpbin;
+use crate::outcome::HttpResponse;
+use std::net::Ipv4Addr;
+
+/// An HTTP request that reached a host's server, with its connection's facts.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct AppRequest<'a> {
+    pub request: &'a ArrivedRequest,
+    /// Whether the connection that reached the host was TLS.
+    pub tls: bool,
+    pub port: u16,
+    pub peer: Ipv4Addr,
+    /// The host's primary name (what a server uses when the request carries no `Host`).
+    pub server_name: &'a str,
+}
+
+impl AppRequest<'_> {
+    /// The method as servers compare it (upper-case).
+    pub fn method(&self) -> String {
+        self.request.method.to_ascii_uppercase()
+    }
+}
+
+/// The app's answer and how long it waits before sending it.
+pub(super) fn answer(app: &App, req: &AppRequest<'_>) -> (HttpResponse, u64) {
+    match app {
+        App::Httpbin => httpbin::serve(req),
+        App::Fixed {
+            status,
+            content_type,
+            body,
+        } => {
+            let mut response = HttpResponse::new(*status, content_type, body.as_str());
+            if req.method() == "HEAD" {
+                response.body.clear();
+            }
+            (response, 0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(app: &App, method: &str) -> HttpResponse {
+        let request = ArrivedRequest::new(method, "/any/path?q=1", "example.test");
+        let req = AppRequest {
+            request: &request,
+            tls: false,
+            port: 80,
+            peer: Ipv4Addr::new(192, 0, 2, 10),
+            server_name: "example.test",
+        };
+        answer(app, &req).0
+    }
+
+    #[test]
+    fn fixed_answers_every_method_and_path_alike() {
+        let app = App::html_page("<p>hi</p>");
+        for method in ["GET", "post", "DELETE"] {
+            let r = run(&app, method);
+            assert_eq!(r.status, 200);
+            assert_eq!(r.body, "<p>hi</p>");
+            assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+        }
+    }
+
+    #[test]
+    fn fixed_head_keeps_length_drops_body() {
+        let r = run(&App::html_page("<p>hi</p>"), "HEAD");
+        assert_eq!(r.body, "");
+        assert_eq!(r.header("content-length"), Some("9"));
+    }
+}

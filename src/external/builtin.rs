@@ -1,0 +1,74 @@
+//! The hosts every `Internet::builtin()` starts with (the table is in the `external` module doc).
+//!
+//! Owns: their names, fixed addresses in 203.0.113.0/24, listeners and pages. Leaves out: lookup and
+//! serving (`internet`).
+
+use super::host::{App, ExternalHost};
+use std::net::Ipv4Addr;
+
+/// A small, stable HTML page naming the site.
+fn page(title: &str, host: &str) -> App {
+    App::html_page(format!(
+        "<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
+         <body><h1>{title}</h1><p>{host}</p></body>\n</html>\n"
+    ))
+}
+
+fn at(last: u8) -> Ipv4Addr {
+    Ipv4Addr::new(203, 0, 113, last)
+}
+
+/// Plain HTTP on 80 and TLS on 443.
+fn web(name: &str, title: &str, last: u8) -> ExternalHost {
+    ExternalHost::new(name, page(title, name))
+        .listen(80, false)
+        .listen(443, true)
+        .at(at(last))
+}
+
+/// The built-in hosts, in table order.
+pub(super) fn hosts() -> Vec<ExternalHost> {
+    vec![
+        ExternalHost::new("httpbin.org", App::Httpbin)
+            .alias("www.httpbin.org")
+            .listen(80, false)
+            .listen(443, true)
+            .at(at(10)),
+        ExternalHost::new(
+            "www.alibabacloud.com",
+            page("Alibaba Cloud", "www.alibabacloud.com"),
+        )
+        .listen(443, true)
+        .at(at(20)),
+        web("www.aliyun.com", "Aliyun", 21),
+        web("www.baidu.com", "Baidu", 30),
+        web("edition.cnn.com", "CNN International", 40),
+        web("www.google.com", "Google", 50),
+        web("istio.io", "Istio", 60),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_addresses_are_distinct_and_documented() {
+        let hosts = hosts();
+        let mut addresses: Vec<Ipv4Addr> = hosts.iter().map(ExternalHost::address).collect();
+        addresses.sort();
+        addresses.dedup();
+        assert_eq!(addresses.len(), hosts.len());
+        assert!(addresses.iter().all(|a| a.octets()[..3] == [203, 0, 113]));
+    }
+
+    #[test]
+    fn pages_name_their_site() {
+        let hosts = hosts();
+        let Some(App::Fixed { status, body, .. }) = hosts.get(3).map(ExternalHost::app) else {
+            panic!("www.baidu.com is a fixed page");
+        };
+        assert_eq!(*status, 200);
+        assert!(body.contains("<title>Baidu</title>") && body.contains("www.baidu.com"));
+    }
+}

@@ -158,6 +158,8 @@ pub struct Trace {
     pub hops: Vec<Hop>,
     pub end: End,
     /// For a blocked request: the facts that blocked it and the changes that would allow it.
+    /// Filled on demand by `remedy::remedies` (explanations), not by `decide` itself, so that a
+    /// decision costs only the walk.
     pub remedies: Vec<String>,
 }
 

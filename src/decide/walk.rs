@@ -529,13 +529,13 @@ impl<'a> Walk<'a> {
             None => wire,
         };
         match &ep.target {
-            EndpointTarget::Workload(w) => self.to_workload(Some(idx), cluster, w, port, wire),
+            EndpointTarget::Workload(w) => self.enter_workload(Some(idx), cluster, w, port, wire),
             // Traffic leaving the cluster is seen from one public address.
             _ => self.reach(Some(idx), &host, port, wire, crate::external::DEFAULT_PEER),
         }
     }
 
-    fn to_workload(
+    fn enter_workload(
         &mut self,
         from_hop: Option<usize>,
         cluster: &Cluster,
@@ -859,7 +859,7 @@ pub fn decide(
                         match target {
                             Some(t) => {
                                 let c = Cluster::blackhole();
-                                walk.to_workload(None, &c, &t, request.port, wire)
+                                walk.enter_workload(None, &c, &t, request.port, wire)
                             }
                             None => End::Reached {
                                 destination: dest_host.clone(),
@@ -880,7 +880,7 @@ pub fn decide(
             }
         }
     };
-    let mut trace = Trace {
+    Ok(Trace {
         from: from.clone(),
         from_identity: w.identity.clone(),
         request: request.clone(),
@@ -888,7 +888,5 @@ pub fn decide(
         hops: walk.hops,
         end,
         remedies: Vec::new(),
-    };
-    trace.remedies = super::remedy::remedies(mesh, &trace);
-    Ok(trace)
+    })
 }

@@ -16,6 +16,8 @@ use std::net::Ipv4Addr;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Internet {
     hosts: Vec<ExternalHost>,
+    /// Normalized name → position in `hosts`, so resolving does not scan.
+    by_name: std::collections::HashMap<String, usize>,
 }
 
 impl Default for Internet {
@@ -27,7 +29,10 @@ impl Default for Internet {
 impl Internet {
     /// No hosts at all.
     pub fn empty() -> Self {
-        Internet { hosts: Vec::new() }
+        Internet {
+            hosts: Vec::new(),
+            by_name: Default::default(),
+        }
     }
 
     /// The built-in hosts (see the module doc of `external`).
@@ -56,6 +61,12 @@ impl Internet {
             }
         }
         self.hosts.push(host);
+        self.by_name = self
+            .hosts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, h)| h.names().iter().map(move |n| (n.clone(), i)))
+            .collect();
     }
 
     /// `add`, for chaining.
@@ -76,7 +87,15 @@ impl Internet {
 
     /// The host with this name or alias (any case, trailing dot allowed).
     pub fn host(&self, name: &str) -> Option<&ExternalHost> {
-        self.hosts.iter().find(|h| h.answers_to(name))
+        let normal = |n: &str| {
+            n == n.trim() && !n.ends_with('.') && !n.bytes().any(|b| b.is_ascii_uppercase())
+        };
+        let index = if normal(name) {
+            self.by_name.get(name)
+        } else {
+            self.by_name.get(&super::host::normalize_name(name))
+        };
+        index.and_then(|&i| self.hosts.get(i))
     }
 
     /// Fake DNS: a name's address, or an IPv4 literal itself.

@@ -5,7 +5,12 @@ pub fn closest<'a>(got: &str, accepted: impl IntoIterator<Item = &'a str>) -> Op
     let got_l = got.to_ascii_lowercase();
     accepted
         .into_iter()
-        .map(|a| (strsim::damerau_levenshtein(&got_l, &a.to_ascii_lowercase()), a))
+        .map(|a| {
+            (
+                strsim::damerau_levenshtein(&got_l, &a.to_ascii_lowercase()),
+                a,
+            )
+        })
         .filter(|(d, a)| *d > 0 && *d <= (a.len().max(got.len()) / 3).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, a)| a)

@@ -73,6 +73,10 @@ pub struct Registry {
     /// Positions of wildcard (`*.example.com`) hosts.
     #[serde(skip)]
     wildcards: Vec<usize>,
+    /// Kubernetes short names (`nginx`, `nginx.default`, `nginx.default.svc`) → (the client
+    /// namespace the name needs, for a bare name; the FQDN).
+    #[serde(skip)]
+    short_names: std::collections::HashMap<String, Vec<(Option<String>, String)>>,
 }
 
 impl Registry {
@@ -174,6 +178,27 @@ impl Registry {
     pub fn from_services(services: Vec<ServiceInfo>) -> Registry {
         let mut by_host: std::collections::HashMap<String, Vec<usize>> = Default::default();
         let mut wildcards = Vec::new();
+        let mut short_names: std::collections::HashMap<String, Vec<(Option<String>, String)>> =
+            Default::default();
+        for s in services.iter().filter(|s| !s.mesh_external) {
+            if let Some(short) = s.hostname.strip_suffix(".svc.cluster.local") {
+                if let Some((name, ns)) = short.split_once('.') {
+                    let fqdn = s.hostname.clone();
+                    short_names
+                        .entry(name.to_string())
+                        .or_default()
+                        .push((Some(ns.to_string()), fqdn.clone()));
+                    short_names
+                        .entry(short.to_string())
+                        .or_default()
+                        .push((None, fqdn.clone()));
+                    short_names
+                        .entry(format!("{short}.svc"))
+                        .or_default()
+                        .push((None, fqdn));
+                }
+            }
+        }
         for (i, s) in services.iter().enumerate() {
             if s.hostname.starts_with('*') {
                 wildcards.push(i);
@@ -185,6 +210,7 @@ impl Registry {
             services,
             by_host,
             wildcards,
+            short_names,
         }
     }
 
@@ -218,13 +244,14 @@ impl Registry {
     /// Resolve a short Kubernetes name (`nginx`, `nginx.default`, `nginx.default.svc`) from a
     /// client namespace to its FQDN, as the pod's DNS search path does.
     pub fn expand_short_name(&self, host: &str, client_namespace: &str) -> Option<String> {
-        let candidates = [
-            format!("{host}.{client_namespace}.svc.cluster.local"),
-            format!("{host}.svc.cluster.local"),
-            format!("{host}.cluster.local"),
-        ];
-        candidates
-            .into_iter()
-            .find(|c| self.exact(c).any(|s| !s.mesh_external))
+        let bare = !host.contains('.');
+        self.short_names
+            .get(host)?
+            .iter()
+            .find(|(ns, _)| match ns {
+                Some(ns) => bare && ns == client_namespace,
+                None => !bare,
+            })
+            .map(|(_, fqdn)| fqdn.clone())
     }
 }

@@ -94,11 +94,12 @@ impl Target for ModelTarget {
         from: &WorkloadRef,
         request: &ClientRequest,
     ) -> Result<Exchange, TargetError> {
-        let trace = decide(&self.mesh, &self.internet, from, request).map_err(|e| match e {
+        let mut trace = decide(&self.mesh, &self.internet, from, request).map_err(|e| match e {
             DecideError::UnknownWorkload { workload, known } => {
                 TargetError::UnknownWorkload { workload, known }
             }
         })?;
+        trace.remedies = crate::decide::remedy::remedies(&self.mesh, &trace);
         let exchange = answer(&trace);
         for e in &exchange.logs {
             self.logs

@@ -241,24 +241,25 @@ pub fn http_routes(
     out
 }
 
-fn l4_ok(
-    binding: &Binding<'_>,
-    vs: &VirtualService,
-    ns: &str,
-    gateways: &[String],
+/// The L4 fields a `tcp`/`tls` match shares.
+struct L4<'m> {
+    gateways: &'m [String],
     port: Option<u16>,
-    listener_port: u16,
-    labels: &BTreeMap<String, String>,
-    source_ns: Option<&str>,
-) -> bool {
-    let gateways = if gateways.is_empty() {
-        &vs.gateways
-    } else {
-        gateways
-    };
-    binding.bound(gateways, ns)
-        && port.is_none_or(|p| p == listener_port)
-        && binding.source_ok(labels, source_ns)
+    source_labels: &'m BTreeMap<String, String>,
+    source_namespace: Option<&'m str>,
+}
+
+impl L4<'_> {
+    fn holds(&self, binding: &Binding<'_>, vs: &VirtualService, ns: &str, listener_port: u16) -> bool {
+        let gateways = if self.gateways.is_empty() {
+            &vs.gateways
+        } else {
+            self.gateways
+        };
+        binding.bound(gateways, ns)
+            && self.port.is_none_or(|p| p == listener_port)
+            && binding.source_ok(self.source_labels, self.source_namespace)
+    }
 }
 
 /// TCP routes of a VirtualService's `tcp:` rules on `port` for this binding.
@@ -282,16 +283,13 @@ pub fn tcp_routes(
             matches
                 .iter()
                 .find(|(_, m)| {
-                    l4_ok(
-                        binding,
-                        vs,
-                        ns,
-                        &m.gateways,
-                        m.port,
-                        port,
-                        &m.source_labels,
-                        m.source_namespace.as_deref(),
-                    )
+                    L4 {
+                        gateways: &m.gateways,
+                        port: m.port,
+                        source_labels: &m.source_labels,
+                        source_namespace: m.source_namespace.as_deref(),
+                    }
+                    .holds(binding, vs, ns, port)
                 })
                 .map(|(j, _)| format!("tcp[{i}].match[{j}]"))
         };
@@ -332,16 +330,13 @@ pub fn tls_routes(
                     m.sni_hosts.iter().collect()
                 };
                 sni_hosts.iter().any(|h| host_matches(h, sni))
-                    && l4_ok(
-                        binding,
-                        vs,
-                        ns,
-                        &m.gateways,
-                        m.port,
-                        port,
-                        &m.source_labels,
-                        m.source_namespace.as_deref(),
-                    )
+                    && L4 {
+                        gateways: &m.gateways,
+                        port: m.port,
+                        source_labels: &m.source_labels,
+                        source_namespace: m.source_namespace.as_deref(),
+                    }
+                    .holds(binding, vs, ns, port)
             })
             .map(|(j, _)| format!("tls[{i}].match[{j}]"));
         if let Some(rule_path) = hit {

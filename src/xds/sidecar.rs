@@ -7,6 +7,7 @@
 //!   addresses share `0.0.0.0_<port>`: one chain per TLS host (matched by SNI), one catch-all chain
 //!   for a TCP service, and the fallthrough chain to BlackHoleCluster / PassthroughCluster.
 //! - `virtualOutbound` (15001) catches every other destination with that same fallthrough.
+//!
 //! (istio/istio `pilot/pkg/networking/core/listener.go`, `httproute.go`.)
 
 use super::build::{destination_cluster, service_clusters};

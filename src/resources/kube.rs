@@ -114,7 +114,11 @@ pub struct PodSpec {
     pub scheduling_gates: Any,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_context: Any,
-    #[serde(default, rename = "setHostnameAsFQDN", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "setHostnameAsFQDN",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub set_hostname_as_fqdn: Any,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share_process_namespace: Any,
@@ -192,11 +196,19 @@ pub struct ServiceSpec {
     pub service_type: Option<String>,
     #[serde(default, rename = "clusterIP", skip_serializing_if = "Option::is_none")]
     pub cluster_ip: Option<String>,
-    #[serde(default, rename = "clusterIPs", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "clusterIPs",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cluster_ips: Any,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_name: Option<String>,
-    #[serde(default, rename = "externalIPs", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "externalIPs",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub external_ips: Any,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_affinity: Any,
@@ -210,7 +222,11 @@ pub struct ServiceSpec {
     pub external_traffic_policy: Any,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub internal_traffic_policy: Any,
-    #[serde(default, rename = "loadBalancerIP", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "loadBalancerIP",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub load_balancer_ip: Any,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer_source_ranges: Any,

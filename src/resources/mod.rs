@@ -13,7 +13,9 @@ pub mod mesh_config;
 pub mod meta;
 mod store;
 
-pub use enums::{Action, ClientTlsMode, Location, OutboundMode, Protocol, Resolution, ServerTlsMode};
+pub use enums::{
+    Action, ClientTlsMode, Location, OutboundMode, Protocol, Resolution, ServerTlsMode,
+};
 pub use meta::{Kind, ObjectMeta, Origin, ResourceId};
 pub use store::Store;
 

@@ -7,12 +7,17 @@
 //! `scenario` replays documented command lines against a `target`.
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod compile;
 pub mod decide;
+pub mod explain;
 pub mod external;
 pub mod manifest;
+pub mod mesh;
 pub mod outcome;
+pub mod report;
 pub mod request;
 pub mod resources;
 pub mod scenario;
 pub mod target;
+pub mod xds;

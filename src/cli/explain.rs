@@ -1,0 +1,135 @@
+//! `egressbench explain`: apply manifests to the model, send one request from a workload, and print
+//! what the client got, what the command printed, what the proxies logged, and why.
+//!
+//! Owns: the explain command's arguments and flow. Leaves out: deciding (`target`, `decide`) and
+//! the explanation text (`report::render_explanation`).
+
+use super::compile::load;
+use super::shell::join;
+use super::{bad_input, Exit, Io, OutputFormat};
+use crate::external::Internet;
+use crate::outcome::{AccessLogEntry, ClientResult};
+use crate::report::{explanation_json, render_explanation};
+use crate::request::{ClientRequest, WorkloadRef};
+use crate::scenario::command::{self, ProcessOutput};
+use crate::target::{ModelTarget, Target};
+use serde::Serialize;
+use std::io;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The workload the request is sent from, as NAMESPACE/DEPLOYMENT.
+    #[arg(long, value_name = "NS/WORKLOAD", value_parser = workload)]
+    pub from: WorkloadRef,
+    /// Manifest files or folders to apply first.
+    #[arg(short = 'f', long = "file", value_name = "FILES", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// How the answer is printed.
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    /// The command the workload runs, after `--`: e.g. `curl -s http://httpbin.org/get`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+fn workload(s: &str) -> Result<WorkloadRef, String> {
+    WorkloadRef::parse(s)
+        .ok_or_else(|| format!("expected namespace/deployment (e.g. mytest/sleep-a), got `{s}`"))
+}
+
+/// The JSON form of an explanation.
+#[derive(Debug, Serialize)]
+struct Explained<'a> {
+    format: &'static str,
+    from: &'a WorkloadRef,
+    command: &'a str,
+    request: &'a ClientRequest,
+    client_result: &'a ClientResult,
+    output: &'a ProcessOutput,
+    access_log: &'a [AccessLogEntry],
+    explanation: Option<serde_json::Value>,
+}
+
+pub fn execute(args: &ExplainArgs, io: &mut Io<'_>) -> io::Result<Exit> {
+    let line = join(&args.command);
+    let cmd = match command::parse_exec(&line) {
+        Ok(c) => c,
+        Err(e) => {
+            return bad_input(
+                io,
+                &format!("cannot read the command `{line}`: {e}"),
+                Some("give a curl command line after `--`, as the documents write it"),
+            )
+        }
+    };
+    let Some(loaded) = load(&args.files, io)? else {
+        return Ok(Exit::BadInput);
+    };
+    let mut target = ModelTarget::new(Internet::builtin());
+    if let Err(e) = target.apply(loaded.resources) {
+        return bad_input(
+            io,
+            &format!("the model refused the manifests: {e}"),
+            Some("`egressbench check` on the same files shows what is wrong"),
+        );
+    }
+    let exchange = match target.exec(&args.from, &cmd.request) {
+        Ok(x) => x,
+        Err(e) => {
+            return bad_input(
+                io,
+                &format!("the model could not run the command: {e}"),
+                Some("name a workload whose Deployment is in the manifests"),
+            )
+        }
+    };
+    let output = command::run(&cmd, &exchange.result);
+    match args.output {
+        OutputFormat::Json => {
+            let doc = Explained {
+                format: "egressbench.explain/v1",
+                from: &args.from,
+                command: &line,
+                request: &cmd.request,
+                client_result: &exchange.result,
+                output: &output,
+                access_log: &exchange.logs,
+                explanation: explanation_json(&exchange),
+            };
+            let text = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
+            writeln!(io.out, "{text}")?;
+        }
+        OutputFormat::Human => {
+            let o = &mut *io.out;
+            writeln!(o, "client got: {}", exchange.result.short())?;
+            writeln!(o, "command output (exit code {}):", output.exit_code)?;
+            for (label, text) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+                if !text.is_empty() {
+                    writeln!(o, "  {label}:")?;
+                    for l in text.lines() {
+                        writeln!(o, "    | {l}")?;
+                    }
+                }
+            }
+            match render_explanation(&exchange) {
+                Some(text) => {
+                    writeln!(o, "explanation:")?;
+                    for l in text.lines() {
+                        writeln!(o, "  {l}")?;
+                    }
+                }
+                None => {
+                    writeln!(o, "explanation: none (the target gave no trace)")?;
+                    let (method, url) = (&cmd.request.method, cmd.request.url());
+                    writeln!(o, "request: {method} {url} from {}", args.from)?;
+                    writeln!(o, "access log:")?;
+                    for e in &exchange.logs {
+                        writeln!(o, "  {}", e.to_json_line())?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(Exit::Success)
+}

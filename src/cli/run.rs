@@ -1,0 +1,100 @@
+//! `egressbench run`: find scenario files, run each on a fresh target, print the report as the run
+//! goes (human) or at the end (JSON), and optionally write JUnit XML.
+//!
+//! Owns: the run command's arguments and flow. Leaves out: loading and running (`scenario`) and the
+//! report text (`report`).
+
+use super::targets::TargetName;
+use super::{bad_input, Exit, Io, OutputFormat};
+use crate::report::{human, json, junit, Summary};
+use crate::scenario::results::slug_of;
+use crate::scenario::{discover, run_file, ScenarioReport, Verdict};
+use std::io;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario files, or folders of *.yaml scenario files.
+    #[arg(value_name = "PATHS", default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Where the scenarios run.
+    #[arg(long, value_enum, default_value_t)]
+    pub target: TargetName,
+    /// How results are printed.
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    /// Also write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Run only the scenarios whose file name (without .yaml) contains SUBSTR.
+    #[arg(long, value_name = "SUBSTR")]
+    pub filter: Option<String>,
+}
+
+pub fn execute(args: &RunArgs, io: &mut Io<'_>) -> io::Result<Exit> {
+    // Ask for the target before any work, so an unavailable one is one clear error.
+    if let Err(bad) = args.target.available() {
+        return bad_input(io, &bad.message, bad.help.as_deref());
+    }
+    let files = match discover(&args.paths) {
+        Ok(files) => files,
+        Err(e) => return bad_input(io, &e.to_string(), Some(e.help())),
+    };
+    let total = files.len();
+    let selected: Vec<PathBuf> = files
+        .into_iter()
+        .filter(|f| {
+            args.filter
+                .as_deref()
+                .is_none_or(|sub| slug_of(f).contains(sub))
+        })
+        .collect();
+    let filtered_out = total - selected.len();
+    let target = args.target.as_str();
+    let human = args.output == OutputFormat::Human;
+    let started = Instant::now();
+    if human {
+        write!(io.out, "{}", human::header(selected.len(), target))?;
+    }
+    let mut reports: Vec<ScenarioReport> = Vec::new();
+    for file in &selected {
+        let report = run_file(file, target, |internet| args.target.build(internet));
+        if human {
+            write!(io.out, "{}", human::line(&report))?;
+        } else if report.verdict == Verdict::BadInput {
+            // The JSON document has it too; stderr is where people look.
+            bad_input(io, &report.reason().unwrap_or_default(), report.help())?;
+        }
+        reports.push(report);
+    }
+    let summary = Summary::of(&reports, filtered_out);
+    if human {
+        write!(
+            io.out,
+            "{}",
+            human::footer(&reports, &summary, started.elapsed())
+        )?;
+    } else {
+        write!(io.out, "{}", json::render(&reports, &summary))?;
+    }
+    if let Some(path) = &args.junit {
+        let written = junit::render(&reports)
+            .map_err(|e| e.to_string())
+            .and_then(|xml| {
+                std::fs::write(path, xml).map_err(|e| format!("{}: {e}", path.display()))
+            });
+        if let Err(message) = written {
+            return bad_input(
+                io,
+                &format!("cannot write the JUnit report: {message}"),
+                Some("name a writable file for --junit"),
+            );
+        }
+    }
+    Ok(match summary.verdict() {
+        Verdict::Passed => Exit::Success,
+        Verdict::Failed => Exit::Failed,
+        Verdict::BadInput => Exit::BadInput,
+    })
+}

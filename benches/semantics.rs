@@ -25,7 +25,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn deployment(ns: &str, name: &str, pod_labels: &[(&str, &str)]) -> Resource {
@@ -92,11 +95,20 @@ fn store_with_service_entries(n: usize) -> Store {
         }),
     ));
     s.apply(deployment("mytest", "sleep", &[("app", "sleep")]));
-    s.apply(service("mytest", "sleep", &[("http", 80)], &[("app", "sleep")]));
+    s.apply(service(
+        "mytest",
+        "sleep",
+        &[("http", 80)],
+        &[("app", "sleep")],
+    ));
     s.apply(deployment(
         "istio-egress",
         "egressgateway",
-        &[("istio", "egressgateway"), ("app", "egressgateway"), ("security.istio.io/tlsMode", "istio")],
+        &[
+            ("istio", "egressgateway"),
+            ("app", "egressgateway"),
+            ("security.istio.io/tlsMode", "istio"),
+        ],
     ));
     s.apply(service(
         "istio-egress",

@@ -250,7 +250,13 @@ struct L4<'m> {
 }
 
 impl L4<'_> {
-    fn holds(&self, binding: &Binding<'_>, vs: &VirtualService, ns: &str, listener_port: u16) -> bool {
+    fn holds(
+        &self,
+        binding: &Binding<'_>,
+        vs: &VirtualService,
+        ns: &str,
+        listener_port: u16,
+    ) -> bool {
         let gateways = if self.gateways.is_empty() {
             &vs.gateways
         } else {

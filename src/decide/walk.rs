@@ -144,6 +144,21 @@ fn select_chain<'l>(listener: &'l Listener, wire: &Wire) -> Option<&'l FilterCha
         .or(listener.default_chain.as_ref())
 }
 
+/// Record what matched, once each; a bare resource entry gives way to the same resource's rule.
+fn push_unique(matched: &mut Vec<crate::xds::Provenance>, more: &[crate::xds::Provenance]) {
+    for p in more {
+        if matched.contains(p) {
+            continue;
+        }
+        if !p.rule.is_empty() {
+            matched.retain(|m| !(m.resource == p.resource && m.rule.is_empty()));
+        } else if matched.iter().any(|m| m.resource == p.resource) {
+            continue;
+        }
+        matched.push(p.clone());
+    }
+}
+
 fn describe_wire(wire: &Wire) -> String {
     match (wire.outer(), &wire.http) {
         (None, Some(_)) => "plaintext HTTP".into(),
@@ -186,7 +201,7 @@ impl<'a> Walk<'a> {
             return closed(idx, "NR", "filter_chain_not_found", "-");
         };
         h.filter_chain = Some(chain.name.clone());
-        h.matched.extend(chain.provenance.iter().cloned());
+        push_unique(&mut h.matched, &chain.provenance);
         let mut wire = wire;
         if let Some(tls) = &chain.downstream_tls {
             let Some(layer) = wire.outer().cloned() else {
@@ -263,7 +278,7 @@ impl<'a> Walk<'a> {
                     return closed(idx, "NR", "-", "-");
                 };
                 if let Some(p) = &route.provenance {
-                    h.matched.push(p.clone());
+                    push_unique(&mut h.matched, std::slice::from_ref(p));
                 }
                 self.hops.push(h);
                 self.connect(proxy, idx, &route.cluster.clone(), wire)
@@ -308,7 +323,7 @@ impl<'a> Walk<'a> {
         let route = vh.and_then(|vh| vh.routes.iter().find(|r| route_matches(&r.matcher, &view)));
         if let Some(vh) = vh {
             h.virtual_host = Some(vh.name.clone());
-            h.matched.extend(vh.provenance.iter().cloned());
+            push_unique(&mut h.matched, &vh.provenance);
         }
         let chosen = route.and_then(|r| match &r.action {
             RouteAction::Cluster { clusters, .. } => clusters
@@ -321,7 +336,7 @@ impl<'a> Walk<'a> {
         if let Some(r) = route {
             h.route = Some(r.name.clone());
             if let Some(p) = &r.provenance {
-                h.matched.push(p.clone());
+                push_unique(&mut h.matched, std::slice::from_ref(p));
             }
             h.cluster = chosen.clone();
         }
@@ -507,7 +522,12 @@ impl<'a> Walk<'a> {
             EndpointTarget::External(h) => (h.clone(), ep.port),
             EndpointTarget::Workload(_) => (ep.address.clone(), ep.port),
         };
-        self.hops[idx].upstream_host = Some(format!("{host}:{port}"));
+        // Envoy logs the address it connected to: an external name as its resolved address.
+        let address = match &ep.target {
+            EndpointTarget::Workload(_) => Some(host.clone()),
+            _ => self.internet.resolve(&host).map(|a| a.to_string()),
+        };
+        self.hops[idx].upstream_host = address.map(|a| format!("{a}:{port}"));
         let wire = match &cluster.tls {
             Some(tls) => {
                 self.hops[idx].upstream_tls = Some(tls.clone());

@@ -30,6 +30,9 @@ pub struct MeshContext {
     pub config: MeshConfig,
     pub workloads: BTreeMap<WorkloadRef, Workload>,
     pub registry: Registry,
+    /// DestinationRule ids by exact host, and those with wildcard hosts.
+    dr_by_host: std::collections::HashMap<String, Vec<ResourceId>>,
+    dr_wild: Vec<ResourceId>,
 }
 
 impl MeshContext {
@@ -38,13 +41,40 @@ impl MeshContext {
         let config = expanded.store.mesh_config();
         let workloads = workload::workloads(&expanded.store, config.trust_domain());
         let registry = Registry::build(&expanded.store, &workloads);
+        let mut dr_by_host: std::collections::HashMap<String, Vec<ResourceId>> = Default::default();
+        let mut dr_wild = Vec::new();
+        for r in expanded.store.of_kind(Kind::DestinationRule) {
+            if let Body::DestinationRule(dr) = &r.body {
+                let host = dr.host.to_ascii_lowercase();
+                if host.starts_with('*') {
+                    dr_wild.push(r.id());
+                } else {
+                    dr_by_host.entry(host).or_default().push(r.id());
+                }
+            }
+        }
         Ok(MeshContext {
             store: expanded.store,
             generated: expanded.generated,
             config,
             workloads,
             registry,
+            dr_by_host,
+            dr_wild,
         })
+    }
+
+    /// The context of an empty cluster.
+    pub fn empty() -> MeshContext {
+        MeshContext {
+            store: Store::new(),
+            generated: Vec::new(),
+            config: MeshConfig::default(),
+            workloads: BTreeMap::new(),
+            registry: Registry::default(),
+            dr_by_host: Default::default(),
+            dr_wild: Vec::new(),
+        }
     }
 
     /// The DestinationRule for `host` as seen from `client_ns`: the client's namespace first, then
@@ -55,9 +85,14 @@ impl MeshContext {
         client_ns: &str,
         service_ns: &str,
     ) -> Option<(&Resource, &DestinationRule)> {
-        let candidates: Vec<(&Resource, &DestinationRule)> = self
-            .store
-            .of_kind(Kind::DestinationRule)
+        let ids = self
+            .dr_by_host
+            .get(host)
+            .into_iter()
+            .flatten()
+            .chain(self.dr_wild.iter());
+        let candidates: Vec<(&Resource, &DestinationRule)> = ids
+            .filter_map(|id| self.store.get(id))
             .filter_map(|r| match &r.body {
                 Body::DestinationRule(dr) => Some((r, dr)),
                 _ => None,
@@ -92,13 +127,7 @@ impl Mesh {
     /// The mesh of an empty cluster.
     pub fn empty() -> Mesh {
         Mesh {
-            ctx: MeshContext {
-                store: Store::new(),
-                generated: Vec::new(),
-                config: MeshConfig::default(),
-                workloads: BTreeMap::new(),
-                registry: Registry::default(),
-            },
+            ctx: MeshContext::empty(),
             proxies: BTreeMap::new(),
         }
     }

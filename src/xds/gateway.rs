@@ -144,6 +144,8 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                         ),
                     };
                     let rc = vhosts_by_rc.entry(rc_name.clone()).or_default();
+                    let mut seen: std::collections::HashSet<String> =
+                        rc.iter().map(|v| v.name.clone()).collect();
                     for (r, vs) in &bound {
                         let vs_routes = http_routes(r, vs, &binding, *port, &namer);
                         if vs_routes.is_empty() {
@@ -155,7 +157,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                                 continue;
                             }
                             let name = format!("{h}:{port}");
-                            if rc.iter().any(|v: &VirtualHost| v.name == name) {
+                            if !seen.insert(name.clone()) {
                                 warnings.push(format!(
                                     "{} also routes {h} on port {port}; the first VirtualService wins",
                                     r.id()

@@ -131,9 +131,10 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
     let mut routes = BTreeMap::new();
     for (port, services) in &http_ports {
         let mut vhosts: Vec<VirtualHost> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for svc in services {
             let name = format!("{}:{port}", svc.hostname);
-            if vhosts.iter().any(|v| v.name == name) {
+            if !seen.insert(name.clone()) {
                 continue;
             }
             let mut provenance = vec![Provenance::new(svc.origin.clone(), format!("port {port}"))];

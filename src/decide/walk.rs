@@ -286,6 +286,7 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// An HTTP connection manager: RBAC, then the route, then its action.
     #[allow(clippy::too_many_arguments)]
     fn http(
         &mut self,
@@ -298,29 +299,37 @@ impl<'a> Walk<'a> {
         port: u16,
     ) -> End {
         h.mode = HopMode::Http;
-        let Some(req) = wire.http.clone().filter(|_| wire.layers.is_empty()) else {
-            h.notes.push(format!(
-                "the chain speaks HTTP but the connection carries {}: codec error",
-                describe_wire(&wire)
-            ));
-            self.hops.push(h);
-            return closed(idx, "DPE", "codec_error", "-");
+        let req = match wire.http {
+            Some(req) if wire.layers.is_empty() => req,
+            http => {
+                let wire = Wire {
+                    layers: wire.layers,
+                    http,
+                };
+                h.notes.push(format!(
+                    "the chain speaks HTTP but the connection carries {}: codec error",
+                    describe_wire(&wire)
+                ));
+                self.hops.push(h);
+                return closed(idx, "DPE", "codec_error", "-");
+            }
         };
-        h.request = Some(req.clone());
         h.route_config = Some(route_config.to_string());
         // Envoy picks the route before the RBAC filter runs, so a denied request still logs it.
-        let view = HttpView {
-            method: &req.method,
-            path: &req.path,
-            authority: &req.authority,
-            scheme: "http",
-            headers: &req.headers,
-        };
         let vh = proxy
             .routes
             .get(route_config)
             .and_then(|rc| rc.select(&req.authority));
-        let route = vh.and_then(|vh| vh.routes.iter().find(|r| route_matches(&r.matcher, &view)));
+        let route = vh.and_then(|vh| {
+            let view = HttpView {
+                method: &req.method,
+                path: &req.path,
+                authority: &req.authority,
+                scheme: "http",
+                headers: &req.headers,
+            };
+            vh.routes.iter().find(|r| route_matches(&r.matcher, &view))
+        });
         if let Some(vh) = vh {
             h.virtual_host = Some(vh.name.clone());
             push_unique(&mut h.matched, &vh.provenance);
@@ -364,7 +373,7 @@ impl<'a> Walk<'a> {
             let details = out.details.clone().unwrap_or_default();
             h.rbac = Some(out);
             if !allowed {
-                h.notes.push("RBAC denied the request: 403".into());
+                h.request = Some(req);
                 self.hops.push(h);
                 return responded(idx, 403, "RBAC: access denied", &details, "-");
             }
@@ -374,6 +383,7 @@ impl<'a> Walk<'a> {
                 "no virtual host of route configuration {route_config} has the domain {}",
                 req.authority
             ));
+            h.request = Some(req);
             self.hops.push(h);
             return responded(idx, 404, "", "route_not_found", "NR");
         };
@@ -382,17 +392,18 @@ impl<'a> Walk<'a> {
                 "no route of virtual host {} matches the request",
                 vh.name
             ));
+            h.request = Some(req);
             self.hops.push(h);
             return responded(idx, 404, "", "route_not_found", "NR");
         };
         match &route.action {
             RouteAction::DirectResponse { status, body } => {
-                h.notes
-                    .push(format!("route {} answers {status} itself", route.name));
+                h.request = Some(req);
                 self.hops.push(h);
                 responded(idx, *status, body, "direct_response", "-")
             }
             RouteAction::Redirect { location, status } => {
+                h.request = Some(req);
                 self.hops.push(h);
                 End::Responded {
                     hop: idx,
@@ -412,6 +423,7 @@ impl<'a> Walk<'a> {
                 abort,
             } => {
                 if let Some(status) = abort {
+                    h.request = Some(req);
                     self.hops.push(h);
                     return responded(
                         idx,
@@ -434,6 +446,7 @@ impl<'a> Walk<'a> {
                     ));
                 }
                 let mut fwd = req.clone();
+                h.request = Some(req);
                 if let Some(a) = host_rewrite {
                     fwd.authority = a.clone();
                 }

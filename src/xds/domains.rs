@@ -38,8 +38,14 @@ impl DomainIndex {
 
     /// The virtual host for an authority (`Host` header), Envoy's way.
     pub fn select(&self, authority: &str) -> Option<usize> {
-        let a = authority.to_ascii_lowercase();
-        if let Some(&i) = self.exact.get(&a) {
+        let lowered;
+        let a = if authority.bytes().any(|b| b.is_ascii_uppercase()) {
+            lowered = authority.to_ascii_lowercase();
+            lowered.as_str()
+        } else {
+            authority
+        };
+        if let Some(&i) = self.exact.get(a) {
             return Some(i);
         }
         self.suffixes

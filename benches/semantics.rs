@@ -38,7 +38,7 @@ fn deployment(ns: &str, name: &str, pod_labels: &[(&str, &str)]) -> Resource {
     Resource::new(
         "apps/v1",
         ObjectMeta::named(name, ns),
-        Body::Deployment(DeploymentSpec {
+        Body::Deployment(Box::new(DeploymentSpec {
             replicas: None,
             selector: None,
             template,
@@ -47,7 +47,7 @@ fn deployment(ns: &str, name: &str, pod_labels: &[(&str, &str)]) -> Resource {
             revision_history_limit: None,
             progress_deadline_seconds: None,
             paused: None,
-        }),
+        })),
     )
 }
 
@@ -55,7 +55,7 @@ fn service(ns: &str, name: &str, ports: &[(&str, u16)], selector: &[(&str, &str)
     Resource::new(
         "v1",
         ObjectMeta::named(name, ns),
-        Body::Service(ServiceSpec {
+        Body::Service(Box::new(ServiceSpec {
             ports: ports
                 .iter()
                 .map(|(n, p)| KubeServicePort {
@@ -66,7 +66,7 @@ fn service(ns: &str, name: &str, ports: &[(&str, u16)], selector: &[(&str, &str)
                 .collect(),
             selector: labels(selector),
             ..ServiceSpec::default()
-        }),
+        })),
     )
 }
 

@@ -16,7 +16,12 @@ fn compile(policy: &str) -> String {
         ])
         .output()
         .expect("run egressbench compile");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -33,8 +38,17 @@ fn compiled_fixtures_are_the_compilers_output() {
             "fixtures/000/compiled/{name}.yaml differs from the compiler's output; regenerate with\n  \
              cargo run -q -- compile fixtures/000/namespaces.yaml fixtures/000/egressgateway.yaml {policy} > fixtures/000/compiled/{name}.yaml"
         );
-        for kind in ["ServiceEntry", "VirtualService", "Gateway", "DestinationRule", "Sidecar"] {
-            assert!(printed.contains(&format!("kind: {kind}\n")), "{name}: no {kind} in\n{printed}");
+        for kind in [
+            "ServiceEntry",
+            "VirtualService",
+            "Gateway",
+            "DestinationRule",
+            "Sidecar",
+        ] {
+            assert!(
+                printed.contains(&format!("kind: {kind}\n")),
+                "{name}: no {kind} in\n{printed}"
+            );
         }
     }
 }

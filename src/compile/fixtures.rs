@@ -31,10 +31,10 @@ pub(crate) fn gateway_deployment(ns: &str, name: &str, pod_labels: &[(&str, &str
     Resource::new(
         "apps/v1",
         ObjectMeta::named(name, ns),
-        Body::Deployment(DeploymentSpec {
+        Body::Deployment(Box::new(DeploymentSpec {
             template,
             ..DeploymentSpec::default()
-        }),
+        })),
     )
 }
 
@@ -42,7 +42,7 @@ pub(crate) fn service(ns: &str, name: &str, ports: &[(&str, u16)]) -> Resource {
     Resource::new(
         "v1",
         ObjectMeta::named(name, ns),
-        Body::Service(ServiceSpec {
+        Body::Service(Box::new(ServiceSpec {
             ports: ports
                 .iter()
                 .map(|(n, p)| KubeServicePort {
@@ -52,7 +52,7 @@ pub(crate) fn service(ns: &str, name: &str, ports: &[(&str, u16)]) -> Resource {
                 })
                 .collect(),
             ..ServiceSpec::default()
-        }),
+        })),
     )
 }
 

@@ -42,11 +42,12 @@ pub(crate) fn check(spec: &AsmEgressTrafficPolicy) -> Result<Vec<Dest<'_>>, Fiel
         ));
     }
     let mut dests: Vec<Dest<'_>> = Vec::new();
+    let mut by_name: std::collections::HashMap<String, usize> = Default::default();
     for (i, rule) in spec.egress_rules.iter().enumerate() {
         check_rule(i, rule)?;
         for (j, to) in rule.to.iter().enumerate() {
             let dest = check_to(i, j, to)?;
-            if let Some(other) = dests.iter().find(|d| d.name == dest.name) {
+            if let Some(other) = by_name.get(&dest.name).map(|&k| &dests[k]) {
                 return Err(FieldError::new(
                     dest.field("name"),
                     Problem::DuplicateName {
@@ -55,6 +56,7 @@ pub(crate) fn check(spec: &AsmEgressTrafficPolicy) -> Result<Vec<Dest<'_>>, Fiel
                     },
                 ));
             }
+            by_name.insert(dest.name.clone(), dests.len());
             dests.push(dest);
         }
     }

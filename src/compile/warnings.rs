@@ -8,7 +8,7 @@
 
 use crate::compile::plan::Plan;
 use crate::resources::OutboundMode;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// The namespace ASM reads `ASMEgressTrafficPolicy` from.
 pub(crate) const ASM_NAMESPACE: &str = "istio-egress";
@@ -92,8 +92,17 @@ fn shared_hosts(plan: &Plan<'_>, out: &mut Vec<String>) {
 /// The Sidecars restrict the selected workloads, but `exportTo` works per namespace: the other
 /// workloads of a selected namespace see the rule's hosts and reach them through the gateway.
 fn unselected_workloads(plan: &Plan<'_>, out: &mut Vec<String>) {
-    // Per namespace: whether a rule admits it whole, and the hosts of rules that select workloads.
-    let mut namespaces: BTreeMap<&str, (bool, Vec<&str>)> = BTreeMap::new();
+    // Hosts of each rule, gathered once (a policy may have thousands of rules).
+    let mut rule_hosts: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+    for t in &plan.targets {
+        rule_hosts
+            .entry(t.dest.rule)
+            .or_default()
+            .extend(t.dest.to.hosts.iter().map(String::as_str));
+    }
+    // Per namespace: whether a rule admits it whole, and the hosts of rules that select workloads
+    // (in first-seen order, each once).
+    let mut namespaces: BTreeMap<&str, (bool, Vec<&str>, HashSet<&str>)> = BTreeMap::new();
     for (i, rule) in plan.rules.iter().enumerate() {
         for from in &rule.from {
             let entry = namespaces.entry(from.namespace.as_str()).or_default();
@@ -101,27 +110,29 @@ fn unselected_workloads(plan: &Plan<'_>, out: &mut Vec<String>) {
                 entry.0 = true;
                 continue;
             }
-            let hosts = plan
-                .targets
-                .iter()
-                .filter(|t| t.dest.rule == i)
-                .flat_map(|t| t.dest.to.hosts.iter().map(String::as_str));
-            for h in hosts {
-                if !entry.1.contains(&h) {
+            for &h in rule_hosts.get(&i).into_iter().flatten() {
+                if entry.2.insert(h) {
                     entry.1.push(h);
                 }
             }
         }
     }
-    for (ns, (whole, hosts)) in namespaces {
+    for (ns, (whole, hosts, _)) in namespaces {
         if whole || hosts.is_empty() {
             continue;
         }
+        const SHOWN: usize = 5;
+        let more = hosts.len().saturating_sub(SHOWN);
         out.push(format!(
-            "other workloads in namespace `{ns}` see hosts {} too (exportTo is per namespace) and \
+            "other workloads in namespace `{ns}` see hosts {}{} too (exportTo is per namespace) and \
              reach them through the gateway; restrict them with an AuthorizationPolicy on the \
              egress gateway (source.principals)",
-            backticked(hosts)
+            backticked(hosts.into_iter().take(SHOWN)),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
         ));
     }
 }

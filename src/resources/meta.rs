@@ -1,11 +1,12 @@
 //! Object metadata, identities of resources, and where each one was read from.
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
 /// Kubernetes `metadata`, the parts the mesh reads. Server-populated fields are accepted and ignored
-/// so that `kubectl get -o yaml` output loads unchanged.
+/// (not stored) so that `kubectl get -o yaml` output loads unchanged.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ObjectMeta {
@@ -20,23 +21,23 @@ pub struct ObjectMeta {
     #[serde(default, skip_serializing)]
     pub generate_name: Option<String>,
     #[serde(default, skip_serializing)]
-    pub uid: Option<serde_yaml::Value>,
+    pub uid: Option<IgnoredAny>,
     #[serde(default, skip_serializing)]
-    pub resource_version: Option<serde_yaml::Value>,
+    pub resource_version: Option<IgnoredAny>,
     #[serde(default, skip_serializing)]
-    pub generation: Option<serde_yaml::Value>,
+    pub generation: Option<IgnoredAny>,
     #[serde(default, skip_serializing)]
-    pub creation_timestamp: Option<serde_yaml::Value>,
+    pub creation_timestamp: Option<IgnoredAny>,
     #[serde(default, skip_serializing)]
-    pub deletion_timestamp: Option<serde_yaml::Value>,
+    pub deletion_timestamp: Option<IgnoredAny>,
     #[serde(default, skip_serializing)]
-    pub finalizers: Option<serde_yaml::Value>,
+    pub finalizers: Option<IgnoredAny>,
     #[serde(default, skip_serializing)]
-    pub owner_references: Option<serde_yaml::Value>,
+    pub owner_references: Option<IgnoredAny>,
     #[serde(default, skip_serializing)]
-    pub managed_fields: Option<serde_yaml::Value>,
+    pub managed_fields: Option<IgnoredAny>,
     #[serde(default, skip_serializing)]
-    pub self_link: Option<serde_yaml::Value>,
+    pub self_link: Option<IgnoredAny>,
 }
 
 impl ObjectMeta {

@@ -32,8 +32,9 @@ pub enum Body {
     Sidecar(istio::Sidecar),
     AsmEgressTrafficPolicy(asm::AsmEgressTrafficPolicy),
     Namespace,
-    Deployment(kube::DeploymentSpec),
-    Service(kube::ServiceSpec),
+    /// Boxed: a pod spec is large, and resources are moved around whole.
+    Deployment(Box<kube::DeploymentSpec>),
+    Service(Box<kube::ServiceSpec>),
     ServiceAccount,
     /// The `istio` ConfigMap; `data.mesh` parsed.
     MeshConfig(mesh_config::MeshConfig),

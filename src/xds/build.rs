@@ -7,7 +7,7 @@ use super::rbac::{RbacAction, RbacFilter, RbacPolicy};
 use super::{Provenance, ProxyConfig, ProxyKind};
 use crate::mesh::registry::{ServiceEndpoint, ServiceInfo};
 use crate::mesh::{MeshContext, Workload};
-use crate::resources::istio::destination_rule::ClientTlsSettings;
+use crate::resources::istio::destination_rule::{effective_tls, ClientTlsSettings, TlsSource};
 use crate::resources::istio::virtual_service::Destination;
 use crate::resources::{meta::selects, Action, Body, ClientTlsMode, Kind};
 use std::collections::BTreeMap;
@@ -43,18 +43,16 @@ pub fn destination_cluster(ctx: &MeshContext, d: &Destination, vs_ns: &str, port
     Cluster::outbound_name(port, d.subset.as_deref(), &host)
 }
 
-fn tls_from(
-    settings: Option<&ClientTlsSettings>,
-    provenance: Provenance,
-) -> Option<Option<UpstreamTls>> {
-    let s = settings?;
-    let mode = s.mode?;
-    Some((mode != ClientTlsMode::Disable).then(|| UpstreamTls {
+/// Upstream TLS from explicit DestinationRule settings; `None` for DISABLE (a `tls` block with no
+/// `mode` is DISABLE too, and it turns auto mTLS off).
+fn tls_from(s: &ClientTlsSettings, provenance: Provenance) -> Option<UpstreamTls> {
+    let mode = s.mode.unwrap_or(ClientTlsMode::Disable);
+    (mode != ClientTlsMode::Disable).then(|| UpstreamTls {
         mode,
         sni: s.sni.clone(),
         auto: false,
         provenance: Some(provenance),
-    }))
+    })
 }
 
 /// Does a workload endpoint accept Istio mTLS (auto mTLS target)? Sidecars do; gateways when their
@@ -117,27 +115,20 @@ pub fn service_clusters(
                     svc.origin.clone(),
                     format!("port {}", port.number),
                 )];
-                // Subset settings first, then the rule's, each port-level before rule-wide.
+                // The subset's settings merged over the rule's, then the port-level entry.
                 let explicit = dr.and_then(|(r, d)| {
-                    let sub = subset.and_then(|s| {
-                        s.traffic_policy.as_ref().and_then(|tp| {
-                            tls_from(
-                                tp.tls_for_port(port.number),
-                                Provenance::new(
-                                    r.id(),
-                                    format!("subsets[{}].trafficPolicy", s.name),
-                                ),
-                            )
-                        })
-                    });
-                    sub.or_else(|| {
-                        d.traffic_policy.as_ref().and_then(|tp| {
-                            tls_from(
-                                tp.tls_for_port(port.number),
-                                Provenance::new(r.id(), "trafficPolicy"),
-                            )
-                        })
-                    })
+                    let sub_tp = subset.and_then(|s| s.traffic_policy.as_ref());
+                    effective_tls(d.traffic_policy.as_ref(), sub_tp, port.number).map(
+                        |(settings, source)| {
+                            let rule = match (source, subset) {
+                                (TlsSource::Subset, Some(s)) => {
+                                    format!("subsets[{}].trafficPolicy", s.name)
+                                }
+                                _ => "trafficPolicy".to_string(),
+                            };
+                            tls_from(settings, Provenance::new(r.id(), rule))
+                        },
+                    )
                 });
                 if let Some((r, _)) = dr {
                     provenance.push(Provenance::new(r.id(), ""));

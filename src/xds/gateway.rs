@@ -4,12 +4,13 @@
 //! (istio/istio `pilot/pkg/networking/core/gateway.go`.)
 
 use super::build::{destination_cluster, destination_host, rbac_for, service_clusters};
-use super::routes::{http_routes, tcp_routes, tls_routes, Binding};
+use super::routes::{http_routes, tcp_routes, tls_chains, Binding};
 use super::{
     ChainMatch, DownstreamTls, FilterChain, Listener, Provenance, ProxyConfig, ProxyKind,
     RouteConfiguration, Terminal, Transport, VirtualHost,
 };
 use crate::mesh::host::{hosts_overlap, split_namespaced};
+use crate::mesh::registry::exported;
 use crate::mesh::{MeshContext, Workload};
 use crate::resources::istio::gateway::Server;
 use crate::resources::istio::virtual_service::Destination;
@@ -48,17 +49,23 @@ fn server_kind(server: &Server) -> ServerKind {
     }
 }
 
+/// Does a server `hosts` entry (`ns/host`) admit a VirtualService host (from namespace `vs_ns`)?
+fn entry_admits(entry: &str, gateway_ns: &str, vs_ns: &str, host: &str) -> bool {
+    let (ns, h) = split_namespaced(entry);
+    let ns_ok = match ns {
+        "*" => true,
+        "." => vs_ns == gateway_ns,
+        other => other == vs_ns,
+    };
+    ns_ok && hosts_overlap(h, host)
+}
+
 /// Does a VirtualService (in `vs_ns`) host overlap one of a server's `ns/host` entries?
 fn server_admits(server: &Server, gateway_ns: &str, vs_ns: &str, host: &str) -> bool {
-    server.hosts.iter().any(|entry| {
-        let (ns, h) = split_namespaced(entry);
-        let ns_ok = match ns {
-            "*" => true,
-            "." => vs_ns == gateway_ns,
-            other => other == vs_ns,
-        };
-        ns_ok && hosts_overlap(h, host)
-    })
+    server
+        .hosts
+        .iter()
+        .any(|e| entry_admits(e, gateway_ns, vs_ns, host))
 }
 
 fn sni_names(server: &Server) -> Vec<String> {
@@ -74,6 +81,38 @@ fn sni_names(server: &Server) -> Vec<String> {
     }
 }
 
+/// The more specific of a VirtualService host and a server host that overlap (istiod uses their
+/// intersection as the virtual host's domain).
+fn intersect(vs_host: &str, server_host: &str) -> Option<String> {
+    if crate::mesh::host::host_matches(server_host, vs_host) {
+        Some(vs_host.to_string())
+    } else if crate::mesh::host::host_matches(vs_host, server_host) {
+        Some(server_host.to_string())
+    } else {
+        None
+    }
+}
+
+/// The port the gateway pods listen on for a Gateway server port: the `targetPort` of a Service
+/// selecting them that exposes that port (istiod's `resolvePorts`), else the port itself.
+fn listener_port(ctx: &MeshContext, w: &Workload, server_port: u16) -> u16 {
+    ctx.registry
+        .services
+        .iter()
+        .filter(|s| {
+            s.endpoints.iter().any(|e| {
+                matches!(e, crate::mesh::registry::ServiceEndpoint::Workload(id) if *id == w.id)
+            })
+        })
+        .find_map(|s| s.port(server_port).map(|p| p.target_port))
+        .unwrap_or(server_port)
+}
+
+/// A route that matches everything (Envoy tries routes in order, so these go last).
+fn is_catch_all(r: &crate::xds::Route) -> bool {
+    r.matcher == crate::xds::RouteMatch::default()
+}
+
 pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
     let ns = w.id.namespace.as_str();
     let gateways: Vec<(&Resource, &Gateway)> = ctx
@@ -85,6 +124,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
         })
         .filter(|(_, g)| selects(&g.selector, &w.labels))
         .collect();
+    // VirtualServices visible in the gateway's namespace.
     let virtual_services: Vec<(&Resource, &VirtualService)> = ctx
         .store
         .of_kind(Kind::VirtualService)
@@ -92,6 +132,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
             Body::VirtualService(v) => Some((r, v)),
             _ => None,
         })
+        .filter(|(r, v)| exported(&v.export_to, r.namespace(), ns))
         .collect();
     let namer = |d: &Destination, vs_ns: &str, port: u16| destination_cluster(ctx, d, vs_ns, port);
     let rbac = rbac_for(ctx, w);
@@ -100,18 +141,25 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
     let mut by_port: BTreeMap<u16, Vec<(&Resource, usize, &Server)>> = BTreeMap::new();
     for (r, g) in &gateways {
         for (i, s) in g.servers.iter().enumerate() {
-            by_port.entry(s.port.number).or_default().push((r, i, s));
+            by_port
+                .entry(listener_port(ctx, w, s.port.number))
+                .or_default()
+                .push((r, i, s));
         }
     }
 
     let mut listeners = Vec::new();
     let mut vhosts_by_rc: BTreeMap<String, Vec<VirtualHost>> = BTreeMap::new();
-    for (port, servers) in &by_port {
+    for (listen_port, servers) in &by_port {
         let mut chains = Vec::new();
         for (gw, i, server) in servers {
-            let gw_name = format!("{}/{}", gw.namespace(), gw.name());
-            let names = [gw_name.clone()];
-            let binding = Binding::Gateway { gateways: &names };
+            let port = &server.port.number;
+            let names = [format!("{}/{}", gw.namespace(), gw.name())];
+            let binding = Binding::Gateway {
+                gateways: &names,
+                labels: &w.labels,
+                namespace: ns,
+            };
             let provenance = vec![Provenance::new(gw.id(), format!("servers[{i}]"))];
             let bound: Vec<(&Resource, &VirtualService)> = virtual_services
                 .iter()
@@ -134,18 +182,17 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
             };
             match kind {
                 ServerKind::PlainHttp | ServerKind::TerminatedHttp(_) => {
+                    // istiod's gatewayRDSRouteName.
                     let rc_name = match kind {
                         ServerKind::PlainHttp => format!("http.{port}"),
                         _ => format!(
                             "https.{port}.{}.{}.{}",
-                            server.name.clone().unwrap_or_else(|| format!("server-{i}")),
+                            server.port.name,
                             gw.name(),
                             gw.namespace()
                         ),
                     };
                     let rc = vhosts_by_rc.entry(rc_name.clone()).or_default();
-                    let mut seen: std::collections::HashSet<String> =
-                        rc.iter().map(|v| v.name.clone()).collect();
                     for (r, vs) in &bound {
                         let vs_routes = http_routes(r, vs, &binding, *port, &namer);
                         if vs_routes.is_empty() {
@@ -153,27 +200,35 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                         }
                         for h in &vs.hosts {
                             let h = destination_host(ctx, h, r.namespace());
-                            if !server_admits(server, gw.namespace(), r.namespace(), &h) {
-                                continue;
+                            let domains: Vec<String> = server
+                                .hosts
+                                .iter()
+                                .filter(|e| entry_admits(e, gw.namespace(), r.namespace(), &h))
+                                .filter_map(|e| intersect(&h, split_namespaced(e).1))
+                                .collect();
+                            for domain in domains {
+                                let name = format!("{domain}:{port}");
+                                match rc.iter_mut().find(|v| v.name == name) {
+                                    // Several VirtualServices for one host: their routes merge.
+                                    Some(v) => {
+                                        v.routes.extend(vs_routes.iter().cloned());
+                                        v.provenance.push(Provenance::new(r.id(), ""));
+                                    }
+                                    None => rc.push(VirtualHost {
+                                        name,
+                                        domains: vec![domain.clone(), format!("{domain}:{port}")],
+                                        routes: vs_routes.clone(),
+                                        provenance: vec![
+                                            Provenance::new(r.id(), ""),
+                                            provenance[0].clone(),
+                                        ],
+                                    }),
+                                }
                             }
-                            let name = format!("{h}:{port}");
-                            if !seen.insert(name.clone()) {
-                                warnings.push(format!(
-                                    "{} also routes {h} on port {port}; the first VirtualService wins",
-                                    r.id()
-                                ));
-                                continue;
-                            }
-                            rc.push(VirtualHost {
-                                name,
-                                domains: vec![h.clone(), format!("{h}:{port}")],
-                                routes: vs_routes.clone(),
-                                provenance: vec![
-                                    Provenance::new(r.id(), ""),
-                                    provenance[0].clone(),
-                                ],
-                            });
                         }
+                    }
+                    for v in rc.iter_mut() {
+                        v.routes.sort_by_key(is_catch_all);
                     }
                     let (transport, tls) = match kind {
                         ServerKind::TerminatedHttp(m) => (Transport::Tls, Some(downstream(m))),
@@ -198,34 +253,33 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                     });
                 }
                 ServerKind::Passthrough => {
-                    for h in sni_names(server).into_iter().chain(
-                        server
-                            .hosts
-                            .iter()
-                            .any(|e| split_namespaced(e).1 == "*")
-                            .then(|| "*".to_string()),
-                    ) {
-                        let routes: Vec<_> = bound
-                            .iter()
-                            .flat_map(|(r, vs)| tls_routes(r, vs, &binding, *port, &h, &namer))
-                            .collect();
-                        chains.push(FilterChain {
-                            name: format!("{h}:{port}"),
-                            matcher: ChainMatch {
-                                server_names: if h == "*" {
-                                    Vec::new()
-                                } else {
-                                    vec![h.clone()]
+                    // One chain per `tls` match of the bound VirtualServices, keyed by its sniHosts.
+                    for (r, vs) in &bound {
+                        for (sni, route) in tls_chains(r, vs, &binding, *port, &namer) {
+                            if chains
+                                .iter()
+                                .any(|c: &FilterChain| c.matcher.server_names == sni)
+                            {
+                                continue;
+                            }
+                            chains.push(FilterChain {
+                                name: format!("{}:{port}", sni.join(",")),
+                                matcher: ChainMatch {
+                                    server_names: if sni.iter().any(|h| h == "*") {
+                                        Vec::new()
+                                    } else {
+                                        sni
+                                    },
+                                    transport: Some(Transport::Tls),
                                 },
-                                transport: Some(Transport::Tls),
-                            },
-                            downstream_tls: None,
-                            terminal: Terminal::Tcp {
-                                routes,
-                                rbac: rbac.clone(),
-                            },
-                            provenance: provenance.clone(),
-                        });
+                                downstream_tls: None,
+                                terminal: Terminal::Tcp {
+                                    routes: vec![route],
+                                    rbac: rbac.clone(),
+                                },
+                                provenance: provenance.clone(),
+                            });
+                        }
                     }
                 }
                 ServerKind::TerminatedTcp(_) | ServerKind::PlainTcp => {
@@ -261,11 +315,18 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                 }
             }
         }
+        if chains.is_empty() {
+            // istiod refuses a listener without chains, so nothing listens on the port.
+            warnings.push(format!(
+                "no usable filter chain on port {listen_port} (no VirtualService routes there): the gateway does not listen on it"
+            ));
+            continue;
+        }
         chains.sort_by_key(|c| c.matcher.server_names.is_empty());
         listeners.push(Listener::new(
-            format!("0.0.0.0_{port}"),
+            format!("0.0.0.0_{listen_port}"),
             None,
-            *port,
+            *listen_port,
             chains,
             None,
         ));

@@ -23,8 +23,13 @@ pub enum Binding<'a> {
         labels: &'a BTreeMap<String, String>,
         namespace: &'a str,
     },
-    /// A gateway proxy serving the Gateway resources named here (`ns/name`).
-    Gateway { gateways: &'a [String] },
+    /// A gateway proxy serving the Gateway resources named here (`ns/name`), with its pod labels
+    /// and namespace.
+    Gateway {
+        gateways: &'a [String],
+        labels: &'a BTreeMap<String, String>,
+        namespace: &'a str,
+    },
 }
 
 /// A gateway reference as written in a VirtualService (`mesh`, `name`, `ns/name`) made absolute.
@@ -49,30 +54,35 @@ impl Binding<'_> {
             let g = normalize_gateway(g, vs_namespace);
             match self {
                 Binding::Mesh { .. } => g == "mesh",
-                Binding::Gateway { gateways } => gateways.contains(&g),
+                Binding::Gateway { gateways, .. } => gateways.contains(&g),
             }
         })
     }
 
-    fn source_ok(&self, labels: &BTreeMap<String, String>, ns: Option<&str>) -> bool {
-        match self {
-            Binding::Mesh {
-                labels: mine,
-                namespace,
-            } => selects(labels, mine) && ns.is_none_or(|n| n == *namespace),
-            // Source labels and namespaces do not apply at gateways.
-            Binding::Gateway { .. } => true,
+    /// `sourceLabels` / `sourceNamespace` of a match, checked against this proxy's own workload —
+    /// skipped when the match names `gateways` (istiod's `sourceMatchHTTP`).
+    fn source_ok(
+        &self,
+        match_gateways: &[String],
+        labels: &BTreeMap<String, String>,
+        ns: Option<&str>,
+    ) -> bool {
+        if !match_gateways.is_empty() {
+            return true;
         }
+        let (mine, my_ns) = match self {
+            Binding::Mesh { labels, namespace } => (*labels, *namespace),
+            Binding::Gateway {
+                labels, namespace, ..
+            } => (*labels, *namespace),
+        };
+        selects(labels, mine) && ns.is_none_or(|n| n == my_ns)
     }
 
-    /// Is the VirtualService bound to this proxy at all?
+    /// Is the VirtualService bound to this proxy? Only its top-level `gateways` count (istiod
+    /// indexes VirtualServices by them); a match's `gateways` only narrow its own rules.
     pub fn applies_to(&self, vs: &VirtualService, vs_namespace: &str) -> bool {
         self.bound(&vs.gateways, vs_namespace)
-            || vs
-                .http
-                .iter()
-                .flat_map(|r| &r.matches)
-                .any(|m| !m.gateways.is_empty() && self.bound(&m.gateways, vs_namespace))
     }
 }
 
@@ -223,7 +233,7 @@ pub fn http_routes(
             };
             if !binding.bound(gateways, ns)
                 || m.port.is_some_and(|p| p != port)
-                || !binding.source_ok(&m.source_labels, m.source_namespace.as_deref())
+                || !binding.source_ok(&m.gateways, &m.source_labels, m.source_namespace.as_deref())
             {
                 continue;
             }
@@ -264,7 +274,7 @@ impl L4<'_> {
         };
         binding.bound(gateways, ns)
             && self.port.is_none_or(|p| p == listener_port)
-            && binding.source_ok(self.source_labels, self.source_namespace)
+            && binding.source_ok(self.gateways, self.source_labels, self.source_namespace)
     }
 }
 
@@ -305,6 +315,52 @@ pub fn tcp_routes(
                 port: Some(port),
                 provenance: Some(Provenance::new(vs_res.id(), rule_path)),
             });
+        }
+    }
+    out
+}
+
+/// The SNI-matched routes of a VirtualService's `tls:` rules on `port` for this binding: one per
+/// applicable match, with the match's `sniHosts` (else the VirtualService's hosts) as the server
+/// names of its filter chain, as istiod builds TLS chains (`buildSidecarOutboundTLSFilterChainOpts`,
+/// `buildGatewayNetworkFiltersFromTLSRoutes`).
+pub fn tls_chains(
+    vs_res: &Resource,
+    vs: &VirtualService,
+    binding: &Binding<'_>,
+    port: u16,
+    namer: &ClusterNamer<'_>,
+) -> Vec<(Vec<String>, TcpRoute)> {
+    let ns = vs_res.namespace();
+    let mut out = Vec::new();
+    for (i, rule) in vs.tls.iter().enumerate() {
+        let Some(dest) = rule.route.first() else {
+            continue;
+        };
+        for (j, m) in rule.matches.iter().enumerate() {
+            let applies = L4 {
+                gateways: &m.gateways,
+                port: m.port,
+                source_labels: &m.source_labels,
+                source_namespace: m.source_namespace.as_deref(),
+            }
+            .holds(binding, vs, ns, port);
+            if !applies {
+                continue;
+            }
+            let sni = if m.sni_hosts.is_empty() {
+                vs.hosts.clone()
+            } else {
+                m.sni_hosts.clone()
+            };
+            out.push((
+                sni,
+                TcpRoute {
+                    cluster: namer(&dest.destination, ns, port),
+                    port: Some(port),
+                    provenance: Some(Provenance::new(vs_res.id(), format!("tls[{i}].match[{j}]"))),
+                },
+            ));
         }
     }
     out

@@ -11,7 +11,7 @@
 //! (istio/istio `pilot/pkg/networking/core/listener.go`, `httproute.go`.)
 
 use super::build::{destination_cluster, service_clusters};
-use super::routes::{http_routes, tcp_routes, tls_routes, Binding};
+use super::routes::{http_routes, tcp_routes, tls_chains, tls_routes, Binding};
 use super::{
     ChainMatch, FilterChain, Listener, Provenance, ProxyConfig, ProxyKind, Route, RouteAction,
     RouteConfiguration, RouteMatch, TcpRoute, Terminal, Transport, VirtualHost, ALLOW_ANY,
@@ -59,14 +59,18 @@ fn fallthrough(mode: OutboundMode, name: &str) -> FilterChain {
     }
 }
 
-/// Kubernetes short names a pod can use for a service (`name`, `name.ns`, `name.ns.svc`).
-fn domains(svc: &ServiceInfo, port: u16) -> Vec<String> {
+/// Kubernetes short names a pod can use for a service (`name.ns.svc`, `name.ns`, and the bare
+/// `name` only for a service in the proxy's own namespace, as istiod's
+/// `generateAltVirtualHostsForKubernetesService` does).
+fn domains(svc: &ServiceInfo, port: u16, proxy_ns: &str) -> Vec<String> {
     let mut names = vec![svc.hostname.clone()];
     if let Some(short) = svc.hostname.strip_suffix(".svc.cluster.local") {
         names.push(format!("{short}.svc"));
         names.push(short.to_string());
-        if let Some((name, _)) = short.split_once('.') {
-            names.push(name.to_string());
+        if let Some((name, ns)) = short.split_once('.') {
+            if ns == proxy_ns {
+                names.push(name.to_string());
+            }
         }
     }
     names.extend(svc.addresses.iter().cloned());
@@ -129,6 +133,74 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
 
     let mut listeners = Vec::new();
     let mut routes = BTreeMap::new();
+    let default_stream_route = |svc: &ServiceInfo, port: u16| TcpRoute {
+        cluster: super::Cluster::outbound_name(port, None, &svc.hostname),
+        port: Some(port),
+        provenance: Some(Provenance::new(svc.origin.clone(), format!("port {port}"))),
+    };
+    // The chains of services without addresses on a shared port: one per SNI set (from the
+    // owning VirtualService's `tls` matches, else the host), and one port-wide TCP chain.
+    let stream_chains = |port: u16,
+                         entries: &Vec<(&ServiceInfo, Protocol)>,
+                         warnings: &mut Vec<String>|
+     -> (Vec<FilterChain>, Option<FilterChain>) {
+        let mut sni_chains: Vec<FilterChain> = Vec::new();
+        let mut tcp_chain = None;
+        for (svc, proto) in entries {
+            let owned = owning_vs(&scope, &binding, &svc.hostname);
+            let provenance = vec![Provenance::new(svc.origin.clone(), format!("port {port}"))];
+            if proto.is_tls() {
+                let from_vs = owned
+                    .map(|(r, vs)| tls_chains(r, vs, &binding, port, &namer))
+                    .unwrap_or_default();
+                let chains = if from_vs.is_empty() {
+                    vec![(vec![svc.hostname.clone()], default_stream_route(svc, port))]
+                } else {
+                    from_vs
+                };
+                for (sni, route) in chains {
+                    if sni_chains.iter().any(|c| c.matcher.server_names == sni) {
+                        continue;
+                    }
+                    sni_chains.push(FilterChain {
+                        name: format!("{}:{port}", sni.join(",")),
+                        matcher: ChainMatch {
+                            server_names: sni,
+                            transport: Some(Transport::Tls),
+                        },
+                        downstream_tls: None,
+                        terminal: Terminal::Tcp {
+                            routes: vec![route],
+                            rbac: None,
+                        },
+                        provenance: provenance.clone(),
+                    });
+                }
+            } else if tcp_chain.is_some() {
+                warnings.push(format!(
+                    "{} also claims TCP port {port} with no address; the first TCP service on the port captures it",
+                    svc.origin
+                ));
+            } else {
+                let from_vs = owned
+                    .map(|(r, vs)| tcp_routes(r, vs, &binding, port, &namer))
+                    .unwrap_or_default();
+                let routes = if from_vs.is_empty() {
+                    vec![default_stream_route(svc, port)]
+                } else {
+                    from_vs
+                };
+                tcp_chain = Some(FilterChain {
+                    name: format!("0.0.0.0_{port}"),
+                    matcher: ChainMatch::default(),
+                    downstream_tls: None,
+                    terminal: Terminal::Tcp { routes, rbac: None },
+                    provenance,
+                });
+            }
+        }
+        (sni_chains, tcp_chain)
+    };
     for (port, services) in &http_ports {
         let mut vhosts: Vec<VirtualHost> = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -152,7 +224,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
             };
             vhosts.push(VirtualHost {
                 name,
-                domains: domains(svc, *port),
+                domains: domains(svc, *port, ns),
                 routes,
                 provenance,
             });
@@ -190,30 +262,51 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
         });
         let rc = port.to_string();
         routes.insert(rc.clone(), RouteConfiguration::new(rc.clone(), vhosts));
-        if wildcard_stream.contains_key(port) {
-            warnings.push(format!(
-                "port {port} is HTTP for some services and TCP/TLS for others; the HTTP listener wins (as in istiod's listener conflict resolution)"
-            ));
-        }
         let name = format!("0.0.0.0_{port}");
+        let mut chains = vec![FilterChain {
+            name,
+            matcher: ChainMatch {
+                server_names: Vec::new(),
+                transport: Some(Transport::RawBuffer),
+            },
+            downstream_tls: None,
+            terminal: Terminal::Http {
+                route_config: rc,
+                rbac: None,
+            },
+            provenance: Vec::new(),
+        }];
+        // HTTP and TCP/TLS services on one port share the listener (istiod merges the chains):
+        // plain text goes to the HTTP chain, TLS by SNI, and a TCP service catches the rest.
+        let (sni_chains, tcp_chain) = wildcard_stream
+            .get(port)
+            .map(|entries| stream_chains(*port, entries, &mut warnings))
+            .unwrap_or_default();
+        chains.extend(sni_chains);
         listeners.push(Listener::new(
-            name.clone(),
+            format!("0.0.0.0_{port}"),
             None,
             *port,
-            vec![FilterChain {
-                name,
-                matcher: ChainMatch {
-                    server_names: Vec::new(),
-                    transport: Some(Transport::RawBuffer),
-                },
-                downstream_tls: None,
-                terminal: Terminal::Http {
-                    route_config: rc,
-                    rbac: None,
-                },
-                provenance: Vec::new(),
-            }],
+            chains,
+            Some(
+                tcp_chain
+                    .unwrap_or_else(|| fallthrough(scope.outbound_mode, "PassthroughFilterChain")),
+            ),
+        ));
+    }
+
+    for (port, entries) in &wildcard_stream {
+        if http_ports.contains_key(port) {
+            continue;
+        }
+        let (mut chains, tcp_chain) = stream_chains(*port, entries, &mut warnings);
+        chains.extend(tcp_chain);
+        listeners.push(Listener::new(
+            format!("0.0.0.0_{port}"),
             None,
+            *port,
+            chains,
+            Some(fallthrough(scope.outbound_mode, "PassthroughFilterChain")),
         ));
     }
 
@@ -229,66 +322,11 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
             })
             .unwrap_or_default();
         if from_vs.is_empty() {
-            vec![TcpRoute {
-                cluster: super::Cluster::outbound_name(port, None, &svc.hostname),
-                port: Some(port),
-                provenance: Some(Provenance::new(svc.origin.clone(), format!("port {port}"))),
-            }]
+            vec![default_stream_route(svc, port)]
         } else {
             from_vs
         }
     };
-
-    for (port, entries) in &wildcard_stream {
-        if http_ports.contains_key(port) {
-            continue;
-        }
-        let mut chains = Vec::new();
-        let mut tcp_taken = false;
-        for (svc, proto) in entries {
-            let tls = proto.is_tls();
-            if !tls {
-                if tcp_taken {
-                    warnings.push(format!(
-                        "{} also claims TCP port {port} with no address; the first TCP service on the port captures it",
-                        svc.origin
-                    ));
-                    continue;
-                }
-                tcp_taken = true;
-            }
-            chains.push(FilterChain {
-                name: if tls {
-                    format!("{}:{port}", svc.hostname)
-                } else {
-                    format!("0.0.0.0_{port}")
-                },
-                matcher: ChainMatch {
-                    server_names: if tls {
-                        vec![svc.hostname.clone()]
-                    } else {
-                        Vec::new()
-                    },
-                    transport: tls.then_some(Transport::Tls),
-                },
-                downstream_tls: None,
-                terminal: Terminal::Tcp {
-                    routes: stream_routes(svc, *port, *proto),
-                    rbac: None,
-                },
-                provenance: vec![Provenance::new(svc.origin.clone(), format!("port {port}"))],
-            });
-        }
-        // SNI chains before the port-wide TCP chain, as Envoy prefers the more specific match.
-        chains.sort_by_key(|c| c.matcher.server_names.is_empty());
-        listeners.push(Listener::new(
-            format!("0.0.0.0_{port}"),
-            None,
-            *port,
-            chains,
-            Some(fallthrough(scope.outbound_mode, "fallthrough")),
-        ));
-    }
 
     for (vip, port, svc, proto) in &vip_stream {
         let name = format!("{vip}_{port}");
@@ -313,10 +351,9 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
         ));
     }
 
-    let virtual_chain = match scope.outbound_mode {
-        OutboundMode::RegistryOnly => "virtualOutbound-blackhole",
-        OutboundMode::AllowAny => "virtualOutbound-catchall-tcp",
-    };
+    // istiod names the catch-all chain `virtualOutbound-catchall-tcp` in both modes; its cluster
+    // is what differs (listener_builder.go).
+    let virtual_chain = "virtualOutbound-catchall-tcp";
     listeners.push(Listener::new(
         VIRTUAL_OUTBOUND,
         None,

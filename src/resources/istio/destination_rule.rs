@@ -86,12 +86,51 @@ pub struct Subset {
 }
 
 impl TrafficPolicy {
-    /// The TLS settings for `port`: port-level first, then the policy-wide ones (Istio's precedence).
+    /// The TLS settings for `port` of this policy alone: a matching port-level entry replaces the
+    /// policy-wide settings wholesale (Istio's port-level policies do not inherit, istio/istio
+    /// `pilot/pkg/networking/util/util.go` `GetPortLevelTrafficPolicy`), so an entry without `tls`
+    /// means no TLS settings at all.
     pub fn tls_for_port(&self, port: u16) -> Option<&ClientTlsSettings> {
-        self.port_level_settings
+        match self
+            .port_level_settings
             .iter()
             .find(|p| p.port.as_ref().map(|s| s.number) == Some(port))
-            .and_then(|p| p.tls.as_ref())
-            .or(self.tls.as_ref())
+        {
+            Some(p) => p.tls.as_ref(),
+            None => self.tls.as_ref(),
+        }
     }
+}
+
+/// Where effective TLS settings came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsSource {
+    Rule,
+    Subset,
+}
+
+/// The TLS settings for `port` of a subset of a DestinationRule: the subset's settings merged over
+/// the rule's (a subset's `tls` or `portLevelSettings` replace the rule's, as istiod's
+/// `MergeSubsetTrafficPolicy` does), then the port-level entry for `port` if there is one.
+pub fn effective_tls<'a>(
+    rule: Option<&'a TrafficPolicy>,
+    subset: Option<&'a TrafficPolicy>,
+    port: u16,
+) -> Option<(&'a ClientTlsSettings, TlsSource)> {
+    let ports = match subset {
+        Some(s) if !s.port_level_settings.is_empty() => Some((s, TlsSource::Subset)),
+        _ => rule.map(|r| (r, TlsSource::Rule)),
+    };
+    if let Some((policy, source)) = ports {
+        if let Some(entry) = policy
+            .port_level_settings
+            .iter()
+            .find(|p| p.port.as_ref().map(|s| s.number) == Some(port))
+        {
+            return entry.tls.as_ref().map(|t| (t, source));
+        }
+    }
+    subset
+        .and_then(|s| s.tls.as_ref().map(|t| (t, TlsSource::Subset)))
+        .or_else(|| rule.and_then(|r| r.tls.as_ref().map(|t| (t, TlsSource::Rule))))
 }

@@ -28,6 +28,8 @@ struct TlsLayer {
 struct Wire {
     layers: Vec<TlsLayer>,
     http: Option<HopRequest>,
+    /// Address of the peer that opened this connection (RBAC `source.ip`, `ipBlocks`).
+    source: String,
 }
 
 impl Wire {
@@ -44,6 +46,12 @@ impl Wire {
 
     fn wrap(mut self, layer: TlsLayer) -> Wire {
         self.layers.insert(0, layer);
+        self
+    }
+
+    /// The same bytes, sent on a new connection opened from `source`.
+    fn from(mut self, source: &str) -> Wire {
+        self.source = source.to_string();
         self
     }
 
@@ -189,6 +197,7 @@ impl<'a> Walk<'a> {
         wire: Wire,
     ) -> End {
         let idx = self.hops.len();
+        let wire_source = wire.source.clone();
         let mut h = hop(proxy, direction, &listener.name);
         h.sni = wire.outer().and_then(|l| l.sni.clone());
         let Some(chain) = select_chain(listener, &wire) else {
@@ -245,7 +254,7 @@ impl<'a> Walk<'a> {
                         filter,
                         &RbacInput {
                             principal,
-                            source_ip: "10.244.0.1",
+                            source_ip: &wire_source,
                             port: listener.port,
                             sni: h.sni.as_deref(),
                             http: None,
@@ -299,12 +308,14 @@ impl<'a> Walk<'a> {
         port: u16,
     ) -> End {
         h.mode = HopMode::Http;
+        let wire_source = wire.source;
         let req = match wire.http {
             Some(req) if wire.layers.is_empty() => req,
             http => {
                 let wire = Wire {
                     layers: wire.layers,
                     http,
+                    source: wire_source,
                 };
                 h.notes.push(format!(
                     "the chain speaks HTTP but the connection carries {}: codec error",
@@ -358,7 +369,7 @@ impl<'a> Walk<'a> {
                 filter,
                 &RbacInput {
                     principal,
-                    source_ip: "10.244.0.1",
+                    source_ip: &wire_source,
                     port,
                     sni: h.sni.as_deref(),
                     http: Some(HttpAttrs {
@@ -485,6 +496,7 @@ impl<'a> Walk<'a> {
                     Wire {
                         layers: Vec::new(),
                         http: Some(fwd),
+                        source: proxy.address.clone(),
                     },
                 )
             }
@@ -541,6 +553,7 @@ impl<'a> Walk<'a> {
             _ => self.internet.resolve(&host).map(|a| a.to_string()),
         };
         self.hops[idx].upstream_host = address.map(|a| format!("{a}:{port}"));
+        let wire = wire.from(&proxy.address);
         let wire = match &cluster.tls {
             Some(tls) => {
                 self.hops[idx].upstream_tls = Some(tls.clone());
@@ -658,6 +671,7 @@ impl<'a> Walk<'a> {
                     }
                 }
                 h.request = wire.http.clone();
+                let wire_source = wire.source.clone();
                 if let Some(filter) = crate::xds::build::rbac_for(&self.mesh.ctx, target) {
                     let principal = h.peer_identity.clone();
                     let principal = principal
@@ -667,7 +681,7 @@ impl<'a> Walk<'a> {
                         &filter,
                         &RbacInput {
                             principal,
-                            source_ip: "10.244.0.1",
+                            source_ip: &wire_source,
                             port,
                             sni: h.sni.as_deref(),
                             http: wire.http.as_ref().map(|r| HttpAttrs {
@@ -838,6 +852,7 @@ pub fn decide(
         Scheme::Http => Wire {
             layers: Vec::new(),
             http: Some(http),
+            source: w.address.clone(),
         },
         Scheme::Https => Wire {
             layers: vec![TlsLayer {
@@ -849,10 +864,12 @@ pub fn decide(
                 client_identity: None,
             }],
             http: Some(http),
+            source: w.address.clone(),
         },
         Scheme::Tcp => Wire {
             layers: Vec::new(),
             http: None,
+            source: w.address.clone(),
         },
     };
     let end = if k8s.is_none() && address.is_none() {

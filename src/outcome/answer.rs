@@ -23,8 +23,9 @@ enum Up {
     Silent,
 }
 
-const UF_BODY: &str =
-    "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+/// Istio's default route retry policy retries connect failures twice (istio/istio
+/// `pilot/pkg/networking/core/route/retry`), so a refused connection ends as a retried one.
+const UF_BODY: &str = "upstream connect error or disconnect/reset before headers. retried and the latest reset reason: remote connection failure, transport failure reason: delayed connect error: 111";
 const UC_BODY: &str =
     "upstream connect error or disconnect/reset before headers. reset reason: connection termination";
 
@@ -64,8 +65,8 @@ fn http_failure(kind: UpstreamFailure, e: &mut AccessLogEntry) -> Up {
         UpstreamFailure::ConnectFailure => local_reply(
             503,
             UF_BODY,
-            "upstream_reset_before_response_started{connection_failure}",
-            "UF",
+            "upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_111}",
+            "UF,URX",
             e,
         ),
         UpstreamFailure::ConnectionTermination => local_reply(

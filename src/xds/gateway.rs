@@ -347,6 +347,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
         kind: ProxyKind::Gateway,
         namespace: ns.to_string(),
         identity: w.identity.clone(),
+        address: w.address.clone(),
         outbound_mode: ctx.config.outbound_mode(),
         outbound_mode_source: "mesh config".into(),
         listeners,

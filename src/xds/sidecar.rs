@@ -229,6 +229,35 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                 provenance,
             });
         }
+        // VirtualService hosts outside the registry (e.g. a VS for www.google.com with no
+        // ServiceEntry) get virtual hosts on port 80 (istiod's `separateVSHostsAndServices`).
+        if *port == 80 {
+            for (r, vs) in &scope.virtual_services {
+                if !binding.applies_to(vs, r.namespace()) {
+                    continue;
+                }
+                for h in &vs.hosts {
+                    let h = super::build::destination_host(ctx, h, r.namespace());
+                    if ctx.registry.lookup(&h).next().is_some() {
+                        continue;
+                    }
+                    let name = format!("{h}:{port}");
+                    if !seen.insert(name.clone()) {
+                        continue;
+                    }
+                    let routes = http_routes(r, vs, &binding, *port, &namer);
+                    if routes.is_empty() {
+                        continue;
+                    }
+                    vhosts.push(VirtualHost {
+                        name,
+                        domains: vec![h.clone(), format!("{h}:{port}")],
+                        routes,
+                        provenance: vec![Provenance::new(r.id(), "")],
+                    });
+                }
+            }
+        }
         let (catch_all, action) = match scope.outbound_mode {
             OutboundMode::RegistryOnly => (
                 BLOCK_ALL,
@@ -367,6 +396,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
         kind: ProxyKind::Sidecar,
         namespace: ns.to_string(),
         identity: w.identity.clone(),
+        address: w.address.clone(),
         outbound_mode: scope.outbound_mode,
         outbound_mode_source: scope.outbound_mode_source.clone(),
         listeners,

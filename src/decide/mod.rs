@@ -38,6 +38,8 @@ pub enum HopMode {
 /// The HTTP request as one proxy received it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HopRequest {
+    /// `HTTP/1.1` or `HTTP/2`, as this proxy received it.
+    pub protocol: String,
     pub method: String,
     pub path: String,
     pub authority: String,
@@ -107,6 +109,9 @@ pub enum Reached {
     Reset,
     /// The name did not resolve (from the client, before any connection).
     Unresolved,
+    /// The host's TLS server found another TLS handshake inside (TLS originated twice) and
+    /// answered it in plain text.
+    NotTls,
     /// The connection attempt went unanswered.
     NoRoute,
 }

@@ -18,6 +18,8 @@ use crate::xds::{
 #[derive(Debug, Clone)]
 struct TlsLayer {
     sni: Option<String>,
+    /// The ClientHello offers `h2` by ALPN (curl does for https; the proxies' origination does not).
+    alpn_h2: bool,
     /// SPIFFE identity of a client certificate issued by the mesh CA.
     client_identity: Option<String>,
 }
@@ -553,7 +555,12 @@ impl<'a> Walk<'a> {
             _ => self.internet.resolve(&host).map(|a| a.to_string()),
         };
         self.hops[idx].upstream_host = address.map(|a| format!("{a}:{port}"));
-        let wire = wire.from(&proxy.address);
+        let mut wire = wire.from(&proxy.address);
+        if http {
+            if let Some(r) = wire.http.as_mut() {
+                r.protocol = if cluster.http2 { "HTTP/2" } else { "HTTP/1.1" }.into();
+            }
+        }
         let wire = match &cluster.tls {
             Some(tls) => {
                 self.hops[idx].upstream_tls = Some(tls.clone());
@@ -569,6 +576,7 @@ impl<'a> Walk<'a> {
                 }
                 wire.wrap(TlsLayer {
                     sni: tls.sni.clone(),
+                    alpn_h2: false,
                     client_identity: identity,
                 })
             }
@@ -723,17 +731,30 @@ impl<'a> Walk<'a> {
         source: std::net::Ipv4Addr,
     ) -> End {
         let arrival = wire.arrival(port, source);
-        let served = self.internet.serve(host, &arrival);
+        let mut served = self.internet.serve(host, &arrival);
+        // The client's own TLS reaching the host negotiates h2 (every TLS host here speaks it).
+        if let (Served::Response { response, .. }, [layer]) = (&mut served, wire.layers.as_slice())
+        {
+            if layer.alpn_h2 {
+                response.version = crate::outcome::HttpVersion::Http2;
+            }
+        }
         let tls = arrival.is_tls();
         if let Some(h) = idx.and_then(|i| self.hops.get_mut(i)) {
             h.notes
                 .push(format!("{host}:{port} receives {}", describe_wire(&wire)));
         }
+        // A second TLS layer inside the one the host terminates is not HTTP to it: a web server
+        // answers 400 in plain text, which the client's own handshake cannot read.
+        let outcome = match (wire.layers.len(), from_served(served)) {
+            (2.., Reached::Stream) => Reached::NotTls,
+            (_, other) => other,
+        };
         End::Reached {
             destination: host.to_string(),
             port,
             tls,
-            outcome: from_served(served),
+            outcome,
         }
     }
 }
@@ -842,6 +863,7 @@ pub fn decide(
         original_port: request.port,
     };
     let http = HopRequest {
+        protocol: "HTTP/1.1".into(),
         method: request.method.clone(),
         path: request.path.clone(),
         authority: request.authority(),
@@ -861,6 +883,7 @@ pub fn decide(
                     .parse::<std::net::IpAddr>()
                     .is_err()
                     .then(|| request.host.clone()),
+                alpn_h2: true,
                 client_identity: None,
             }],
             http: Some(http),

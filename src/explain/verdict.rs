@@ -60,6 +60,9 @@ pub fn reason(trace: &Trace) -> String {
                 Reached::Reset => format!("{destination}:{port} reset the connection"),
                 Reached::Unresolved => format!("{destination} does not resolve"),
                 Reached::NoRoute => format!("{destination}:{port} did not answer"),
+                Reached::NotTls => format!(
+                    "{destination}:{port} received TLS inside TLS (originated twice) and answered in plain text"
+                ),
             }
         }
         End::Responded {
@@ -128,6 +131,7 @@ pub fn answer_words(result: &ClientResult) -> String {
                 (crate::outcome::ConnectionError::Refused, _) => 7,
                 (crate::outcome::ConnectionError::Timeout, _) => 28,
                 (crate::outcome::ConnectionError::Unresolved, _) => 6,
+                (crate::outcome::ConnectionError::NotTls, _) => 35,
             };
             format!("connection {error} (curl exit {code})")
         }

@@ -34,7 +34,7 @@ fn entry(hop: &Hop) -> AccessLogEntry {
     if let (HopMode::Http, Some(r)) = (hop.mode, &hop.request) {
         e.method = r.method.clone();
         e.path = r.path.clone();
-        e.protocol = "HTTP/1.1".into();
+        e.protocol = r.protocol.clone();
         e.authority = r.authority.clone();
     }
     e.upstream_cluster = hop.cluster.clone().unwrap_or_else(|| "-".into());
@@ -90,6 +90,7 @@ fn reached(outcome: &Reached) -> Up {
         Reached::Reset => Up::Failed(ConnectionError::Reset),
         Reached::Unresolved => Up::Failed(ConnectionError::Unresolved),
         Reached::NoRoute => Up::Failed(ConnectionError::Timeout),
+        Reached::NotTls => Up::Failed(ConnectionError::NotTls),
     }
 }
 
@@ -117,7 +118,7 @@ fn relay(hop: &Hop, up: Up, e: &mut AccessLogEntry) -> Up {
             Up::Failed(ConnectionError::Unresolved) => {
                 http_failure(UpstreamFailure::NoHealthyUpstream, e)
             }
-            Up::Failed(ConnectionError::Reset) | Up::Silent => {
+            Up::Failed(ConnectionError::Reset | ConnectionError::NotTls) | Up::Silent => {
                 http_failure(UpstreamFailure::ConnectionTermination, e)
             }
         },
@@ -156,6 +157,7 @@ pub fn answer(trace: &Trace) -> Exchange {
             (
                 Up::Response {
                     response: HttpResponse {
+                        version: Default::default(),
                         status: *status,
                         headers: headers.clone(),
                         body: body.clone(),

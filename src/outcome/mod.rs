@@ -14,9 +14,30 @@ pub use access_log::AccessLogEntry;
 use serde::Serialize;
 use std::fmt;
 
+/// The HTTP version a response arrived in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+pub enum HttpVersion {
+    #[default]
+    #[serde(rename = "HTTP/1.1")]
+    Http11,
+    #[serde(rename = "HTTP/2")]
+    Http2,
+}
+
+impl HttpVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpVersion::Http11 => "HTTP/1.1",
+            HttpVersion::Http2 => "HTTP/2",
+        }
+    }
+}
+
 /// An HTTP response as the client receives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HttpResponse {
+    /// HTTP/2 when the client's own TLS reached a server that negotiated `h2` by ALPN.
+    pub version: HttpVersion,
     pub status: u16,
     /// Response headers in order, names lowercase.
     pub headers: Vec<(String, String)>,
@@ -32,6 +53,7 @@ impl HttpResponse {
         }
         headers.push(("content-length".to_string(), body.len().to_string()));
         HttpResponse {
+            version: HttpVersion::Http11,
             status,
             headers,
             body,
@@ -58,6 +80,9 @@ pub enum ConnectionError {
     Timeout,
     /// The host name did not resolve (curl exit 6).
     Unresolved,
+    /// The client's TLS handshake got plain text back (curl exit 35, "wrong version number"):
+    /// TLS wrapped twice, or TLS sent to a plain-text server.
+    NotTls,
 }
 
 impl fmt::Display for ConnectionError {
@@ -67,6 +92,7 @@ impl fmt::Display for ConnectionError {
             ConnectionError::Refused => "refused",
             ConnectionError::Timeout => "timeout",
             ConnectionError::Unresolved => "unresolved",
+            ConnectionError::NotTls => "not_tls",
         })
     }
 }

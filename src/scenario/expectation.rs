@@ -68,15 +68,17 @@ impl Expect {
     }
 }
 
-/// `connection: reset | refused | timeout | unresolved`.
+/// `connection: reset | refused | timeout | unresolved | not_tls`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum ConnectionExpect {
     Reset,
     Refused,
     Timeout,
     /// The host name did not resolve (an extension of the format).
     Unresolved,
+    /// The TLS handshake got plain text back ("wrong version number").
+    NotTls,
 }
 
 impl ConnectionExpect {
@@ -86,6 +88,7 @@ impl ConnectionExpect {
             ConnectionExpect::Refused => ConnectionError::Refused,
             ConnectionExpect::Timeout => ConnectionError::Timeout,
             ConnectionExpect::Unresolved => ConnectionError::Unresolved,
+            ConnectionExpect::NotTls => ConnectionError::NotTls,
         }
     }
 }

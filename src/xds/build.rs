@@ -9,7 +9,7 @@ use crate::mesh::registry::{ServiceEndpoint, ServiceInfo};
 use crate::mesh::{MeshContext, Workload};
 use crate::resources::istio::destination_rule::{effective_tls, ClientTlsSettings, TlsSource};
 use crate::resources::istio::virtual_service::Destination;
-use crate::resources::{meta::selects, Action, Body, ClientTlsMode, Kind};
+use crate::resources::{meta::selects, Action, Body, ClientTlsMode, Kind, Protocol};
 use std::collections::BTreeMap;
 
 /// Build the config of the proxy beside `w` (a sidecar or a gateway).
@@ -195,6 +195,10 @@ pub fn service_clusters(
                         subset: subset.map(|s| s.name.clone()),
                         endpoints,
                         tls,
+                        http2: matches!(
+                            port.protocol,
+                            Protocol::Http2 | Protocol::Grpc | Protocol::GrpcWeb
+                        ),
                         provenance,
                     },
                 );

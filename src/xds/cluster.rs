@@ -58,6 +58,9 @@ pub struct Cluster {
     pub subset: Option<String>,
     pub endpoints: Vec<Endpoint>,
     pub tls: Option<UpstreamTls>,
+    /// The upstream speaks HTTP/2 (the service port's protocol is HTTP2 or gRPC), so HTTP is sent
+    /// to it as HTTP/2 (istiod's `setH2Options`).
+    pub http2: bool,
     pub provenance: Vec<Provenance>,
 }
 
@@ -77,6 +80,7 @@ impl Cluster {
             subset: None,
             endpoints: Vec::new(),
             tls: None,
+            http2: false,
             provenance: Vec::new(),
         }
     }
@@ -95,6 +99,7 @@ impl Cluster {
                 target: EndpointTarget::OriginalDestination,
             }],
             tls: None,
+            http2: false,
             provenance: Vec::new(),
         }
     }

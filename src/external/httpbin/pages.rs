@@ -38,6 +38,7 @@ pub(super) fn response(
     }
     headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     HttpResponse {
+        version: Default::default(),
         status,
         headers,
         body: body.to_string(),

@@ -178,6 +178,15 @@ fn failure<'a>(
                 ),
             )
         }
+        (ConnectionError::NotTls, _) => {
+            if o.verbose {
+                verbose::connected(&mut e, req);
+            }
+            (
+                35,
+                "OpenSSL/3.0.13: error:0A00010B:SSL routines::wrong version number".to_string(),
+            )
+        }
         (ConnectionError::Reset, true) => {
             if o.verbose {
                 verbose::connected(&mut e, req);

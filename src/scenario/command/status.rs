@@ -71,7 +71,12 @@ pub fn status_line(status: u16) -> String {
 /// The response's head as curl receives it, one entry per line without its CRLF: the status line,
 /// then `name: value` for each header.
 pub fn head_lines(response: &HttpResponse) -> Vec<String> {
-    std::iter::once(status_line(response.status))
+    let first = match response.version {
+        // curl prints an HTTP/2 status line without a reason phrase.
+        crate::outcome::HttpVersion::Http2 => format!("HTTP/2 {}", response.status),
+        crate::outcome::HttpVersion::Http11 => status_line(response.status),
+    };
+    std::iter::once(first)
         .chain(response.headers.iter().map(|(k, v)| format!("{k}: {v}")))
         .collect()
 }

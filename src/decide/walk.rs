@@ -278,10 +278,8 @@ impl<'a> Walk<'a> {
                         );
                     }
                 }
-                let Some(route) = routes
-                    .iter()
-                    .find(|r| r.port.is_none_or(|p| p == listener.port))
-                else {
+                // Routes were chosen for this chain's port when the config was built.
+                let Some(route) = routes.first() else {
                     h.notes.push(
                         "the TCP proxy has no route for this port: the connection is closed".into(),
                     );

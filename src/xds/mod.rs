@@ -19,6 +19,8 @@ pub mod gateway;
 pub mod rbac;
 pub mod routes;
 pub mod sidecar;
+#[cfg(test)]
+mod tests;
 
 pub use build::build_proxy;
 pub use cluster::{Cluster, ClusterKind, Endpoint, EndpointTarget, UpstreamTls};

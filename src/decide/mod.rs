@@ -17,7 +17,7 @@ pub use walk::decide;
 
 use crate::outcome::HttpResponse;
 use crate::request::{ClientRequest, WorkloadRef};
-use crate::xds::{Provenance, ProxyKind, UpstreamTls};
+use crate::xds::{Name, Provenance, ProxyKind, UpstreamTls};
 use serde::Serialize;
 
 /// Why a request could not be decided at all (as opposed to being denied).
@@ -51,19 +51,19 @@ pub struct HopRequest {
 #[derive(Debug, Clone, Serialize)]
 pub struct Hop {
     /// `namespace/workload`.
-    pub proxy: String,
+    pub proxy: Name,
     pub kind: ProxyKind,
     /// `outbound` (a sidecar capturing its app's traffic) or `inbound`.
     pub direction: &'static str,
-    pub listener: String,
-    pub filter_chain: Option<String>,
+    pub listener: Name,
+    pub filter_chain: Option<Name>,
     pub mode: HopMode,
-    pub route_config: Option<String>,
-    pub virtual_host: Option<String>,
-    pub route: Option<String>,
+    pub route_config: Option<Name>,
+    pub virtual_host: Option<Name>,
+    pub route: Option<Name>,
     /// The route's timeout, when it set one.
     pub route_timeout_ms: Option<u64>,
-    pub cluster: Option<String>,
+    pub cluster: Option<Name>,
     pub upstream_host: Option<String>,
     /// Resources (and rules) that matched at this hop, in the order they were used.
     pub matched: Vec<Provenance>,
@@ -125,6 +125,7 @@ pub enum End {
         hop: usize,
         status: u16,
         body: String,
+        /// Headers beyond content-type and content-length (a redirect's `location`).
         headers: Vec<(String, String)>,
         details: String,
         flags: String,

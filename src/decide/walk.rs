@@ -10,7 +10,7 @@ use crate::outcome::HttpResponse;
 use crate::request::{ClientRequest, Scheme, WorkloadRef};
 use crate::resources::ClientTlsMode;
 use crate::xds::{
-    Cluster, EndpointTarget, FilterChain, Listener, ProxyConfig, ProxyKind, RbacFilter,
+    Cluster, EndpointTarget, FilterChain, Listener, Name, ProxyConfig, ProxyKind, RbacFilter,
     RouteAction, Terminal, Transport,
 };
 
@@ -83,12 +83,12 @@ struct Walk<'a> {
     original_port: u16,
 }
 
-fn hop(proxy: &ProxyConfig, direction: &'static str, listener: &str) -> Hop {
+fn hop(proxy: &ProxyConfig, direction: &'static str, listener: Name) -> Hop {
     Hop {
         proxy: proxy.proxy.clone(),
         kind: proxy.kind,
         direction,
-        listener: listener.to_string(),
+        listener,
         filter_chain: None,
         mode: HopMode::Tcp,
         route_config: None,
@@ -110,16 +110,11 @@ fn hop(proxy: &ProxyConfig, direction: &'static str, listener: &str) -> Hop {
 }
 
 fn responded(hop: usize, status: u16, body: &str, details: &str, flags: &str) -> End {
-    let mut headers = Vec::new();
-    if !body.is_empty() {
-        headers.push(("content-type".to_string(), "text/plain".to_string()));
-    }
-    headers.push(("content-length".to_string(), body.len().to_string()));
     End::Responded {
         hop,
         status,
         body: body.to_string(),
-        headers,
+        headers: Vec::new(),
         details: details.to_string(),
         flags: flags.to_string(),
     }
@@ -200,7 +195,7 @@ impl<'a> Walk<'a> {
     ) -> End {
         let idx = self.hops.len();
         let wire_source = wire.source.clone();
-        let mut h = hop(proxy, direction, &listener.name);
+        let mut h = hop(proxy, direction, listener.name.clone());
         h.sni = wire.outer().and_then(|l| l.sni.clone());
         let Some(chain) = select_chain(listener, &wire) else {
             h.notes.push(format!(
@@ -290,7 +285,7 @@ impl<'a> Walk<'a> {
                     push_unique(&mut h.matched, std::slice::from_ref(p));
                 }
                 self.hops.push(h);
-                self.connect(proxy, idx, &route.cluster.clone(), wire)
+                self.connect(proxy, idx, &route.cluster, wire)
             }
         }
     }
@@ -302,7 +297,7 @@ impl<'a> Walk<'a> {
         proxy: &'a ProxyConfig,
         mut h: Hop,
         idx: usize,
-        route_config: &str,
+        route_config: &crate::xds::Name,
         rbac: Option<&RbacFilter>,
         wire: Wire,
         port: u16,
@@ -325,11 +320,11 @@ impl<'a> Walk<'a> {
                 return closed(idx, "DPE", "codec_error", "-");
             }
         };
-        h.route_config = Some(route_config.to_string());
+        h.route_config = Some(route_config.clone());
         // Envoy picks the route before the RBAC filter runs, so a denied request still logs it.
         let vh = proxy
             .routes
-            .get(route_config)
+            .get(&**route_config)
             .and_then(|rc| rc.select(&req.authority));
         let route = vh.and_then(|vh| {
             let view = HttpView {
@@ -508,12 +503,12 @@ impl<'a> Walk<'a> {
         &mut self,
         proxy: &'a ProxyConfig,
         idx: usize,
-        cluster_name: &str,
+        cluster_name: &Name,
         wire: Wire,
     ) -> End {
         let http = self.hops[idx].mode == HopMode::Http;
-        self.hops[idx].cluster = Some(cluster_name.to_string());
-        let Some(cluster) = proxy.clusters.get(cluster_name) else {
+        self.hops[idx].cluster = Some(cluster_name.clone());
+        let Some(cluster) = proxy.clusters.get(&**cluster_name) else {
             self.hops[idx].notes.push(format!(
                 "cluster {cluster_name} does not exist on this proxy (no visible service has that host and port)"
             ));
@@ -527,7 +522,7 @@ impl<'a> Walk<'a> {
             .matched
             .extend(cluster.provenance.iter().cloned());
         let Some(ep) = cluster.endpoints.first() else {
-            let why = if cluster.name == crate::xds::BLACKHOLE_CLUSTER {
+            let why = if &*cluster.name == crate::xds::BLACKHOLE_CLUSTER {
                 "BlackHoleCluster has no endpoints: the connection is reset".to_string()
             } else {
                 format!("cluster {} has no endpoints", cluster.name)
@@ -657,7 +652,7 @@ impl<'a> Walk<'a> {
             (Some(ProxyKind::Sidecar), Some(sc)) => {
                 // Inbound to a mesh application: its sidecar terminates mTLS and applies RBAC.
                 let idx = self.hops.len();
-                let mut h = hop(sc, "inbound", "virtualInbound");
+                let mut h = hop(sc, "inbound", "virtualInbound".into());
                 h.mode = if wire.http.is_some() {
                     HopMode::Http
                 } else {
@@ -711,7 +706,7 @@ impl<'a> Walk<'a> {
                         };
                     }
                 }
-                h.cluster = Some(format!("inbound|{port}||"));
+                h.cluster = Some(format!("inbound|{port}||").into());
                 self.hops.push(h);
                 app_answer(w, port, &wire)
             }
@@ -802,7 +797,7 @@ fn outbound_listener<'p>(
         })
         .or_else(|| {
             proxy.listeners.iter().find(|l| {
-                l.port == port && l.address.is_none() && l.name != crate::xds::VIRTUAL_OUTBOUND
+                l.port == port && l.address.is_none() && &*l.name != crate::xds::VIRTUAL_OUTBOUND
             })
         })
         .or_else(|| proxy.listener(crate::xds::VIRTUAL_OUTBOUND))
@@ -856,7 +851,7 @@ pub fn decide(
     let mut walk = Walk {
         mesh,
         internet,
-        hops: Vec::new(),
+        hops: Vec::with_capacity(3),
         original_host: dest_host.clone(),
         original_port: request.port,
     };

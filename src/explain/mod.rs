@@ -67,7 +67,7 @@ fn render_hop(out: &mut String, i: usize, h: &Hop) {
         "listener",
         match &h.filter_chain {
             Some(c) => format!("{} · filter chain {c}", h.listener),
-            None => h.listener.clone(),
+            None => h.listener.to_string(),
         },
     );
     if let Some(tls) = &h.downstream_tls {
@@ -134,7 +134,7 @@ fn render_hop(out: &mut String, i: usize, h: &Hop) {
             "cluster",
             match &h.upstream_host {
                 Some(u) => format!("{c} → {u}"),
-                None => c.clone(),
+                None => c.to_string(),
             },
         );
     }

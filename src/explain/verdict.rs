@@ -96,7 +96,7 @@ pub fn reason(trace: &Trace) -> String {
                 Some(crate::xds::BLACKHOLE_CLUSTER) => format!(
                     "{} sent the connection to BlackHoleCluster (listener {}): it is reset",
                     at(*hop),
-                    h.map(|h| h.listener.as_str()).unwrap_or("-")
+                    h.map(|h| &*h.listener).unwrap_or("-")
                 ),
                 _ if termination.starts_with("rbac") => {
                     format!("{} closed the connection by RBAC ({termination})", at(*hop))

@@ -30,17 +30,17 @@ const UC_BODY: &str =
     "upstream connect error or disconnect/reset before headers. reset reason: connection termination";
 
 fn entry(hop: &Hop) -> AccessLogEntry {
-    let mut e = AccessLogEntry::blank(hop.proxy.clone());
+    let mut e = AccessLogEntry::blank(hop.proxy.to_string());
     if let (HopMode::Http, Some(r)) = (hop.mode, &hop.request) {
         e.method = r.method.clone();
         e.path = r.path.clone();
         e.protocol = r.protocol.clone();
         e.authority = r.authority.clone();
     }
-    e.upstream_cluster = hop.cluster.clone().unwrap_or_else(|| "-".into());
+    e.upstream_cluster = hop.cluster.as_deref().unwrap_or("-").to_string();
     e.upstream_host = hop.upstream_host.clone().unwrap_or_else(|| "-".into());
     e.requested_server_name = hop.sni.clone().unwrap_or_else(|| "-".into());
-    e.route_name = hop.route.clone().unwrap_or_else(|| "-".into());
+    e.route_name = hop.route.as_deref().unwrap_or("-").to_string();
     e.downstream_peer_principal = hop.peer_identity.clone().unwrap_or_else(|| "-".into());
     e
 }
@@ -154,12 +154,19 @@ pub fn answer(trace: &Trace) -> Exchange {
             e.response_code = *status;
             e.response_code_details = details.clone();
             e.response_flags = flags.clone();
+            // Envoy's local reply: text/plain when there is a body, and its length.
+            let mut all = Vec::with_capacity(headers.len() + 2);
+            if !body.is_empty() {
+                all.push(("content-type".to_string(), "text/plain".to_string()));
+            }
+            all.push(("content-length".to_string(), body.len().to_string()));
+            all.extend(headers.iter().cloned());
             (
                 Up::Response {
                     response: HttpResponse {
                         version: Default::default(),
                         status: *status,
-                        headers: headers.clone(),
+                        headers: all,
                         body: body.clone(),
                     },
                     delay_ms: 0,

@@ -188,7 +188,7 @@ pub fn service_clusters(
                 out.insert(
                     name.clone(),
                     Cluster {
-                        name,
+                        name: name.as_str().into(),
                         kind,
                         host: svc.hostname.clone(),
                         port: port.number,
@@ -206,9 +206,9 @@ pub fn service_clusters(
         }
     }
     let bh = Cluster::blackhole();
-    out.insert(bh.name.clone(), bh);
+    out.insert(bh.name.to_string(), bh);
     let pt = Cluster::passthrough();
-    out.insert(pt.name.clone(), pt);
+    out.insert(pt.name.to_string(), pt);
     out
 }
 

@@ -50,7 +50,7 @@ pub struct UpstreamTls {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Cluster {
-    pub name: String,
+    pub name: super::Name,
     pub kind: ClusterKind,
     /// The service host and port this cluster stands for (empty for the special clusters).
     pub host: String,

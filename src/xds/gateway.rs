@@ -208,14 +208,14 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                                 .collect();
                             for domain in domains {
                                 let name = format!("{domain}:{port}");
-                                match rc.iter_mut().find(|v| v.name == name) {
+                                match rc.iter_mut().find(|v| *v.name == *name) {
                                     // Several VirtualServices for one host: their routes merge.
                                     Some(v) => {
                                         v.routes.extend(vs_routes.iter().cloned());
                                         v.provenance.push(Provenance::new(r.id(), ""));
                                     }
                                     None => rc.push(VirtualHost {
-                                        name,
+                                        name: name.into(),
                                         domains: vec![domain.clone(), format!("{domain}:{port}")],
                                         routes: vs_routes.clone(),
                                         provenance: vec![
@@ -235,7 +235,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                         _ => (Transport::RawBuffer, None),
                     };
                     chains.push(FilterChain {
-                        name: rc_name.clone(),
+                        name: rc_name.as_str().into(),
                         matcher: ChainMatch {
                             server_names: if tls.is_some() {
                                 sni_names(server)
@@ -246,7 +246,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                         },
                         downstream_tls: tls,
                         terminal: Terminal::Http {
-                            route_config: rc_name,
+                            route_config: rc_name.into(),
                             rbac: rbac.clone(),
                         },
                         provenance: provenance.clone(),
@@ -263,7 +263,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                                 continue;
                             }
                             chains.push(FilterChain {
-                                name: format!("{}:{port}", sni.join(",")),
+                                name: format!("{}:{port}", sni.join(",")).into(),
                                 matcher: ChainMatch {
                                     server_names: if sni.iter().any(|h| h == "*") {
                                         Vec::new()
@@ -292,7 +292,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                         .flat_map(|(r, vs)| tcp_routes(r, vs, &binding, *port, &namer))
                         .collect();
                     chains.push(FilterChain {
-                        name: format!("tcp.{port}.{}", gw.name()),
+                        name: format!("tcp.{port}.{}", gw.name()).into(),
                         matcher: ChainMatch {
                             server_names: if tls.is_some() {
                                 sni_names(server)
@@ -343,7 +343,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
         .filter(|s| s.exported_to(ns))
         .collect();
     ProxyConfig {
-        proxy: w.id.to_string(),
+        proxy: w.id.to_string().into(),
         kind: ProxyKind::Gateway,
         namespace: ns.to_string(),
         identity: w.identity.clone(),

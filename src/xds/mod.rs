@@ -30,15 +30,23 @@ use crate::resources::{OutboundMode, ResourceId, ServerTlsMode};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// A config object's name: shared between the config and every decision that mentions it.
+pub type Name = std::sync::Arc<str>;
+
 pub const BLACKHOLE_CLUSTER: &str = "BlackHoleCluster";
 pub const PASSTHROUGH_CLUSTER: &str = "PassthroughCluster";
 pub const BLOCK_ALL: &str = "block_all";
 pub const ALLOW_ANY: &str = "allow_any";
 pub const VIRTUAL_OUTBOUND: &str = "virtualOutbound";
 
-/// The resource (and the rule inside it) a piece of config came from.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Provenance {
+/// The resource (and the rule inside it) a piece of config came from. Shared, not copied: every
+/// decision that uses a piece of config points at its provenance.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Provenance(std::sync::Arc<Origin>);
+
+/// What a `Provenance` points at.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Origin {
     pub resource: ResourceId,
     /// Path of the rule inside the resource, e.g. `http[0].match[1]`, `servers[2]`, `rules[0]`.
     pub rule: String,
@@ -46,10 +54,23 @@ pub struct Provenance {
 
 impl Provenance {
     pub fn new(resource: ResourceId, rule: impl Into<String>) -> Self {
-        Provenance {
+        Provenance(std::sync::Arc::new(Origin {
             resource,
             rule: rule.into(),
-        }
+        }))
+    }
+}
+
+impl std::ops::Deref for Provenance {
+    type Target = Origin;
+    fn deref(&self) -> &Origin {
+        &self.0
+    }
+}
+
+impl Serialize for Provenance {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
     }
 }
 
@@ -75,7 +96,7 @@ pub enum ProxyKind {
 #[derive(Debug, Clone, Serialize)]
 pub struct ProxyConfig {
     /// `namespace/workload`.
-    pub proxy: String,
+    pub proxy: Name,
     pub kind: ProxyKind,
     pub namespace: String,
     /// SPIFFE identity of the proxy's certificate.
@@ -95,14 +116,14 @@ pub struct ProxyConfig {
 
 impl ProxyConfig {
     pub fn listener(&self, name: &str) -> Option<&Listener> {
-        self.listeners.iter().find(|l| l.name == name)
+        self.listeners.iter().find(|l| &*l.name == name)
     }
 }
 
 /// A listener: an address and port, and the filter chains that share it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Listener {
-    pub name: String,
+    pub name: Name,
     /// `None` for `0.0.0.0`.
     pub address: Option<String>,
     pub port: u16,
@@ -119,7 +140,7 @@ pub struct Listener {
 
 impl Listener {
     pub fn new(
-        name: impl Into<String>,
+        name: impl Into<Name>,
         address: Option<String>,
         port: u16,
         filter_chains: Vec<FilterChain>,
@@ -193,7 +214,7 @@ pub struct DownstreamTls {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FilterChain {
-    pub name: String,
+    pub name: Name,
     pub matcher: ChainMatch,
     pub downstream_tls: Option<DownstreamTls>,
     pub terminal: Terminal,
@@ -205,7 +226,7 @@ pub struct FilterChain {
 #[serde(rename_all = "snake_case")]
 pub enum Terminal {
     Http {
-        route_config: String,
+        route_config: Name,
         rbac: Option<RbacFilter>,
     },
     Tcp {
@@ -218,7 +239,7 @@ pub enum Terminal {
 /// A TCP proxy route (from a VirtualService `tcp:`/`tls:` route, or the default for a service).
 #[derive(Debug, Clone, Serialize)]
 pub struct TcpRoute {
-    pub cluster: String,
+    pub cluster: Name,
     /// Listener port this route is for (`None`: any).
     pub port: Option<u16>,
     pub provenance: Option<Provenance>,
@@ -226,14 +247,14 @@ pub struct TcpRoute {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RouteConfiguration {
-    pub name: String,
+    pub name: Name,
     pub virtual_hosts: Vec<VirtualHost>,
     #[serde(skip)]
     index: domains::DomainIndex,
 }
 
 impl RouteConfiguration {
-    pub fn new(name: impl Into<String>, virtual_hosts: Vec<VirtualHost>) -> Self {
+    pub fn new(name: impl Into<Name>, virtual_hosts: Vec<VirtualHost>) -> Self {
         let index = domains::DomainIndex::build(virtual_hosts.iter().map(|v| v.domains.as_slice()));
         RouteConfiguration {
             name: name.into(),
@@ -252,7 +273,7 @@ impl RouteConfiguration {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct VirtualHost {
-    pub name: String,
+    pub name: Name,
     pub domains: Vec<String>,
     pub routes: Vec<Route>,
     pub provenance: Vec<Provenance>,
@@ -260,7 +281,7 @@ pub struct VirtualHost {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Route {
-    pub name: String,
+    pub name: Name,
     pub matcher: RouteMatch,
     pub action: RouteAction,
     pub provenance: Option<Provenance>,
@@ -301,7 +322,7 @@ pub struct HeaderMatcher {
 pub enum RouteAction {
     Cluster {
         /// Weighted clusters; one entry with weight 100 for a single destination.
-        clusters: Vec<(String, u32)>,
+        clusters: Vec<(Name, u32)>,
         timeout_ms: Option<u64>,
         host_rewrite: Option<String>,
         prefix_rewrite: Option<String>,

@@ -186,7 +186,7 @@ fn http_action(rule: &HttpRoute, vs_ns: &str, port: u16, namer: &ClusterNamer<'_
                 let w = d
                     .weight
                     .unwrap_or(if total == 1 { 100 } else { 100 / total.max(1) });
-                (namer(&d.destination, vs_ns, port), w)
+                (namer(&d.destination, vs_ns, port).into(), w)
             })
             .collect(),
         timeout_ms: rule.timeout.as_deref().and_then(parse_duration_ms),
@@ -217,7 +217,7 @@ pub fn http_routes(
         if rule.matches.is_empty() {
             if binding.bound(&vs.gateways, ns) {
                 out.push(Route {
-                    name,
+                    name: name.into(),
                     matcher: RouteMatch::default(),
                     action: http_action(rule, ns, port, namer),
                     provenance: Some(Provenance::new(vs_res.id(), format!("http[{i}]"))),
@@ -238,7 +238,7 @@ pub fn http_routes(
                 continue;
             }
             out.push(Route {
-                name: name.clone(),
+                name: name.as_str().into(),
                 matcher: route_match(m),
                 action: http_action(rule, ns, port, namer),
                 provenance: Some(Provenance::new(
@@ -311,7 +311,7 @@ pub fn tcp_routes(
         };
         if let Some(rule_path) = hit {
             out.push(TcpRoute {
-                cluster: namer(&dest.destination, ns, port),
+                cluster: namer(&dest.destination, ns, port).into(),
                 port: Some(port),
                 provenance: Some(Provenance::new(vs_res.id(), rule_path)),
             });
@@ -356,7 +356,7 @@ pub fn tls_chains(
             out.push((
                 sni,
                 TcpRoute {
-                    cluster: namer(&dest.destination, ns, port),
+                    cluster: namer(&dest.destination, ns, port).into(),
                     port: Some(port),
                     provenance: Some(Provenance::new(vs_res.id(), format!("tls[{i}].match[{j}]"))),
                 },
@@ -403,7 +403,7 @@ pub fn tls_routes(
             .map(|(j, _)| format!("tls[{i}].match[{j}]"));
         if let Some(rule_path) = hit {
             out.push(TcpRoute {
-                cluster: namer(&dest.destination, ns, port),
+                cluster: namer(&dest.destination, ns, port).into(),
                 port: Some(port),
                 provenance: Some(Provenance::new(vs_res.id(), rule_path)),
             });

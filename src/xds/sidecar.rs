@@ -44,7 +44,7 @@ fn fallthrough(mode: OutboundMode, name: &str) -> FilterChain {
         OutboundMode::AllowAny => PASSTHROUGH_CLUSTER,
     };
     FilterChain {
-        name: name.to_string(),
+        name: name.into(),
         matcher: ChainMatch::default(),
         downstream_tls: None,
         terminal: Terminal::Tcp {
@@ -87,7 +87,7 @@ fn default_route(cluster: String) -> Route {
         name: "default".into(),
         matcher: RouteMatch::default(),
         action: RouteAction::Cluster {
-            clusters: vec![(cluster, 100)],
+            clusters: vec![(cluster.into(), 100)],
             timeout_ms: None,
             host_rewrite: None,
             prefix_rewrite: None,
@@ -134,7 +134,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
     let mut listeners = Vec::new();
     let mut routes = BTreeMap::new();
     let default_stream_route = |svc: &ServiceInfo, port: u16| TcpRoute {
-        cluster: super::Cluster::outbound_name(port, None, &svc.hostname),
+        cluster: super::Cluster::outbound_name(port, None, &svc.hostname).into(),
         port: Some(port),
         provenance: Some(Provenance::new(svc.origin.clone(), format!("port {port}"))),
     };
@@ -163,7 +163,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                         continue;
                     }
                     sni_chains.push(FilterChain {
-                        name: format!("{}:{port}", sni.join(",")),
+                        name: format!("{}:{port}", sni.join(",")).into(),
                         matcher: ChainMatch {
                             server_names: sni,
                             transport: Some(Transport::Tls),
@@ -191,7 +191,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                     from_vs
                 };
                 tcp_chain = Some(FilterChain {
-                    name: format!("0.0.0.0_{port}"),
+                    name: format!("0.0.0.0_{port}").into(),
                     matcher: ChainMatch::default(),
                     downstream_tls: None,
                     terminal: Terminal::Tcp { routes, rbac: None },
@@ -223,7 +223,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                 ))],
             };
             vhosts.push(VirtualHost {
-                name,
+                name: name.into(),
                 domains: domains(svc, *port, ns),
                 routes,
                 provenance,
@@ -250,7 +250,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                         continue;
                     }
                     vhosts.push(VirtualHost {
-                        name,
+                        name: name.into(),
                         domains: vec![h.clone(), format!("{h}:{port}")],
                         routes,
                         provenance: vec![Provenance::new(r.id(), "")],
@@ -293,14 +293,14 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
         routes.insert(rc.clone(), RouteConfiguration::new(rc.clone(), vhosts));
         let name = format!("0.0.0.0_{port}");
         let mut chains = vec![FilterChain {
-            name,
+            name: name.into(),
             matcher: ChainMatch {
                 server_names: Vec::new(),
                 transport: Some(Transport::RawBuffer),
             },
             downstream_tls: None,
             terminal: Terminal::Http {
-                route_config: rc,
+                route_config: rc.into(),
                 rbac: None,
             },
             provenance: Vec::new(),
@@ -359,7 +359,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
 
     for (vip, port, svc, proto) in &vip_stream {
         let name = format!("{vip}_{port}");
-        if listeners.iter().any(|l| l.name == name) {
+        if listeners.iter().any(|l| *l.name == *name) {
             continue;
         }
         listeners.push(Listener::new(
@@ -367,7 +367,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
             Some(vip.clone()),
             *port,
             vec![FilterChain {
-                name,
+                name: name.as_str().into(),
                 matcher: ChainMatch::default(),
                 downstream_tls: None,
                 terminal: Terminal::Tcp {
@@ -392,7 +392,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
     ));
 
     ProxyConfig {
-        proxy: w.id.to_string(),
+        proxy: w.id.to_string().into(),
         kind: ProxyKind::Sidecar,
         namespace: ns.to_string(),
         identity: w.identity.clone(),

@@ -12,6 +12,7 @@ pub mod compile;
 pub mod decide;
 pub mod explain;
 pub mod external;
+pub mod index;
 pub mod manifest;
 pub mod mesh;
 pub mod outcome;

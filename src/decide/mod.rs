@@ -74,11 +74,11 @@ pub struct Hop {
     /// SNI the proxy saw (`requested_server_name`).
     pub sni: Option<String>,
     /// TLS this proxy originated upstream.
-    pub upstream_tls: Option<UpstreamTls>,
+    pub upstream_tls: Option<Box<UpstreamTls>>,
     /// Identity this proxy presented upstream (its own certificate), for mTLS.
     pub presented_identity: Option<String>,
-    pub rbac: Option<RbacOutcome>,
-    pub request: Option<HopRequest>,
+    pub rbac: Option<Box<RbacOutcome>>,
+    pub request: Option<Box<HopRequest>>,
     /// Why the walk went the way it did at this hop, in words.
     pub notes: Vec<String>,
 }
@@ -160,7 +160,7 @@ pub struct Trace {
     pub from_identity: String,
     pub request: ClientRequest,
     /// The address the client's DNS lookup gave, if any.
-    pub address: Option<String>,
+    pub address: Option<std::net::IpAddr>,
     pub hops: Vec<Hop>,
     pub end: End,
     /// For a blocked request: the facts that blocked it and the changes that would allow it.

@@ -259,7 +259,7 @@ impl<'a> Walk<'a> {
                     );
                     let allowed = out.allowed;
                     let details = out.details.clone();
-                    h.rbac = Some(out);
+                    h.rbac = Some(Box::new(out));
                     if !allowed {
                         h.notes.push(
                             "RBAC denied the connection (network filter): it is closed".into(),
@@ -377,9 +377,9 @@ impl<'a> Walk<'a> {
             );
             let allowed = out.allowed;
             let details = out.details.clone().unwrap_or_default();
-            h.rbac = Some(out);
+            h.rbac = Some(Box::new(out));
             if !allowed {
-                h.request = Some(req);
+                h.request = Some(Box::new(req));
                 self.hops.push(h);
                 return responded(idx, 403, "RBAC: access denied", &details, "-");
             }
@@ -389,7 +389,7 @@ impl<'a> Walk<'a> {
                 "no virtual host of route configuration {route_config} has the domain {}",
                 req.authority
             ));
-            h.request = Some(req);
+            h.request = Some(Box::new(req));
             self.hops.push(h);
             return responded(idx, 404, "", "route_not_found", "NR");
         };
@@ -398,18 +398,18 @@ impl<'a> Walk<'a> {
                 "no route of virtual host {} matches the request",
                 vh.name
             ));
-            h.request = Some(req);
+            h.request = Some(Box::new(req));
             self.hops.push(h);
             return responded(idx, 404, "", "route_not_found", "NR");
         };
         match &route.action {
             RouteAction::DirectResponse { status, body } => {
-                h.request = Some(req);
+                h.request = Some(Box::new(req));
                 self.hops.push(h);
                 responded(idx, *status, body, "direct_response", "-")
             }
             RouteAction::Redirect { location, status } => {
-                h.request = Some(req);
+                h.request = Some(Box::new(req));
                 self.hops.push(h);
                 End::Responded {
                     hop: idx,
@@ -429,7 +429,7 @@ impl<'a> Walk<'a> {
                 abort,
             } => {
                 if let Some(status) = abort {
-                    h.request = Some(req);
+                    h.request = Some(Box::new(req));
                     self.hops.push(h);
                     return responded(
                         idx,
@@ -452,7 +452,7 @@ impl<'a> Walk<'a> {
                     ));
                 }
                 let mut fwd = req.clone();
-                h.request = Some(req);
+                h.request = Some(Box::new(req));
                 if let Some(a) = host_rewrite {
                     fwd.authority = a.clone();
                 }
@@ -556,7 +556,7 @@ impl<'a> Walk<'a> {
         }
         let wire = match &cluster.tls {
             Some(tls) => {
-                self.hops[idx].upstream_tls = Some(tls.clone());
+                self.hops[idx].upstream_tls = Some(Box::new(tls.clone()));
                 let identity = match tls.mode {
                     ClientTlsMode::IstioMutual => Some(proxy.identity.clone()),
                     ClientTlsMode::Mutual => {
@@ -671,7 +671,7 @@ impl<'a> Walk<'a> {
                         wire = wire.peel();
                     }
                 }
-                h.request = wire.http.clone();
+                h.request = wire.http.clone().map(Box::new);
                 let wire_source = wire.source.clone();
                 if let Some(filter) = crate::xds::build::rbac_for(&self.mesh.ctx, target) {
                     let principal = h.peer_identity.clone();
@@ -695,7 +695,7 @@ impl<'a> Walk<'a> {
                     );
                     let allowed = out.allowed;
                     let details = out.details.clone().unwrap_or_default();
-                    h.rbac = Some(out);
+                    h.rbac = Some(Box::new(out));
                     if !allowed {
                         let http = h.mode == HopMode::Http;
                         self.hops.push(h);
@@ -785,15 +785,18 @@ fn app_answer(w: &WorkloadRef, port: u16, wire: &Wire) -> End {
 /// `virtualOutbound`.
 fn outbound_listener<'p>(
     proxy: &'p ProxyConfig,
-    address: Option<&str>,
+    address: Option<std::net::IpAddr>,
     port: u16,
 ) -> Option<&'p Listener> {
     address
         .and_then(|a| {
-            proxy
-                .listeners
-                .iter()
-                .find(|l| l.port == port && l.address.as_deref() == Some(a))
+            proxy.listeners.iter().find(|l| {
+                l.port == port
+                    && l.address
+                        .as_deref()
+                        .and_then(|s| s.parse::<std::net::IpAddr>().ok())
+                        == Some(a)
+            })
         })
         .or_else(|| {
             proxy.listeners.iter().find(|l| {
@@ -841,17 +844,18 @@ pub fn decide(
                 .registry
                 .exact(fqdn)
                 .next()
-                .and_then(|s| s.addresses.first().cloned()),
+                .and_then(|s| s.addresses.first())
+                .and_then(|a| a.parse().ok()),
         ),
         None => (
             request.host.clone(),
-            internet.resolve(&request.host).map(|a| a.to_string()),
+            internet.resolve(&request.host).map(std::net::IpAddr::V4),
         ),
     };
     let mut walk = Walk {
         mesh,
         internet,
-        hops: Vec::with_capacity(3),
+        hops: Vec::with_capacity(2),
         original_host: dest_host.clone(),
         original_port: request.port,
     };
@@ -898,7 +902,7 @@ pub fn decide(
     } else {
         match (w.proxy, walk.proxy(from)) {
             (Some(_), Some(proxy)) => {
-                match outbound_listener(proxy, address.as_deref(), request.port) {
+                match outbound_listener(proxy, address, request.port) {
                     Some(listener) => walk.receive(proxy, listener, "outbound", wire),
                     None => walk.reach(
                         None,

@@ -17,7 +17,7 @@ use std::net::Ipv4Addr;
 pub struct Internet {
     hosts: Vec<ExternalHost>,
     /// Normalized name → position in `hosts`, so resolving does not scan.
-    by_name: std::collections::HashMap<String, usize>,
+    by_name: crate::index::NameMap<String, usize>,
 }
 
 impl Default for Internet {

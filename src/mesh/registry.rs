@@ -69,14 +69,14 @@ pub struct Registry {
     pub services: Vec<ServiceInfo>,
     /// Exact hostname → positions in `services`.
     #[serde(skip)]
-    by_host: std::collections::HashMap<String, Vec<usize>>,
+    by_host: crate::index::NameMap<String, Vec<usize>>,
     /// Positions of wildcard (`*.example.com`) hosts.
     #[serde(skip)]
     wildcards: Vec<usize>,
     /// Kubernetes short names (`nginx`, `nginx.default`, `nginx.default.svc`) → (the client
     /// namespace the name needs, for a bare name; the FQDN).
     #[serde(skip)]
-    short_names: std::collections::HashMap<String, Vec<(Option<String>, String)>>,
+    short_names: crate::index::NameMap<String, Vec<(Option<String>, String)>>,
 }
 
 impl Registry {
@@ -176,9 +176,9 @@ impl Registry {
 
     /// A registry over `services`, indexed.
     pub fn from_services(services: Vec<ServiceInfo>) -> Registry {
-        let mut by_host: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        let mut by_host: crate::index::NameMap<String, Vec<usize>> = Default::default();
         let mut wildcards = Vec::new();
-        let mut short_names: std::collections::HashMap<String, Vec<(Option<String>, String)>> =
+        let mut short_names: crate::index::NameMap<String, Vec<(Option<String>, String)>> =
             Default::default();
         for s in services.iter().filter(|s| !s.mesh_external) {
             if let Some(short) = s.hostname.strip_suffix(".svc.cluster.local") {

@@ -1,11 +1,10 @@
 //! The virtual-host lookup of a route configuration, as Envoy builds it when config loads: exact
 //! domains in a hash map, `*.suffix` and `prefix*` wildcards ordered longest first, then `*`.
 
-use std::collections::HashMap;
 
 #[derive(Debug, Clone, Default)]
 pub struct DomainIndex {
-    exact: HashMap<String, usize>,
+    exact: crate::index::NameMap<String, usize>,
     /// (suffix without the `*`, virtual host), longest suffix first.
     suffixes: Vec<(String, usize)>,
     /// (prefix without the `*`, virtual host), longest prefix first.

@@ -132,7 +132,7 @@ pub struct Listener {
     pub default_chain: Option<FilterChain>,
     /// Chains by exact SNI (lowercase), as Envoy indexes `server_names`.
     #[serde(skip)]
-    sni_index: std::collections::HashMap<String, usize>,
+    sni_index: crate::index::NameMap<String, usize>,
     /// Chains with no SNI match or a wildcard one, in order.
     #[serde(skip)]
     other_chains: Vec<usize>,
@@ -146,7 +146,7 @@ impl Listener {
         filter_chains: Vec<FilterChain>,
         default_chain: Option<FilterChain>,
     ) -> Self {
-        let mut sni_index = std::collections::HashMap::new();
+        let mut sni_index = crate::index::NameMap::default();
         let mut other_chains = Vec::new();
         for (i, c) in filter_chains.iter().enumerate() {
             let exact: Vec<&String> = c

@@ -64,7 +64,8 @@ pub struct Hop {
     /// The route's timeout, when it set one.
     pub route_timeout_ms: Option<u64>,
     pub cluster: Option<Name>,
-    pub upstream_host: Option<String>,
+    /// The address and port this proxy connected to upstream.
+    pub upstream_host: Option<std::net::SocketAddr>,
     /// Resources (and rules) that matched at this hop, in the order they were used.
     pub matched: Vec<Provenance>,
     /// TLS this proxy terminated, e.g. `ISTIO_MUTUAL`.

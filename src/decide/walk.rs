@@ -543,11 +543,11 @@ impl<'a> Walk<'a> {
             EndpointTarget::Workload(_) => (ep.address.clone(), ep.port),
         };
         // Envoy logs the address it connected to: an external name as its resolved address.
-        let address = match &ep.target {
-            EndpointTarget::Workload(_) => Some(host.clone()),
-            _ => self.internet.resolve(&host).map(|a| a.to_string()),
+        let address: Option<std::net::IpAddr> = match &ep.target {
+            EndpointTarget::Workload(_) => host.parse().ok(),
+            _ => self.internet.resolve(&host).map(std::net::IpAddr::V4),
         };
-        self.hops[idx].upstream_host = address.map(|a| format!("{a}:{port}"));
+        self.hops[idx].upstream_host = address.map(|a| std::net::SocketAddr::new(a, port));
         let mut wire = wire.from(&proxy.address);
         if http {
             if let Some(r) = wire.http.as_mut() {

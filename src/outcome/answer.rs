@@ -38,7 +38,9 @@ fn entry(hop: &Hop) -> AccessLogEntry {
         e.authority = r.authority.clone();
     }
     e.upstream_cluster = hop.cluster.as_deref().unwrap_or("-").to_string();
-    e.upstream_host = hop.upstream_host.clone().unwrap_or_else(|| "-".into());
+    e.upstream_host = hop
+        .upstream_host
+        .map_or_else(|| "-".to_string(), |a| a.to_string());
     e.requested_server_name = hop.sni.clone().unwrap_or_else(|| "-".into());
     e.route_name = hop.route.as_deref().unwrap_or("-").to_string();
     e.downstream_peer_principal = hop.peer_identity.clone().unwrap_or_else(|| "-".into());

@@ -86,13 +86,13 @@ fn store_with_service_entries(n: usize) -> Store {
     s.apply(Resource::new(
         "v1",
         ObjectMeta::named("istio", "istio-system"),
-        Body::MeshConfig(MeshConfig {
+        Body::MeshConfig(Box::new(MeshConfig {
             outbound_traffic_policy: Some(OutboundTrafficPolicy {
                 mode: Some(OutboundMode::RegistryOnly),
                 egress_proxy: None,
             }),
             ..MeshConfig::default()
-        }),
+        })),
     ));
     s.apply(deployment("mytest", "sleep", &[("app", "sleep")]));
     s.apply(service(
@@ -120,7 +120,7 @@ fn store_with_service_entries(n: usize) -> Store {
         s.apply(Resource::new(
             "networking.istio.io/v1",
             ObjectMeta::named(format!("h{i}"), "mytest"),
-            Body::ServiceEntry(ServiceEntry {
+            Body::ServiceEntry(Box::new(ServiceEntry {
                 hosts: vec![format!("h{i}.example.com")],
                 ports: vec![ServicePort {
                     number: 80,
@@ -130,7 +130,7 @@ fn store_with_service_entries(n: usize) -> Store {
                 }],
                 resolution: Some(Resolution::Dns),
                 ..ServiceEntry::default()
-            }),
+            })),
         ));
     }
     s
@@ -162,13 +162,13 @@ fn policy_with_rules(n: usize) -> Resource {
     Resource::new(
         "istio.alibabacloud.com/v1",
         ObjectMeta::named("egress-by-egressgateway", "istio-egress"),
-        Body::AsmEgressTrafficPolicy(AsmEgressTrafficPolicy {
+        Body::AsmEgressTrafficPolicy(Box::new(AsmEgressTrafficPolicy {
             by_egress_gateway: PolicyGateway {
                 name: "egressgateway".into(),
                 port: None,
             },
             egress_rules: rules,
-        }),
+        })),
     )
 }
 

@@ -73,7 +73,6 @@ fn describe(existing: &Resource, generated: bool) -> String {
 mod tests {
     use super::*;
     use crate::compile::fixtures;
-    use crate::resources::istio::ServiceEntry;
     use crate::resources::{Body, ObjectMeta, Origin, ResourceId};
 
     #[test]
@@ -124,7 +123,7 @@ mod tests {
                 "egress-by-egressgateway-httpbin-service-https",
                 fixtures::NS,
             ),
-            Body::ServiceEntry(ServiceEntry::default()),
+            Body::ServiceEntry(Box::default()),
         );
         user.origin = Some(Origin {
             file: "mine.yaml".into(),

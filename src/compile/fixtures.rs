@@ -60,13 +60,13 @@ fn mesh_config(mode: OutboundMode) -> Resource {
     Resource::new(
         "v1",
         ObjectMeta::named("istio", "istio-system"),
-        Body::MeshConfig(MeshConfig {
+        Body::MeshConfig(Box::new(MeshConfig {
             outbound_traffic_policy: Some(OutboundTrafficPolicy {
                 mode: Some(mode),
                 egress_proxy: None,
             }),
             ..MeshConfig::default()
-        }),
+        })),
     )
 }
 
@@ -101,7 +101,7 @@ pub(crate) fn named_policy(api_version: &str, ns: &str, name: &str, spec_yaml: &
     Resource::new(
         api_version,
         ObjectMeta::named(name, ns),
-        Body::AsmEgressTrafficPolicy(spec),
+        Body::AsmEgressTrafficPolicy(Box::new(spec)),
     )
 }
 

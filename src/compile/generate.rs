@@ -95,10 +95,10 @@ fn gateway(plan: &Plan<'_>) -> Resource {
         object_name(&[&plan.policy.name]),
         &plan.policy.namespace,
         shared_source(plan),
-        Body::Gateway(Gateway {
+        Body::Gateway(Box::new(Gateway {
             selector: plan.gateway.selector.clone(),
             servers,
-        }),
+        })),
     )
 }
 
@@ -126,12 +126,12 @@ fn gateway_destination_rule(plan: &Plan<'_>) -> Resource {
         object_name(&[&plan.policy.name, "gateway"]),
         &plan.policy.namespace,
         shared_source(plan),
-        Body::DestinationRule(DestinationRule {
+        Body::DestinationRule(Box::new(DestinationRule {
             host: plan.gateway.host.clone(),
             subsets,
             export_to: plan.policy_export_to(),
             ..DestinationRule::default()
-        }),
+        })),
     )
 }
 
@@ -167,14 +167,14 @@ fn service_entry(plan: &Plan<'_>, target: &Target<'_>) -> Resource {
         object_name(&[&plan.policy.name, &dest.name]),
         &plan.policy.namespace,
         source(target),
-        Body::ServiceEntry(ServiceEntry {
+        Body::ServiceEntry(Box::new(ServiceEntry {
             hosts: dest.to.hosts.clone(),
             ports,
             location: Some(Location::MeshExternal),
             resolution: Some(Resolution::Dns),
             export_to: plan.rule_export_to(dest.rule),
             ..ServiceEntry::default()
-        }),
+        })),
     )
 }
 
@@ -196,7 +196,7 @@ fn tls_origination(plan: &Plan<'_>, target: &Target<'_>) -> Vec<Resource> {
                 object_name(&[&plan.policy.name, &dest.name, "tls", &k.to_string()]),
                 &plan.policy.namespace,
                 source(target),
-                Body::DestinationRule(DestinationRule {
+                Body::DestinationRule(Box::new(DestinationRule {
                     host: h.clone(),
                     traffic_policy: Some(TrafficPolicy {
                         port_level_settings: vec![port_tls(upgrade, ClientTlsMode::Simple, h)],
@@ -204,7 +204,7 @@ fn tls_origination(plan: &Plan<'_>, target: &Target<'_>) -> Vec<Resource> {
                     }),
                     export_to: vec![".".to_string()],
                     ..DestinationRule::default()
-                }),
+                })),
             )
         })
         .collect()
@@ -241,7 +241,7 @@ fn sidecars(plan: &Plan<'_>) -> Vec<Resource> {
                 name,
                 ns,
                 source,
-                Body::Sidecar(Sidecar {
+                Body::Sidecar(Box::new(Sidecar {
                     workload_selector: Some(WorkloadSelector {
                         labels: selector.clone(),
                     }),
@@ -254,7 +254,7 @@ fn sidecars(plan: &Plan<'_>) -> Vec<Resource> {
                         egress_proxy: None,
                     }),
                     ..Sidecar::default()
-                }),
+                })),
             )
         })
         .collect()

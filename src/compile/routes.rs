@@ -79,7 +79,7 @@ pub(crate) fn virtual_services(plan: &Plan<'_>, target: &Target<'_>) -> Vec<Reso
                     rule: dest.rule,
                     to: dest.index,
                 },
-                Body::VirtualService(virtual_service(plan, target, hosts)),
+                Body::VirtualService(Box::new(virtual_service(plan, target, hosts))),
             )
         })
         .collect()

@@ -783,11 +783,11 @@ fn app_answer(w: &WorkloadRef, port: u16, wire: &Wire) -> End {
 
 /// Pick the sidecar listener for a destination: `<ip>_<port>`, else `0.0.0.0_<port>`, else
 /// `virtualOutbound`.
-fn outbound_listener<'p>(
-    proxy: &'p ProxyConfig,
+fn outbound_listener(
+    proxy: &ProxyConfig,
     address: Option<std::net::IpAddr>,
     port: u16,
-) -> Option<&'p Listener> {
+) -> Option<&Listener> {
     address
         .and_then(|a| {
             proxy.listeners.iter().find(|l| {
@@ -901,18 +901,16 @@ pub fn decide(
         }
     } else {
         match (w.proxy, walk.proxy(from)) {
-            (Some(_), Some(proxy)) => {
-                match outbound_listener(proxy, address, request.port) {
-                    Some(listener) => walk.receive(proxy, listener, "outbound", wire),
-                    None => walk.reach(
-                        None,
-                        &dest_host,
-                        request.port,
-                        wire,
-                        crate::external::DEFAULT_PEER,
-                    ),
-                }
-            }
+            (Some(_), Some(proxy)) => match outbound_listener(proxy, address, request.port) {
+                Some(listener) => walk.receive(proxy, listener, "outbound", wire),
+                None => walk.reach(
+                    None,
+                    &dest_host,
+                    request.port,
+                    wire,
+                    crate::external::DEFAULT_PEER,
+                ),
+            },
             _ => {
                 // No sidecar: the application's connection goes straight out (or to the mesh pod).
                 match k8s

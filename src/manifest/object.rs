@@ -194,13 +194,13 @@ fn config_map(
     match (mesh_named, mesh_text) {
         (true, Some(text)) => {
             let config = mesh::read(doc.text, &at.key("data").key("mesh"), text)?;
-            Ok(Some((meta, Body::MeshConfig(config))))
+            Ok(Some((meta, Body::MeshConfig(Box::new(config)))))
         }
         (true, None) if meta.name == "istio" => {
             out.notes.push(note(format!(
                 "{id} has no `data.mesh`: Istio's default mesh config applies"
             )));
-            Ok(Some((meta, Body::MeshConfig(Default::default()))))
+            Ok(Some((meta, Body::MeshConfig(Box::default()))))
         }
         _ => {
             out.notes.push(note(format!(

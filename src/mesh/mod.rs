@@ -94,7 +94,7 @@ impl MeshContext {
         let candidates: Vec<(&Resource, &DestinationRule)> = ids
             .filter_map(|id| self.store.get(id))
             .filter_map(|r| match &r.body {
-                Body::DestinationRule(dr) => Some((r, dr)),
+                Body::DestinationRule(dr) => Some((r, &**dr)),
                 _ => None,
             })
             .filter(|(r, dr)| {

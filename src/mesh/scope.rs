@@ -15,7 +15,7 @@ pub fn sidecar_for<'a>(ctx: &'a MeshContext, w: &Workload) -> Option<(&'a Resour
         .store
         .of_kind(Kind::Sidecar)
         .filter_map(|r| match &r.body {
-            Body::Sidecar(s) => Some((r, s)),
+            Body::Sidecar(s) => Some((r, &**s)),
             _ => None,
         })
         .collect();
@@ -89,7 +89,7 @@ impl<'a> Scope<'a> {
             .store
             .of_kind(Kind::VirtualService)
             .filter_map(|r| match &r.body {
-                Body::VirtualService(vs) => Some((r, vs)),
+                Body::VirtualService(vs) => Some((r, &**vs)),
                 _ => None,
             })
             .filter(|(r, vs)| {

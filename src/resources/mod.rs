@@ -22,22 +22,23 @@ pub use store::Store;
 use serde::Serialize;
 
 /// The typed body of a resource: its `spec` (or, for the mesh config, the parsed `mesh` key).
+/// Boxed, so that resources are small to move and sort whatever their kind.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
-    ServiceEntry(istio::ServiceEntry),
-    VirtualService(istio::VirtualService),
-    Gateway(istio::Gateway),
-    DestinationRule(istio::DestinationRule),
-    AuthorizationPolicy(istio::AuthorizationPolicy),
-    Sidecar(istio::Sidecar),
-    AsmEgressTrafficPolicy(asm::AsmEgressTrafficPolicy),
+    ServiceEntry(Box<istio::ServiceEntry>),
+    VirtualService(Box<istio::VirtualService>),
+    Gateway(Box<istio::Gateway>),
+    DestinationRule(Box<istio::DestinationRule>),
+    AuthorizationPolicy(Box<istio::AuthorizationPolicy>),
+    Sidecar(Box<istio::Sidecar>),
+    AsmEgressTrafficPolicy(Box<asm::AsmEgressTrafficPolicy>),
     Namespace,
     /// Boxed: a pod spec is large, and resources are moved around whole.
     Deployment(Box<kube::DeploymentSpec>),
     Service(Box<kube::ServiceSpec>),
     ServiceAccount,
     /// The `istio` ConfigMap; `data.mesh` parsed.
-    MeshConfig(mesh_config::MeshConfig),
+    MeshConfig(Box<mesh_config::MeshConfig>),
 }
 
 /// One object: apiVersion, metadata, typed body, and where it was read from (none when generated).

@@ -58,7 +58,7 @@ impl Store {
     pub fn mesh_config(&self) -> MeshConfig {
         self.of_kind(Kind::ConfigMap)
             .find_map(|r| match &r.body {
-                Body::MeshConfig(m) if r.name() == "istio" => Some(m.clone()),
+                Body::MeshConfig(m) if r.name() == "istio" => Some((**m).clone()),
                 _ => None,
             })
             .unwrap_or_default()

@@ -122,7 +122,7 @@ fn run_step(step: &Step, target: &mut dyn Target, mesh: &mut MeshConfig) -> Step
             let configmap = Resource::new(
                 "v1",
                 ObjectMeta::named(MESH_CONFIGMAP, MESH_NAMESPACE),
-                Body::MeshConfig(next.clone()),
+                Body::MeshConfig(Box::new(next.clone())),
             );
             let outcome = target.apply(vec![configmap]).map_err(|e| e.to_string());
             if outcome.is_ok() {
@@ -165,7 +165,7 @@ fn track_applied(mesh: &mut MeshConfig, applied: &[Resource]) {
     for r in applied {
         if let Body::MeshConfig(m) = &r.body {
             if r.id() == mesh_id() {
-                *mesh = m.clone();
+                *mesh = (**m).clone();
             }
         }
     }
@@ -209,7 +209,7 @@ mod tests {
             }
             for r in resources {
                 if let Body::MeshConfig(m) = &r.body {
-                    self.meshes.push(m.clone());
+                    self.meshes.push((**m).clone());
                 }
                 self.objects.push(r.id());
             }
@@ -450,7 +450,7 @@ mod tests {
         let setup = Resource::new(
             "v1",
             ObjectMeta::named("istio", "istio-system"),
-            Body::MeshConfig(setup_mesh),
+            Body::MeshConfig(Box::new(setup_mesh)),
         );
         let s = scenario(
             vec![setup],

@@ -1,7 +1,6 @@
 //! The virtual-host lookup of a route configuration, as Envoy builds it when config loads: exact
 //! domains in a hash map, `*.suffix` and `prefix*` wildcards ordered longest first, then `*`.
 
-
 #[derive(Debug, Clone, Default)]
 pub struct DomainIndex {
     exact: crate::index::NameMap<String, usize>,

@@ -119,7 +119,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
         .store
         .of_kind(Kind::Gateway)
         .filter_map(|r| match &r.body {
-            Body::Gateway(g) => Some((r, g)),
+            Body::Gateway(g) => Some((r, &**g)),
             _ => None,
         })
         .filter(|(_, g)| selects(&g.selector, &w.labels))
@@ -129,7 +129,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
         .store
         .of_kind(Kind::VirtualService)
         .filter_map(|r| match &r.body {
-            Body::VirtualService(v) => Some((r, v)),
+            Body::VirtualService(v) => Some((r, &**v)),
             _ => None,
         })
         .filter(|(r, v)| exported(&v.export_to, r.namespace(), ns))

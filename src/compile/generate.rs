@@ -28,7 +28,11 @@ use std::collections::BTreeMap;
 
 /// Every object `plan` stands for.
 pub(crate) fn generate(plan: &Plan<'_>) -> Vec<Resource> {
-    let mut out = vec![gateway(plan), gateway_destination_rule(plan)];
+    // Sized up front: one policy can stand for tens of thousands of objects.
+    let hosts: usize = plan.targets.iter().map(|t| t.dest.to.hosts.len()).sum();
+    let mut out = Vec::with_capacity(2 + plan.targets.len() + 2 * hosts + plan.rules.len());
+    out.push(gateway(plan));
+    out.push(gateway_destination_rule(plan));
     for target in &plan.targets {
         out.push(service_entry(plan, target));
         out.extend(virtual_services(plan, target));

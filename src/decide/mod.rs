@@ -19,6 +19,7 @@ use crate::outcome::HttpResponse;
 use crate::request::{ClientRequest, WorkloadRef};
 use crate::xds::{Name, Provenance, ProxyKind, UpstreamTls};
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// Why a request could not be decided at all (as opposed to being denied).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -38,8 +39,8 @@ pub enum HopMode {
 /// The HTTP request as one proxy received it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HopRequest {
-    /// `HTTP/1.1` or `HTTP/2`, as this proxy received it.
-    pub protocol: String,
+    /// HTTP/1.1 or HTTP/2, as this proxy received it.
+    pub protocol: crate::outcome::HttpVersion,
     pub method: String,
     pub path: String,
     pub authority: String,
@@ -125,19 +126,19 @@ pub enum End {
     Responded {
         hop: usize,
         status: u16,
-        body: String,
+        body: Cow<'static, str>,
         /// Headers beyond content-type and content-length (a redirect's `location`).
         headers: Vec<(String, String)>,
-        details: String,
-        flags: String,
+        details: Cow<'static, str>,
+        flags: Cow<'static, str>,
     },
     /// A proxy closed the connection without an HTTP answer (BlackHoleCluster, no filter chain,
     /// a failed TLS handshake, RBAC on a TCP chain).
     Closed {
         hop: usize,
-        flags: String,
-        details: String,
-        termination: String,
+        flags: Cow<'static, str>,
+        details: Cow<'static, str>,
+        termination: Cow<'static, str>,
     },
     /// A proxy could not get a connection to its upstream.
     UpstreamFailed {

@@ -13,6 +13,7 @@ use crate::xds::{
     Cluster, EndpointTarget, FilterChain, Listener, Name, ProxyConfig, ProxyKind, RbacFilter,
     RouteAction, Terminal, Transport,
 };
+use std::borrow::Cow;
 
 /// One TLS layer on the wire: the SNI of its ClientHello and the certificate the client presents.
 #[derive(Debug, Clone)]
@@ -31,7 +32,7 @@ struct Wire {
     layers: Vec<TlsLayer>,
     http: Option<HopRequest>,
     /// Address of the peer that opened this connection (RBAC `source.ip`, `ipBlocks`).
-    source: String,
+    source: Name,
 }
 
 impl Wire {
@@ -52,8 +53,8 @@ impl Wire {
     }
 
     /// The same bytes, sent on a new connection opened from `source`.
-    fn from(mut self, source: &str) -> Wire {
-        self.source = source.to_string();
+    fn from(mut self, source: &Name) -> Wire {
+        self.source = source.clone();
         self
     }
 
@@ -109,23 +110,34 @@ fn hop(proxy: &ProxyConfig, direction: &'static str, listener: Name) -> Hop {
     }
 }
 
-fn responded(hop: usize, status: u16, body: &str, details: &str, flags: &str) -> End {
+fn responded(
+    hop: usize,
+    status: u16,
+    body: impl Into<Cow<'static, str>>,
+    details: impl Into<Cow<'static, str>>,
+    flags: &'static str,
+) -> End {
     End::Responded {
         hop,
         status,
-        body: body.to_string(),
+        body: body.into(),
         headers: Vec::new(),
-        details: details.to_string(),
-        flags: flags.to_string(),
+        details: details.into(),
+        flags: Cow::Borrowed(flags),
     }
 }
 
-fn closed(hop: usize, flags: &str, details: &str, termination: &str) -> End {
+fn closed(
+    hop: usize,
+    flags: &'static str,
+    details: &'static str,
+    termination: impl Into<Cow<'static, str>>,
+) -> End {
     End::Closed {
         hop,
-        flags: flags.to_string(),
-        details: details.to_string(),
-        termination: termination.to_string(),
+        flags: Cow::Borrowed(flags),
+        details: Cow::Borrowed(details),
+        termination: termination.into(),
     }
 }
 
@@ -269,7 +281,7 @@ impl<'a> Walk<'a> {
                             idx,
                             "-",
                             "-",
-                            details.as_deref().unwrap_or("rbac_access_denied"),
+                            details.unwrap_or_else(|| "rbac_access_denied".into()),
                         );
                     }
                 }
@@ -381,7 +393,7 @@ impl<'a> Walk<'a> {
             if !allowed {
                 h.request = Some(Box::new(req));
                 self.hops.push(h);
-                return responded(idx, 403, "RBAC: access denied", &details, "-");
+                return responded(idx, 403, "RBAC: access denied", details, "-");
             }
         }
         let Some(vh) = vh else {
@@ -406,7 +418,7 @@ impl<'a> Walk<'a> {
             RouteAction::DirectResponse { status, body } => {
                 h.request = Some(Box::new(req));
                 self.hops.push(h);
-                responded(idx, *status, body, "direct_response", "-")
+                responded(idx, *status, body.clone(), "direct_response", "-")
             }
             RouteAction::Redirect { location, status } => {
                 h.request = Some(Box::new(req));
@@ -414,7 +426,7 @@ impl<'a> Walk<'a> {
                 End::Responded {
                     hop: idx,
                     status: *status,
-                    body: String::new(),
+                    body: Cow::Borrowed(""),
                     headers: vec![("location".into(), location.clone())],
                     details: "direct_response".into(),
                     flags: "-".into(),
@@ -551,7 +563,11 @@ impl<'a> Walk<'a> {
         let mut wire = wire.from(&proxy.address);
         if http {
             if let Some(r) = wire.http.as_mut() {
-                r.protocol = if cluster.http2 { "HTTP/2" } else { "HTTP/1.1" }.into();
+                r.protocol = if cluster.http2 {
+                    crate::outcome::HttpVersion::Http2
+                } else {
+                    crate::outcome::HttpVersion::Http11
+                };
             }
         }
         let wire = match &cluster.tls {
@@ -700,9 +716,9 @@ impl<'a> Walk<'a> {
                         let http = h.mode == HopMode::Http;
                         self.hops.push(h);
                         return if http {
-                            responded(idx, 403, "RBAC: access denied", &details, "-")
+                            responded(idx, 403, "RBAC: access denied", details, "-")
                         } else {
-                            closed(idx, "-", "-", &details)
+                            closed(idx, "-", "-", details)
                         };
                     }
                 }
@@ -860,7 +876,7 @@ pub fn decide(
         original_port: request.port,
     };
     let http = HopRequest {
-        protocol: "HTTP/1.1".into(),
+        protocol: crate::outcome::HttpVersion::Http11,
         method: request.method.clone(),
         path: request.path.clone(),
         authority: request.authority(),

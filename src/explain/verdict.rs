@@ -72,7 +72,7 @@ pub fn reason(trace: &Trace) -> String {
             ..
         } => {
             let route = trace.hops.get(*hop).and_then(|h| h.route.clone());
-            match (details.as_str(), route.as_deref()) {
+            match (details.as_ref(), route.as_deref()) {
                 ("direct_response", Some(crate::xds::BLOCK_ALL)) => format!(
                     "{} answered {status} from the block_all route: no service it can see has this host on port {} and the outbound traffic policy is REGISTRY_ONLY",
                     at(*hop),

@@ -19,7 +19,7 @@ pub struct Workload {
     /// SPIFFE id: `spiffe://<trust domain>/ns/<ns>/sa/<sa>`.
     pub identity: String,
     /// Pod address in the model (deterministic, per workload).
-    pub address: String,
+    pub address: crate::xds::Name,
     pub origin: ResourceId,
 }
 
@@ -112,7 +112,7 @@ pub fn workloads(store: &Store, trust_domain: &str) -> BTreeMap<WorkloadRef, Wor
                 service_account: sa,
                 proxy,
                 proxy_reason,
-                address: format!("10.244.{}.{}", i / 250, i % 250 + 2),
+                address: format!("10.244.{}.{}", i / 250, i % 250 + 2).into(),
                 origin: r.id(),
             },
         );

@@ -34,7 +34,7 @@ fn entry(hop: &Hop) -> AccessLogEntry {
     if let (HopMode::Http, Some(r)) = (hop.mode, &hop.request) {
         e.method = r.method.clone();
         e.path = r.path.clone();
-        e.protocol = r.protocol.clone();
+        e.protocol = r.protocol.as_str().to_string();
         e.authority = r.authority.clone();
     }
     e.upstream_cluster = hop.cluster.as_deref().unwrap_or("-").to_string();
@@ -154,8 +154,8 @@ pub fn answer(trace: &Trace) -> Exchange {
         } => {
             let e = &mut logs[*hop];
             e.response_code = *status;
-            e.response_code_details = details.clone();
-            e.response_flags = flags.clone();
+            e.response_code_details = details.to_string();
+            e.response_flags = flags.to_string();
             // Envoy's local reply: text/plain when there is a body, and its length.
             let mut all = Vec::with_capacity(headers.len() + 2);
             if !body.is_empty() {
@@ -169,7 +169,7 @@ pub fn answer(trace: &Trace) -> Exchange {
                         version: Default::default(),
                         status: *status,
                         headers: all,
-                        body: body.clone(),
+                        body: body.to_string(),
                     },
                     delay_ms: 0,
                 },
@@ -183,9 +183,9 @@ pub fn answer(trace: &Trace) -> Exchange {
             termination,
         } => {
             let e = &mut logs[*hop];
-            e.response_flags = flags.clone();
-            e.response_code_details = details.clone();
-            e.connection_termination_details = termination.clone();
+            e.response_flags = flags.to_string();
+            e.response_code_details = details.to_string();
+            e.connection_termination_details = termination.to_string();
             (Up::Failed(ConnectionError::Reset), *hop)
         }
         End::UpstreamFailed { hop, failure } => {

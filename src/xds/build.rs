@@ -168,7 +168,7 @@ pub fn service_clusters(
                             address: ctx
                                 .workloads
                                 .get(id)
-                                .map(|w| w.address.clone())
+                                .map(|w| w.address.to_string())
                                 .unwrap_or_default(),
                             port: port.target_port,
                             target: EndpointTarget::Workload(id.clone()),

@@ -102,7 +102,7 @@ pub struct ProxyConfig {
     /// SPIFFE identity of the proxy's certificate.
     pub identity: String,
     /// The pod address the proxy's upstream connections come from.
-    pub address: String,
+    pub address: Name,
     /// The outbound traffic policy in force for this proxy (mesh config, or its Sidecar's override).
     pub outbound_mode: OutboundMode,
     /// Where the outbound mode came from (`mesh config` or a Sidecar).

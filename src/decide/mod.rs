@@ -159,7 +159,7 @@ pub enum End {
 pub struct Trace {
     pub from: WorkloadRef,
     /// The identity of the client workload (whether or not it has a proxy to present it).
-    pub from_identity: String,
+    pub from_identity: Name,
     pub request: ClientRequest,
     /// The address the client's DNS lookup gave, if any.
     pub address: Option<std::net::IpAddr>,

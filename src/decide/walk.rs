@@ -80,7 +80,7 @@ struct Walk<'a> {
     internet: &'a Internet,
     hops: Vec<Hop>,
     /// Where the client meant to go (for PassthroughCluster).
-    original_host: String,
+    original_host: &'a str,
     original_port: u16,
 }
 
@@ -550,7 +550,9 @@ impl<'a> Walk<'a> {
             };
         };
         let (host, port) = match &ep.target {
-            EndpointTarget::OriginalDestination => (self.original_host.clone(), self.original_port),
+            EndpointTarget::OriginalDestination => {
+                (self.original_host.to_string(), self.original_port)
+            }
             EndpointTarget::External(h) => (h.clone(), ep.port),
             EndpointTarget::Workload(_) => (ep.address.clone(), ep.port),
         };
@@ -853,9 +855,9 @@ pub fn decide(
                 .find(|s| !s.mesh_external)
                 .map(|s| s.hostname.clone())
         });
-    let (dest_host, address) = match &k8s {
+    let (dest_host, address): (&str, _) = match &k8s {
         Some(fqdn) => (
-            fqdn.clone(),
+            fqdn.as_str(),
             mesh.ctx
                 .registry
                 .exact(fqdn)
@@ -864,7 +866,7 @@ pub fn decide(
                 .and_then(|a| a.parse().ok()),
         ),
         None => (
-            request.host.clone(),
+            request.host.as_str(),
             internet.resolve(&request.host).map(std::net::IpAddr::V4),
         ),
     };
@@ -872,7 +874,7 @@ pub fn decide(
         mesh,
         internet,
         hops: Vec::with_capacity(2),
-        original_host: dest_host.clone(),
+        original_host: dest_host,
         original_port: request.port,
     };
     let http = HopRequest {
@@ -921,7 +923,7 @@ pub fn decide(
                 Some(listener) => walk.receive(proxy, listener, "outbound", wire),
                 None => walk.reach(
                     None,
-                    &dest_host,
+                    dest_host,
                     request.port,
                     wire,
                     crate::external::DEFAULT_PEER,
@@ -946,7 +948,7 @@ pub fn decide(
                                 walk.enter_workload(None, &c, &t, request.port, wire)
                             }
                             None => End::Reached {
-                                destination: dest_host.clone(),
+                                destination: dest_host.to_string(),
                                 port: request.port,
                                 tls: false,
                                 outcome: Reached::Refused,
@@ -955,7 +957,7 @@ pub fn decide(
                     }
                     None => walk.reach(
                         None,
-                        &dest_host,
+                        dest_host,
                         request.port,
                         wire,
                         crate::external::DEFAULT_PEER,

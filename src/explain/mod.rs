@@ -35,7 +35,7 @@ pub fn explanation(exchange: &Exchange) -> Option<Explanation> {
     Some(Explanation {
         request: format!("{} {}", trace.request.method, trace.request.url()),
         from: trace.from.to_string(),
-        identity: trace.from_identity.clone(),
+        identity: trace.from_identity.to_string(),
         decision: decision(trace),
         answer: answer_words(&exchange.result),
         reason: reason(trace),

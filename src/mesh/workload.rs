@@ -17,7 +17,7 @@ pub struct Workload {
     /// Why the workload has (or lacks) a proxy.
     pub proxy_reason: String,
     /// SPIFFE id: `spiffe://<trust domain>/ns/<ns>/sa/<sa>`.
-    pub identity: String,
+    pub identity: crate::xds::Name,
     /// Pod address in the model (deterministic, per workload).
     pub address: crate::xds::Name,
     pub origin: ResourceId,
@@ -108,7 +108,7 @@ pub fn workloads(store: &Store, trust_domain: &str) -> BTreeMap<WorkloadRef, Wor
             Workload {
                 id,
                 labels: meta.labels.clone(),
-                identity: format!("spiffe://{trust_domain}/ns/{ns}/sa/{sa}"),
+                identity: format!("spiffe://{trust_domain}/ns/{ns}/sa/{sa}").into(),
                 service_account: sa,
                 proxy,
                 proxy_reason,

@@ -346,7 +346,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
         proxy: w.id.to_string().into(),
         kind: ProxyKind::Gateway,
         namespace: ns.to_string(),
-        identity: w.identity.clone(),
+        identity: w.identity.to_string(),
         address: w.address.clone(),
         outbound_mode: ctx.config.outbound_mode(),
         outbound_mode_source: "mesh config".into(),

@@ -395,7 +395,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
         proxy: w.id.to_string().into(),
         kind: ProxyKind::Sidecar,
         namespace: ns.to_string(),
-        identity: w.identity.clone(),
+        identity: w.identity.to_string(),
         address: w.address.clone(),
         outbound_mode: scope.outbound_mode,
         outbound_mode_source: scope.outbound_mode_source.clone(),

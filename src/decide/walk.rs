@@ -161,6 +161,41 @@ fn select_chain<'l>(listener: &'l Listener, wire: &Wire) -> Option<&'l FilterCha
         .or(listener.default_chain.as_ref())
 }
 
+/// Run a hop's RBAC filter on the request (`None`: a TCP connection) from `source`; the outcome
+/// is recorded on the hop, and the denial details returned when it is denied.
+fn authorize(
+    h: &mut Hop,
+    filter: &RbacFilter,
+    source: &str,
+    port: u16,
+    http: Option<&HopRequest>,
+) -> Option<String> {
+    let out = {
+        let principal = h
+            .peer_identity
+            .as_deref()
+            .map(|p| p.strip_prefix("spiffe://").unwrap_or(p));
+        evaluate(
+            filter,
+            &RbacInput {
+                principal,
+                source_ip: source,
+                port,
+                sni: h.sni.as_deref(),
+                http: http.map(|r| HttpAttrs {
+                    method: &r.method,
+                    path: &r.path,
+                    host: &r.authority,
+                    headers: &r.headers,
+                }),
+            },
+        )
+    };
+    let denied = (!out.allowed).then(|| out.details.clone().unwrap_or_default());
+    h.rbac = Some(Box::new(out));
+    denied
+}
+
 /// Record what matched, once each; a bare resource entry gives way to the same resource's rule.
 fn push_unique(matched: &mut Vec<crate::xds::Provenance>, more: &[crate::xds::Provenance]) {
     for p in more {
@@ -255,34 +290,14 @@ impl<'a> Walk<'a> {
             Terminal::Tcp { routes, rbac } => {
                 h.mode = HopMode::Tcp;
                 if let Some(filter) = rbac {
-                    let principal = h.peer_identity.clone();
-                    let principal = principal
-                        .as_deref()
-                        .map(|p| p.strip_prefix("spiffe://").unwrap_or(p));
-                    let out = evaluate(
-                        filter,
-                        &RbacInput {
-                            principal,
-                            source_ip: &wire_source,
-                            port: listener.port,
-                            sni: h.sni.as_deref(),
-                            http: None,
-                        },
-                    );
-                    let allowed = out.allowed;
-                    let details = out.details.clone();
-                    h.rbac = Some(Box::new(out));
-                    if !allowed {
+                    if let Some(details) =
+                        authorize(&mut h, filter, &wire_source, listener.port, None)
+                    {
                         h.notes.push(
                             "RBAC denied the connection (network filter): it is closed".into(),
                         );
                         self.hops.push(h);
-                        return closed(
-                            idx,
-                            "-",
-                            "-",
-                            details.unwrap_or_else(|| "rbac_access_denied".into()),
-                        );
+                        return closed(idx, "-", "-", details);
                     }
                 }
                 // Routes were chosen for this chain's port when the config was built.
@@ -368,29 +383,7 @@ impl<'a> Walk<'a> {
             h.cluster = chosen.clone();
         }
         if let Some(filter) = rbac {
-            let principal = h.peer_identity.clone();
-            let principal = principal
-                .as_deref()
-                .map(|p| p.strip_prefix("spiffe://").unwrap_or(p));
-            let out = evaluate(
-                filter,
-                &RbacInput {
-                    principal,
-                    source_ip: &wire_source,
-                    port,
-                    sni: h.sni.as_deref(),
-                    http: Some(HttpAttrs {
-                        method: &req.method,
-                        path: &req.path,
-                        host: &req.authority,
-                        headers: &req.headers,
-                    }),
-                },
-            );
-            let allowed = out.allowed;
-            let details = out.details.clone().unwrap_or_default();
-            h.rbac = Some(Box::new(out));
-            if !allowed {
+            if let Some(details) = authorize(&mut h, filter, &wire_source, port, Some(&req)) {
                 h.request = Some(Box::new(req));
                 self.hops.push(h);
                 return responded(idx, 403, "RBAC: access denied", details, "-");
@@ -692,30 +685,9 @@ impl<'a> Walk<'a> {
                 h.request = wire.http.clone().map(Box::new);
                 let wire_source = wire.source.clone();
                 if let Some(filter) = crate::xds::build::rbac_for(&self.mesh.ctx, target) {
-                    let principal = h.peer_identity.clone();
-                    let principal = principal
-                        .as_deref()
-                        .map(|p| p.strip_prefix("spiffe://").unwrap_or(p));
-                    let out = evaluate(
-                        &filter,
-                        &RbacInput {
-                            principal,
-                            source_ip: &wire_source,
-                            port,
-                            sni: h.sni.as_deref(),
-                            http: wire.http.as_ref().map(|r| HttpAttrs {
-                                method: &r.method,
-                                path: &r.path,
-                                host: &r.authority,
-                                headers: &r.headers,
-                            }),
-                        },
-                    );
-                    let allowed = out.allowed;
-                    let details = out.details.clone().unwrap_or_default();
-                    h.rbac = Some(Box::new(out));
-                    if !allowed {
-                        let http = h.mode == HopMode::Http;
+                    let http = h.mode == HopMode::Http;
+                    let denied = authorize(&mut h, &filter, &wire_source, port, wire.http.as_ref());
+                    if let Some(details) = denied {
                         self.hops.push(h);
                         return if http {
                             responded(idx, 403, "RBAC: access denied", details, "-")

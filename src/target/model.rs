@@ -279,7 +279,6 @@ mod explain_tests {
             "/",
         );
         let text = crate::explain::render_exchange(&allowed).unwrap_or_default();
-        println!("{text}");
         assert!(text.contains("VirtualService/istio-egress/"), "{text}");
         assert!(text.contains("http[0].match[0]"), "{text}");
         assert!(text.contains("decision  Allowed: HTTP 200"), "{text}");
@@ -291,7 +290,6 @@ mod explain_tests {
             "/",
         );
         let text = crate::explain::render_exchange(&blocked).unwrap_or_default();
-        println!("{text}");
         assert!(text.contains("block_all"), "{text}");
         assert!(text.contains("leaves out namespace default"), "{text}");
     }

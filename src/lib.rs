@@ -2,9 +2,10 @@
 //!
 //! Data flows one way, one module per stage:
 //! `manifest` (YAML text) → `resources` (typed objects) → `compile` (ASM policies to native Istio)
-//! → `xds` (per-proxy config, as istiod would build it) → `decide` (a request walked through it,
-//! with a trace) → `outcome` (what the client sees, what proxies log) → `explain` / `report`.
-//! `scenario` replays documented command lines against a `target`.
+//! → `mesh` (workloads, registry, what each proxy sees) → `xds` (per-proxy config, as istiod would
+//! build it) → `decide` (a request walked through it, with a trace) → `outcome` (what the client
+//! sees, what proxies log) → `explain` / `report`. `scenario` replays documented command lines
+//! against a `target`; `external` describes the hosts outside the mesh; `cli` is the thin binary.
 #![forbid(unsafe_code)]
 
 pub mod cli;

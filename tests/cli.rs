@@ -494,3 +494,30 @@ fn explain_refuses_what_it_cannot_run() {
         "{err}"
     );
 }
+
+#[test]
+fn junit_reports_go_into_folders_created_on_demand() {
+    let dir = std::env::temp_dir().join(format!("egressbench-junit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let report = dir.join("nested").join("junit.xml");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_egressbench"))
+        .current_dir(root)
+        .args([
+            "run",
+            "scenarios/000-registry-only-baseline.yaml",
+            "--junit",
+        ])
+        .arg(&report)
+        .output()
+        .expect("run egressbench");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let xml = std::fs::read_to_string(&report).expect("report written");
+    assert!(xml.contains("000-registry-only-baseline"), "{xml}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -82,7 +82,12 @@ pub fn execute(args: &RunArgs, io: &mut Io<'_>) -> io::Result<Exit> {
         let written = junit::render(&reports)
             .map_err(|e| e.to_string())
             .and_then(|xml| {
-                std::fs::write(path, xml).map_err(|e| format!("{}: {e}", path.display()))
+                // The report's folder is created when missing (e.g. `reports/` in a fresh clone).
+                let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+                parent
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .and_then(|()| std::fs::write(path, xml))
+                    .map_err(|e| format!("{}: {e}", path.display()))
             });
         if let Err(message) = written {
             return bad_input(

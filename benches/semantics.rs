@@ -6,7 +6,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use egressbench::compile::compile_policy;
-use egressbench::decide::decide;
+use egressbench::decide::{decide, Call};
 use egressbench::external::{App, ExternalHost, Internet};
 use egressbench::mesh::Mesh;
 use egressbench::request::{ClientRequest, Scheme, WorkloadRef};
@@ -193,17 +193,26 @@ fn bench_decide(c: &mut Criterion) {
         };
         let target = format!("h{}.example.com", n / 2);
         let net = internet_for(&target);
-        let allowed = ClientRequest::get(Scheme::Http, &target, 80, "/");
+        let allowed = Call::new(
+            from.clone(),
+            ClientRequest::get(Scheme::Http, &target, 80, "/"),
+        );
         g.bench_with_input(BenchmarkId::new("registered_host_200", n), &n, |b, _| {
-            b.iter(|| decide(black_box(&mesh), &net, &from, black_box(&allowed)))
+            b.iter(|| decide(black_box(&mesh), &net, black_box(&allowed)))
         });
-        let blocked = ClientRequest::get(Scheme::Http, "www.httpbin.org", 80, "/");
+        let blocked = Call::new(
+            from.clone(),
+            ClientRequest::get(Scheme::Http, "www.httpbin.org", 80, "/"),
+        );
         g.bench_with_input(BenchmarkId::new("unknown_host_502", n), &n, |b, _| {
-            b.iter(|| decide(black_box(&mesh), &net, &from, black_box(&blocked)))
+            b.iter(|| decide(black_box(&mesh), &net, black_box(&blocked)))
         });
-        let tls = ClientRequest::get(Scheme::Https, "www.httpbin.org", 443, "/");
+        let tls = Call::new(
+            from.clone(),
+            ClientRequest::get(Scheme::Https, "www.httpbin.org", 443, "/"),
+        );
         g.bench_with_input(BenchmarkId::new("unknown_tls_blackhole", n), &n, |b, _| {
-            b.iter(|| decide(black_box(&mesh), &net, &from, black_box(&tls)))
+            b.iter(|| decide(black_box(&mesh), &net, black_box(&tls)))
         });
     }
     g.finish();

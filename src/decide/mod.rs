@@ -20,6 +20,7 @@ use crate::request::{ClientRequest, WorkloadRef};
 use crate::xds::{Name, Provenance, ProxyKind, UpstreamTls};
 use serde::Serialize;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// Why a request could not be decided at all (as opposed to being denied).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -154,13 +155,30 @@ pub enum End {
     },
 }
 
+/// One request from one workload: the input of a decision. Its parts are shared with the trace
+/// that answers it, so deciding the same call again copies nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Call {
+    pub from: Arc<WorkloadRef>,
+    pub request: Arc<ClientRequest>,
+}
+
+impl Call {
+    pub fn new(from: WorkloadRef, request: ClientRequest) -> Self {
+        Call {
+            from: Arc::new(from),
+            request: Arc::new(request),
+        }
+    }
+}
+
 /// A decision: the request, every hop, and the end.
 #[derive(Debug, Clone, Serialize)]
 pub struct Trace {
-    pub from: WorkloadRef,
+    pub from: Arc<WorkloadRef>,
     /// The identity of the client workload (whether or not it has a proxy to present it).
     pub from_identity: Name,
-    pub request: ClientRequest,
+    pub request: Arc<ClientRequest>,
     /// The address the client's DNS lookup gave, if any.
     pub address: Option<std::net::IpAddr>,
     pub hops: Vec<Hop>,

@@ -3,11 +3,11 @@
 
 use super::matchers::{route_matches, sni_matches, HttpView};
 use super::rbac::{evaluate, HttpAttrs, RbacInput};
-use super::{DecideError, End, Hop, HopMode, HopRequest, Reached, Trace, UpstreamFailure};
+use super::{Call, DecideError, End, Hop, HopMode, HopRequest, Reached, Trace, UpstreamFailure};
 use crate::external::{Arrival, ArrivedRequest, Internet, Served};
 use crate::mesh::Mesh;
 use crate::outcome::HttpResponse;
-use crate::request::{ClientRequest, Scheme, WorkloadRef};
+use crate::request::{Scheme, WorkloadRef};
 use crate::resources::ClientTlsMode;
 use crate::xds::{
     Cluster, EndpointTarget, FilterChain, Listener, Name, ProxyConfig, ProxyKind, RbacFilter,
@@ -797,12 +797,8 @@ fn outbound_listener(
 }
 
 /// Decide one request from a workload.
-pub fn decide(
-    mesh: &Mesh,
-    internet: &Internet,
-    from: &WorkloadRef,
-    request: &ClientRequest,
-) -> Result<Trace, DecideError> {
+pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, DecideError> {
+    let (from, request) = (&*call.from, &*call.request);
     let w = mesh
         .workload(from)
         .ok_or_else(|| DecideError::UnknownWorkload {
@@ -939,9 +935,9 @@ pub fn decide(
         }
     };
     Ok(Trace {
-        from: from.clone(),
+        from: call.from.clone(),
         from_identity: w.identity.clone(),
-        request: request.clone(),
+        request: call.request.clone(),
         address,
         hops: walk.hops,
         end,

@@ -3,7 +3,7 @@
 //! request is decided on it and turned into the client's answer and the proxies' log lines.
 
 use super::{Target, TargetError};
-use crate::decide::{decide, DecideError};
+use crate::decide::{decide, Call, DecideError};
 use crate::external::Internet;
 use crate::mesh::Mesh;
 use crate::outcome::{answer::answer, AccessLogEntry, Exchange};
@@ -94,7 +94,8 @@ impl Target for ModelTarget {
         from: &WorkloadRef,
         request: &ClientRequest,
     ) -> Result<Exchange, TargetError> {
-        let mut trace = decide(&self.mesh, &self.internet, from, request).map_err(|e| match e {
+        let call = Call::new(from.clone(), request.clone());
+        let mut trace = decide(&self.mesh, &self.internet, &call).map_err(|e| match e {
             DecideError::UnknownWorkload { workload, known } => {
                 TargetError::UnknownWorkload { workload, known }
             }
@@ -292,5 +293,33 @@ mod explain_tests {
         let text = crate::explain::render_exchange(&blocked).unwrap_or_default();
         assert!(text.contains("block_all"), "{text}");
         assert!(text.contains("leaves out namespace default"), "{text}");
+    }
+}
+
+#[cfg(test)]
+mod profile {
+    use super::tests_support::*;
+    use crate::request::Scheme;
+
+    /// A loop to profile one blocked decision (`valgrind --tool=callgrind`); not a timing test.
+    #[test]
+    #[ignore = "a profiling loop, run by hand"]
+    fn blocked_decisions_in_a_loop() {
+        let t = target_with(&[
+            "mesh/registry-only.yaml",
+            "000/namespaces.yaml",
+            "000/egressgateway.yaml",
+            "000/test.yaml",
+        ]);
+        let from = crate::request::WorkloadRef::new("default", "nginx");
+        let req = crate::request::ClientRequest::get(Scheme::Http, "www.httpbin.org", 80, "/");
+        let call = crate::decide::Call::new(from, req);
+        let mut n = 0;
+        for _ in 0..20_000 {
+            if let Ok(trace) = crate::decide::decide(t.mesh(), t.internet(), &call) {
+                n += trace.hops.len();
+            }
+        }
+        assert_eq!(n, 20_000);
     }
 }

@@ -1,7 +1,7 @@
 //! Proxy config built from small inline meshes, checked by deciding requests on it: each test
 //! names the istiod behaviour it pins.
 
-use crate::decide::{decide, End, Reached};
+use crate::decide::{decide, Call, End, Reached};
 use crate::external::Internet;
 use crate::mesh::Mesh;
 use crate::outcome::answer::answer;
@@ -73,7 +73,7 @@ fn mesh(extra: &str) -> Mesh {
 fn call(mesh: &Mesh, from: &str, scheme: Scheme, host: &str, port: u16, path: &str) -> Exchange {
     let from = WorkloadRef::parse(from).unwrap_or_else(|| WorkloadRef::new("default", from));
     let req = ClientRequest::get(scheme, host, port, path);
-    match decide(mesh, &Internet::builtin(), &from, &req) {
+    match decide(mesh, &Internet::builtin(), &Call::new(from, req)) {
         Ok(t) => answer(&t),
         Err(e) => panic!("{e}"),
     }

@@ -148,3 +148,36 @@ fn check_unique(plan: &Plan<'_>, resources: &[Resource]) -> Result<(), CompileEr
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod profile {
+    use super::fixtures::{cluster, policy};
+
+    /// A loop to profile compiling a large policy (`valgrind --tool=callgrind`); not a timing test.
+    #[test]
+    #[ignore = "a profiling loop, run by hand"]
+    fn compile_a_thousand_rules() {
+        let rules: String = (0..1000)
+            .map(|i| {
+                format!(
+                    "
+  - name: rule-{i}
+    from:
+    - namespace: mytest
+      workloadSelector: {{app: sleep-a}}
+    to:
+    - name: to-{i}
+      hosts: [r{i}.example.com]
+      port: {{number: 80, name: http, protocol: HTTP}}
+      byEgressGateway: {{port: 80}}"
+                )
+            })
+            .collect();
+        let spec = format!("byEgressGateway: {{name: egressgateway}}\negressRules:{rules}");
+        let p = policy("istio.alibabacloud.com/v1", &spec);
+        let store = cluster();
+        for _ in 0..3 {
+            assert!(super::compile_policy(&store, &p).is_ok());
+        }
+    }
+}

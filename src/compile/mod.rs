@@ -122,6 +122,10 @@ fn plan<'a>(store: &Store, policy: &'a Resource) -> Result<(Plan<'a>, Vec<String
     let assigned = gateway_ports::assign(dests, spec.by_egress_gateway.port, &gateway, &policy_ref)
         .map_err(fail)?;
     let plan = Plan {
+        policy_label: names::fit(&policy_ref.name),
+        rule_labels: (0..spec.egress_rules.len())
+            .map(|i| provenance::rule_label(&spec.egress_rules, i))
+            .collect(),
         policy: policy_ref,
         rules: &spec.egress_rules,
         gateway,

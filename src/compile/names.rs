@@ -10,6 +10,16 @@ pub(crate) const MAX_LEN: usize = 63;
 /// `s` lowercased, every run of characters outside `[a-z0-9]` turned into one `-`, and leading or
 /// trailing `-` removed. May be empty when `s` has no letter or digit.
 pub(crate) fn sanitize(s: &str) -> String {
+    // Most names are already clean: check before rebuilding.
+    let clean = !s.is_empty()
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--")
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if clean {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     for c in s.chars().map(|c| c.to_ascii_lowercase()) {
         if c.is_ascii_lowercase() || c.is_ascii_digit() {
@@ -26,13 +36,18 @@ pub(crate) fn sanitize(s: &str) -> String {
 
 /// The object name made of `parts` joined with `-`, each part sanitized, fitted to 63 characters.
 pub(crate) fn object_name(parts: &[&str]) -> String {
-    let joined = parts
-        .iter()
-        .map(|p| sanitize(p))
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
-    fit(&joined)
+    let mut joined = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for part in parts.iter().map(|p| sanitize(p)).filter(|p| !p.is_empty()) {
+        if !joined.is_empty() {
+            joined.push('-');
+        }
+        joined.push_str(&part);
+    }
+    if joined.len() <= MAX_LEN {
+        joined
+    } else {
+        fit(&joined)
+    }
 }
 
 /// `name` when it is at most 63 characters; else its first characters, `-` and eight hex digits of

@@ -97,6 +97,9 @@ pub(crate) struct Plan<'a> {
     pub rules: &'a [EgressRule],
     pub gateway: EgressGateway,
     pub targets: Vec<Target<'a>>,
+    /// The `policy` label's value, and each rule's `rule` label value (computed once).
+    pub policy_label: String,
+    pub rule_labels: Vec<String>,
 }
 
 impl Plan<'_> {

@@ -94,13 +94,13 @@ pub(crate) fn object(
     source: Source,
     body: Body,
 ) -> Resource {
-    let rule = match source.rule() {
-        Some(i) => rule_label(plan.rules, i),
+    let rule = match source.rule().and_then(|i| plan.rule_labels.get(i)) {
+        Some(label) => label.clone(),
         None => ALL_RULES.to_string(),
     };
     let mut meta = ObjectMeta::named(name, namespace);
     meta.labels = [
-        (POLICY_LABEL.to_string(), names::fit(&plan.policy.name)),
+        (POLICY_LABEL.to_string(), plan.policy_label.clone()),
         (RULE_LABEL.to_string(), rule),
     ]
     .into_iter()

@@ -6,9 +6,8 @@
 //! `match` matches everything. TCP and TLS rules become TCP proxy routes the same way.
 
 use super::{HeaderMatcher, Provenance, Route, RouteAction, RouteMatch, StringMatcher, TcpRoute};
-use crate::mesh::host::host_matches;
 use crate::resources::istio::virtual_service::{
-    Destination, HttpMatchRequest, HttpRoute, L4MatchAttributes, StringMatch, TlsMatchAttributes,
+    Destination, HttpMatchRequest, HttpRoute, L4MatchAttributes, StringMatch,
 };
 use crate::resources::istio::VirtualService;
 use crate::resources::meta::selects;
@@ -361,52 +360,6 @@ pub fn tls_chains(
                     provenance: Some(Provenance::new(vs_res.id(), format!("tls[{i}].match[{j}]"))),
                 },
             ));
-        }
-    }
-    out
-}
-
-/// TLS routes of a VirtualService's `tls:` rules that match SNI `sni` on `port` for this binding.
-pub fn tls_routes(
-    vs_res: &Resource,
-    vs: &VirtualService,
-    binding: &Binding<'_>,
-    port: u16,
-    sni: &str,
-    namer: &ClusterNamer<'_>,
-) -> Vec<TcpRoute> {
-    let ns = vs_res.namespace();
-    let mut out = Vec::new();
-    for (i, rule) in vs.tls.iter().enumerate() {
-        let Some(dest) = rule.route.first() else {
-            continue;
-        };
-        let hit = rule
-            .matches
-            .iter()
-            .enumerate()
-            .find(|(_, m): &(usize, &TlsMatchAttributes)| {
-                let sni_hosts: Vec<&String> = if m.sni_hosts.is_empty() {
-                    vs.hosts.iter().collect()
-                } else {
-                    m.sni_hosts.iter().collect()
-                };
-                sni_hosts.iter().any(|h| host_matches(h, sni))
-                    && L4 {
-                        gateways: &m.gateways,
-                        port: m.port,
-                        source_labels: &m.source_labels,
-                        source_namespace: m.source_namespace.as_deref(),
-                    }
-                    .holds(binding, vs, ns, port)
-            })
-            .map(|(j, _)| format!("tls[{i}].match[{j}]"));
-        if let Some(rule_path) = hit {
-            out.push(TcpRoute {
-                cluster: namer(&dest.destination, ns, port).into(),
-                port: Some(port),
-                provenance: Some(Provenance::new(vs_res.id(), rule_path)),
-            });
         }
     }
     out

@@ -11,12 +11,13 @@
 //! (istio/istio `pilot/pkg/networking/core/listener.go`, `httproute.go`.)
 
 use super::build::{destination_cluster, service_clusters};
-use super::routes::{http_routes, tcp_routes, tls_chains, tls_routes, Binding};
+use super::routes::{http_routes, tcp_routes, tls_chains, Binding};
 use super::{
     ChainMatch, FilterChain, Listener, Provenance, ProxyConfig, ProxyKind, Route, RouteAction,
     RouteConfiguration, RouteMatch, TcpRoute, Terminal, Transport, VirtualHost, ALLOW_ANY,
     BLACKHOLE_CLUSTER, BLOCK_ALL, PASSTHROUGH_CLUSTER, VIRTUAL_OUTBOUND,
 };
+use crate::mesh::host::host_matches;
 use crate::mesh::registry::ServiceInfo;
 use crate::mesh::scope::Scope;
 use crate::mesh::{MeshContext, Workload};
@@ -344,7 +345,11 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
         let from_vs = owned
             .map(|(r, vs)| {
                 if proto.is_tls() {
-                    tls_routes(r, vs, &binding, port, &svc.hostname, &namer)
+                    tls_chains(r, vs, &binding, port, &namer)
+                        .into_iter()
+                        .filter(|(sni, _)| sni.iter().any(|h| host_matches(h, &svc.hostname)))
+                        .map(|(_, route)| route)
+                        .collect()
                 } else {
                     tcp_routes(r, vs, &binding, port, &namer)
                 }

@@ -74,13 +74,18 @@ fn gateway_service(plan: &Plan<'_>, out: &mut Vec<String>) {
 /// A host in two destinations gets two ServiceEntries and two VirtualServices; a sidecar uses one
 /// VirtualService per host, so only one of the destinations routes.
 fn shared_hosts(plan: &Plan<'_>, out: &mut Vec<String>) {
-    let mut owners: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for t in &plan.targets {
+    // Destinations by host (positions only: paths are spelled out for the shared hosts alone).
+    let mut owners: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (k, t) in plan.targets.iter().enumerate() {
         for h in &t.dest.to.hosts {
-            owners.entry(h.as_str()).or_default().push(t.dest.path());
+            owners.entry(h.as_str()).or_default().push(k);
         }
     }
-    for (host, paths) in owners.into_iter().filter(|(_, p)| p.len() > 1) {
+    for (host, targets) in owners.into_iter().filter(|(_, t)| t.len() > 1) {
+        let paths: Vec<String> = targets
+            .iter()
+            .map(|&k| plan.targets[k].dest.path())
+            .collect();
         out.push(format!(
             "host `{host}` is in {}: each gets its own VirtualService, and a sidecar uses only \
              one VirtualService per host, so only one of them routes",

@@ -99,18 +99,13 @@ pub(crate) fn object(
         None => ALL_RULES.to_string(),
     };
     let mut meta = ObjectMeta::named(name, namespace);
-    meta.labels = [
-        (POLICY_LABEL.to_string(), plan.policy_label.clone()),
-        (RULE_LABEL.to_string(), rule),
-    ]
-    .into_iter()
-    .collect();
-    meta.annotations = [(
+    meta.labels
+        .insert(POLICY_LABEL.to_string(), plan.policy_label.clone());
+    meta.labels.insert(RULE_LABEL.to_string(), rule);
+    meta.annotations.insert(
         GENERATED_FROM.to_string(),
         format!("{} {}", plan.policy.id, source.path()),
-    )]
-    .into_iter()
-    .collect();
+    );
     Resource::new(API_VERSION, meta, body)
 }
 

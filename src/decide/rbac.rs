@@ -478,6 +478,36 @@ mod tests {
     }
 
     #[test]
+    fn hosts_match_the_whole_authority_port_included() {
+        let rule = Rule {
+            to: vec![RuleTo {
+                operation: Operation {
+                    hosts: vec!["httpbin.org".into()],
+                    ..Operation::default()
+                },
+            }],
+            ..Rule::default()
+        };
+        let f = RbacFilter {
+            policies: vec![policy(RbacAction::Deny, Some(vec![rule]))],
+        };
+        let with_host = |host: &'static str| RbacInput {
+            principal: None,
+            source_ip: "10.244.0.2",
+            port: 80,
+            sni: None,
+            http: Some(HttpAttrs {
+                method: "GET",
+                path: "/",
+                host,
+                headers: &[],
+            }),
+        };
+        assert!(!evaluate(&f, &with_host("HTTPBIN.org")).allowed);
+        assert!(evaluate(&f, &with_host("httpbin.org:8080")).allowed);
+    }
+
+    #[test]
     fn cidrs() {
         assert!(cidr_contains("10.244.0.0/16", "10.244.3.4"));
         assert!(!cidr_contains("10.244.0.0/16", "10.245.0.1"));

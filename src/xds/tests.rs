@@ -327,3 +327,76 @@ spec:
     assert!(c80.tls.is_none(), "{c80:#?}");
     assert!(c443.tls.is_some(), "{c443:#?}");
 }
+
+#[test]
+fn http_and_tls_services_on_one_port_share_the_listener() {
+    let m = mesh(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: plain-on-443, namespace: default}
+spec:
+  hosts: [edition.cnn.com]
+  ports: [{number: 443, name: http-port, protocol: HTTP, targetPort: 443}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: google, namespace: default}
+spec:
+  hosts: [www.google.com]
+  ports: [{number: 443, name: tls, protocol: TLS}]
+  resolution: DNS
+"#,
+    );
+    // The application's own TLS to www.google.com is routed by SNI on the shared listener.
+    let x = call(&m, "sleep", Scheme::Https, "www.google.com", 443, "/");
+    assert_eq!(status(&x), Some(200), "{:#?}", x.trace);
+    assert_eq!(x.logs[0].upstream_cluster, "outbound|443||www.google.com");
+}
+
+#[test]
+fn a_gateway_port_without_a_server_is_a_retried_connect_failure() {
+    let m = mesh(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: httpbin, namespace: default}
+spec:
+  hosts: [httpbin.org]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: httpbin, namespace: default}
+spec:
+  hosts: [httpbin.org]
+  http:
+  - route: [{destination: {host: gw.istio-system.svc.cluster.local, port: {number: 80}}}]
+"#,
+    );
+    // Nothing listens on the gateway (no Gateway resource): the sidecar's connect fails and,
+    // after Istio's default retries, it answers 503 itself.
+    let x = call(&m, "sleep", Scheme::Http, "httpbin.org", 80, "/get");
+    assert_eq!(status(&x), Some(503), "{:#?}", x.trace);
+    assert_eq!(x.logs[0].response_flags, "UF,URX");
+    assert!(x.logs[0]
+        .response_code_details
+        .starts_with("upstream_reset_before_response_started{remote_connection_failure"));
+}
+
+#[test]
+fn gateways_ignore_virtual_services_not_exported_to_their_namespace() {
+    let hidden = HTTP_VIA_GATEWAY.replace(
+        "  gateways: [mesh, istio-system/egress]\n",
+        "  gateways: [mesh, istio-system/egress]\n  exportTo: [\".\"]\n",
+    );
+    assert_ne!(hidden, HTTP_VIA_GATEWAY);
+    let m = mesh(&hidden);
+    // The gateway's HTTP server still listens, but no VirtualService routes there: 404 NR.
+    let x = call(&m, "sleep", Scheme::Http, "httpbin.org", 80, "/get");
+    assert_eq!(status(&x), Some(404), "{:#?}", x.trace);
+    assert_eq!(x.logs[1].response_flags, "NR");
+    assert_eq!(x.logs[1].response_code_details, "route_not_found");
+}

@@ -42,11 +42,25 @@ pub enum HopMode {
 pub struct HopRequest {
     /// HTTP/1.1 or HTTP/2, as this proxy received it.
     pub protocol: crate::outcome::HttpVersion,
-    pub method: String,
-    pub path: String,
-    pub authority: String,
+    pub method: Name,
+    pub path: Name,
+    pub authority: Name,
     pub headers: Vec<(String, String)>,
-    pub body: String,
+    pub body: Name,
+}
+
+impl HopRequest {
+    /// The request as the client sends it (what its own sidecar receives).
+    pub fn from_client(request: &ClientRequest) -> Self {
+        HopRequest {
+            protocol: crate::outcome::HttpVersion::Http11,
+            method: request.method.as_str().into(),
+            path: request.path.as_str().into(),
+            authority: request.authority().into(),
+            headers: request.headers.clone(),
+            body: request.body.as_deref().unwrap_or_default().into(),
+        }
+    }
 }
 
 /// One proxy on the way.
@@ -81,7 +95,7 @@ pub struct Hop {
     /// Identity this proxy presented upstream (its own certificate), for mTLS.
     pub presented_identity: Option<String>,
     pub rbac: Option<Box<RbacOutcome>>,
-    pub request: Option<Box<HopRequest>>,
+    pub request: Option<HopRequest>,
     /// Why the walk went the way it did at this hop, in words.
     pub notes: Vec<String>,
 }
@@ -161,11 +175,15 @@ pub enum End {
 pub struct Call {
     pub from: Arc<WorkloadRef>,
     pub request: Arc<ClientRequest>,
+    /// The HTTP request as the client's sidecar receives it.
+    #[serde(skip)]
+    pub(crate) sent: HopRequest,
 }
 
 impl Call {
     pub fn new(from: WorkloadRef, request: ClientRequest) -> Self {
         Call {
+            sent: HopRequest::from_client(&request),
             from: Arc::new(from),
             request: Arc::new(request),
         }

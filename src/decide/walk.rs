@@ -384,7 +384,7 @@ impl<'a> Walk<'a> {
         }
         if let Some(filter) = rbac {
             if let Some(details) = authorize(&mut h, filter, &wire_source, port, Some(&req)) {
-                h.request = Some(Box::new(req));
+                h.request = Some(req);
                 self.hops.push(h);
                 return responded(idx, 403, "RBAC: access denied", details, "-");
             }
@@ -394,7 +394,7 @@ impl<'a> Walk<'a> {
                 "no virtual host of route configuration {route_config} has the domain {}",
                 req.authority
             ));
-            h.request = Some(Box::new(req));
+            h.request = Some(req);
             self.hops.push(h);
             return responded(idx, 404, "", "route_not_found", "NR");
         };
@@ -403,18 +403,18 @@ impl<'a> Walk<'a> {
                 "no route of virtual host {} matches the request",
                 vh.name
             ));
-            h.request = Some(Box::new(req));
+            h.request = Some(req);
             self.hops.push(h);
             return responded(idx, 404, "", "route_not_found", "NR");
         };
         match &route.action {
             RouteAction::DirectResponse { status, body } => {
-                h.request = Some(Box::new(req));
+                h.request = Some(req);
                 self.hops.push(h);
                 responded(idx, *status, body.clone(), "direct_response", "-")
             }
             RouteAction::Redirect { location, status } => {
-                h.request = Some(Box::new(req));
+                h.request = Some(req);
                 self.hops.push(h);
                 End::Responded {
                     hop: idx,
@@ -434,7 +434,7 @@ impl<'a> Walk<'a> {
                 abort,
             } => {
                 if let Some(status) = abort {
-                    h.request = Some(Box::new(req));
+                    h.request = Some(req);
                     self.hops.push(h);
                     return responded(
                         idx,
@@ -457,15 +457,15 @@ impl<'a> Walk<'a> {
                     ));
                 }
                 let mut fwd = req.clone();
-                h.request = Some(Box::new(req));
+                h.request = Some(req);
                 if let Some(a) = host_rewrite {
-                    fwd.authority = a.clone();
+                    fwd.authority = a.as_str().into();
                 }
                 if let (Some(new), Some(crate::xds::StringMatcher::Prefix(old))) =
                     (prefix_rewrite, route.matcher.path.as_ref())
                 {
                     if let Some(rest) = fwd.path.strip_prefix(old.as_str()) {
-                        fwd.path = format!("{new}{rest}");
+                        fwd.path = format!("{new}{rest}").into();
                     }
                 }
                 let mut add = |k: &str, v: &str| {
@@ -682,7 +682,7 @@ impl<'a> Walk<'a> {
                         wire = wire.peel();
                     }
                 }
-                h.request = wire.http.clone().map(Box::new);
+                h.request = wire.http.clone();
                 let wire_source = wire.source.clone();
                 if let Some(filter) = crate::xds::build::rbac_for(&self.mesh.ctx, target) {
                     let http = h.mode == HopMode::Http;
@@ -845,14 +845,7 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
         original_host: dest_host,
         original_port: request.port,
     };
-    let http = HopRequest {
-        protocol: crate::outcome::HttpVersion::Http11,
-        method: request.method.clone(),
-        path: request.path.clone(),
-        authority: request.authority(),
-        headers: request.headers.clone(),
-        body: request.body.clone().unwrap_or_default(),
-    };
+    let http = call.sent.clone();
     let wire = match request.scheme {
         Scheme::Http => Wire {
             layers: Vec::new(),

@@ -32,10 +32,10 @@ const UC_BODY: &str =
 fn entry(hop: &Hop) -> AccessLogEntry {
     let mut e = AccessLogEntry::blank(hop.proxy.to_string());
     if let (HopMode::Http, Some(r)) = (hop.mode, &hop.request) {
-        e.method = r.method.clone();
-        e.path = r.path.clone();
+        e.method = r.method.to_string();
+        e.path = r.path.to_string();
         e.protocol = r.protocol.as_str().to_string();
-        e.authority = r.authority.clone();
+        e.authority = r.authority.to_string();
     }
     e.upstream_cluster = hop.cluster.as_deref().unwrap_or("-").to_string();
     e.upstream_host = hop

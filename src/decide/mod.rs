@@ -206,13 +206,3 @@ pub struct Trace {
     /// decision costs only the walk.
     pub remedies: Vec<String>,
 }
-
-impl Trace {
-    /// The clusters chosen, in hop order.
-    pub fn clusters(&self) -> Vec<&str> {
-        self.hops
-            .iter()
-            .filter_map(|h| h.cluster.as_deref())
-            .collect()
-    }
-}

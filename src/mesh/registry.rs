@@ -233,14 +233,6 @@ impl Registry {
         )
     }
 
-    /// The service a cluster destination names, as seen from `namespace` (exported to it).
-    pub fn find(&self, host: &str, namespace: &str) -> Option<&ServiceInfo> {
-        let host = host.to_ascii_lowercase();
-        self.exact(&host)
-            .find(|s| s.exported_to(namespace))
-            .or_else(|| self.exact(&host).find(|s| s.namespace == namespace))
-    }
-
     /// Resolve a short Kubernetes name (`nginx`, `nginx.default`, `nginx.default.svc`) from a
     /// client namespace to its FQDN, as the pod's DNS search path does.
     pub fn expand_short_name(&self, host: &str, client_namespace: &str) -> Option<String> {

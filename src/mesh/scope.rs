@@ -139,12 +139,4 @@ impl<'a> Scope<'a> {
         out.dedup();
         out
     }
-
-    /// Visible services whose hostname matches `host`.
-    pub fn services_for(&self, host: &str) -> impl Iterator<Item = &&'a ServiceInfo> + '_ {
-        let host = host.to_string();
-        self.services
-            .iter()
-            .filter(move |s| host_matches(&s.hostname, &host))
-    }
 }

@@ -23,15 +23,6 @@ pub struct Workload {
     pub origin: ResourceId,
 }
 
-impl Workload {
-    /// The principal as AuthorizationPolicy writes it (the SPIFFE id without `spiffe://`).
-    pub fn principal(&self) -> &str {
-        self.identity
-            .strip_prefix("spiffe://")
-            .unwrap_or(&self.identity)
-    }
-}
-
 /// Whether pod labels/annotations mark a gateway proxy (Istio's gateway injection template, or the
 /// `istio: …gateway…` label the gateway charts set).
 fn is_gateway(labels: &BTreeMap<String, String>, annotations: &BTreeMap<String, String>) -> bool {

@@ -21,5 +21,6 @@ pub mod report;
 pub mod request;
 pub mod resources;
 pub mod scenario;
+pub mod sim;
 pub mod target;
 pub mod xds;

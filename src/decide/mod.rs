@@ -10,6 +10,7 @@
 pub mod matchers;
 pub mod rbac;
 pub mod remedy;
+pub mod step;
 mod walk;
 
 pub use rbac::RbacOutcome;

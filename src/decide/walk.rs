@@ -1,8 +1,9 @@
 //! The walk: a connection's bytes, as layers of TLS around an HTTP request (or an opaque stream),
 //! carried through listeners, filter chains, routes and clusters until something answers.
 
-use super::matchers::{route_matches, sni_matches, HttpView};
+use super::matchers::HttpView;
 use super::rbac::{evaluate, HttpAttrs, RbacInput};
+use super::step::{self, Hello};
 use super::{Call, DecideError, End, Hop, HopMode, HopRequest, Reached, Trace, UpstreamFailure};
 use crate::external::{Arrival, ArrivedRequest, Internet, Served};
 use crate::mesh::Mesh;
@@ -11,7 +12,7 @@ use crate::request::{Scheme, WorkloadRef};
 use crate::resources::ClientTlsMode;
 use crate::xds::{
     Cluster, EndpointTarget, FilterChain, Listener, Name, ProxyConfig, ProxyKind, RbacFilter,
-    RouteAction, Terminal, Transport,
+    RouteAction, Terminal,
 };
 use std::borrow::Cow;
 
@@ -141,24 +142,14 @@ fn closed(
     }
 }
 
-/// Envoy's filter chain choice: an exact SNI match first, then chains with a wildcard or no SNI
-/// match, then the listener's default chain.
 fn select_chain<'l>(listener: &'l Listener, wire: &Wire) -> Option<&'l FilterChain> {
-    let is_tls = wire.outer().is_some();
-    let sni = wire.outer().and_then(|l| l.sni.as_deref());
-    let transport_ok = |c: &FilterChain| match c.matcher.transport {
-        None => true,
-        Some(Transport::Tls) => is_tls,
-        Some(Transport::RawBuffer) => !is_tls,
+    let hello = match wire.outer() {
+        None => Hello::Plain,
+        Some(l) => Hello::Tls {
+            sni: l.sni.as_deref(),
+        },
     };
-    sni.and_then(|s| listener.chain_for_sni(s))
-        .filter(|c| transport_ok(c))
-        .or_else(|| {
-            listener
-                .other_chains()
-                .find(|c| transport_ok(c) && sni_matches(&c.matcher.server_names, sni))
-        })
-        .or(listener.default_chain.as_ref())
+    step::select_chain(listener, hello)
 }
 
 /// Run a hop's RBAC filter on the request (`None`: a TCP connection) from `source`; the outcome
@@ -349,32 +340,22 @@ impl<'a> Walk<'a> {
         };
         h.route_config = Some(route_config.clone());
         // Envoy picks the route before the RBAC filter runs, so a denied request still logs it.
-        let vh = proxy
-            .routes
-            .get(&**route_config)
-            .and_then(|rc| rc.select(&req.authority));
-        let route = vh.and_then(|vh| {
-            let view = HttpView {
-                method: &req.method,
-                path: &req.path,
-                authority: &req.authority,
-                scheme: "http",
-                headers: &req.headers,
-            };
-            vh.routes.iter().find(|r| route_matches(&r.matcher, &view))
-        });
+        let view = HttpView {
+            method: &req.method,
+            path: &req.path,
+            authority: &req.authority,
+            scheme: "http",
+            headers: &req.headers,
+        };
+        let step::RouteChoice {
+            virtual_host: vh,
+            route,
+            cluster: chosen,
+        } = step::select_route(proxy, route_config, &view);
         if let Some(vh) = vh {
             h.virtual_host = Some(vh.name.clone());
             push_unique(&mut h.matched, &vh.provenance);
         }
-        let chosen = route.and_then(|r| match &r.action {
-            RouteAction::Cluster { clusters, .. } => clusters
-                .iter()
-                .enumerate()
-                .max_by_key(|(i, (_, w))| (*w, usize::MAX - i))
-                .map(|(_, (c, _))| c.clone()),
-            _ => None,
-        });
         if let Some(r) = route {
             h.route = Some(r.name.clone());
             if let Some(p) = &r.provenance {
@@ -428,10 +409,8 @@ impl<'a> Walk<'a> {
             RouteAction::Cluster {
                 clusters,
                 timeout_ms,
-                host_rewrite,
-                prefix_rewrite,
-                request_headers_to_add,
                 abort,
+                ..
             } => {
                 if let Some(status) = abort {
                     h.request = Some(req);
@@ -456,38 +435,8 @@ impl<'a> Walk<'a> {
                             .join(", ")
                     ));
                 }
-                let mut fwd = req.clone();
+                let fwd = step::forwarded(&req, route, h.downstream_tls.is_some());
                 h.request = Some(req);
-                if let Some(a) = host_rewrite {
-                    fwd.authority = a.as_str().into();
-                }
-                if let (Some(new), Some(crate::xds::StringMatcher::Prefix(old))) =
-                    (prefix_rewrite, route.matcher.path.as_ref())
-                {
-                    if let Some(rest) = fwd.path.strip_prefix(old.as_str()) {
-                        fwd.path = format!("{new}{rest}").into();
-                    }
-                }
-                let mut add = |k: &str, v: &str| {
-                    if !fwd.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(k)) {
-                        fwd.headers.push((k.to_string(), v.to_string()));
-                    }
-                };
-                // Envoy sets X-Forwarded-Proto from the downstream connection when it is absent.
-                add(
-                    "x-forwarded-proto",
-                    if h.downstream_tls.is_some() {
-                        "https"
-                    } else {
-                        "http"
-                    },
-                );
-                add("x-request-id", "5c3d1f0e-0000-4000-8000-000000000001");
-                add("x-envoy-attempt-count", "1");
-                for (k, v) in request_headers_to_add {
-                    fwd.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(k));
-                    fwd.headers.push((k.clone(), v.clone()));
-                }
                 self.hops.push(h);
                 self.connect(
                     proxy,
@@ -542,18 +491,8 @@ impl<'a> Walk<'a> {
                 closed(idx, "UH", "-", "-")
             };
         };
-        let (host, port) = match &ep.target {
-            EndpointTarget::OriginalDestination => {
-                (self.original_host.to_string(), self.original_port)
-            }
-            EndpointTarget::External(h) => (h.clone(), ep.port),
-            EndpointTarget::Workload(_) => (ep.address.clone(), ep.port),
-        };
-        // Envoy logs the address it connected to: an external name as its resolved address.
-        let address: Option<std::net::IpAddr> = match &ep.target {
-            EndpointTarget::Workload(_) => host.parse().ok(),
-            _ => self.internet.resolve(&host).map(std::net::IpAddr::V4),
-        };
+        let (host, port, address) =
+            step::endpoint_address(self.internet, ep, (self.original_host, self.original_port));
         self.hops[idx].upstream_host = address.map(|a| std::net::SocketAddr::new(a, port));
         let mut wire = wire.from(&proxy.address);
         if http {
@@ -771,31 +710,6 @@ fn app_answer(w: &WorkloadRef, port: u16, wire: &Wire) -> End {
     }
 }
 
-/// Pick the sidecar listener for a destination: `<ip>_<port>`, else `0.0.0.0_<port>`, else
-/// `virtualOutbound`.
-fn outbound_listener(
-    proxy: &ProxyConfig,
-    address: Option<std::net::IpAddr>,
-    port: u16,
-) -> Option<&Listener> {
-    address
-        .and_then(|a| {
-            proxy.listeners.iter().find(|l| {
-                l.port == port
-                    && l.address
-                        .as_deref()
-                        .and_then(|s| s.parse::<std::net::IpAddr>().ok())
-                        == Some(a)
-            })
-        })
-        .or_else(|| {
-            proxy.listeners.iter().find(|l| {
-                l.port == port && l.address.is_none() && &*l.name != crate::xds::VIRTUAL_OUTBOUND
-            })
-        })
-        .or_else(|| proxy.listener(crate::xds::VIRTUAL_OUTBOUND))
-}
-
 /// Decide one request from a workload.
 pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, DecideError> {
     let (from, request) = (&*call.from, &*call.request);
@@ -811,33 +725,9 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
                 .collect::<Vec<_>>()
                 .join(", "),
         })?;
-    // DNS as the pod sees it: Kubernetes names first (with the search path), then the world.
-    let k8s = mesh
-        .ctx
-        .registry
-        .expand_short_name(&request.host, &from.namespace)
-        .or_else(|| {
-            mesh.ctx
-                .registry
-                .exact(&request.host)
-                .find(|s| !s.mesh_external)
-                .map(|s| s.hostname.clone())
-        });
-    let (dest_host, address): (&str, _) = match &k8s {
-        Some(fqdn) => (
-            fqdn.as_str(),
-            mesh.ctx
-                .registry
-                .exact(fqdn)
-                .next()
-                .and_then(|s| s.addresses.first())
-                .and_then(|a| a.parse().ok()),
-        ),
-        None => (
-            request.host.as_str(),
-            internet.resolve(&request.host).map(std::net::IpAddr::V4),
-        ),
-    };
+    let dest = step::resolve(mesh, internet, &from.namespace, &request.host);
+    let k8s = dest.in_cluster.then_some(dest.host.as_str());
+    let (dest_host, address) = (dest.host.as_str(), dest.address);
     let mut walk = Walk {
         mesh,
         internet,
@@ -880,7 +770,7 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
         }
     } else {
         match (w.proxy, walk.proxy(from)) {
-            (Some(_), Some(proxy)) => match outbound_listener(proxy, address, request.port) {
+            (Some(_), Some(proxy)) => match step::outbound_listener(proxy, address, request.port) {
                 Some(listener) => walk.receive(proxy, listener, "outbound", wire),
                 None => walk.reach(
                     None,
@@ -892,10 +782,7 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
             },
             _ => {
                 // No sidecar: the application's connection goes straight out (or to the mesh pod).
-                match k8s
-                    .as_deref()
-                    .and_then(|fqdn| mesh.ctx.registry.exact(fqdn).next())
-                {
+                match k8s.and_then(|fqdn| mesh.ctx.registry.exact(fqdn).next()) {
                     Some(svc) => {
                         let target = svc.endpoints.iter().find_map(|e| match e {
                             crate::mesh::registry::ServiceEndpoint::Workload(id) => {

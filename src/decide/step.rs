@@ -1,0 +1,216 @@
+//! One proxy's choices, as pure functions of what it received: the listener for a destination, the
+//! filter chain for a connection, the route for a request, the request it forwards, and what a
+//! pod's DNS answers.
+//!
+//! Owns: these choices, as Envoy makes them from its config. The walk (`walk.rs`) calls them with
+//! the request it models; the simulated mesh's proxies (`crate::sim`) call them with what came off
+//! a real socket (the SNI of a real ClientHello, a request hyper parsed, the identity in a verified
+//! certificate). Leaves out: carrying anything anywhere (the walk, the proxies).
+
+use super::matchers::{route_matches, sni_matches, HttpView};
+use super::HopRequest;
+use crate::external::Internet;
+use crate::mesh::Mesh;
+use crate::xds::{
+    Endpoint, EndpointTarget, FilterChain, Listener, Name, ProxyConfig, Route, RouteAction,
+    StringMatcher, Transport, VirtualHost,
+};
+use std::net::IpAddr;
+
+/// Pick the sidecar listener for a destination: `<ip>_<port>`, else `0.0.0.0_<port>`, else
+/// `virtualOutbound`.
+pub fn outbound_listener(
+    proxy: &ProxyConfig,
+    address: Option<IpAddr>,
+    port: u16,
+) -> Option<&Listener> {
+    address
+        .and_then(|a| {
+            proxy.listeners.iter().find(|l| {
+                l.port == port
+                    && l.address.as_deref().and_then(|s| s.parse::<IpAddr>().ok()) == Some(a)
+            })
+        })
+        .or_else(|| {
+            proxy.listeners.iter().find(|l| {
+                l.port == port && l.address.is_none() && &*l.name != crate::xds::VIRTUAL_OUTBOUND
+            })
+        })
+        .or_else(|| proxy.listener(crate::xds::VIRTUAL_OUTBOUND))
+}
+
+/// The gateway listener on `port` (gateways listen on their Service's target ports).
+pub fn gateway_listener(proxy: &ProxyConfig, port: u16) -> Option<&Listener> {
+    proxy.listeners.iter().find(|l| l.port == port)
+}
+
+/// What the listener sees of a connection's first bytes: plaintext, or TLS with this SNI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hello<'a> {
+    Plain,
+    Tls { sni: Option<&'a str> },
+}
+
+/// Envoy's filter chain choice: an exact SNI match first, then chains with a wildcard or no SNI
+/// match, then the listener's default chain.
+pub fn select_chain<'l>(listener: &'l Listener, hello: Hello<'_>) -> Option<&'l FilterChain> {
+    let (is_tls, sni) = match hello {
+        Hello::Plain => (false, None),
+        Hello::Tls { sni } => (true, sni),
+    };
+    let transport_ok = |c: &FilterChain| match c.matcher.transport {
+        None => true,
+        Some(Transport::Tls) => is_tls,
+        Some(Transport::RawBuffer) => !is_tls,
+    };
+    sni.and_then(|s| listener.chain_for_sni(s))
+        .filter(|c| transport_ok(c))
+        .or_else(|| {
+            listener
+                .other_chains()
+                .find(|c| transport_ok(c) && sni_matches(&c.matcher.server_names, sni))
+        })
+        .or(listener.default_chain.as_ref())
+}
+
+/// The virtual host and route a request selects, and the cluster the route sends it to.
+#[derive(Debug, Clone, Default)]
+pub struct RouteChoice<'p> {
+    pub virtual_host: Option<&'p VirtualHost>,
+    pub route: Option<&'p Route>,
+    /// The heaviest of the route's weighted clusters (the first among equals).
+    pub cluster: Option<Name>,
+}
+
+/// Envoy's route selection in route configuration `route_config` of `proxy`: the virtual host by
+/// authority, then the first route whose match holds.
+pub fn select_route<'p>(
+    proxy: &'p ProxyConfig,
+    route_config: &str,
+    view: &HttpView<'_>,
+) -> RouteChoice<'p> {
+    let virtual_host = proxy
+        .routes
+        .get(route_config)
+        .and_then(|rc| rc.select(view.authority));
+    let route =
+        virtual_host.and_then(|vh| vh.routes.iter().find(|r| route_matches(&r.matcher, view)));
+    let cluster = route.and_then(|r| match &r.action {
+        RouteAction::Cluster { clusters, .. } => clusters
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, (_, w))| (*w, usize::MAX - i))
+            .map(|(_, (c, _))| c.clone()),
+        _ => None,
+    });
+    RouteChoice {
+        virtual_host,
+        route,
+        cluster,
+    }
+}
+
+/// The `x-request-id` a proxy adds when the request has none. Fixed, so that decisions and
+/// simulated runs are reproducible.
+pub const REQUEST_ID: &str = "5c3d1f0e-0000-4000-8000-000000000001";
+
+/// The request as `route` forwards it upstream: host and prefix rewrites, the route's header
+/// additions, and the headers Envoy adds (`x-forwarded-proto` from the downstream connection,
+/// `x-request-id`, `x-envoy-attempt-count`) when absent.
+pub fn forwarded(req: &HopRequest, route: &Route, downstream_tls: bool) -> HopRequest {
+    let mut fwd = req.clone();
+    let RouteAction::Cluster {
+        host_rewrite,
+        prefix_rewrite,
+        request_headers_to_add,
+        ..
+    } = &route.action
+    else {
+        return fwd;
+    };
+    if let Some(a) = host_rewrite {
+        fwd.authority = a.as_str().into();
+    }
+    if let (Some(new), Some(StringMatcher::Prefix(old))) = (prefix_rewrite, &route.matcher.path) {
+        if let Some(rest) = fwd.path.strip_prefix(old.as_str()) {
+            fwd.path = format!("{new}{rest}").into();
+        }
+    }
+    let mut add = |k: &str, v: &str| {
+        if !fwd.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(k)) {
+            fwd.headers.push((k.to_string(), v.to_string()));
+        }
+    };
+    add(
+        "x-forwarded-proto",
+        if downstream_tls { "https" } else { "http" },
+    );
+    add("x-request-id", REQUEST_ID);
+    add("x-envoy-attempt-count", "1");
+    for (k, v) in request_headers_to_add {
+        fwd.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(k));
+        fwd.headers.push((k.clone(), v.clone()));
+    }
+    fwd
+}
+
+/// What a pod's DNS lookup of a name gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    /// The name as resolved: a Kubernetes service's FQDN (search path applied), else the name.
+    pub host: String,
+    /// The address, if the name resolves.
+    pub address: Option<IpAddr>,
+    /// Whether the name is a Kubernetes service (not an external host).
+    pub in_cluster: bool,
+}
+
+/// DNS as the pod in `namespace` sees it: Kubernetes names first (with the search path), then the
+/// world.
+pub fn resolve(mesh: &Mesh, internet: &Internet, namespace: &str, host: &str) -> Destination {
+    let registry = &mesh.ctx.registry;
+    let k8s = registry.expand_short_name(host, namespace).or_else(|| {
+        registry
+            .exact(host)
+            .find(|s| !s.mesh_external)
+            .map(|s| s.hostname.clone())
+    });
+    match k8s {
+        Some(fqdn) => Destination {
+            address: registry
+                .exact(&fqdn)
+                .next()
+                .and_then(|s| s.addresses.first())
+                .and_then(|a| a.parse().ok()),
+            host: fqdn,
+            in_cluster: true,
+        },
+        None => Destination {
+            host: host.to_string(),
+            address: internet.resolve(host).map(IpAddr::V4),
+            in_cluster: false,
+        },
+    }
+}
+
+/// Where a proxy connects for endpoint `ep`: host (a name or an address), port, and the address it
+/// resolves to. `original` is the connection's original destination (for `PassthroughCluster`).
+pub fn endpoint_address(
+    internet: &Internet,
+    ep: &Endpoint,
+    original: (&str, u16),
+) -> (String, u16, Option<IpAddr>) {
+    let (host, port) = match &ep.target {
+        EndpointTarget::OriginalDestination => (original.0.to_string(), original.1),
+        EndpointTarget::External(h) => (h.clone(), ep.port),
+        EndpointTarget::Workload(_) => (ep.address.clone(), ep.port),
+    };
+    let address = match &ep.target {
+        EndpointTarget::Workload(_) => host.parse().ok(),
+        _ => host
+            .parse::<IpAddr>()
+            .ok()
+            .or_else(|| internet.resolve(&host).map(IpAddr::V4)),
+    };
+    (host, port, address)
+}

@@ -5,12 +5,12 @@
 
 use egressbench::report::human::render_failure;
 use egressbench::scenario::{discover, run_file, Verdict};
-use egressbench::target::ModelTarget;
+use egressbench::target::{ModelTarget, SimTarget, Target};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
 
 /// The targets scenarios run on, by report name.
-const TARGETS: [&str; 1] = ["model"];
+const TARGETS: [&str; 2] = ["model", "sim"];
 
 fn main() {
     let args = Arguments::from_args();
@@ -34,7 +34,15 @@ fn trial(target: &'static str, file: PathBuf) -> Trial {
         .unwrap_or_default();
     Trial::test(format!("{target}::{stem}"), move || {
         let report = run_file(&file, target, |internet| {
-            Ok(Box::new(ModelTarget::new(internet)))
+            Ok(match target {
+                "sim" => Box::new(SimTarget::new(internet).map_err(|e| {
+                    egressbench::scenario::BadInput {
+                        message: e.to_string(),
+                        help: None,
+                    }
+                })?) as Box<dyn Target>,
+                _ => Box::new(ModelTarget::new(internet)),
+            })
         });
         match report.verdict {
             Verdict::Passed => Ok(()),

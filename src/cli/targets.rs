@@ -1,11 +1,11 @@
-//! Choosing a target by name (`--target`): the model now; the simulated mesh, real Envoy and a live
+//! Choosing a target by name (`--target`): the model and the simulated mesh; real Envoy and a live
 //! cluster are named so that asking for them gives a clear answer instead of a usage error.
 //!
 //! Owns: `TargetName` and building a target for a scenario. Leaves out: the targets (`target`).
 
 use crate::external::Internet;
 use crate::scenario::BadInput;
-use crate::target::{ModelTarget, Target};
+use crate::target::{ModelTarget, SimTarget, Target};
 use clap::ValueEnum;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -13,7 +13,7 @@ pub enum TargetName {
     /// The reference semantics, computed (no sockets).
     #[default]
     Model,
-    /// A simulated mesh (not available yet).
+    /// The simulated mesh: real proxies, sockets, mTLS and hosts, in process.
     Sim,
     /// Real Envoy proxies (not available yet).
     Envoy,
@@ -34,8 +34,8 @@ impl TargetName {
     /// Whether the target can be used, and if not, why and what to do instead.
     pub fn available(self) -> Result<(), BadInput> {
         match self {
-            TargetName::Model => Ok(()),
-            TargetName::Sim | TargetName::Envoy | TargetName::Live => Err(self.not_built_yet()),
+            TargetName::Model | TargetName::Sim => Ok(()),
+            TargetName::Envoy | TargetName::Live => Err(self.not_built_yet()),
         }
     }
 
@@ -43,17 +43,23 @@ impl TargetName {
     pub fn build(self, internet: Internet) -> Result<Box<dyn Target>, BadInput> {
         match self {
             TargetName::Model => Ok(Box::new(ModelTarget::new(internet))),
-            TargetName::Sim | TargetName::Envoy | TargetName::Live => Err(self.not_built_yet()),
+            TargetName::Sim => SimTarget::new(internet)
+                .map(|t| Box::new(t) as Box<dyn Target>)
+                .map_err(|e| BadInput {
+                    message: e.to_string(),
+                    help: None,
+                }),
+            TargetName::Envoy | TargetName::Live => Err(self.not_built_yet()),
         }
     }
 
     fn not_built_yet(self) -> BadInput {
         BadInput {
             message: format!(
-                "target `{}` is not available yet: only `model` is built so far",
+                "target `{}` is not available yet: `model` and `sim` are built so far",
                 self.as_str()
             ),
-            help: Some("use `--target model` (the default)".to_string()),
+            help: Some("use `--target model` (the default) or `--target sim`".to_string()),
         }
     }
 }

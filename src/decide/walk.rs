@@ -7,6 +7,7 @@ use super::step::{self, Hello};
 use super::{Call, DecideError, End, Hop, HopMode, HopRequest, Reached, Trace, UpstreamFailure};
 use crate::external::{Arrival, ArrivedRequest, Internet, Served};
 use crate::mesh::Mesh;
+use crate::outcome::answer::RBAC_DENIED_BODY;
 use crate::outcome::HttpResponse;
 use crate::request::{Scheme, WorkloadRef};
 use crate::resources::ClientTlsMode;
@@ -367,7 +368,7 @@ impl<'a> Walk<'a> {
             if let Some(details) = authorize(&mut h, filter, &wire_source, port, Some(&req)) {
                 h.request = Some(req);
                 self.hops.push(h);
-                return responded(idx, 403, "RBAC: access denied", details, "-");
+                return responded(idx, 403, RBAC_DENIED_BODY, details, "-");
             }
         }
         let Some(vh) = vh else {
@@ -629,7 +630,7 @@ impl<'a> Walk<'a> {
                     if let Some(details) = denied {
                         self.hops.push(h);
                         return if http {
-                            responded(idx, 403, "RBAC: access denied", details, "-")
+                            responded(idx, 403, RBAC_DENIED_BODY, details, "-")
                         } else {
                             closed(idx, "-", "-", details)
                         };

@@ -47,38 +47,125 @@ fn entry(hop: &Hop) -> AccessLogEntry {
     e
 }
 
-fn local_reply(status: u16, body: &str, details: &str, flags: &str, e: &mut AccessLogEntry) -> Up {
-    e.response_code = status;
-    e.response_code_details = details.into();
-    e.response_flags = flags.into();
+/// A reply a proxy makes itself (Envoy's local reply): what the client receives and what the proxy
+/// logs. The simulated mesh's proxies answer with these too, so that every target maps failures to
+/// answers the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalReply {
+    pub status: u16,
+    pub body: &'static str,
+    pub details: &'static str,
+    pub flags: &'static str,
+}
+
+impl LocalReply {
+    /// The response the client receives: text/plain when there is a body, and its length.
+    pub fn response(&self) -> HttpResponse {
+        local_response(self.status, self.body, &[])
+    }
+}
+
+/// An HTTP hop's answer to an upstream failure.
+pub fn upstream_failure_reply(kind: UpstreamFailure) -> LocalReply {
+    match kind {
+        UpstreamFailure::NoHealthyUpstream => LocalReply {
+            status: 503,
+            body: "no healthy upstream",
+            details: "no_healthy_upstream",
+            flags: "UH",
+        },
+        UpstreamFailure::ConnectFailure => LocalReply {
+            status: 503,
+            body: UF_BODY,
+            details: "upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_111}",
+            flags: "UF,URX",
+        },
+        UpstreamFailure::ConnectionTermination => LocalReply {
+            status: 503,
+            body: UC_BODY,
+            details: "upstream_reset_before_response_started{connection_termination}",
+            flags: "UC",
+        },
+    }
+}
+
+/// The flag a TCP hop logs when it cannot reach its upstream (the client sees a closed connection).
+pub fn tcp_failure_flag(kind: UpstreamFailure) -> &'static str {
+    match kind {
+        UpstreamFailure::NoHealthyUpstream => "UH",
+        UpstreamFailure::ConnectFailure => "UF",
+        UpstreamFailure::ConnectionTermination => "UC",
+    }
+}
+
+/// The route's timeout ran out before the upstream answered.
+pub const ROUTE_TIMEOUT: LocalReply = LocalReply {
+    status: 504,
+    body: "upstream request timeout",
+    details: "upstream_response_timeout",
+    flags: "UT",
+};
+
+/// The body of the 403 an RBAC filter answers (its details name the policy that decided).
+pub const RBAC_DENIED_BODY: &str = "RBAC: access denied";
+
+/// No virtual host or route matched.
+pub const NO_ROUTE: LocalReply = LocalReply {
+    status: 404,
+    body: "",
+    details: "route_not_found",
+    flags: "NR",
+};
+
+/// The route names a cluster the proxy does not have.
+pub const CLUSTER_NOT_FOUND: LocalReply = LocalReply {
+    status: 503,
+    body: "",
+    details: "cluster_not_found",
+    flags: "NC",
+};
+
+/// A route with a fault abort.
+pub const FAULT_ABORT: LocalReply = LocalReply {
+    status: 0,
+    body: "fault filter abort",
+    details: "fault_filter_abort",
+    flags: "FI",
+};
+
+/// Envoy's local reply as the client receives it: text/plain when there is a body, its length,
+/// then `headers` (a redirect's `location`).
+pub fn local_response(status: u16, body: &str, headers: &[(String, String)]) -> HttpResponse {
+    let mut all = Vec::with_capacity(headers.len() + 2);
+    if !body.is_empty() {
+        all.push(("content-type".to_string(), "text/plain".to_string()));
+    }
+    all.push(("content-length".to_string(), body.len().to_string()));
+    all.extend(headers.iter().cloned());
+    HttpResponse {
+        version: Default::default(),
+        status,
+        headers: all,
+        body: body.to_string(),
+    }
+}
+
+fn local_reply(reply: LocalReply, e: &mut AccessLogEntry) -> Up {
+    e.response_code = reply.status;
+    e.response_code_details = reply.details.into();
+    e.response_flags = reply.flags.into();
     Up::Response {
-        response: HttpResponse::new(status, "text/plain", body),
+        response: HttpResponse::new(reply.status, "text/plain", reply.body),
         delay_ms: 0,
     }
 }
 
 /// How an HTTP hop answers an upstream failure (Envoy's local replies).
 fn http_failure(kind: UpstreamFailure, e: &mut AccessLogEntry) -> Up {
-    match kind {
-        UpstreamFailure::NoHealthyUpstream => {
-            e.upstream_host = "-".into();
-            local_reply(503, "no healthy upstream", "no_healthy_upstream", "UH", e)
-        }
-        UpstreamFailure::ConnectFailure => local_reply(
-            503,
-            UF_BODY,
-            "upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_111}",
-            "UF,URX",
-            e,
-        ),
-        UpstreamFailure::ConnectionTermination => local_reply(
-            503,
-            UC_BODY,
-            "upstream_reset_before_response_started{connection_termination}",
-            "UC",
-            e,
-        ),
+    if kind == UpstreamFailure::NoHealthyUpstream {
+        e.upstream_host = "-".into();
     }
+    local_reply(upstream_failure_reply(kind), e)
 }
 
 fn reached(outcome: &Reached) -> Up {
@@ -101,13 +188,7 @@ fn relay(hop: &Hop, up: Up, e: &mut AccessLogEntry) -> Up {
     match hop.mode {
         HopMode::Http => match up {
             Up::Response { delay_ms, .. } if hop.route_timeout_ms.is_some_and(|t| delay_ms > t) => {
-                local_reply(
-                    504,
-                    "upstream request timeout",
-                    "upstream_response_timeout",
-                    "UT",
-                    e,
-                )
+                local_reply(ROUTE_TIMEOUT, e)
             }
             Up::Response { response, delay_ms } => {
                 e.response_code = response.status;
@@ -156,21 +237,9 @@ pub fn answer(trace: &Trace) -> Exchange {
             e.response_code = *status;
             e.response_code_details = details.to_string();
             e.response_flags = flags.to_string();
-            // Envoy's local reply: text/plain when there is a body, and its length.
-            let mut all = Vec::with_capacity(headers.len() + 2);
-            if !body.is_empty() {
-                all.push(("content-type".to_string(), "text/plain".to_string()));
-            }
-            all.push(("content-length".to_string(), body.len().to_string()));
-            all.extend(headers.iter().cloned());
             (
                 Up::Response {
-                    response: HttpResponse {
-                        version: Default::default(),
-                        status: *status,
-                        headers: all,
-                        body: body.to_string(),
-                    },
+                    response: local_response(*status, body, headers),
                     delay_ms: 0,
                 },
                 *hop,
@@ -193,12 +262,7 @@ pub fn answer(trace: &Trace) -> Exchange {
             let up = match hops[*hop].mode {
                 HopMode::Http => http_failure(*failure, e),
                 HopMode::Tcp => {
-                    e.response_flags = match failure {
-                        UpstreamFailure::NoHealthyUpstream => "UH",
-                        UpstreamFailure::ConnectFailure => "UF",
-                        UpstreamFailure::ConnectionTermination => "UC",
-                    }
-                    .into();
+                    e.response_flags = tcp_failure_flag(*failure).into();
                     if *failure == UpstreamFailure::NoHealthyUpstream {
                         e.upstream_host = "-".into();
                     }
@@ -240,5 +304,6 @@ pub fn answer(trace: &Trace) -> Exchange {
         result,
         logs,
         trace: Some(trace.clone()),
+        observed: Vec::new(),
     }
 }

@@ -143,4 +143,8 @@ pub struct Exchange {
     /// The decision trace, when the target can explain itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<crate::decide::Trace>,
+    /// What the destination itself recorded, in its own words (the simulated mesh's external
+    /// hosts: `httpbin.org:443 received GET https://httpbin.org/anything over TLS …`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub observed: Vec<String>,
 }

@@ -32,6 +32,7 @@ mod tests {
             },
             logs: Vec::new(),
             trace: None,
+            observed: Vec::new(),
         };
         assert_eq!(render_explanation(&exchange), None);
         assert_eq!(explanation_json(&exchange), None);

@@ -319,6 +319,7 @@ mod tests {
             result: ClientResult::Response(HttpResponse::new(status, "text/plain", "hello")),
             logs,
             trace: None,
+            observed: Vec::new(),
         })
     }
 
@@ -544,6 +545,7 @@ mod tests {
             },
             logs: vec![entry("mytest/sleep-a", "BlackHoleCluster")],
             trace: None,
+            observed: Vec::new(),
         }));
         let s = scenario(
             Vec::new(),

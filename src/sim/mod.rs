@@ -6,6 +6,15 @@
 //! gets (`xds`, built by the model from the same manifests) and how scenarios are replayed
 //! (`scenario`, through `target::SimTarget`).
 
+pub mod client;
 pub mod fabric;
+pub mod hello;
+pub mod hosts;
+pub mod logs;
+pub mod mesh;
+pub mod pki;
+pub mod proxy;
+pub mod world;
 
 pub use fabric::{Clock, Fabric};
+pub use mesh::{ClientKind, SimError, SimMesh};

@@ -5,12 +5,14 @@
 //! expectations (`scenario`).
 
 mod model;
+mod sim;
 
 pub use model::ModelTarget;
+pub use sim::SimTarget;
 
 use crate::outcome::{AccessLogEntry, Exchange};
 use crate::request::{ClientRequest, WorkloadRef};
-use crate::resources::{Resource, ResourceId};
+use crate::resources::{Kind, Resource, ResourceId, Store};
 
 /// Why a target could not carry out a step (as opposed to the step's outcome being unexpected).
 #[derive(Debug, thiserror::Error)]
@@ -43,4 +45,31 @@ pub trait Target {
 
     /// Every access-log entry a proxy (`namespace/workload`) has written so far, oldest first.
     fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry>;
+}
+
+/// `store` with `resources` created or replaced (as `kubectl apply`).
+pub(crate) fn applied(store: &Store, resources: Vec<Resource>) -> Store {
+    let mut store = store.clone();
+    for r in resources {
+        store.apply(r);
+    }
+    store
+}
+
+/// `store` without the objects `ids`; every one of them must exist.
+pub(crate) fn deleted(store: &Store, ids: &[ResourceId]) -> Result<Store, TargetError> {
+    let mut store = store.clone();
+    for id in ids {
+        if store.delete(id).is_none() {
+            return Err(TargetError::NotFound {
+                what: if id.kind == Kind::AsmEgressTrafficPolicy {
+                    "ASMEgressTrafficPolicy"
+                } else {
+                    "object"
+                },
+                id: id.to_string(),
+            });
+        }
+    }
+    Ok(store)
 }

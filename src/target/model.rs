@@ -8,7 +8,7 @@ use crate::external::Internet;
 use crate::mesh::Mesh;
 use crate::outcome::{answer::answer, AccessLogEntry, Exchange};
 use crate::request::{ClientRequest, WorkloadRef};
-use crate::resources::{Kind, Resource, ResourceId, Store};
+use crate::resources::{Resource, ResourceId, Store};
 use std::collections::BTreeMap;
 
 #[derive(Debug)]
@@ -65,27 +65,12 @@ impl Target for ModelTarget {
     }
 
     fn apply(&mut self, resources: Vec<Resource>) -> Result<(), TargetError> {
-        let mut store = self.store.clone();
-        for r in resources {
-            store.apply(r);
-        }
+        let store = super::applied(&self.store, resources);
         self.commit(store)
     }
 
     fn delete(&mut self, ids: &[ResourceId]) -> Result<(), TargetError> {
-        let mut store = self.store.clone();
-        for id in ids {
-            if store.delete(id).is_none() {
-                return Err(TargetError::NotFound {
-                    what: if id.kind == Kind::AsmEgressTrafficPolicy {
-                        "ASMEgressTrafficPolicy"
-                    } else {
-                        "object"
-                    },
-                    id: id.to_string(),
-                });
-            }
-        }
+        let store = super::deleted(&self.store, ids)?;
         self.commit(store)
     }
 

@@ -1,0 +1,384 @@
+//! One simulated mesh, running: the external hosts, each gateway's listeners, each sidecar's
+//! capture listeners, and the requests workloads make.
+//!
+//! Owns: `SimMesh` — starting the world, taking a new config snapshot (binding and closing gateway
+//! listeners to match it), capturing a workload's outbound connection to a destination (what
+//! iptables does: a listener of the workload's sidecar that knows the original destination), making
+//! one request with the built-in or the real curl, and collecting what the proxies logged and the
+//! hosts recorded. Every listener and connection task is aborted when the `SimMesh` is dropped.
+//! Leaves out: scenario bookkeeping (`target::SimTarget`).
+
+use super::client::{self, Dial};
+use super::fabric::{Clock, Fabric};
+use super::hosts::{HostRecord, Hosts};
+use super::proxy::{self, Direction};
+use super::world::{Certs, World};
+use crate::decide::step;
+use crate::external::Internet;
+use crate::mesh::Mesh;
+use crate::outcome::{AccessLogEntry, ClientResult, ConnectionError, Exchange};
+use crate::request::{ClientRequest, WorkloadRef};
+use crate::xds::ProxyKind;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::{AbortHandle, JoinSet};
+
+/// Why the simulated mesh could not be started or reconfigured.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("issuing the mesh's certificates failed: {0}")]
+    Certificates(#[from] super::pki::PkiError),
+    #[error("starting the external hosts failed: {0}")]
+    Hosts(#[from] super::hosts::HostsError),
+    #[error("listening for {what} failed: {source}")]
+    Listen {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("writing the public CA for curl failed: {0}")]
+    CaFile(std::io::Error),
+}
+
+/// Which client makes the requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientKind {
+    /// egressbench's own curl (hyper and rustls).
+    BuiltIn,
+    /// The real `curl` binary at this path, pointed at the sidecar with `--connect-to`.
+    RealCurl(PathBuf),
+}
+
+/// How long to wait, after the client has its answer, for every proxy to finish its log entry.
+const SETTLE: Duration = Duration::from_secs(3);
+
+/// A running simulated mesh.
+#[derive(Debug)]
+pub struct SimMesh {
+    world: Arc<World>,
+    hosts: Hosts,
+    /// `(gateway, port)` → its accept loop.
+    gateway_listeners: HashMap<(WorkloadRef, u16), Listening>,
+    /// `(workload, original destination)` → the capture listener's real address.
+    captures: Mutex<HashMap<(WorkloadRef, SocketAddr), Listening>>,
+    client: ClientKind,
+    /// The public CA's certificate as a file, for the real curl's `--cacert`.
+    ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+struct Listening {
+    real: SocketAddr,
+    simulated: Option<SocketAddr>,
+    task: AbortHandle,
+}
+
+impl Drop for SimMesh {
+    fn drop(&mut self) {
+        for l in self.gateway_listeners.values() {
+            l.task.abort();
+        }
+        for l in self
+            .captures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+        {
+            l.task.abort();
+        }
+        if let Some(f) = &self.ca_file {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
+
+/// Accept connections on `listener` and serve each on `proxy` until aborted; aborting the loop
+/// aborts its connections too.
+fn accept_loop(
+    world: Arc<World>,
+    listener: TcpListener,
+    proxy: WorkloadRef,
+    direction: Direction,
+) -> AbortHandle {
+    tokio::spawn(async move {
+        let mut connections = JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Ok((stream, peer)) = accepted else { continue };
+                    let _ = stream.set_nodelay(true);
+                    connections.spawn(proxy::serve(world.clone(), proxy.clone(), direction, stream, peer));
+                }
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+    })
+    .abort_handle()
+}
+
+impl SimMesh {
+    /// Start a mesh with no config yet, its hosts listening. Must run inside a tokio runtime.
+    pub async fn start(
+        internet: Internet,
+        clock: Clock,
+        client: ClientKind,
+    ) -> Result<SimMesh, SimError> {
+        let fabric = Fabric::new(clock);
+        let internet = Arc::new(internet);
+        let certs = Arc::new(Certs::new()?);
+        let hosts = Hosts::start(internet.clone(), fabric.clone(), &certs.public_ca).await?;
+        let ca_file = match &client {
+            ClientKind::BuiltIn => None,
+            ClientKind::RealCurl(_) => Some(write_ca_file(&certs.public_ca.root_pem())?),
+        };
+        Ok(SimMesh {
+            world: Arc::new(World::new(fabric, internet, certs)),
+            hosts,
+            gateway_listeners: HashMap::new(),
+            captures: Mutex::new(HashMap::new()),
+            client,
+            ca_file,
+        })
+    }
+
+    pub fn world(&self) -> &Arc<World> {
+        &self.world
+    }
+
+    /// Serve `mesh` from now on: gateways listen on exactly their listeners' ports.
+    pub async fn configure(&mut self, mesh: Arc<Mesh>) -> Result<(), SimError> {
+        self.world.set_mesh(mesh.clone());
+        let mut wanted: HashMap<(WorkloadRef, u16), SocketAddr> = HashMap::new();
+        for (id, config) in &mesh.proxies {
+            if config.kind != ProxyKind::Gateway {
+                continue;
+            }
+            let Ok(ip) = config.address.parse::<IpAddr>() else {
+                continue;
+            };
+            for l in &config.listeners {
+                wanted.insert((id.clone(), l.port), SocketAddr::new(ip, l.port));
+            }
+        }
+        let stale: Vec<(WorkloadRef, u16)> = self
+            .gateway_listeners
+            .iter()
+            .filter(|(k, l)| wanted.get(*k) != l.simulated.as_ref())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in stale {
+            if let Some(l) = self.gateway_listeners.remove(&k) {
+                l.task.abort();
+                if let Some(at) = l.simulated {
+                    self.world.fabric.unlisten(at);
+                }
+            }
+        }
+        for (key, at) in wanted {
+            if self.gateway_listeners.contains_key(&key) {
+                continue;
+            }
+            let listener =
+                self.world
+                    .fabric
+                    .listen(at)
+                    .await
+                    .map_err(|source| SimError::Listen {
+                        what: format!("gateway {} on {at}", key.0),
+                        source,
+                    })?;
+            let real = listener.local_addr().map_err(|source| SimError::Listen {
+                what: format!("gateway {} on {at}", key.0),
+                source,
+            })?;
+            let task = accept_loop(
+                self.world.clone(),
+                listener,
+                key.0.clone(),
+                Direction::Inbound { port: key.1 },
+            );
+            self.gateway_listeners.insert(
+                key,
+                Listening {
+                    real,
+                    simulated: Some(at),
+                    task,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// The real address of `workload`'s sidecar listener for connections headed to `original`
+    /// (bound on first use): where iptables would redirect them.
+    pub async fn capture(
+        &self,
+        workload: &WorkloadRef,
+        original: SocketAddr,
+    ) -> Result<SocketAddr, SimError> {
+        let key = (workload.clone(), original);
+        if let Some(l) = self
+            .captures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(l.real);
+        }
+        let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+            .await
+            .map_err(|source| SimError::Listen {
+                what: format!("{workload}'s sidecar capture of {original}"),
+                source,
+            })?;
+        let real = listener.local_addr().map_err(|source| SimError::Listen {
+            what: format!("{workload}'s sidecar capture of {original}"),
+            source,
+        })?;
+        let task = accept_loop(
+            self.world.clone(),
+            listener,
+            workload.clone(),
+            Direction::Outbound { original },
+        );
+        self.captures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                key,
+                Listening {
+                    real,
+                    simulated: None,
+                    task,
+                },
+            );
+        Ok(real)
+    }
+
+    /// Where `from`'s connection to `request`'s destination goes, and from which source address.
+    async fn dial(
+        &self,
+        mesh: &Mesh,
+        from: &WorkloadRef,
+        request: &ClientRequest,
+    ) -> Result<(Dial, IpAddr), SimError> {
+        let Some(w) = mesh.workload(from) else {
+            return Ok((Dial::Unresolved, IpAddr::V4(crate::external::DEFAULT_PEER)));
+        };
+        let pod: IpAddr = w
+            .address
+            .parse()
+            .unwrap_or(IpAddr::V4(crate::external::DEFAULT_PEER));
+        let dest = step::resolve(mesh, &self.world.internet, &from.namespace, &request.host);
+        let Some(address) = dest.address else {
+            return Ok((Dial::Unresolved, pod));
+        };
+        let original = SocketAddr::new(address, request.port);
+        if w.proxy.is_some() && mesh.proxies.contains_key(from) {
+            return Ok((Dial::Real(self.capture(from, original).await?), pod));
+        }
+        if dest.in_cluster {
+            // kube-proxy: the service's address leads to its first workload endpoint.
+            let target = mesh.ctx.registry.exact(&dest.host).next().and_then(|svc| {
+                svc.endpoints.iter().find_map(|e| match e {
+                    crate::mesh::registry::ServiceEndpoint::Workload(id) => mesh.workload(id),
+                    _ => None,
+                })
+            });
+            return Ok(match target.and_then(|t| t.address.parse().ok()) {
+                Some(ip) => (Dial::Simulated(SocketAddr::new(ip, request.port)), pod),
+                None => (Dial::Simulated(original), pod),
+            });
+        }
+        // Leaving the cluster without a proxy: seen from the cluster's public address.
+        Ok((
+            Dial::Simulated(original),
+            IpAddr::V4(crate::external::DEFAULT_PEER),
+        ))
+    }
+
+    /// Make `request` from `from`, as its application would, and collect what every proxy logged
+    /// for it (in hop order) once they are done.
+    pub async fn exec(
+        &self,
+        from: &WorkloadRef,
+        request: &ClientRequest,
+    ) -> Result<Exchange, SimError> {
+        let mesh = self.world.mesh();
+        let mark = self.world.logs.mark();
+        let (dial, source) = self.dial(&mesh, from, request).await?;
+        let result = match (&self.client, dial) {
+            (_, Dial::Unresolved) => ClientResult::ConnectionFailed {
+                error: ConnectionError::Unresolved,
+                during_tls: false,
+            },
+            (ClientKind::RealCurl(curl), dial) if request.scheme != crate::request::Scheme::Tcp => {
+                let real = match dial {
+                    Dial::Real(a) => Some(a),
+                    Dial::Simulated(a) => self.world.fabric.real_addr(a),
+                    Dial::Unresolved => None,
+                };
+                match (real, &self.ca_file) {
+                    (Some(real), Some(ca)) => client::real_curl::send_with_curl(
+                        curl,
+                        real,
+                        request,
+                        ca,
+                        self.world.fabric.clock(),
+                    )
+                    .await
+                    .unwrap_or(ClientResult::ConnectionFailed {
+                        error: ConnectionError::Reset,
+                        during_tls: false,
+                    }),
+                    _ => ClientResult::ConnectionFailed {
+                        error: ConnectionError::Refused,
+                        during_tls: false,
+                    },
+                }
+            }
+            (_, dial) => {
+                client::send(
+                    &self.world.fabric,
+                    source,
+                    dial,
+                    request,
+                    self.world.certs.app_client.clone(),
+                )
+                .await
+            }
+        };
+        self.world.logs.settle(SETTLE).await;
+        Ok(Exchange {
+            result,
+            logs: self.world.logs.since(&mark),
+            trace: None,
+            observed: self
+                .hosts
+                .take_records()
+                .iter()
+                .map(HostRecord::describe)
+                .collect(),
+        })
+    }
+
+    /// Every entry `proxy` has written so far, oldest first.
+    pub fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry> {
+        self.world.logs.of(&proxy.to_string())
+    }
+}
+
+fn write_ca_file(pem: &str) -> Result<PathBuf, SimError> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "egressbench-public-ca-{}-{}.pem",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&path, pem).map_err(SimError::CaFile)?;
+    Ok(path)
+}

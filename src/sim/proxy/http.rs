@@ -1,0 +1,355 @@
+//! An HTTP connection manager filter chain: requests parsed by hyper, routed by their Host through
+//! the chain's route configuration, checked by the HTTP RBAC filter on the real peer identity and
+//! source, then answered directly (`block_all`'s 502, a redirect, a fault) or forwarded through the
+//! route's cluster with hyper's client.
+//!
+//! Owns: serving one HTTP/1.1 connection and each request's access-log entry. The choices come from
+//! `decide::step` and the local replies from `outcome::answer`, the same as the model's. Leaves out:
+//! opening upstream connections (`upstream`).
+
+use super::upstream::{self, BoxIo, Failure};
+use super::Downstream;
+use crate::decide::matchers::HttpView;
+use crate::decide::rbac::{evaluate, HttpAttrs, RbacInput};
+use crate::decide::{step, HopRequest};
+use crate::outcome::answer::{
+    local_response, upstream_failure_reply, LocalReply, CLUSTER_NOT_FOUND, FAULT_ABORT, NO_ROUTE,
+    RBAC_DENIED_BODY, ROUTE_TIMEOUT,
+};
+use crate::outcome::{AccessLogEntry, HttpResponse, HttpVersion};
+use crate::xds::{Name, ProxyConfig, RbacFilter, RouteAction};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::convert::Infallible;
+use std::sync::Arc;
+
+/// Headers that belong to one connection, not to the request (never forwarded as they came).
+const HOP_BY_HOP: [&str; 8] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "upgrade",
+];
+
+struct Chain {
+    down: Arc<Downstream>,
+    route_config: Name,
+    rbac: Option<RbacFilter>,
+}
+
+/// Serve HTTP/1.1 on `stream` with route configuration `route_config` and `rbac`.
+pub async fn serve(
+    down: Arc<Downstream>,
+    stream: BoxIo,
+    route_config: Name,
+    rbac: Option<RbacFilter>,
+) {
+    let chain = Arc::new(Chain {
+        down,
+        route_config,
+        rbac,
+    });
+    let service = hyper::service::service_fn(move |req| {
+        let chain = chain.clone();
+        async move { Ok::<_, Infallible>(handle(&chain, req).await) }
+    });
+    // HTTP/1.1, or HTTP/2 when the connection opens with its preface (a hop from a proxy whose
+    // cluster speaks HTTP/2).
+    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+async fn handle(chain: &Chain, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let world = chain.down.world.clone();
+    let busy = world.logs.begin();
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(http_body_util::Collected::to_bytes)
+        .unwrap_or_default();
+    let request = hop_request(&parts, &body);
+    let mut e = chain.down.entry();
+    e.method = request.method.to_string();
+    e.path = request.path.to_string();
+    e.protocol = request.protocol.as_str().to_string();
+    e.authority = request.authority.to_string();
+    let response = route(chain, &request, &mut e).await;
+    world.logs.write(busy.seq, e);
+    to_hyper(&response)
+}
+
+/// The request as this proxy received it.
+fn hop_request(parts: &hyper::http::request::Parts, body: &Bytes) -> HopRequest {
+    let authority = parts
+        .headers
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+        .unwrap_or_default();
+    let headers = parts
+        .headers
+        .iter()
+        .filter(|(k, _)| !HOP_BY_HOP.contains(&k.as_str()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    HopRequest {
+        protocol: if parts.version == hyper::Version::HTTP_2 {
+            HttpVersion::Http2
+        } else {
+            HttpVersion::Http11
+        },
+        method: parts.method.as_str().into(),
+        path: parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .into(),
+        authority: authority.into(),
+        headers,
+        body: String::from_utf8_lossy(body).into(),
+    }
+}
+
+fn reply(r: LocalReply, e: &mut AccessLogEntry) -> HttpResponse {
+    e.response_code = r.status;
+    e.response_code_details = r.details.into();
+    e.response_flags = r.flags.into();
+    r.response()
+}
+
+/// Route, authorize, and answer or forward one request.
+async fn route(chain: &Chain, req: &HopRequest, e: &mut AccessLogEntry) -> HttpResponse {
+    let down = &chain.down;
+    let Some(config) = down.config() else {
+        return reply(NO_ROUTE, e);
+    };
+    let view = HttpView {
+        method: &req.method,
+        path: &req.path,
+        authority: &req.authority,
+        scheme: "http",
+        headers: &req.headers,
+    };
+    let choice = step::select_route(config, &chain.route_config, &view);
+    if let Some(r) = choice.route {
+        e.route_name = r.name.to_string();
+    }
+    if let Some(c) = &choice.cluster {
+        e.upstream_cluster = c.to_string();
+    }
+    if let Some(filter) = &chain.rbac {
+        let principal = down
+            .peer_identity
+            .as_deref()
+            .map(|p| p.strip_prefix("spiffe://").unwrap_or(p));
+        let source = down.source.to_string();
+        let out = evaluate(
+            filter,
+            &RbacInput {
+                principal,
+                source_ip: &source,
+                port: down.port,
+                sni: down.sni.as_deref(),
+                http: Some(HttpAttrs {
+                    method: &req.method,
+                    path: &req.path,
+                    host: &req.authority,
+                    headers: &req.headers,
+                }),
+            },
+        );
+        if !out.allowed {
+            e.response_code = 403;
+            e.response_code_details = out.details.clone().unwrap_or_default();
+            return local_response(403, RBAC_DENIED_BODY, &[]);
+        }
+    }
+    let (Some(_), Some(route)) = (choice.virtual_host, choice.route) else {
+        return reply(NO_ROUTE, e);
+    };
+    match &route.action {
+        RouteAction::DirectResponse { status, body } => {
+            e.response_code = *status;
+            e.response_code_details = "direct_response".into();
+            local_response(*status, body, &[])
+        }
+        RouteAction::Redirect { location, status } => {
+            e.response_code = *status;
+            e.response_code_details = "direct_response".into();
+            local_response(*status, "", &[("location".into(), location.clone())])
+        }
+        RouteAction::Cluster {
+            timeout_ms, abort, ..
+        } => {
+            if let Some(status) = abort {
+                return reply(
+                    LocalReply {
+                        status: *status,
+                        ..FAULT_ABORT
+                    },
+                    e,
+                );
+            }
+            let cluster = choice.cluster.unwrap_or_default();
+            let fwd = step::forwarded(req, route, down.tls_terminated);
+            forward(chain, config, &cluster, &fwd, *timeout_ms, e).await
+        }
+    }
+}
+
+/// Send `fwd` through `cluster` and relay the answer, or answer the failure.
+async fn forward(
+    chain: &Chain,
+    config: &ProxyConfig,
+    cluster: &str,
+    fwd: &HopRequest,
+    timeout_ms: Option<u64>,
+    e: &mut AccessLogEntry,
+) -> HttpResponse {
+    let world = &chain.down.world;
+    let (host, port) = chain.down.original_host();
+    let up = match upstream::connect(world, config, cluster, (&host, port)).await {
+        Ok(up) => up,
+        Err(Failure::ClusterNotFound) => return reply(CLUSTER_NOT_FOUND, e),
+        Err(failure) => {
+            if let Some(h) = failure.host() {
+                e.upstream_host = h.to_string();
+            }
+            let kind = failure
+                .kind()
+                .unwrap_or(crate::decide::UpstreamFailure::ConnectFailure);
+            return reply(upstream_failure_reply(kind), e);
+        }
+    };
+    e.upstream_host = up.host.to_string();
+    let exchange = send(up.stream, up.http2, fwd);
+    let answered = match timeout_ms {
+        Some(ms) => match tokio::time::timeout(world.fabric.clock().real(ms), exchange).await {
+            Ok(answered) => answered,
+            Err(_) => return reply(ROUTE_TIMEOUT, e),
+        },
+        None => exchange.await,
+    };
+    match answered {
+        Ok(response) => {
+            e.response_code = response.status;
+            e.response_code_details = "via_upstream".into();
+            response
+        }
+        // The upstream closed or reset before answering.
+        Err(_) => reply(
+            upstream_failure_reply(crate::decide::UpstreamFailure::ConnectionTermination),
+            e,
+        ),
+    }
+}
+
+/// The sending half of an upstream connection, HTTP/1.1 or HTTP/2.
+enum Sender {
+    Http1(hyper::client::conn::http1::SendRequest<Full<Bytes>>),
+    Http2(hyper::client::conn::http2::SendRequest<Full<Bytes>>),
+}
+
+impl Sender {
+    async fn send(
+        &mut self,
+        request: Request<Full<Bytes>>,
+    ) -> Result<Response<Incoming>, hyper::Error> {
+        match self {
+            Sender::Http1(s) => s.send_request(request).await,
+            Sender::Http2(s) => s.send_request(request).await,
+        }
+    }
+}
+
+/// One exchange on a fresh upstream connection, in HTTP/2 when the cluster says so.
+async fn send(stream: BoxIo, http2: bool, req: &HopRequest) -> Result<HttpResponse, hyper::Error> {
+    let io = TokioIo::new(stream);
+    let (mut sender, driver) = if http2 {
+        let (sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), io).await?;
+        let driver = tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        (Sender::Http2(sender), driver)
+    } else {
+        let (sender, conn) = hyper::client::conn::http1::handshake(io).await?;
+        let driver = tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        (Sender::Http1(sender), driver)
+    };
+    let mut builder = Request::builder().method(&*req.method);
+    builder = if http2 {
+        // HTTP/2 carries the authority in the URI (`:authority`), not a Host header.
+        builder
+            .uri(format!("http://{}{}", req.authority, req.path))
+            .version(hyper::Version::HTTP_2)
+    } else {
+        builder
+            .uri(&*req.path)
+            .header(hyper::header::HOST, &*req.authority)
+    };
+    for (k, v) in &req.headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    let request = match builder.body(Full::new(Bytes::from(req.body.to_string()))) {
+        Ok(r) => r,
+        Err(_) => {
+            driver.abort();
+            return Ok(local_response(400, "", &[]));
+        }
+    };
+    let result = async {
+        let response = sender.send(request).await?;
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await?.to_bytes();
+        Ok(HttpResponse {
+            version: HttpVersion::Http11,
+            status: parts.status.as_u16(),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
+    }
+    .await;
+    driver.abort();
+    result
+}
+
+/// The response as hyper sends it downstream.
+fn to_hyper(r: &HttpResponse) -> Response<Full<Bytes>> {
+    let mut builder = Response::builder().status(r.status);
+    for (k, v) in &r.headers {
+        if k.eq_ignore_ascii_case("transfer-encoding") || k.eq_ignore_ascii_case("connection") {
+            continue;
+        }
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    builder
+        .body(Full::new(Bytes::from(r.body.clone())))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}

@@ -1,0 +1,88 @@
+//! A TCP proxy filter chain: the network RBAC filter on the real peer identity, then the bytes
+//! relayed to the route's cluster (the ClientHello already read is replayed first, so passthrough
+//! TLS reaches the destination untouched).
+//!
+//! Owns: relaying one connection and its access-log entry. Leaves out: opening the upstream
+//! connection (`upstream`).
+
+use super::upstream::{self, Io};
+use super::Downstream;
+use crate::decide::rbac::{evaluate, RbacInput};
+use crate::outcome::answer::tcp_failure_flag;
+use crate::xds::{Name, RbacFilter};
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+
+/// Relay `stream` to `cluster` (the chain's first TCP route), after `rbac`; `seq` orders the
+/// access-log entry. Returns the stream when the proxy resets it (Envoy closes the downstream
+/// connection abortively when it cannot relay it), for the caller to reset at the TCP level.
+pub async fn proxy<S: Io>(
+    down: Arc<Downstream>,
+    mut stream: S,
+    cluster: Option<Name>,
+    rbac: Option<&RbacFilter>,
+    seq: u64,
+) -> Option<S> {
+    let world = down.world.clone();
+    let mut e = down.entry();
+    let Some(config) = down.config() else {
+        return Some(stream);
+    };
+    if let Some(filter) = rbac {
+        let principal = down
+            .peer_identity
+            .as_deref()
+            .map(|p| p.strip_prefix("spiffe://").unwrap_or(p));
+        let source = down.source.to_string();
+        let out = evaluate(
+            filter,
+            &RbacInput {
+                principal,
+                source_ip: &source,
+                port: down.port,
+                sni: down.sni.as_deref(),
+                http: None,
+            },
+        );
+        if !out.allowed {
+            e.connection_termination_details = out.details.clone().unwrap_or_default();
+            world.logs.write(seq, e);
+            return Some(stream);
+        }
+    }
+    let Some(cluster) = cluster else {
+        e.response_flags = "NR".into();
+        world.logs.write(seq, e);
+        return Some(stream);
+    };
+    e.upstream_cluster = cluster.to_string();
+    let (host, port) = down.original_host();
+    match upstream::connect(&world, config, &cluster, (&host, port)).await {
+        Err(failure) => {
+            if let Some(h) = failure.host() {
+                e.upstream_host = h.to_string();
+            }
+            e.response_flags = match failure {
+                upstream::Failure::ClusterNotFound => "NC",
+                upstream::Failure::Unresolved => "UF",
+                other => other.kind().map_or("UF", tcp_failure_flag),
+            }
+            .into();
+            world.logs.write(seq, e);
+            Some(stream)
+        }
+        Ok(mut up) => {
+            e.upstream_host = up.host.to_string();
+            let relayed = tokio::io::copy_bidirectional(&mut stream, &mut up.stream).await;
+            world.logs.write(seq, e);
+            match relayed {
+                // The upstream reset: so does the proxy, downstream.
+                Err(_) => Some(stream),
+                Ok(_) => {
+                    let _ = stream.shutdown().await;
+                    None
+                }
+            }
+        }
+    }
+}

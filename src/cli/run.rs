@@ -4,7 +4,7 @@
 //! Owns: the run command's arguments and flow. Leaves out: loading and running (`scenario`) and the
 //! report text (`report`).
 
-use super::targets::TargetName;
+use super::targets::{TargetName, TargetOptions};
 use super::{bad_input, Exit, Io, OutputFormat};
 use crate::report::{human, json, junit, Summary};
 use crate::scenario::results::slug_of;
@@ -30,11 +30,19 @@ pub struct RunArgs {
     /// Run only the scenarios whose file name (without .yaml) contains SUBSTR.
     #[arg(long, value_name = "SUBSTR")]
     pub filter: Option<String>,
+    /// With `--target sim`: make the requests with the real curl binary (PATH, default `curl`),
+    /// pointed at the workload's sidecar with `--connect-to`, instead of the built-in client
+    /// (`--curl` or `--curl=/path/to/curl`).
+    #[arg(long, value_name = "PATH", num_args = 0..=1, require_equals = true, default_missing_value = "curl")]
+    pub curl: Option<PathBuf>,
 }
 
 pub fn execute(args: &RunArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     // Ask for the target before any work, so an unavailable one is one clear error.
-    if let Err(bad) = args.target.available() {
+    let options = TargetOptions {
+        curl: args.curl.clone(),
+    };
+    if let Err(bad) = args.target.available().and(options.check(args.target)) {
         return bad_input(io, &bad.message, bad.help.as_deref());
     }
     let files = match discover(&args.paths) {
@@ -51,7 +59,10 @@ pub fn execute(args: &RunArgs, io: &mut Io<'_>) -> io::Result<Exit> {
         })
         .collect();
     let filtered_out = total - selected.len();
-    let target = args.target.as_str();
+    let target = match (args.target, &args.curl) {
+        (TargetName::Sim, Some(_)) => "sim-curl",
+        (t, _) => t.as_str(),
+    };
     let human = args.output == OutputFormat::Human;
     let started = Instant::now();
     if human {
@@ -59,7 +70,9 @@ pub fn execute(args: &RunArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     }
     let mut reports: Vec<ScenarioReport> = Vec::new();
     for file in &selected {
-        let report = run_file(file, target, |internet| args.target.build(internet));
+        let report = run_file(file, target, |internet| {
+            args.target.build_with(internet, &options)
+        });
         if human {
             write!(io.out, "{}", human::line(&report))?;
         } else if report.verdict == Verdict::BadInput {

@@ -5,8 +5,57 @@
 
 use crate::external::Internet;
 use crate::scenario::BadInput;
+use crate::sim::ClientKind;
 use crate::target::{ModelTarget, SimTarget, Target};
+use std::path::PathBuf;
 use clap::ValueEnum;
+
+/// Options of the targets that have some.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetOptions {
+    /// The simulated mesh's requests are made by this curl binary instead of the built-in one.
+    pub curl: Option<PathBuf>,
+}
+
+impl TargetOptions {
+    fn client(&self) -> ClientKind {
+        match &self.curl {
+            Some(path) => ClientKind::RealCurl(path.clone()),
+            None => ClientKind::BuiltIn,
+        }
+    }
+
+    /// Check the options against `target`: `--curl` needs the simulated mesh and a curl that runs.
+    pub fn check(&self, target: TargetName) -> Result<(), BadInput> {
+        let Some(curl) = &self.curl else {
+            return Ok(());
+        };
+        if target != TargetName::Sim {
+            return Err(BadInput {
+                message: format!(
+                    "--curl drives the simulated mesh, but the target is `{}`",
+                    target.as_str()
+                ),
+                help: Some("add `--target sim`".to_string()),
+            });
+        }
+        let runs = std::process::Command::new(curl)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if runs {
+            Ok(())
+        } else {
+            Err(BadInput {
+                message: format!("`{} --version` does not run", curl.display()),
+                help: Some(
+                    "install curl (apt-get install curl) or pass its path: `--curl /usr/bin/curl`"
+                        .to_string(),
+                ),
+            })
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum TargetName {
@@ -41,9 +90,18 @@ impl TargetName {
 
     /// A fresh target of this kind over `internet`, or why it cannot be had.
     pub fn build(self, internet: Internet) -> Result<Box<dyn Target>, BadInput> {
+        self.build_with(internet, &TargetOptions::default())
+    }
+
+    /// `build`, with `options`.
+    pub fn build_with(
+        self,
+        internet: Internet,
+        options: &TargetOptions,
+    ) -> Result<Box<dyn Target>, BadInput> {
         match self {
             TargetName::Model => Ok(Box::new(ModelTarget::new(internet))),
-            TargetName::Sim => SimTarget::new(internet)
+            TargetName::Sim => SimTarget::with_client(internet, options.client())
                 .map(|t| Box::new(t) as Box<dyn Target>)
                 .map_err(|e| BadInput {
                     message: e.to_string(),

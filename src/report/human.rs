@@ -15,7 +15,8 @@ pub fn header(count: usize, target: &str) -> String {
     format!("\nrunning {count} {noun} on {target}\n")
 }
 
-/// `scenario 000-http-via-egress-gateway ... ok`.
+/// `scenario 000-http-via-egress-gateway ... ok`, then what the destinations recorded for each
+/// step's request (targets with real hosts), indented.
 pub fn line(report: &ScenarioReport) -> String {
     let verdict = match report.verdict {
         Verdict::Passed => "ok",
@@ -32,7 +33,13 @@ pub fn line(report: &ScenarioReport) -> String {
         1 => " (1 discrepancy noted)".to_string(),
         n => format!(" ({n} discrepancies noted)"),
     };
-    format!("scenario {} ... {verdict}{notes}\n", report.slug)
+    let mut out = format!("scenario {} ... {verdict}{notes}\n", report.slug);
+    for step in &report.steps {
+        for seen in &step.observed {
+            let _ = writeln!(out, "    step {}: {seen}", step.index);
+        }
+    }
+    out
 }
 
 /// Everything after the per-scenario lines: failure sections, the list of failures, the totals.

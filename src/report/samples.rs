@@ -19,6 +19,7 @@ fn step(index: usize, verdict: Verdict, checks: Vec<Check>) -> StepReport {
         result: None,
         exchange: None,
         bad_input: None,
+        observed: Vec::new(),
     }
 }
 

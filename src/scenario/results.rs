@@ -79,6 +79,9 @@ pub struct StepReport {
     pub exchange: Option<Exchange>,
     /// Why the target could not carry the step out (bad input).
     pub bad_input: Option<BadInput>,
+    /// What the destination recorded for the step's request, in its own words (targets with real
+    /// hosts: `httpbin.org:443 received GET https://… over TLS …`).
+    pub observed: Vec<String>,
 }
 
 impl StepReport {
@@ -96,6 +99,7 @@ impl StepReport {
             result: None,
             exchange: None,
             bad_input: None,
+            observed: Vec::new(),
         }
     }
 
@@ -113,6 +117,7 @@ impl StepReport {
             result: None,
             exchange: None,
             bad_input: None,
+            observed: Vec::new(),
         }
     }
 

@@ -100,6 +100,7 @@ fn run_step(step: &Step, target: &mut dyn Target, mesh: &mut MeshConfig) -> Step
                 report.checks = expect::check_exec(&step.expect, &seen);
                 report.output = Some(output);
                 report.result = Some(exchange.result.clone());
+                report.observed = exchange.observed.clone();
                 report.exchange = Some(exchange);
             }
         },

@@ -7,8 +7,8 @@ use crate::external::Internet;
 use crate::scenario::BadInput;
 use crate::sim::ClientKind;
 use crate::target::{ModelTarget, SimTarget, Target};
-use std::path::PathBuf;
 use clap::ValueEnum;
+use std::path::PathBuf;
 
 /// Options of the targets that have some.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -114,11 +114,42 @@ pub fn select_route<'p>(
 /// simulated runs are reproducible.
 pub const REQUEST_ID: &str = "5c3d1f0e-0000-4000-8000-000000000001";
 
+/// The header carrying the downstream client certificate's details.
+pub const XFCC: &str = "x-forwarded-client-cert";
+
+/// What a proxy forwards in `x-forwarded-client-cert` (`None`: the header is removed). Envoy's
+/// default, which sidecars keep for outbound traffic, is SANITIZE: whatever the client sent is
+/// dropped. Istio's gateways use SANITIZE_SET: over mTLS the header is replaced by the proxy's own
+/// identity and the verified peer's (`By=…;URI=…`; the certificate hash and subject Envoy also
+/// writes are left out here), never taken from the request.
+pub fn client_cert_header(
+    kind: crate::xds::ProxyKind,
+    own_identity: &str,
+    peer_identity: Option<&str>,
+) -> Option<String> {
+    match (kind, peer_identity) {
+        (crate::xds::ProxyKind::Gateway, Some(peer)) => {
+            Some(format!("By={own_identity};URI={peer}"))
+        }
+        _ => None,
+    }
+}
+
 /// The request as `route` forwards it upstream: host and prefix rewrites, the route's header
-/// additions, and the headers Envoy adds (`x-forwarded-proto` from the downstream connection,
-/// `x-request-id`, `x-envoy-attempt-count`) when absent.
-pub fn forwarded(req: &HopRequest, route: &Route, downstream_tls: bool) -> HopRequest {
+/// additions, `x-forwarded-client-cert` replaced by `xfcc` (see `client_cert_header`), and the
+/// headers Envoy adds (`x-forwarded-proto` from the downstream connection, `x-request-id`,
+/// `x-envoy-attempt-count`) when absent.
+pub fn forwarded(
+    req: &HopRequest,
+    route: &Route,
+    downstream_tls: bool,
+    xfcc: Option<String>,
+) -> HopRequest {
     let mut fwd = req.clone();
+    fwd.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(XFCC));
+    if let Some(value) = xfcc {
+        fwd.headers.push((XFCC.to_string(), value));
+    }
     let RouteAction::Cluster {
         host_rewrite,
         prefix_rewrite,
@@ -213,4 +244,71 @@ pub fn endpoint_address(
             .or_else(|| internet.resolve(&host).map(IpAddr::V4)),
     };
     (host, port, address)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xds::{ProxyKind, RouteMatch};
+
+    fn route() -> Route {
+        Route {
+            name: "r".into(),
+            matcher: RouteMatch::default(),
+            action: RouteAction::Cluster {
+                clusters: vec![("outbound|80||httpbin.org".into(), 100)],
+                timeout_ms: None,
+                host_rewrite: None,
+                prefix_rewrite: None,
+                request_headers_to_add: Vec::new(),
+                abort: None,
+            },
+            provenance: None,
+        }
+    }
+
+    fn request_claiming(identity: &str) -> HopRequest {
+        HopRequest {
+            protocol: crate::outcome::HttpVersion::Http11,
+            method: "GET".into(),
+            path: "/headers".into(),
+            authority: "httpbin.org".into(),
+            headers: vec![(
+                "X-Forwarded-Client-Cert".into(),
+                format!("By=x;URI={identity}"),
+            )],
+            body: "".into(),
+        }
+    }
+
+    #[test]
+    fn a_client_supplied_client_cert_header_is_never_forwarded() {
+        let forged = request_claiming("spiffe://cluster.local/ns/mytest/sa/sleep-a");
+        let gw = "spiffe://cluster.local/ns/istio-egress/sa/egressgateway-a";
+        let nginx = "spiffe://cluster.local/ns/default/sa/nginx";
+        // A sidecar sanitizes: the header is gone.
+        let xfcc = client_cert_header(ProxyKind::Sidecar, nginx, None);
+        let out = forwarded(&forged, &route(), false, xfcc);
+        assert!(!out
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(XFCC)));
+        // A gateway sets it from the verified peer, whatever the request said.
+        let xfcc = client_cert_header(ProxyKind::Gateway, gw, Some(nginx));
+        let out = forwarded(&forged, &route(), true, xfcc);
+        let values: Vec<&str> = out
+            .headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(XFCC))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(values, [format!("By={gw};URI={nginx}")]);
+        // Over plaintext a gateway has no peer to vouch for: removed.
+        let xfcc = client_cert_header(ProxyKind::Gateway, gw, None);
+        let out = forwarded(&forged, &route(), false, xfcc);
+        assert!(!out
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(XFCC)));
+    }
 }

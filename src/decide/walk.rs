@@ -436,7 +436,12 @@ impl<'a> Walk<'a> {
                             .join(", ")
                     ));
                 }
-                let fwd = step::forwarded(&req, route, h.downstream_tls.is_some());
+                let xfcc = step::client_cert_header(
+                    proxy.kind,
+                    &proxy.identity,
+                    h.peer_identity.as_deref(),
+                );
+                let fwd = step::forwarded(&req, route, h.downstream_tls.is_some(), xfcc);
                 h.request = Some(req);
                 self.hops.push(h);
                 self.connect(

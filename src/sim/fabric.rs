@@ -33,8 +33,8 @@ pub struct Clock {
 }
 
 impl Clock {
-    /// Simulated time runs 20 times faster than real time.
-    pub const DEFAULT_SPEEDUP: u64 = 20;
+    /// Simulated time runs 50 times faster than real time.
+    pub const DEFAULT_SPEEDUP: u64 = 50;
 
     pub fn new(speedup: u64) -> Self {
         Clock {

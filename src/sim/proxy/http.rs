@@ -206,7 +206,12 @@ async fn route(chain: &Chain, req: &HopRequest, e: &mut AccessLogEntry) -> HttpR
                 );
             }
             let cluster = choice.cluster.unwrap_or_default();
-            let fwd = step::forwarded(req, route, down.tls_terminated);
+            let xfcc = step::client_cert_header(
+                config.kind,
+                &config.identity,
+                down.peer_identity.as_deref(),
+            );
+            let fwd = step::forwarded(req, route, down.tls_terminated, xfcc);
             forward(chain, config, &cluster, &fwd, *timeout_ms, e).await
         }
     }

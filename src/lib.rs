@@ -22,5 +22,6 @@ pub mod request;
 pub mod resources;
 pub mod scenario;
 pub mod sim;
+pub mod table;
 pub mod target;
 pub mod xds;

@@ -10,6 +10,7 @@ mod compile;
 mod explain;
 mod run;
 mod shell;
+mod table;
 mod targets;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -35,6 +36,9 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Load and compile manifests and report errors only (a CI lint).
     Check(check::CheckArgs),
+    /// Every workload × host × protocol × method of each scenario's mesh states, on several
+    /// targets (model and sim by default), and where they disagree.
+    Table(table::TableArgs),
 }
 
 /// How results are printed.
@@ -114,6 +118,7 @@ pub fn main_with(
         Command::Compile(args) => compile::execute(&args, io),
         Command::Explain(args) => explain::execute(&args, io),
         Command::Check(args) => check::execute(&args, io),
+        Command::Table(args) => table::execute(&args, io),
     };
     match result {
         Ok(exit) => exit,

@@ -7,7 +7,7 @@ use super::step::{self, Hello};
 use super::{Call, DecideError, End, Hop, HopMode, HopRequest, Reached, Trace, UpstreamFailure};
 use crate::external::{Arrival, ArrivedRequest, Internet, Served};
 use crate::mesh::Mesh;
-use crate::outcome::answer::RBAC_DENIED_BODY;
+use crate::outcome::answer::{CODEC_ERROR, RBAC_DENIED_BODY};
 use crate::outcome::HttpResponse;
 use crate::request::{Scheme, WorkloadRef};
 use crate::resources::ClientTlsMode;
@@ -332,11 +332,18 @@ impl<'a> Walk<'a> {
                     source: wire_source,
                 };
                 h.notes.push(format!(
-                    "the chain speaks HTTP but the connection carries {}: codec error",
+                    "the chain speaks HTTP but the connection carries {}: the HTTP/1 codec fails, \
+                     so Envoy answers 400 in plain text and closes",
                     describe_wire(&wire)
                 ));
                 self.hops.push(h);
-                return closed(idx, "DPE", "codec_error", "-");
+                return responded(
+                    idx,
+                    CODEC_ERROR.status,
+                    CODEC_ERROR.body,
+                    CODEC_ERROR.details,
+                    CODEC_ERROR.flags,
+                );
             }
         };
         h.route_config = Some(route_config.clone());

@@ -125,6 +125,15 @@ pub const CLUSTER_NOT_FOUND: LocalReply = LocalReply {
     flags: "NC",
 };
 
+/// Bytes an HTTP connection manager cannot parse as HTTP/1 (a TLS ClientHello, a raw TCP
+/// stream): Envoy answers 400 in plain text and closes the connection.
+pub const CODEC_ERROR: LocalReply = LocalReply {
+    status: 400,
+    body: "Bad Request",
+    details: "http1.codec_error",
+    flags: "DPE",
+};
+
 /// A route with a fault abort.
 pub const FAULT_ABORT: LocalReply = LocalReply {
     status: 0,
@@ -276,7 +285,18 @@ pub fn answer(trace: &Trace) -> Exchange {
         up = relay(&hops[i], up, &mut logs[i]);
     }
     let during_tls = trace.request.scheme == Scheme::Https;
+    // The client's first hop could not read what it sent: its TLS handshake, or its raw bytes,
+    // got a plain-text HTTP answer.
+    let unreadable = matches!(&trace.end, End::Responded { hop: 0, details, .. } if details == CODEC_ERROR.details);
     let result = match up {
+        Up::Response { .. } if unreadable && during_tls => ClientResult::ConnectionFailed {
+            error: ConnectionError::NotTls,
+            during_tls: true,
+        },
+        Up::Response { .. } if trace.request.scheme == Scheme::Tcp => {
+            // A TCP client reads bytes, not an HTTP response.
+            ClientResult::Response(HttpResponse::new(0, "", ""))
+        }
         Up::Response { delay_ms, .. } if trace.request.timeout_ms.is_some_and(|t| delay_ms > t) => {
             ClientResult::ConnectionFailed {
                 error: ConnectionError::Timeout,

@@ -13,8 +13,8 @@ use crate::decide::matchers::HttpView;
 use crate::decide::rbac::{evaluate, HttpAttrs, RbacInput};
 use crate::decide::{step, HopRequest};
 use crate::outcome::answer::{
-    local_response, upstream_failure_reply, LocalReply, CLUSTER_NOT_FOUND, FAULT_ABORT, NO_ROUTE,
-    RBAC_DENIED_BODY, ROUTE_TIMEOUT,
+    local_response, upstream_failure_reply, LocalReply, CLUSTER_NOT_FOUND, CODEC_ERROR,
+    FAULT_ABORT, NO_ROUTE, RBAC_DENIED_BODY, ROUTE_TIMEOUT,
 };
 use crate::outcome::{AccessLogEntry, HttpResponse, HttpVersion};
 use crate::xds::{Name, ProxyConfig, RbacFilter, RouteAction};
@@ -44,27 +44,42 @@ struct Chain {
     rbac: Option<RbacFilter>,
 }
 
-/// Serve HTTP/1.1 on `stream` with route configuration `route_config` and `rbac`.
+/// Serve HTTP/1.1 on `stream` with route configuration `route_config` and `rbac`. Bytes that are
+/// not HTTP (a TLS ClientHello, a raw stream) fail in the codec: hyper answers 400 in plain text
+/// and closes, as Envoy does, and the failure is logged under `seq`, the connection's order.
 pub async fn serve(
     down: Arc<Downstream>,
     stream: BoxIo,
     route_config: Name,
     rbac: Option<RbacFilter>,
+    seq: u64,
 ) {
     let chain = Arc::new(Chain {
-        down,
+        down: down.clone(),
         route_config,
         rbac,
     });
+    let served = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let any_request = served.clone();
     let service = hyper::service::service_fn(move |req| {
         let chain = chain.clone();
+        any_request.store(true, std::sync::atomic::Ordering::Release);
         async move { Ok::<_, Infallible>(handle(&chain, req).await) }
     });
     // HTTP/1.1, or HTTP/2 when the connection opens with its preface (a hop from a proxy whose
     // cluster speaks HTTP/2).
-    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+    let outcome = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
         .serve_connection(TokioIo::new(stream), service)
         .await;
+    let codec_error = outcome.as_ref().err().is_some_and(|e| {
+        e.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_parse)
+    });
+    if codec_error && !served.load(std::sync::atomic::Ordering::Acquire) {
+        let mut e = down.entry();
+        reply(CODEC_ERROR, &mut e);
+        down.world.logs.write(seq, e);
+    }
 }
 
 async fn handle(chain: &Chain, req: Request<Incoming>) -> Response<Full<Bytes>> {

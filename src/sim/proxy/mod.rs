@@ -189,20 +189,12 @@ pub async fn serve(
     let down = Arc::new(down);
     match &chain.terminal {
         Terminal::Http { route_config, rbac } => {
-            if is_tls && !down.tls_terminated {
-                // TLS bytes reaching an HTTP codec: a protocol error, the connection is closed.
-                let mut e = down.entry();
-                e.response_flags = "DPE".into();
-                e.response_code_details = "codec_error".into();
-                world.logs.write(busy.seq, e);
-                stream.reset();
-                return;
-            }
             let boxed: BoxIo = match stream {
                 Down::Plain(s) => Box::new(s),
                 Down::Tls(s) => s,
             };
-            http::serve(down, boxed, route_config.clone(), rbac.clone()).await;
+            // TLS bytes or a raw stream reaching an HTTP chain fail in the codec (`http::serve`).
+            http::serve(down, boxed, route_config.clone(), rbac.clone(), busy.seq).await;
         }
         Terminal::Tcp { routes, rbac } => {
             let cluster = routes.first().map(|r| r.cluster.clone());

@@ -1,0 +1,307 @@
+//! One cell of the truth table: a request (`Probe`) and what each target made of it.
+//!
+//! Owns: `Outcome` (the client's result reduced to what targets must agree on: the exact status,
+//! or the connection error and whether it happened during the client's TLS handshake), `Hop` (a
+//! proxy and the upstream cluster it chose, from its access-log entry), `Observation` (one target's
+//! outcome and route) and `Cell` with its agreement rule. Leaves out: which requests are made
+//! (`probe`) and making them (`build`).
+
+use super::probe::Probe;
+use crate::outcome::{AccessLogEntry, ClientResult, ConnectionError, Exchange};
+use serde::Serialize;
+use std::fmt;
+
+/// What the client got, as far as the table compares it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Outcome {
+    /// An HTTP response with this status; `0` for a raw TCP connection the peer closed cleanly.
+    Status { code: u16 },
+    /// No response: the connection failed.
+    Connection {
+        error: ConnectionError,
+        during_tls: bool,
+    },
+    /// The target could not make the request at all (its error, as it said it).
+    NotRun { reason: String },
+}
+
+impl Outcome {
+    pub fn of(result: &ClientResult) -> Outcome {
+        match result {
+            ClientResult::Response(r) => Outcome::Status { code: r.status },
+            ClientResult::ConnectionFailed { error, during_tls } => Outcome::Connection {
+                error: *error,
+                during_tls: *during_tls,
+            },
+        }
+    }
+
+    /// The class targets are compared on first: `2xx` … `5xx`, `closed` (raw TCP, clean close),
+    /// or the connection error (`reset`, `refused`, `timeout`, `unresolved`, `not_tls`), `not_run`.
+    pub fn class(&self) -> String {
+        match self {
+            Outcome::Status { code: 0 } => "closed".to_string(),
+            Outcome::Status { code } => format!("{}xx", code / 100),
+            Outcome::Connection { error, .. } => error.to_string(),
+            Outcome::NotRun { .. } => "not_run".to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    /// `200`, `closed`, `reset`, `reset(tls)` (during the client's TLS handshake), `not_run`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Status { code: 0 } => f.write_str("closed"),
+            Outcome::Status { code } => write!(f, "{code}"),
+            Outcome::Connection {
+                error,
+                during_tls: true,
+            } => write!(f, "{error}(tls)"),
+            Outcome::Connection { error, .. } => write!(f, "{error}"),
+            Outcome::NotRun { .. } => f.write_str("not_run"),
+        }
+    }
+}
+
+/// One proxy on the request's way and the upstream cluster it sent it to (`-` when none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hop {
+    pub proxy: String,
+    pub cluster: String,
+}
+
+impl Hop {
+    pub fn of(entry: &AccessLogEntry) -> Hop {
+        Hop {
+            proxy: entry.proxy.clone(),
+            cluster: entry.upstream_cluster.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Hop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}→{}", self.proxy, self.cluster)
+    }
+}
+
+/// The route as shown in tables: `[a→c1, b→c2]`, `[]` when no proxy saw the request.
+pub fn route_text(route: &[Hop]) -> String {
+    let hops: Vec<String> = route.iter().map(ToString::to_string).collect();
+    format!("[{}]", hops.join(", "))
+}
+
+/// What one target made of a cell's request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Observation {
+    pub target: &'static str,
+    pub outcome: Outcome,
+    /// Every proxy that logged the request, in hop order, with its upstream cluster.
+    pub route: Vec<Hop>,
+}
+
+impl Observation {
+    pub fn of_exchange(target: &'static str, exchange: &Exchange) -> Observation {
+        Observation {
+            target,
+            outcome: Outcome::of(&exchange.result),
+            route: exchange.logs.iter().map(Hop::of).collect(),
+        }
+    }
+
+    pub fn not_run(target: &'static str, reason: String) -> Observation {
+        Observation {
+            target,
+            outcome: Outcome::NotRun { reason },
+            route: Vec::new(),
+        }
+    }
+
+    /// Whether two targets agree: same status class and exact status, same connection error
+    /// (and whether it came during TLS), same sequence of (proxy, upstream cluster).
+    pub fn agrees_with(&self, other: &Observation) -> bool {
+        self.outcome.class() == other.outcome.class()
+            && self.outcome == other.outcome
+            && self.route == other.route
+    }
+
+    /// `200 [a→c1, b→c2]`.
+    pub fn summary(&self) -> String {
+        format!("{} {}", self.outcome, route_text(&self.route))
+    }
+}
+
+/// One request and every target's observation of it, in target order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    pub probe: Probe,
+    pub observations: Vec<Observation>,
+    /// Every observation agrees with the first.
+    pub agree: bool,
+}
+
+impl Cell {
+    pub fn new(probe: Probe, observations: Vec<Observation>) -> Cell {
+        let agree = match observations.split_first() {
+            Some((first, rest)) => rest.iter().all(|o| first.agrees_with(o)),
+            None => true,
+        };
+        Cell {
+            probe,
+            observations,
+            agree,
+        }
+    }
+
+    /// What differs, in words: `status: model 200, sim 502; route: …`.
+    pub fn difference(&self) -> Option<String> {
+        if self.agree {
+            return None;
+        }
+        let mut parts = Vec::new();
+        let listed = |f: &dyn Fn(&Observation) -> String| {
+            self.observations
+                .iter()
+                .map(|o| format!("{} {}", o.target, f(o)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let first = self.observations.first()?;
+        if self.observations.iter().any(|o| o.outcome != first.outcome) {
+            parts.push(format!("outcome: {}", listed(&|o| o.outcome.to_string())));
+        }
+        if self.observations.iter().any(|o| o.route != first.route) {
+            parts.push(format!("route: {}", listed(&|o| route_text(&o.route))));
+        }
+        Some(parts.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::HttpResponse;
+    use crate::request::{Scheme, WorkloadRef};
+
+    fn probe() -> Probe {
+        Probe {
+            workload: WorkloadRef::new("mytest", "sleep-a"),
+            host: "httpbin.org".into(),
+            scheme: Scheme::Https,
+            method: "GET".into(),
+            port: 443,
+        }
+    }
+
+    fn seen(target: &'static str, result: ClientResult, clusters: &[(&str, &str)]) -> Observation {
+        let logs = clusters
+            .iter()
+            .map(|(proxy, cluster)| {
+                let mut e = AccessLogEntry::blank(*proxy);
+                e.upstream_cluster = (*cluster).to_string();
+                e
+            })
+            .collect();
+        Observation::of_exchange(
+            target,
+            &Exchange {
+                result,
+                logs,
+                trace: None,
+                observed: Vec::new(),
+            },
+        )
+    }
+
+    fn ok(status: u16) -> ClientResult {
+        ClientResult::Response(HttpResponse::new(status, "text/plain", "x"))
+    }
+
+    const SIDECAR: (&str, &str) = ("mytest/sleep-a", "outbound|443||httpbin.org");
+
+    #[test]
+    fn equal_observations_agree() {
+        let cell = Cell::new(
+            probe(),
+            vec![
+                seen("model", ok(200), &[SIDECAR]),
+                seen("sim", ok(200), &[SIDECAR]),
+            ],
+        );
+        assert!(cell.agree);
+        assert_eq!(cell.difference(), None);
+    }
+
+    #[test]
+    fn a_different_status_in_the_same_class_disagrees() {
+        let cell = Cell::new(
+            probe(),
+            vec![
+                seen("model", ok(200), &[SIDECAR]),
+                seen("sim", ok(204), &[SIDECAR]),
+            ],
+        );
+        assert!(!cell.agree);
+        assert_eq!(
+            cell.difference().as_deref(),
+            Some("outcome: model 200, sim 204")
+        );
+    }
+
+    #[test]
+    fn a_reset_during_tls_is_not_a_reset_after_it() {
+        let reset = |during_tls| ClientResult::ConnectionFailed {
+            error: ConnectionError::Reset,
+            during_tls,
+        };
+        let cell = Cell::new(
+            probe(),
+            vec![
+                seen("model", reset(true), &[SIDECAR]),
+                seen("sim", reset(false), &[SIDECAR]),
+            ],
+        );
+        assert!(!cell.agree);
+        assert_eq!(cell.observations[0].outcome.to_string(), "reset(tls)");
+        assert_eq!(cell.observations[0].outcome.class(), "reset");
+    }
+
+    #[test]
+    fn a_different_cluster_sequence_disagrees() {
+        let gateway = ("istio-egress/egressgateway-a", "outbound|443||httpbin.org");
+        let cell = Cell::new(
+            probe(),
+            vec![
+                seen("model", ok(200), &[SIDECAR, gateway]),
+                seen("sim", ok(200), &[SIDECAR]),
+                seen("envoy", ok(200), &[SIDECAR, gateway]),
+            ],
+        );
+        assert!(!cell.agree);
+        let diff = cell.difference().unwrap_or_default();
+        assert!(diff.starts_with("route: model [mytest/sleep-a→"), "{diff}");
+        assert!(!diff.contains("outcome"), "{diff}");
+        let swapped = Cell::new(
+            probe(),
+            vec![
+                seen("model", ok(200), &[SIDECAR, gateway]),
+                seen("sim", ok(200), &[gateway, SIDECAR]),
+            ],
+        );
+        assert!(!swapped.agree, "hop order matters");
+    }
+
+    #[test]
+    fn status_classes_and_tcp_closes() {
+        assert_eq!(Outcome::Status { code: 503 }.class(), "5xx");
+        assert_eq!(Outcome::Status { code: 0 }.class(), "closed");
+        assert_eq!(Outcome::Status { code: 0 }.to_string(), "closed");
+        let not_tls = Outcome::of(&ClientResult::ConnectionFailed {
+            error: ConnectionError::NotTls,
+            during_tls: true,
+        });
+        assert_eq!(not_tls.class(), "not_tls");
+    }
+}

@@ -1,0 +1,172 @@
+//! The rows of the truth table: which requests are made from a workload to a host, and the exact
+//! request each one is.
+//!
+//! Owns: `Probe` (workload, host, protocol, method, port) and the request set per host — HTTP GET
+//! and POST on 80, HTTPS GET and POST on 443, raw TCP on 80 and 443, and for every other port a
+//! ServiceEntry of the state declares for the host: HTTP GET and TCP (and HTTPS GET when the port's
+//! protocol is HTTPS or TLS). HTTP requests are written as curl command lines and read by
+//! `scenario::command::parse_exec`, so they carry the headers a scenario's curl sends. Leaves out:
+//! which workloads and hosts (`build`) and what targets make of the requests (`cell`).
+
+use super::error::TableError;
+use crate::mesh::Mesh;
+use crate::request::{ClientRequest, Scheme, WorkloadRef};
+use crate::resources::Kind;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The path every HTTP probe asks for: httpbin echoes it, fixed pages answer any path.
+pub const PATH: &str = "/anything";
+
+/// The body of a POST probe (`curl -d hello`: form-encoded).
+pub const POST_BODY: &str = "hello";
+
+/// One request of the table: from a workload, to a host, in a protocol.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Probe {
+    pub workload: WorkloadRef,
+    pub host: String,
+    pub scheme: Scheme,
+    /// `GET` or `POST` (`GET` for TCP, which has no method).
+    pub method: String,
+    pub port: u16,
+}
+
+impl Probe {
+    /// `https GET :443`, `tcp :80`.
+    pub fn request_text(&self) -> String {
+        match self.scheme {
+            Scheme::Tcp => format!("tcp :{}", self.port),
+            scheme => format!("{scheme} {} :{}", self.method, self.port),
+        }
+    }
+
+    /// The curl command line the probe stands for (`None` for raw TCP, which curl does not send).
+    pub fn curl(&self) -> Option<String> {
+        let authority = if self.port == self.scheme.default_port() {
+            self.host.clone()
+        } else {
+            format!("{}:{}", self.host, self.port)
+        };
+        let data = if self.method == "POST" {
+            format!("-d {POST_BODY} ")
+        } else {
+            String::new()
+        };
+        match self.scheme {
+            Scheme::Tcp => None,
+            scheme => Some(format!("curl -s {data}{scheme}://{authority}{PATH}")),
+        }
+    }
+
+    /// The request the probe sends.
+    pub fn request(&self) -> Result<ClientRequest, TableError> {
+        let Some(line) = self.curl() else {
+            return Ok(ClientRequest::get(Scheme::Tcp, &self.host, self.port, "/"));
+        };
+        crate::scenario::command::parse_exec(&line)
+            .map(|cmd| cmd.request)
+            .map_err(|e| TableError::Request {
+                host: self.host.clone(),
+                command: line.clone(),
+                message: e.to_string(),
+            })
+    }
+}
+
+impl fmt::Display for Probe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}  {}  {}",
+            self.workload,
+            self.host,
+            self.request_text()
+        )
+    }
+}
+
+/// Scheme, method and port of each request made to `host` in `mesh`'s state (the workload left out).
+pub fn requests_for(mesh: &Mesh, host: &str) -> Vec<(Scheme, &'static str, u16)> {
+    let mut out = vec![
+        (Scheme::Http, "GET", 80),
+        (Scheme::Http, "POST", 80),
+        (Scheme::Https, "GET", 443),
+        (Scheme::Https, "POST", 443),
+        (Scheme::Tcp, "GET", 80),
+        (Scheme::Tcp, "GET", 443),
+    ];
+    for (port, tls) in declared_ports(mesh, host) {
+        out.push((Scheme::Http, "GET", port));
+        if tls {
+            out.push((Scheme::Https, "GET", port));
+        }
+        out.push((Scheme::Tcp, "GET", port));
+    }
+    out
+}
+
+/// Ports other than 80 and 443 that the state's ServiceEntries declare for `host` (wildcard hosts
+/// included), each with whether its protocol is HTTPS or TLS.
+fn declared_ports(mesh: &Mesh, host: &str) -> BTreeMap<u16, bool> {
+    let mut ports: BTreeMap<u16, bool> = BTreeMap::new();
+    for service in mesh.ctx.registry.lookup(host) {
+        if service.origin.kind != Kind::ServiceEntry {
+            continue;
+        }
+        for p in &service.ports {
+            if p.number != 80 && p.number != 443 {
+                *ports.entry(p.number).or_default() |= p.protocol.is_tls();
+            }
+        }
+    }
+    ports
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe(scheme: Scheme, method: &str, port: u16) -> Probe {
+        Probe {
+            workload: WorkloadRef::new("mytest", "sleep-a"),
+            host: "httpbin.org".into(),
+            scheme,
+            method: method.into(),
+            port,
+        }
+    }
+
+    #[test]
+    fn http_probes_are_curl_requests_with_curls_headers() {
+        let p = probe(Scheme::Https, "POST", 443);
+        assert_eq!(
+            p.curl().as_deref(),
+            Some("curl -s -d hello https://httpbin.org/anything")
+        );
+        let r = p.request().expect("a plain curl line parses");
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.body.as_deref(), Some("hello"));
+        assert_eq!(r.header("user-agent"), Some("curl/8.5.0"));
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
+        assert_eq!(p.request_text(), "https POST :443");
+        let r = probe(Scheme::Http, "GET", 8080).request().expect("parses");
+        assert_eq!(
+            (r.port, r.url().as_str()),
+            (8080, "http://httpbin.org:8080/anything")
+        );
+    }
+
+    #[test]
+    fn tcp_probes_are_raw_connections() {
+        let p = probe(Scheme::Tcp, "GET", 443);
+        assert_eq!(p.curl(), None);
+        let r = p.request().expect("tcp needs no parsing");
+        assert_eq!((r.scheme, r.port), (Scheme::Tcp, 443));
+        assert_eq!(p.request_text(), "tcp :443");
+    }
+}

@@ -1,0 +1,166 @@
+//! The mesh states a scenario goes through: its changes (setup manifests, `apply`, `delete` and
+//! `mesh` steps) replayed in order on every target, and what each target said to each change.
+//!
+//! Owns: `Change` (a step's change as objects to apply or delete), `ChangeRecord` (every target's
+//! answer to one change: applied, or rejected and why), titles of states. A `mesh:` step becomes the
+//! `istio` ConfigMap in `istio-system` with only the outbound policy changed, as
+//! `scenario::runner` does (its helper is private, so the rule is re-derived here from the same
+//! store the model holds). Leaves out: when a state is tabled (`build`), requests (`probe`).
+
+use crate::resources::mesh_config::{MeshConfig, OutboundTrafficPolicy};
+use crate::resources::{Body, Kind, ObjectMeta, OutboundMode, Resource, ResourceId, Store};
+use crate::scenario::{Action, Step};
+use crate::target::Target;
+use serde::Serialize;
+
+/// Where `mesh:` steps write the mesh config (as the scenario runner does).
+const MESH_NAMESPACE: &str = "istio-system";
+const MESH_CONFIGMAP: &str = "istio";
+
+/// A change to the mesh, ready for any target.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Apply(Vec<Resource>),
+    Delete(Vec<ResourceId>),
+}
+
+impl Change {
+    /// The change a step makes, given the objects the cluster holds now (a `mesh:` step keeps the
+    /// rest of the applied mesh config); `None` for steps that only look (`exec`, `logs`).
+    pub fn of_step(action: &Action, current: &Store) -> Option<Change> {
+        match action {
+            Action::Apply(resources) => Some(Change::Apply(resources.clone())),
+            Action::Delete(ids) => Some(Change::Delete(ids.clone())),
+            Action::Mesh { outbound } => {
+                Some(Change::Apply(vec![mesh_configmap(current, *outbound)]))
+            }
+            Action::Exec { .. } | Action::Logs { .. } => None,
+        }
+    }
+
+    /// Carry the change out on `target`: `None` when applied, else the target's error.
+    pub fn carry_out(&self, target: &mut dyn Target) -> Option<String> {
+        let done = match self {
+            Change::Apply(resources) => target.apply(resources.clone()),
+            Change::Delete(ids) => target.delete(ids),
+        };
+        done.err().map(|e| e.to_string())
+    }
+}
+
+/// The `istio` ConfigMap with `current`'s mesh config (the one in the store, if any) and
+/// `outbound` as its outbound traffic policy.
+fn mesh_configmap(current: &Store, outbound: OutboundMode) -> Resource {
+    let id = ResourceId::new(Kind::ConfigMap, MESH_NAMESPACE, MESH_CONFIGMAP);
+    let mut mesh = match current.get(&id).map(|r| &r.body) {
+        Some(Body::MeshConfig(m)) => (**m).clone(),
+        _ => MeshConfig::default(),
+    };
+    mesh.outbound_traffic_policy
+        .get_or_insert_with(OutboundTrafficPolicy::default)
+        .mode = Some(outbound);
+    Resource::new(
+        "v1",
+        ObjectMeta::named(MESH_CONFIGMAP, MESH_NAMESPACE),
+        Body::MeshConfig(Box::new(mesh)),
+    )
+}
+
+/// One target's answer to a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeOutcome {
+    pub target: &'static str,
+    /// `None`: applied; else the target's error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
+}
+
+/// One change and every target's answer to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeRecord {
+    /// The step's number; 0 for the scenario's manifests.
+    pub step: usize,
+    pub title: String,
+    pub outcomes: Vec<ChangeOutcome>,
+}
+
+impl ChangeRecord {
+    /// Whether every target applied it, or every target rejected it (messages may differ).
+    pub fn agrees(&self) -> bool {
+        match self.outcomes.split_first() {
+            Some((first, rest)) => rest
+                .iter()
+                .all(|o| o.rejected.is_some() == first.rejected.is_some()),
+            None => true,
+        }
+    }
+
+    /// Whether any target rejected it.
+    pub fn any_rejected(&self) -> bool {
+        self.outcomes.iter().any(|o| o.rejected.is_some())
+    }
+}
+
+/// `step 4 "Apply the policy"`, or `step 4 (kubectl apply -f …)` for a step without a name.
+pub fn step_title(step: &Step) -> String {
+    match &step.name {
+        Some(name) => format!("step {} \"{name}\"", step.index),
+        None => format!("step {} ({})", step.index, step.command),
+    }
+}
+
+/// The title of the setup change.
+pub const SETUP_TITLE: &str = "the scenario's manifests";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mesh_step_keeps_the_rest_of_the_applied_mesh_config() {
+        let mut store = Store::new();
+        store.apply(Resource::new(
+            "v1",
+            ObjectMeta::named(MESH_CONFIGMAP, MESH_NAMESPACE),
+            Body::MeshConfig(Box::new(MeshConfig {
+                trust_domain: Some("example.org".into()),
+                ..MeshConfig::default()
+            })),
+        ));
+        let action = Action::Mesh {
+            outbound: OutboundMode::RegistryOnly,
+        };
+        let Some(Change::Apply(objects)) = Change::of_step(&action, &store) else {
+            panic!("a mesh step applies the ConfigMap");
+        };
+        let Some(Body::MeshConfig(mesh)) = objects.first().map(|r| &r.body) else {
+            panic!("{objects:?}");
+        };
+        assert_eq!(mesh.trust_domain.as_deref(), Some("example.org"));
+        assert_eq!(mesh.outbound_mode(), OutboundMode::RegistryOnly);
+        let fresh = Change::of_step(&action, &Store::new());
+        assert!(matches!(fresh, Some(Change::Apply(o)) if o.len() == 1));
+    }
+
+    #[test]
+    fn changes_agree_when_every_target_applies_or_every_target_rejects() {
+        let record = |a: Option<&str>, b: Option<&str>| ChangeRecord {
+            step: 1,
+            title: "step 1".into(),
+            outcomes: vec![
+                ChangeOutcome {
+                    target: "model",
+                    rejected: a.map(String::from),
+                },
+                ChangeOutcome {
+                    target: "sim",
+                    rejected: b.map(String::from),
+                },
+            ],
+        };
+        assert!(record(None, None).agrees());
+        assert!(record(Some("no gateway"), Some("no gateway `x`")).agrees());
+        assert!(!record(Some("no gateway"), None).agrees());
+        assert!(record(Some("x"), Some("x")).any_rejected());
+    }
+}

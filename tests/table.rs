@@ -1,0 +1,162 @@
+//! The agreement truth table: on every shipped scenario, the model and the simulated mesh agree on
+//! every cell (status, connection error, the proxies' upstream clusters) in every mesh state the
+//! scenario makes requests in; and `egressbench table` on the command line (exit codes, the last
+//! line, JSON).
+
+use egressbench::scenario::{discover, load_scenario};
+use egressbench::table::{build, render, Table, TargetFactory};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Instant;
+
+const BIN: &str = env!("CARGO_BIN_EXE_egressbench");
+
+fn scenario_files() -> Vec<PathBuf> {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    discover(std::slice::from_ref(&folder)).expect("the shipped scenarios are found")
+}
+
+/// Table one scenario on the model and the simulated mesh: the table, or why it could not be built.
+fn table_of(file: &Path) -> Result<Table, String> {
+    let scenario = load_scenario(file).map_err(|e| e.to_string())?;
+    build(&scenario, &[TargetFactory::model(), TargetFactory::sim()]).map_err(|e| e.to_string())
+}
+
+/// A scenario file, its table (or why it could not be built) and the seconds it took.
+type Tabled = (PathBuf, Result<Table, String>, f64);
+
+#[test]
+fn model_and_sim_agree_on_every_cell_of_every_shipped_scenario() {
+    let files = scenario_files();
+    assert!(!files.is_empty());
+    let started = Instant::now();
+    let queue = Mutex::new(files.clone());
+    let results: Mutex<Vec<Tabled>> = Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let next = queue.lock().map(|mut q| q.pop()).ok().flatten();
+                let Some(file) = next else { break };
+                let t = Instant::now();
+                let table = table_of(&file);
+                let seconds = t.elapsed().as_secs_f64();
+                if let Ok(mut r) = results.lock() {
+                    r.push((file, table, seconds));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("no worker panicked");
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(results.len(), files.len(), "every scenario was tabled");
+    let mut problems = Vec::new();
+    let (mut cells, mut disagreements) = (0, 0);
+    for (file, table, seconds) in &results {
+        let name = file.file_stem().unwrap_or_default().to_string_lossy();
+        match table {
+            Err(e) => problems.push(format!("{name}: not tabled: {e}")),
+            Ok(t) => {
+                println!(
+                    "{name}: {} cells in {} states, {} disagreements ({seconds:.1}s)",
+                    t.cells(),
+                    t.states.len(),
+                    t.disagreements()
+                );
+                cells += t.cells();
+                disagreements += t.disagreements();
+                if t.cells() == 0 {
+                    problems.push(format!("{name}: the table has no cells"));
+                }
+                if t.disagreements() > 0 {
+                    problems.push(render::render_table(t, true));
+                }
+            }
+        }
+    }
+    println!(
+        "{} ({} scenarios in {:.1}s)",
+        render::totals_line(cells, disagreements, "model vs sim"),
+        results.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+fn egressbench(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const BASELINE: &str = "scenarios/000-registry-only-baseline.yaml";
+
+#[test]
+fn the_command_ends_with_the_counts_and_exits_0_when_targets_agree() {
+    let (code, out, err) = egressbench(&["table", "--target", "model", BASELINE]);
+    assert_eq!(code, 0, "{out}{err}");
+    let last = out.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("cells: ") && last.ends_with(", disagreements: 0 (model)"),
+        "{out}"
+    );
+    assert!(out.contains("state 1 of 1: after step 1 \""), "{out}");
+    assert!(
+        out.contains("default/nginx   httpbin.org"),
+        "one line per cell, aligned: {out}"
+    );
+    let (code, out, _) = egressbench(&[
+        "table",
+        "--target",
+        "model",
+        "--only-disagreements",
+        BASELINE,
+    ]);
+    assert_eq!(code, 0);
+    assert!(!out.contains(" agree "), "{out}");
+}
+
+#[test]
+fn the_command_prints_json() {
+    let (code, out, err) = egressbench(&["table", "--target", "model", "--json", BASELINE]);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!(doc["targets"], serde_json::json!(["model"]));
+    assert_eq!(doc["disagreements"], 0);
+    let cells = doc["cells"].as_u64().unwrap_or_default();
+    assert!(cells > 0, "{out}");
+    let first = &doc["scenarios"][0]["states"][0]["cells"][0];
+    assert_eq!(first["observations"][0]["target"], "model");
+    assert!(
+        first["probe"]["workload"]["namespace"].is_string(),
+        "{first}"
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_help() {
+    let (code, _, err) = egressbench(&["table", "no-such-scenario.yaml"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no-such-scenario.yaml: no such file or folder") && err.contains("help: "),
+        "{err}"
+    );
+    let (code, _, err) = egressbench(&["table", "--target", "envoy", BASELINE]);
+    assert_eq!(code, 2);
+    assert!(err.contains("target `envoy` is not available yet"), "{err}");
+    let (code, _, err) =
+        egressbench(&["table", "--target", "model", "--target", "model", BASELINE]);
+    assert_eq!(code, 2);
+    assert!(err.contains("listed twice"), "{err}");
+    let (code, _, err) = egressbench(&["table", "--target", "model", "fixtures/000/test.yaml"]);
+    assert_eq!(code, 2, "a manifest is not a scenario: {err}");
+    assert!(err.starts_with("error: fixtures/000/test.yaml"), "{err}");
+}

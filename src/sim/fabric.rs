@@ -102,6 +102,12 @@ impl Fabric {
         Ok(listener)
     }
 
+    /// Route connections for simulated `at` to `real`, a listener someone else bound on loopback
+    /// (a test's own server standing in for a host). Replaces an earlier registration of `at`.
+    pub fn route_to(&self, at: SocketAddr, real: SocketAddr) {
+        self.tables().listeners.insert(at, real);
+    }
+
     /// Stop routing connections for `at` to its listener (the listener itself is closed by its
     /// owner dropping it).
     pub fn unlisten(&self, at: SocketAddr) {

@@ -521,3 +521,37 @@ fn junit_reports_go_into_folders_created_on_demand() {
     assert!(xml.contains("000-registry-only-baseline"), "{xml}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_policy_whose_hosts_resolve_to_different_addresses_is_reported_on_both_targets() {
+    let dir = scratch("dns");
+    let policy = std::fs::read_to_string(fixtures().join("000/egress-tcp.yaml"))
+        .expect("fixture")
+        .replace(
+            "            - www.alibabacloud.com\n",
+            "            - www.alibabacloud.com\n            - www.baidu.com\n",
+        );
+    assert!(policy.contains("www.baidu.com"), "{policy}");
+    std::fs::write(dir.join("policy.yaml"), policy).expect("write");
+    let f = fixtures();
+    let scenario = format!(
+        "name: A policy whose hosts resolve to different addresses is reported.\n\
+         source: {{document: test, section: dns}}\n\
+         manifests: ['{}', '{}', '{}', '{}']\n\
+         steps:\n  - name: Apply it.\n    kubectl: kubectl apply -f {}\n",
+        f.join("mesh/registry-only.yaml").display(),
+        f.join("000/namespaces.yaml").display(),
+        f.join("000/egressgateway.yaml").display(),
+        f.join("000/test.yaml").display(),
+        dir.join("policy.yaml").display(),
+    );
+    std::fs::write(dir.join("s.yaml"), scenario).expect("write");
+    for target in ["model", "sim"] {
+        let (exit, out, err) = egressbench(&["run", "--target", target, path(&dir.join("s.yaml"))]);
+        assert_eq!(exit, 0, "{out}{err}");
+        assert!(
+            out.contains("www.alibabacloud.com → 203.0.113.20, www.baidu.com → 203.0.113.30"),
+            "{out}"
+        );
+    }
+}

@@ -38,6 +38,7 @@
 //! field in the CRD's types (`resources::asm`), and the strict loader rejects unknown fields with hints, so
 //! such a policy never reaches this module; the sidecar→gateway hop is always ISTIO_MUTUAL here.
 
+pub mod dns;
 mod error;
 mod expand;
 mod family;

@@ -41,6 +41,7 @@ pub fn run_file(
 /// Run `scenario` on `target`, which must be fresh (built for this scenario, nothing applied).
 pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioReport {
     let mut report = ScenarioReport::start(scenario, target.name());
+    let internet = scenario.internet();
     let mut mesh = MeshConfig::default();
     if !scenario.setup.is_empty() {
         let mut setup = StepReport::setup(scenario.setup.len());
@@ -51,6 +52,7 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
             track_applied(&mut mesh, &scenario.setup);
         }
         setup.checks = expect::check_change(&Default::default(), &outcome);
+        setup.observed = dns_findings(&scenario.setup, &internet);
         setup.conclude();
         if setup.verdict != Verdict::Passed {
             report.verdict = setup.verdict;
@@ -59,7 +61,10 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
         }
     }
     for step in &scenario.steps {
-        let done = run_step(step, target, &mut mesh);
+        let mut done = run_step(step, target, &mut mesh);
+        if let Action::Apply(resources) = &step.action {
+            done.observed = dns_findings(resources, &internet);
+        }
         let verdict = done.verdict;
         report.steps.push(done);
         if verdict != Verdict::Passed {
@@ -68,6 +73,22 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
         }
     }
     report
+}
+
+/// ASM's DNS rule (`compile::dns`) on the policies among `resources`, under the scenario's DNS.
+fn dns_findings(resources: &[Resource], internet: &Internet) -> Vec<String> {
+    resources
+        .iter()
+        .filter_map(|r| match &r.body {
+            Body::AsmEgressTrafficPolicy(p) => Some((r.id(), p)),
+            _ => None,
+        })
+        .flat_map(|(id, p)| {
+            crate::compile::dns::check(p, internet)
+                .into_iter()
+                .map(move |f| format!("warning: {id} {f}"))
+        })
+        .collect()
 }
 
 fn run_step(step: &Step, target: &mut dyn Target, mesh: &mut MeshConfig) -> StepReport {

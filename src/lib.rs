@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod compile;
 pub mod decide;
+pub mod envoy;
 pub mod explain;
 pub mod external;
 pub mod index;

@@ -7,6 +7,7 @@
 
 mod check;
 mod compile;
+mod envoy_config;
 mod explain;
 mod run;
 mod shell;
@@ -36,6 +37,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Load and compile manifests and report errors only (a CI lint).
     Check(check::CheckArgs),
+    /// Print one proxy's config as the Envoy bootstrap it would run with.
+    EnvoyConfig(envoy_config::EnvoyConfigArgs),
     /// Every workload × host × protocol × method of each scenario's mesh states, on several
     /// targets (model and sim by default), and where they disagree.
     Table(table::TableArgs),
@@ -119,6 +122,7 @@ pub fn main_with(
         Command::Explain(args) => explain::execute(&args, io),
         Command::Check(args) => check::execute(&args, io),
         Command::Table(args) => table::execute(&args, io),
+        Command::EnvoyConfig(args) => envoy_config::execute(&args, io),
     };
     match result {
         Ok(exit) => exit,

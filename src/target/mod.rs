@@ -25,6 +25,22 @@ pub enum TargetError {
     Rejected(String),
 }
 
+impl TargetError {
+    /// `from` is not a workload of `mesh`; the error lists the ones that are.
+    pub fn unknown_workload(mesh: &crate::mesh::Mesh, from: &WorkloadRef) -> Self {
+        TargetError::UnknownWorkload {
+            workload: from.to_string(),
+            known: mesh
+                .ctx
+                .workloads
+                .keys()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
 /// A place where requests can be made against a mesh built from resources.
 pub trait Target {
     /// Short name for reports: `model`, `sim`, `envoy`, `live`.

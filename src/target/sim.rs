@@ -109,16 +109,7 @@ impl Target for SimTarget {
         };
         let mesh = sim.world().mesh();
         if mesh.workload(from).is_none() {
-            return Err(TargetError::UnknownWorkload {
-                workload: from.to_string(),
-                known: mesh
-                    .ctx
-                    .workloads
-                    .keys()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
+            return Err(TargetError::unknown_workload(&mesh, from));
         }
         self.runtime
             .block_on(sim.exec(from, request))

@@ -10,7 +10,7 @@
 use super::upstream::{self, BoxIo, Failure};
 use super::Downstream;
 use crate::decide::matchers::HttpView;
-use crate::decide::rbac::{evaluate, HttpAttrs, RbacInput};
+use crate::decide::rbac::HttpAttrs;
 use crate::decide::{step, HopRequest};
 use crate::outcome::answer::{
     local_response, upstream_failure_reply, LocalReply, CLUSTER_NOT_FOUND, CODEC_ERROR,
@@ -168,25 +168,14 @@ async fn route(chain: &Chain, req: &HopRequest, e: &mut AccessLogEntry) -> HttpR
         e.upstream_cluster = c.to_string();
     }
     if let Some(filter) = &chain.rbac {
-        let principal = down
-            .peer_identity
-            .as_deref()
-            .map(|p| p.strip_prefix("spiffe://").unwrap_or(p));
-        let source = down.source.to_string();
-        let out = evaluate(
+        let out = down.authorize(
             filter,
-            &RbacInput {
-                principal,
-                source_ip: &source,
-                port: down.port,
-                sni: down.sni.as_deref(),
-                http: Some(HttpAttrs {
-                    method: &req.method,
-                    path: &req.path,
-                    host: &req.authority,
-                    headers: &req.headers,
-                }),
-            },
+            Some(HttpAttrs {
+                method: &req.method,
+                path: &req.path,
+                host: &req.authority,
+                headers: &req.headers,
+            }),
         );
         if !out.allowed {
             e.response_code = 403;

@@ -73,6 +73,30 @@ impl Downstream {
         e
     }
 
+    /// The RBAC filter's verdict on this connection (`http: None`: a TCP chain), on the verified
+    /// peer identity and the real source address.
+    pub fn authorize(
+        &self,
+        filter: &crate::xds::RbacFilter,
+        http: Option<crate::decide::rbac::HttpAttrs<'_>>,
+    ) -> crate::decide::RbacOutcome {
+        let principal = self
+            .peer_identity
+            .as_deref()
+            .map(|p| p.strip_prefix("spiffe://").unwrap_or(p));
+        let source = self.source.to_string();
+        crate::decide::rbac::evaluate(
+            filter,
+            &crate::decide::rbac::RbacInput {
+                principal,
+                source_ip: &source,
+                port: self.port,
+                sni: self.sni.as_deref(),
+                http,
+            },
+        )
+    }
+
     /// The original destination as `(host, port)` for `decide::step::endpoint_address`.
     pub fn original_host(&self) -> (String, u16) {
         (self.original.ip().to_string(), self.original.port())

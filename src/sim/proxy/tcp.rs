@@ -7,7 +7,6 @@
 
 use super::upstream::{self, Io};
 use super::Downstream;
-use crate::decide::rbac::{evaluate, RbacInput};
 use crate::outcome::answer::tcp_failure_flag;
 use crate::xds::{Name, RbacFilter};
 use std::sync::Arc;
@@ -29,21 +28,7 @@ pub async fn proxy<S: Io>(
         return Some(stream);
     };
     if let Some(filter) = rbac {
-        let principal = down
-            .peer_identity
-            .as_deref()
-            .map(|p| p.strip_prefix("spiffe://").unwrap_or(p));
-        let source = down.source.to_string();
-        let out = evaluate(
-            filter,
-            &RbacInput {
-                principal,
-                source_ip: &source,
-                port: down.port,
-                sni: down.sni.as_deref(),
-                http: None,
-            },
-        );
+        let out = down.authorize(filter, None);
         if !out.allowed {
             e.connection_termination_details = out.details.clone().unwrap_or_default();
             world.logs.write(seq, e);

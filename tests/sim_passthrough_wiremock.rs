@@ -72,9 +72,9 @@ fn allow_any_passes_the_request_through_with_the_headers_envoy_adds() {
             .await;
         server
     });
-    if let Some(sim) = t.sim() {
-        sim.world().fabric.route_to(at, *server.address());
-    }
+    let fabric = &t.sim().expect("the simulated mesh runs").world().fabric;
+    fabric.route_to(at, *server.address());
+    assert_eq!(fabric.real_addr(at), Some(*server.address()));
     let x = t
         .exec(&WorkloadRef::new("default", "nginx"), &post())
         .expect("exec");
@@ -105,9 +105,9 @@ fn registry_only_never_reaches_the_host() {
             .await;
         server
     });
-    if let Some(sim) = t.sim() {
-        sim.world().fabric.route_to(at, *server.address());
-    }
+    let fabric = &t.sim().expect("the simulated mesh runs").world().fabric;
+    fabric.route_to(at, *server.address());
+    assert_eq!(fabric.real_addr(at), Some(*server.address()));
     let x = t
         .exec(&WorkloadRef::new("default", "nginx"), &post())
         .expect("exec");

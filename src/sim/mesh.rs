@@ -41,6 +41,8 @@ pub enum SimError {
     },
     #[error("writing the public CA for curl failed: {0}")]
     CaFile(std::io::Error),
+    #[error("the real curl gave no answer egressbench can read: {0}")]
+    Curl(#[from] super::client::CurlError),
 }
 
 /// Which client makes the requests.
@@ -322,18 +324,16 @@ impl SimMesh {
                     Dial::Unresolved => None,
                 };
                 match (real, &self.ca_file) {
-                    (Some(real), Some(ca)) => client::real_curl::send_with_curl(
-                        curl,
-                        real,
-                        request,
-                        ca,
-                        self.world.fabric.clock(),
-                    )
-                    .await
-                    .unwrap_or(ClientResult::ConnectionFailed {
-                        error: ConnectionError::Reset,
-                        during_tls: false,
-                    }),
+                    (Some(real), Some(ca)) => {
+                        client::real_curl::send_with_curl(
+                            curl,
+                            real,
+                            request,
+                            ca,
+                            self.world.fabric.clock(),
+                        )
+                        .await?
+                    }
                     _ => ClientResult::ConnectionFailed {
                         error: ConnectionError::Refused,
                         during_tls: false,

@@ -20,8 +20,8 @@
 //! to a plain port to reset, plain HTTP to a TLS port to answer with nginx's 400, a raw stream to
 //! hold open), terminate TLS itself with ALPN and serve HTTP/2, and compute each answer from the
 //! model rather than from rules. hyper serves a request on any stream we give it, in either
-//! version, so the hosts are built on hyper. wiremock is not used in these tests either: each of
-//! them checks the hosts themselves, and the reference answer is the model's, not a mock's.
+//! version, so the hosts are built on hyper. (wiremock serves where a test's own server should
+//! verify what arrived: `tests/sim_passthrough_wiremock.rs`.)
 
 mod body;
 mod connection;

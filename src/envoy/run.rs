@@ -102,11 +102,24 @@ fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// Ports handed to Envoy listeners come from below Linux's ephemeral range (32768–60999), so a
+/// port chosen here is not taken by a connection's or a host's ephemeral port before Envoy binds
+/// it; a process-wide counter keeps parallel targets apart.
+const PORT_RANGE: std::ops::Range<u16> = 20000..32000;
+
 fn free_port() -> Result<u16, RunError> {
-    std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| RunError::Setup(format!("finding a free loopback port: {e}")))
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let span = u32::from(PORT_RANGE.end - PORT_RANGE.start);
+    let offset = std::process::id() % span;
+    for _ in 0..span {
+        let n = (NEXT.fetch_add(1, Ordering::Relaxed) + offset) % span;
+        let port = PORT_RANGE.start + u16::try_from(n).unwrap_or(0);
+        if std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(RunError::Setup("no free loopback port below 32000".into()))
 }
 
 fn file_name(id: &WorkloadRef) -> String {
@@ -493,6 +506,19 @@ impl EnvoyMesh {
         Ok((Dial::Simulated(original), IpAddr::V4(DEFAULT_PEER)))
     }
 
+    /// Real loopback address → the simulated address it stands for (hosts and gateways).
+    fn simulated_addresses(&self) -> HashMap<String, String> {
+        self.hosts
+            .listening()
+            .chain(self.routed.iter().copied())
+            .filter_map(|sim| {
+                self.fabric
+                    .real_addr(sim)
+                    .map(|real| (real.to_string(), sim.to_string()))
+            })
+            .collect()
+    }
+
     fn log_sizes(&self) -> Vec<u64> {
         self.running
             .keys()
@@ -534,6 +560,7 @@ impl EnvoyMesh {
             .chain(self.running.keys().map(|id| (id.clone(), 0)))
             .collect();
         let mut seen = BTreeSet::new();
+        let simulated = self.simulated_addresses();
         for (id, rank) in ids {
             if !seen.insert(id.to_string()) {
                 continue;
@@ -549,7 +576,7 @@ impl EnvoyMesh {
             for line in String::from_utf8_lossy(&text[from..end]).lines() {
                 if let Ok(v) = serde_json::from_str::<Value>(line) {
                     let start = v["start_time"].as_str().unwrap_or_default().to_string();
-                    out.push((start, rank, entry(&v)));
+                    out.push((start, rank, entry(&v, &simulated)));
                 }
             }
             self.read_upto
@@ -562,9 +589,10 @@ impl EnvoyMesh {
     /// Every entry `proxy` has written so far, oldest first.
     pub fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry> {
         let text = std::fs::read_to_string(self.log_path(proxy)).unwrap_or_default();
+        let simulated = self.simulated_addresses();
         text.lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .map(|v| entry(&v))
+            .map(|v| entry(&v, &simulated))
             .collect()
     }
 }
@@ -635,8 +663,9 @@ async fn ready(admin: SocketAddr) -> bool {
 }
 
 /// An Envoy JSON access-log line as the model's entry: nulls and empty strings become `-`,
-/// numbers their text; `URX,UF` is written in the model's order `UF,URX`.
-pub fn entry(v: &Value) -> AccessLogEntry {
+/// numbers their text; `URX,UF` is written in the model's order `UF,URX`; an upstream host on
+/// loopback is written as the simulated address it stands for (`simulated`: real → simulated).
+pub fn entry(v: &Value, simulated: &HashMap<String, String>) -> AccessLogEntry {
     let s = |k: &str| match v.get(k) {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -664,7 +693,10 @@ pub fn entry(v: &Value) -> AccessLogEntry {
         connection_termination_details: s("connection_termination_details"),
         upstream_transport_failure_reason: s("upstream_transport_failure_reason"),
         authority: s("authority"),
-        upstream_host: s("upstream_host"),
+        upstream_host: {
+            let host = s("upstream_host");
+            simulated.get(&host).cloned().unwrap_or(host)
+        },
         upstream_cluster: s("upstream_cluster"),
         requested_server_name: s("requested_server_name"),
         route_name: s("route_name"),

@@ -130,10 +130,13 @@ impl TargetName {
     fn not_built_yet(self) -> BadInput {
         BadInput {
             message: format!(
-                "target `{}` is not available yet: `model` and `sim` are built so far",
+                "target `{}` is not available yet: `model`, `sim` and `envoy` are built so far",
                 self.as_str()
             ),
-            help: Some("use `--target model` (the default) or `--target sim`".to_string()),
+            help: Some(
+                "use `--target model` (the default), `--target sim` or `--target envoy`"
+                    .to_string(),
+            ),
         }
     }
 }

@@ -3,16 +3,18 @@
 //! filters as usual). A failing trial prints the same failure section as `egressbench run`; a file
 //! that does not load is a failing trial, not a panic.
 //!
-//! Targets: `model` (the reference semantics), `sim` (the simulated mesh, built-in client) and
-//! `sim-curl` (the simulated mesh driven by the real `curl` binary). Without a curl binary the
-//! `sim-curl` trials are ignored with a note saying why, unless `EGRESSBENCH_REQUIRE_CURL` is set
-//! (CI sets it), in which case they fail.
+//! Targets: `model` (the reference semantics), `sim` (the simulated mesh, built-in client),
+//! `sim-curl` (the simulated mesh driven by the real `curl` binary) and `envoy` (one real Envoy
+//! per proxy). Without a curl binary the `sim-curl` trials are ignored with a note saying why,
+//! unless `EGRESSBENCH_REQUIRE_CURL` is set (CI sets it), in which case they fail; likewise the
+//! `envoy` trials without an envoy binary and `EGRESSBENCH_REQUIRE_ENVOY`.
 
+use egressbench::envoy::find_envoy;
 use egressbench::report::human::render_failure;
 use egressbench::scenario::{discover, run_file, BadInput, Verdict};
 use egressbench::sim::client::find_curl;
 use egressbench::sim::ClientKind;
-use egressbench::target::{ModelTarget, SimTarget, Target};
+use egressbench::target::{EnvoyTarget, ModelTarget, SimTarget, Target};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
 
@@ -23,6 +25,9 @@ enum On {
     Sim(ClientKind),
     /// The real-curl trials, when there is no curl to run them with.
     NoCurl,
+    Envoy,
+    /// The Envoy trials, when there is no envoy binary to run them with.
+    NoEnvoy,
 }
 
 impl On {
@@ -31,6 +36,7 @@ impl On {
             On::Model => "model",
             On::Sim(ClientKind::BuiltIn) => "sim",
             On::Sim(ClientKind::RealCurl(_)) | On::NoCurl => "sim-curl",
+            On::Envoy | On::NoEnvoy => "envoy",
         }
     }
 }
@@ -48,7 +54,17 @@ fn main() {
             On::NoCurl
         }
     };
-    let targets = [On::Model, On::Sim(ClientKind::BuiltIn), curl];
+    let envoy = match find_envoy() {
+        Some(_) => On::Envoy,
+        None => {
+            eprintln!(
+                "note: no envoy binary found, so the envoy trials are ignored \
+                 (run scripts/install-envoy.sh, or set EGRESSBENCH_ENVOY to its path)"
+            );
+            On::NoEnvoy
+        }
+    };
+    let targets = [On::Model, On::Sim(ClientKind::BuiltIn), curl, envoy];
     let trials = match discover(std::slice::from_ref(&folder)) {
         Ok(files) => files
             .into_iter()
@@ -76,6 +92,15 @@ fn trial(on: On, file: PathBuf) -> Trial {
         })
         .with_ignored_flag(!required);
     }
+    if matches!(on, On::NoEnvoy) {
+        let required = std::env::var_os("EGRESSBENCH_REQUIRE_ENVOY").is_some();
+        return Trial::test(name, move || {
+            Err(Failed::from(
+                "no envoy binary: run scripts/install-envoy.sh or set EGRESSBENCH_ENVOY",
+            ))
+        })
+        .with_ignored_flag(!required);
+    }
     Trial::test(name, move || {
         let target = on.name();
         let report = run_file(&file, target, |internet| {
@@ -86,7 +111,11 @@ fn trial(on: On, file: PathBuf) -> Trial {
                         help: None,
                     })?,
                 ) as Box<dyn Target>,
-                On::Model | On::NoCurl => Box::new(ModelTarget::new(internet)),
+                On::Envoy => Box::new(EnvoyTarget::new(internet).map_err(|e| BadInput {
+                    message: e.to_string(),
+                    help: None,
+                })?) as Box<dyn Target>,
+                On::Model | On::NoCurl | On::NoEnvoy => Box::new(ModelTarget::new(internet)),
             })
         });
         match report.verdict {

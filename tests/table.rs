@@ -149,9 +149,9 @@ fn bad_input_exits_2_with_help() {
         err.contains("no-such-scenario.yaml: no such file or folder") && err.contains("help: "),
         "{err}"
     );
-    let (code, _, err) = egressbench(&["table", "--target", "envoy", BASELINE]);
+    let (code, _, err) = egressbench(&["table", "--target", "live", BASELINE]);
     assert_eq!(code, 2);
-    assert!(err.contains("target `envoy` is not available yet"), "{err}");
+    assert!(err.contains("target `live` is not available yet"), "{err}");
     let (code, _, err) =
         egressbench(&["table", "--target", "model", "--target", "model", BASELINE]);
     assert_eq!(code, 2);

@@ -180,10 +180,10 @@ mod tests {
     }
 
     #[test]
-    fn targets_other_than_the_model_are_not_available_yet() {
-        let (exit, _, err) = cli(&["run", "--target", "envoy", "no-such-folder"]);
+    fn the_live_target_is_not_available_yet() {
+        let (exit, _, err) = cli(&["run", "--target", "live", "no-such-folder"]);
         assert_eq!(exit, Exit::BadInput);
-        assert!(err.contains("target `envoy` is not available yet"), "{err}");
+        assert!(err.contains("target `live` is not available yet"), "{err}");
         assert!(err.contains("help: "), "{err}");
     }
 

@@ -6,7 +6,7 @@
 use crate::external::Internet;
 use crate::scenario::BadInput;
 use crate::sim::ClientKind;
-use crate::target::{ModelTarget, SimTarget, Target};
+use crate::target::{EnvoyTarget, ModelTarget, SimTarget, Target};
 use clap::ValueEnum;
 use std::path::PathBuf;
 
@@ -64,7 +64,7 @@ pub enum TargetName {
     Model,
     /// The simulated mesh: real proxies, sockets, mTLS and hosts, in process.
     Sim,
-    /// Real Envoy proxies (not available yet).
+    /// Real Envoy proxies (one process per proxy, on loopback).
     Envoy,
     /// A live cluster through kubectl (not available yet).
     Live,
@@ -84,7 +84,17 @@ impl TargetName {
     pub fn available(self) -> Result<(), BadInput> {
         match self {
             TargetName::Model | TargetName::Sim => Ok(()),
-            TargetName::Envoy | TargetName::Live => Err(self.not_built_yet()),
+            TargetName::Envoy => match crate::envoy::find_envoy() {
+                Some(_) => Ok(()),
+                None => Err(BadInput {
+                    message: "target `envoy` needs the envoy binary, and none was found".into(),
+                    help: Some(
+                        "run scripts/install-envoy.sh, or set EGRESSBENCH_ENVOY to its path"
+                            .to_string(),
+                    ),
+                }),
+            },
+            TargetName::Live => Err(self.not_built_yet()),
         }
     }
 
@@ -107,17 +117,26 @@ impl TargetName {
                     message: e.to_string(),
                     help: None,
                 }),
-            TargetName::Envoy | TargetName::Live => Err(self.not_built_yet()),
+            TargetName::Envoy => EnvoyTarget::new(internet)
+                .map(|t| Box::new(t) as Box<dyn Target>)
+                .map_err(|e| BadInput {
+                    message: e.to_string(),
+                    help: None,
+                }),
+            TargetName::Live => Err(self.not_built_yet()),
         }
     }
 
     fn not_built_yet(self) -> BadInput {
         BadInput {
             message: format!(
-                "target `{}` is not available yet: `model` and `sim` are built so far",
+                "target `{}` is not available yet: `model`, `sim` and `envoy` are built so far",
                 self.as_str()
             ),
-            help: Some("use `--target model` (the default) or `--target sim`".to_string()),
+            help: Some(
+                "use `--target model` (the default), `--target sim` or `--target envoy`"
+                    .to_string(),
+            ),
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod placement;
 mod rbac;
 mod rbac_rules;
 mod routes;
+pub mod run;
 mod tls;
 
 #[cfg(test)]

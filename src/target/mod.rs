@@ -4,9 +4,11 @@
 //! Owns: the `Target` trait and the model target. Leaves out: parsing scenarios and checking
 //! expectations (`scenario`).
 
+mod envoy;
 mod model;
 mod sim;
 
+pub use envoy::EnvoyTarget;
 pub use model::ModelTarget;
 pub use sim::SimTarget;
 

@@ -1,0 +1,705 @@
+//! Running the rendered configs on real Envoy: one `envoy` process per proxy of a mesh, on
+//! loopback, in front of the simulated mesh's external hosts.
+//!
+//! Owns: `EnvoyMesh` — the hosts (`sim::hosts`) on a `Fabric`, one Envoy child process per proxy
+//! (started in parallel, reused while its bootstrap is unchanged, restarted when it changes,
+//! always killed and reaped on drop), the per-run temp folder (configs, certificates, access logs,
+//! Envoy's own output; removed on drop), placing every rendered config on loopback, making one
+//! request through a sidecar, and reading the proxies' JSON access logs back.
+//!
+//! Placement: sidecars run with `Capture::Direct`; each sidecar gets one listener per original
+//! destination a request has used (a copy of the listener `decide::step::outbound_listener`
+//! picks, bound on `127.0.0.1:<port>`), with a `set_filter_state` network filter that gives
+//! `PassthroughCluster` (ORIGINAL_DST) the destination's real address. Gateways bind their
+//! listeners on loopback ports registered in the fabric under the gateway's pod address. Every
+//! cluster binds its upstream connections to the fabric alias of the proxy's pod address (or of
+//! the cluster's public address for external endpoints), so hosts and gateways read the simulated
+//! source off the connection. Leaves out: rendering (`envoy::bootstrap`) and the scenario
+//! bookkeeping (`target::EnvoyTarget`).
+
+use super::{binary, bootstrap, AccessLogSink, Capture, CertPaths, CertPems, Placement};
+use crate::decide::step;
+use crate::external::{Internet, DEFAULT_PEER};
+use crate::mesh::Mesh;
+use crate::outcome::{AccessLogEntry, ClientResult, ConnectionError, Exchange};
+use crate::request::{ClientRequest, WorkloadRef};
+use crate::sim::client::{self, Dial};
+use crate::sim::hosts::{HostRecord, Hosts};
+use crate::sim::world::Certs;
+use crate::sim::{Clock, Fabric};
+use crate::xds::{EndpointTarget, ProxyConfig, ProxyKind};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Where connections go that the simulated world has no listener for: a loopback port nothing
+/// listens on, so they are refused.
+const NOWHERE: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 1);
+
+/// How long an Envoy may take to become ready.
+const READY_LIMIT: Duration = Duration::from_secs(20);
+
+/// How long to wait, after the client has its answer, for the access logs to stop growing.
+const SETTLE_LIMIT: Duration = Duration::from_secs(3);
+
+/// Why Envoy could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("no envoy binary: run scripts/install-envoy.sh or set EGRESSBENCH_ENVOY")]
+    NoEnvoy,
+    #[error("{0}")]
+    Setup(String),
+    #[error("envoy for {proxy} failed: {message}")]
+    Proxy { proxy: String, message: String },
+}
+
+/// One running Envoy.
+#[derive(Debug)]
+struct Running {
+    bootstrap: Value,
+    child: Child,
+    admin: SocketAddr,
+    /// Simulated original destination → the capture listener's real address (sidecars).
+    captures: HashMap<SocketAddr, SocketAddr>,
+}
+
+/// One mesh on real Envoy. Dropping it kills every Envoy and removes its folder.
+#[derive(Debug)]
+pub struct EnvoyMesh {
+    envoy: PathBuf,
+    dir: PathBuf,
+    fabric: Arc<Fabric>,
+    internet: Arc<Internet>,
+    certs: Arc<Certs>,
+    hosts: Hosts,
+    mesh: Arc<Mesh>,
+    running: BTreeMap<WorkloadRef, Running>,
+    /// Sidecar → the original destinations it captures.
+    destinations: BTreeMap<WorkloadRef, BTreeSet<SocketAddr>>,
+    /// Stable loopback ports by purpose (`admin/…`, `gw/…`, `cap/…`).
+    ports: HashMap<String, u16>,
+    /// Gateway listeners registered in the fabric.
+    routed: BTreeSet<SocketAddr>,
+    /// Bytes of each proxy's log already returned by an exchange.
+    read_upto: HashMap<String, u64>,
+}
+
+impl Drop for EnvoyMesh {
+    fn drop(&mut self) {
+        for r in self.running.values_mut() {
+            stop(&mut r.child);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn stop(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Ports handed to Envoy listeners come from below Linux's ephemeral range (32768–60999), so a
+/// port chosen here is not taken by a connection's or a host's ephemeral port before Envoy binds
+/// it; a process-wide counter keeps parallel targets apart.
+const PORT_RANGE: std::ops::Range<u16> = 20000..32000;
+
+fn free_port() -> Result<u16, RunError> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let span = u32::from(PORT_RANGE.end - PORT_RANGE.start);
+    let offset = std::process::id() % span;
+    for _ in 0..span {
+        let n = (NEXT.fetch_add(1, Ordering::Relaxed) + offset) % span;
+        let port = PORT_RANGE.start + u16::try_from(n).unwrap_or(0);
+        if std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(RunError::Setup("no free loopback port below 32000".into()))
+}
+
+fn file_name(id: &WorkloadRef) -> String {
+    id.to_string().replace('/', "_")
+}
+
+impl EnvoyMesh {
+    /// Start the hosts of `internet` (no proxies until `configure`). Must run inside a tokio
+    /// runtime.
+    pub async fn start(internet: Internet) -> Result<EnvoyMesh, RunError> {
+        let envoy = binary::find_envoy().ok_or(RunError::NoEnvoy)?;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "egressbench-envoy-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| RunError::Setup(format!("creating {}: {e}", dir.display())))?;
+        let fabric = Fabric::new(Clock::new(1));
+        let internet = Arc::new(internet);
+        let certs = Arc::new(Certs::new().map_err(|e| RunError::Setup(e.to_string()))?);
+        let hosts = Hosts::start(internet.clone(), fabric.clone(), &certs.public_ca)
+            .await
+            .map_err(|e| RunError::Setup(e.to_string()))?;
+        Ok(EnvoyMesh {
+            envoy,
+            dir,
+            fabric,
+            internet,
+            certs,
+            hosts,
+            mesh: Arc::new(Mesh::empty()),
+            running: BTreeMap::new(),
+            destinations: BTreeMap::new(),
+            ports: HashMap::new(),
+            routed: BTreeSet::new(),
+            read_upto: HashMap::new(),
+        })
+    }
+
+    pub fn mesh(&self) -> &Arc<Mesh> {
+        &self.mesh
+    }
+
+    fn port(&mut self, key: String) -> Result<u16, RunError> {
+        if let Some(p) = self.ports.get(&key) {
+            return Ok(*p);
+        }
+        let p = free_port()?;
+        self.ports.insert(key, p);
+        Ok(p)
+    }
+
+    fn log_path(&self, id: &WorkloadRef) -> PathBuf {
+        self.dir.join(format!("{}.log", file_name(id)))
+    }
+
+    /// Serve `mesh` from now on: restart every proxy whose bootstrap changed.
+    pub async fn configure(&mut self, mesh: Arc<Mesh>) -> Result<(), RunError> {
+        self.mesh = mesh;
+        self.route_gateways()?;
+        self.reconcile().await
+    }
+
+    /// Register every gateway listener's simulated address in the fabric (and drop stale ones).
+    fn route_gateways(&mut self) -> Result<(), RunError> {
+        let mesh = self.mesh.clone();
+        let mut wanted = BTreeSet::new();
+        for (id, p) in &mesh.proxies {
+            if p.kind != ProxyKind::Gateway {
+                continue;
+            }
+            let Ok(ip) = p.address.parse::<IpAddr>() else {
+                continue;
+            };
+            for l in &p.listeners {
+                let port = self.port(format!("gw/{id}/{}", l.port))?;
+                let at = SocketAddr::new(ip, l.port);
+                self.fabric
+                    .route_to(at, SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port));
+                wanted.insert(at);
+            }
+        }
+        for stale in self.routed.difference(&wanted) {
+            self.fabric.unlisten(*stale);
+        }
+        self.routed = wanted;
+        Ok(())
+    }
+
+    /// Start, restart or stop Envoys so that each proxy runs its current bootstrap.
+    async fn reconcile(&mut self) -> Result<(), RunError> {
+        let mesh = self.mesh.clone();
+        let gone: Vec<WorkloadRef> = self
+            .running
+            .keys()
+            .filter(|id| !mesh.proxies.contains_key(*id))
+            .cloned()
+            .collect();
+        for id in gone {
+            if let Some(mut r) = self.running.remove(&id) {
+                stop(&mut r.child);
+            }
+        }
+        let mut started = Vec::new();
+        for (id, proxy) in &mesh.proxies {
+            let (config, admin, captures) = self.placed(id, proxy)?;
+            if self.running.get(id).is_some_and(|r| r.bootstrap == config) {
+                continue;
+            }
+            if let Some(mut old) = self.running.remove(id) {
+                stop(&mut old.child);
+            }
+            let child = self.spawn(id, &config)?;
+            self.running.insert(
+                id.clone(),
+                Running {
+                    bootstrap: config,
+                    child,
+                    admin,
+                    captures,
+                },
+            );
+            started.push(id.clone());
+        }
+        for id in started {
+            self.wait_ready(&id).await?;
+        }
+        Ok(())
+    }
+
+    fn spawn(&self, id: &WorkloadRef, config: &Value) -> Result<Child, RunError> {
+        let name = file_name(id);
+        let path = self.dir.join(format!("{name}.json"));
+        let failed = |e: std::io::Error| RunError::Proxy {
+            proxy: id.to_string(),
+            message: e.to_string(),
+        };
+        std::fs::write(&path, config.to_string()).map_err(failed)?;
+        let out = std::fs::File::create(self.dir.join(format!("{name}.out"))).map_err(failed)?;
+        let err = out.try_clone().map_err(failed)?;
+        Command::new(&self.envoy)
+            .arg("-c")
+            .arg(&path)
+            .args([
+                "--concurrency",
+                "1",
+                "--disable-hot-restart",
+                "--use-dynamic-base-id",
+                "--log-level",
+                "warn",
+                "--file-flush-interval-msec",
+                "10",
+            ])
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(failed)
+    }
+
+    async fn wait_ready(&mut self, id: &WorkloadRef) -> Result<(), RunError> {
+        let started = Instant::now();
+        let out = self.dir.join(format!("{}.out", file_name(id)));
+        loop {
+            let Some(r) = self.running.get_mut(id) else {
+                return Ok(());
+            };
+            if let Ok(Some(status)) = r.child.try_wait() {
+                let text = std::fs::read_to_string(&out).unwrap_or_default();
+                let tail: Vec<&str> = text.lines().rev().take(3).collect();
+                return Err(RunError::Proxy {
+                    proxy: id.to_string(),
+                    message: format!("exited ({status}): {}", tail.join(" | ")),
+                });
+            }
+            if ready(r.admin).await {
+                return Ok(());
+            }
+            if started.elapsed() > READY_LIMIT {
+                return Err(RunError::Proxy {
+                    proxy: id.to_string(),
+                    message: "not ready in time".into(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The bootstrap of `proxy` placed on loopback, its admin address and capture listeners.
+    #[allow(clippy::type_complexity)]
+    fn placed(
+        &mut self,
+        id: &WorkloadRef,
+        proxy: &ProxyConfig,
+    ) -> Result<(Value, SocketAddr, HashMap<SocketAddr, SocketAddr>), RunError> {
+        let local = |p: u16| SocketAddr::new(Ipv4Addr::LOCALHOST.into(), p);
+        let admin = local(self.port(format!("admin/{id}"))?);
+        let cert_dir = self.dir.join(format!("{}-certs", file_name(id)));
+        let cert_paths = if cert_dir.exists() {
+            cert_paths_in(&cert_dir)
+        } else {
+            CertPems::from_authorities(&self.certs.mesh_ca, &self.certs.public_ca, &proxy.identity)
+                .and_then(|pems| pems.write(&cert_dir))
+                .map_err(|e| RunError::Setup(e.to_string()))?
+        };
+        let mut listeners = BTreeMap::new();
+        if proxy.kind == ProxyKind::Gateway {
+            for l in &proxy.listeners {
+                listeners.insert(
+                    l.name.to_string(),
+                    local(self.port(format!("gw/{id}/{}", l.port))?),
+                );
+            }
+        }
+        let mut endpoints = BTreeMap::new();
+        for c in proxy.clusters.values() {
+            for e in &c.endpoints {
+                if e.target == EndpointTarget::OriginalDestination {
+                    continue;
+                }
+                let ip = e
+                    .address
+                    .parse::<IpAddr>()
+                    .ok()
+                    .or_else(|| self.internet.resolve(&e.address).map(IpAddr::V4));
+                let real = ip
+                    .and_then(|ip| self.fabric.real_addr(SocketAddr::new(ip, e.port)))
+                    .unwrap_or(NOWHERE);
+                endpoints.insert(format!("{}:{}", e.address, e.port), real);
+            }
+        }
+        let placement = Placement {
+            capture: Capture::Direct,
+            listeners,
+            endpoints,
+            certs: cert_paths,
+            access_log: AccessLogSink::File(self.log_path(id)),
+            admin,
+        };
+        let mut config = bootstrap(proxy, &self.mesh, &placement);
+        self.bind_sources(proxy, &mut config);
+        let mut captures = HashMap::new();
+        if proxy.kind == ProxyKind::Sidecar {
+            let dests: Vec<SocketAddr> = self
+                .destinations
+                .get(id)
+                .map(|d| d.iter().copied().collect())
+                .unwrap_or_default();
+            let rendered = config["static_resources"]["listeners"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let mut copies = Vec::new();
+            for d in dests {
+                let Some(l) = step::outbound_listener(proxy, Some(d.ip()), d.port()) else {
+                    continue;
+                };
+                let Some(original) = rendered.iter().find(|v| v["name"] == json!(*l.name)) else {
+                    continue;
+                };
+                let at = local(self.port(format!("cap/{id}/{d}"))?);
+                let real = self.fabric.real_addr(d).unwrap_or(NOWHERE);
+                copies.push(capture_copy(original, d, at, real));
+                captures.insert(d, at);
+            }
+            config["static_resources"]["listeners"] = Value::Array(copies);
+        }
+        Ok((config, admin, captures))
+    }
+
+    /// Give every cluster the loopback alias of its simulated source address.
+    fn bind_sources(&self, proxy: &ProxyConfig, config: &mut Value) {
+        let pod = proxy.address.parse::<IpAddr>().ok();
+        let Some(clusters) = config["static_resources"]["clusters"].as_array_mut() else {
+            return;
+        };
+        for c in clusters {
+            let name = c["name"].as_str().unwrap_or_default().to_string();
+            let in_mesh = proxy.clusters.get(&name).is_some_and(|c| {
+                c.endpoints
+                    .iter()
+                    .any(|e| matches!(e.target, EndpointTarget::Workload(_)))
+            });
+            let source = match (in_mesh, pod) {
+                (true, Some(pod)) => pod,
+                _ => IpAddr::V4(DEFAULT_PEER),
+            };
+            let alias = self.fabric.alias(source);
+            c["upstream_bind_config"] = json!({"source_address": {
+                "address": alias.to_string(), "port_value": 0,
+            }});
+        }
+    }
+
+    /// Make `request` from `from` and collect what the proxies logged for it.
+    pub async fn exec(
+        &mut self,
+        from: &WorkloadRef,
+        request: &ClientRequest,
+    ) -> Result<Exchange, RunError> {
+        let mesh = self.mesh.clone();
+        let (dial, source) = self.dial(&mesh, from, request).await?;
+        let result = match dial {
+            Dial::Unresolved => ClientResult::ConnectionFailed {
+                error: ConnectionError::Unresolved,
+                during_tls: false,
+            },
+            dial => {
+                client::send(
+                    &self.fabric,
+                    source,
+                    dial,
+                    request,
+                    self.certs.app_client.clone(),
+                )
+                .await
+            }
+        };
+        self.settle().await;
+        let logs = self.new_entries();
+        Ok(Exchange {
+            result,
+            logs,
+            trace: None,
+            observed: self
+                .hosts
+                .take_records()
+                .iter()
+                .map(HostRecord::describe)
+                .collect(),
+        })
+    }
+
+    async fn dial(
+        &mut self,
+        mesh: &Mesh,
+        from: &WorkloadRef,
+        request: &ClientRequest,
+    ) -> Result<(Dial, IpAddr), RunError> {
+        let Some(w) = mesh.workload(from) else {
+            return Ok((Dial::Unresolved, IpAddr::V4(DEFAULT_PEER)));
+        };
+        let pod: IpAddr = w.address.parse().unwrap_or(IpAddr::V4(DEFAULT_PEER));
+        let dest = step::resolve(mesh, &self.internet, &from.namespace, &request.host);
+        let Some(address) = dest.address else {
+            return Ok((Dial::Unresolved, pod));
+        };
+        let original = SocketAddr::new(address, request.port);
+        if w.proxy.is_some() && mesh.proxies.contains_key(from) {
+            if self
+                .destinations
+                .entry(from.clone())
+                .or_default()
+                .insert(original)
+            {
+                self.reconcile().await?;
+            }
+            return Ok(
+                match self
+                    .running
+                    .get(from)
+                    .and_then(|r| r.captures.get(&original))
+                {
+                    Some(at) => (Dial::Real(*at), pod),
+                    None => (Dial::Unresolved, pod),
+                },
+            );
+        }
+        if dest.in_cluster {
+            let target = mesh.ctx.registry.exact(&dest.host).next().and_then(|svc| {
+                svc.endpoints.iter().find_map(|e| match e {
+                    crate::mesh::registry::ServiceEndpoint::Workload(id) => mesh.workload(id),
+                    _ => None,
+                })
+            });
+            return Ok(match target.and_then(|t| t.address.parse().ok()) {
+                Some(ip) => (Dial::Simulated(SocketAddr::new(ip, request.port)), pod),
+                None => (Dial::Simulated(original), pod),
+            });
+        }
+        Ok((Dial::Simulated(original), IpAddr::V4(DEFAULT_PEER)))
+    }
+
+    /// Real loopback address → the simulated address it stands for (hosts and gateways).
+    fn simulated_addresses(&self) -> HashMap<String, String> {
+        self.hosts
+            .listening()
+            .chain(self.routed.iter().copied())
+            .filter_map(|sim| {
+                self.fabric
+                    .real_addr(sim)
+                    .map(|real| (real.to_string(), sim.to_string()))
+            })
+            .collect()
+    }
+
+    fn log_sizes(&self) -> Vec<u64> {
+        self.running
+            .keys()
+            .map(|id| {
+                std::fs::metadata(self.log_path(id))
+                    .map(|m| m.len())
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
+    /// Wait until no access log has grown for a while (Envoy writes an entry when a stream or
+    /// connection ends, and flushes every 10 ms).
+    async fn settle(&self) {
+        let started = Instant::now();
+        let mut last = self.log_sizes();
+        let mut quiet = 0;
+        while started.elapsed() < SETTLE_LIMIT && quiet < 4 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let now = self.log_sizes();
+            if now == last {
+                quiet += 1;
+            } else {
+                quiet = 0;
+                last = now;
+            }
+        }
+    }
+
+    /// Entries written since the last exchange, across proxies, in start-time order (a sidecar
+    /// before a gateway on a tie).
+    fn new_entries(&mut self) -> Vec<AccessLogEntry> {
+        let mut out: Vec<(String, u8, AccessLogEntry)> = Vec::new();
+        let ids: Vec<(WorkloadRef, u8)> = self
+            .mesh
+            .proxies
+            .iter()
+            .map(|(id, p)| (id.clone(), u8::from(p.kind == ProxyKind::Gateway)))
+            .chain(self.running.keys().map(|id| (id.clone(), 0)))
+            .collect();
+        let mut seen = BTreeSet::new();
+        let simulated = self.simulated_addresses();
+        for (id, rank) in ids {
+            if !seen.insert(id.to_string()) {
+                continue;
+            }
+            let text = std::fs::read(self.log_path(&id)).unwrap_or_default();
+            let from = self.read_upto.get(&id.to_string()).copied().unwrap_or(0);
+            let from = usize::try_from(from).unwrap_or(0).min(text.len());
+            // Only whole lines.
+            let end = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            if end <= from {
+                continue;
+            }
+            for line in String::from_utf8_lossy(&text[from..end]).lines() {
+                if let Ok(v) = serde_json::from_str::<Value>(line) {
+                    let start = v["start_time"].as_str().unwrap_or_default().to_string();
+                    out.push((start, rank, entry(&v, &simulated)));
+                }
+            }
+            self.read_upto
+                .insert(id.to_string(), u64::try_from(end).unwrap_or(0));
+        }
+        out.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        out.into_iter().map(|(_, _, e)| e).collect()
+    }
+
+    /// Every entry `proxy` has written so far, oldest first.
+    pub fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry> {
+        let text = std::fs::read_to_string(self.log_path(proxy)).unwrap_or_default();
+        let simulated = self.simulated_addresses();
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .map(|v| entry(&v, &simulated))
+            .collect()
+    }
+}
+
+/// The paths `CertPems::write` wrote into `dir`.
+fn cert_paths_in(dir: &Path) -> CertPaths {
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    CertPaths {
+        cert_chain: dir.join("cert-chain.pem"),
+        private_key: dir.join("key.pem"),
+        mesh_root: dir.join("root-cert.pem"),
+        public_ca: dir.join("ca-certificates.crt"),
+    }
+}
+
+/// A copy of listener `original` for connections to simulated destination `dest`, bound on `at`,
+/// whose ORIGINAL_DST upstream is `real`.
+fn capture_copy(original: &Value, dest: SocketAddr, at: SocketAddr, real: SocketAddr) -> Value {
+    let mut l = original.clone();
+    let name = format!("{}~{dest}", l["name"].as_str().unwrap_or_default());
+    l["name"] = json!(name);
+    l["address"] = json!({"socket_address": {
+        "address": at.ip().to_string(), "port_value": at.port(),
+    }});
+    if let Some(obj) = l.as_object_mut() {
+        obj.remove("bind_to_port");
+        obj.remove("use_original_dst");
+    }
+    let state = json!({
+        "name": "envoy.filters.network.set_filter_state",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.network.set_filter_state.v3.Config",
+            "on_new_connection": [{
+                "object_key": "envoy.network.transport_socket.original_dst_address",
+                "format_string": {"text_format_source": {"inline_string": real.to_string()}},
+            }],
+        },
+    });
+    let prepend = |chain: &mut Value| {
+        if let Some(filters) = chain["filters"].as_array_mut() {
+            filters.insert(0, state.clone());
+        }
+    };
+    if let Some(chains) = l["filter_chains"].as_array_mut() {
+        chains.iter_mut().for_each(prepend);
+    }
+    if l.get("default_filter_chain").is_some() {
+        prepend(&mut l["default_filter_chain"]);
+    }
+    l
+}
+
+/// Whether Envoy's admin answers `/ready` with 200.
+async fn ready(admin: SocketAddr) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut s) = tokio::net::TcpStream::connect(admin).await else {
+        return false;
+    };
+    if s.write_all(b"GET /ready HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n")
+        .await
+        .is_err()
+    {
+        return false;
+    }
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(1), s.read_to_end(&mut buf)).await;
+    buf.starts_with(b"HTTP/1.0 200") || buf.starts_with(b"HTTP/1.1 200")
+}
+
+/// An Envoy JSON access-log line as the model's entry: nulls and empty strings become `-`,
+/// numbers their text; `URX,UF` is written in the model's order `UF,URX`; an upstream host on
+/// loopback is written as the simulated address it stands for (`simulated`: real → simulated).
+pub fn entry(v: &Value, simulated: &HashMap<String, String>) -> AccessLogEntry {
+    let s = |k: &str| match v.get(k) {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => "-".to_string(),
+    };
+    let response_code = match v.get("response_code") {
+        Some(Value::Number(n)) => n.as_u64().and_then(|n| u16::try_from(n).ok()).unwrap_or(0),
+        Some(Value::String(t)) => t.parse().unwrap_or(0),
+        _ => 0,
+    };
+    let flags = s("response_flags");
+    let response_flags = if flags == "URX,UF" {
+        "UF,URX".to_string()
+    } else {
+        flags
+    };
+    AccessLogEntry {
+        proxy: s("proxy"),
+        method: s("method"),
+        path: s("path"),
+        protocol: s("protocol"),
+        response_code,
+        response_flags,
+        response_code_details: s("response_code_details"),
+        connection_termination_details: s("connection_termination_details"),
+        upstream_transport_failure_reason: s("upstream_transport_failure_reason"),
+        authority: s("authority"),
+        upstream_host: {
+            let host = s("upstream_host");
+            simulated.get(&host).cloned().unwrap_or(host)
+        },
+        upstream_cluster: s("upstream_cluster"),
+        requested_server_name: s("requested_server_name"),
+        route_name: s("route_name"),
+        downstream_peer_principal: s("downstream_peer_principal"),
+    }
+}

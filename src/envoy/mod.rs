@@ -7,10 +7,12 @@
 //! (inline route configuration); `rbac` and `rbac_rules` (AuthorizationPolicies as RBAC filters);
 //! `clusters` and `tls` (upstreams); `access_log` (Istio's JSON access log); `matchers` (shared
 //! matcher messages). `placement` says where things really are when Envoy runs; `certs` writes the
-//! certificate files a config reads; `binary` finds and invokes `envoy`.
+//! certificate files a config reads; `binary` finds and invokes `envoy`; `run` runs one Envoy per
+//! proxy of a mesh on loopback (the `envoy` target's engine).
 //!
 //! Owns: the rendering, which is pure (`bootstrap`). Leaves out: building the config (`xds`),
-//! running Envoy as a target (the Envoy runner), and the command line (`cli::envoy_config`).
+//! the scenario bookkeeping of the Envoy target (`target::EnvoyTarget`), and the command line
+//! (`cli::envoy_config`).
 //! Names are istiod's throughout, so that access logs and Envoy's admin output read as in a mesh.
 
 pub mod access_log;

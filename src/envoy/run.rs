@@ -703,3 +703,65 @@ pub fn entry(v: &Value, simulated: &HashMap<String, String>) -> AccessLogEntry {
         downstream_peer_principal: s("downstream_peer_principal"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envoy_log_lines_read_as_the_models_entries() {
+        let line = json!({
+            "proxy": "mytest/sleep-a",
+            "method": null,
+            "response_code": 0,
+            "response_flags": "URX,UF",
+            "upstream_host": "127.0.0.1:20001",
+            "upstream_cluster": "PassthroughCluster",
+            "requested_server_name": "",
+            "bytes_received": 12,
+        });
+        let simulated =
+            HashMap::from([("127.0.0.1:20001".to_string(), "203.0.113.10:80".to_string())]);
+        let e = entry(&line, &simulated);
+        assert_eq!(e.proxy, "mytest/sleep-a");
+        assert_eq!(e.method, "-");
+        assert_eq!(e.response_code, 0);
+        assert_eq!(e.response_flags, "UF,URX");
+        assert_eq!(e.upstream_host, "203.0.113.10:80");
+        assert_eq!(e.requested_server_name, "-");
+        let coded = entry(&json!({"response_code": 502}), &HashMap::new());
+        assert_eq!(coded.response_code, 502);
+    }
+
+    #[test]
+    fn a_capture_copy_binds_its_own_port_and_names_the_original_destination() {
+        let original = json!({
+            "name": "0.0.0.0_80",
+            "address": {"socket_address": {"address": "0.0.0.0", "port_value": 80}},
+            "bind_to_port": false,
+            "filter_chains": [{"filters": [{"name": "envoy.filters.network.http_connection_manager"}]}],
+            "default_filter_chain": {"filters": [{"name": "envoy.filters.network.tcp_proxy"}]},
+        });
+        let dest: SocketAddr = "203.0.113.10:80".parse().expect("addr");
+        let at: SocketAddr = "127.0.0.1:20002".parse().expect("addr");
+        let real: SocketAddr = "127.0.0.1:40000".parse().expect("addr");
+        let copy = capture_copy(&original, dest, at, real);
+        assert_eq!(copy["name"], json!("0.0.0.0_80~203.0.113.10:80"));
+        assert_eq!(
+            copy["address"]["socket_address"]["port_value"],
+            json!(20002)
+        );
+        assert!(copy.get("bind_to_port").is_none());
+        for chain in [&copy["filter_chains"][0], &copy["default_filter_chain"]] {
+            assert_eq!(
+                chain["filters"][0]["name"],
+                json!("envoy.filters.network.set_filter_state")
+            );
+            assert_eq!(
+                chain["filters"][0]["typed_config"]["on_new_connection"][0]["format_string"]
+                    ["text_format_source"]["inline_string"],
+                json!("127.0.0.1:40000")
+            );
+        }
+    }
+}

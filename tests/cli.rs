@@ -555,3 +555,26 @@ fn a_policy_whose_hosts_resolve_to_different_addresses_is_reported_on_both_targe
         );
     }
 }
+
+#[test]
+fn envoy_and_curl_options_name_the_target_they_need_and_a_binary_that_runs() {
+    let (exit, _, err) = egressbench(&["run", "--envoy", "/bin/true", "no-such-folder"]);
+    assert_eq!(exit, 2, "{err}");
+    assert!(err.contains("add `--target envoy`"), "{err}");
+    let (exit, _, err) = egressbench(&[
+        "run",
+        "--target",
+        "envoy",
+        "--envoy",
+        "/no/such/envoy",
+        "no-such-folder",
+    ]);
+    assert_eq!(exit, 2, "{err}");
+    assert!(
+        err.contains("`/no/such/envoy --version` does not run"),
+        "{err}"
+    );
+    let (exit, _, err) = egressbench(&["run", "--curl", "no-such-folder"]);
+    assert_eq!(exit, 2, "{err}");
+    assert!(err.contains("add `--target sim`"), "{err}");
+}

@@ -35,12 +35,17 @@ pub struct RunArgs {
     /// (`--curl` or `--curl=/path/to/curl`).
     #[arg(long, value_name = "PATH", num_args = 0..=1, require_equals = true, default_missing_value = "curl")]
     pub curl: Option<PathBuf>,
+    /// With `--target envoy`: the envoy binary to run (default: $EGRESSBENCH_ENVOY, then
+    /// `.venv-envoy` from scripts/install-envoy.sh, then `envoy` on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub envoy: Option<PathBuf>,
 }
 
 pub fn execute(args: &RunArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     // Ask for the target before any work, so an unavailable one is one clear error.
     let options = TargetOptions {
         curl: args.curl.clone(),
+        envoy: args.envoy.clone(),
     };
     if let Err(bad) = args.target.available().and(options.check(args.target)) {
         return bad_input(io, &bad.message, bad.help.as_deref());

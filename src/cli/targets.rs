@@ -15,6 +15,8 @@ use std::path::PathBuf;
 pub struct TargetOptions {
     /// The simulated mesh's requests are made by this curl binary instead of the built-in one.
     pub curl: Option<PathBuf>,
+    /// The envoy binary of the Envoy target (else the one `envoy::find_envoy` finds).
+    pub envoy: Option<PathBuf>,
 }
 
 impl TargetOptions {
@@ -25,8 +27,29 @@ impl TargetOptions {
         }
     }
 
-    /// Check the options against `target`: `--curl` needs the simulated mesh and a curl that runs.
+    /// Check the options against `target`: `--curl` needs the simulated mesh and a curl that runs,
+    /// `--envoy` the Envoy target and an envoy that runs.
     pub fn check(&self, target: TargetName) -> Result<(), BadInput> {
+        if let Some(envoy) = &self.envoy {
+            if target != TargetName::Envoy {
+                return Err(BadInput {
+                    message: format!(
+                        "--envoy picks the binary of the Envoy target, but the target is `{}`",
+                        target.as_str()
+                    ),
+                    help: Some("add `--target envoy`".to_string()),
+                });
+            }
+            if crate::envoy::envoy_version(envoy).is_none() {
+                return Err(BadInput {
+                    message: format!("`{} --version` does not run", envoy.display()),
+                    help: Some(
+                        "pass the path of an envoy binary (scripts/install-envoy.sh prints one)"
+                            .to_string(),
+                    ),
+                });
+            }
+        }
         let Some(curl) = &self.curl else {
             return Ok(());
         };
@@ -117,7 +140,7 @@ impl TargetName {
                     message: e.to_string(),
                     help: None,
                 }),
-            TargetName::Envoy => EnvoyTarget::new(internet)
+            TargetName::Envoy => EnvoyTarget::with_binary(internet, options.envoy.clone())
                 .map(|t| Box::new(t) as Box<dyn Target>)
                 .map_err(|e| BadInput {
                     message: e.to_string(),

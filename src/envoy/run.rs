@@ -129,8 +129,12 @@ fn file_name(id: &WorkloadRef) -> String {
 impl EnvoyMesh {
     /// Start the hosts of `internet` (no proxies until `configure`). Must run inside a tokio
     /// runtime.
-    pub async fn start(internet: Internet) -> Result<EnvoyMesh, RunError> {
-        let envoy = binary::find_envoy().ok_or(RunError::NoEnvoy)?;
+    /// Start with the envoy binary at `envoy`, or the one `binary::find_envoy` finds.
+    pub async fn start(
+        internet: Internet,
+        envoy: Option<std::path::PathBuf>,
+    ) -> Result<EnvoyMesh, RunError> {
+        let envoy = envoy.or_else(binary::find_envoy).ok_or(RunError::NoEnvoy)?;
         use std::sync::atomic::{AtomicU64, Ordering};
         static N: AtomicU64 = AtomicU64::new(0);
         let dir = std::env::temp_dir().join(format!(

@@ -27,14 +27,23 @@ fn rejected(e: impl std::fmt::Display) -> TargetError {
 }
 
 impl EnvoyTarget {
-    /// Real Envoy proxies over `internet`'s hosts, requests made by the built-in curl.
+    /// Real Envoy proxies over `internet`'s hosts, requests made by the built-in curl; the envoy
+    /// binary is the one `envoy::find_envoy` finds.
     pub fn new(internet: Internet) -> Result<Self, TargetError> {
+        EnvoyTarget::with_binary(internet, None)
+    }
+
+    /// As `new`, with the envoy binary at `envoy` when given.
+    pub fn with_binary(
+        internet: Internet,
+        envoy: Option<std::path::PathBuf>,
+    ) -> Result<Self, TargetError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| rejected(format!("starting the Envoy target: {e}")))?;
         let envoy = runtime
-            .block_on(EnvoyMesh::start(internet))
+            .block_on(EnvoyMesh::start(internet, envoy))
             .map_err(rejected)?;
         Ok(EnvoyTarget {
             runtime,

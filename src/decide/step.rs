@@ -224,6 +224,22 @@ pub fn resolve(mesh: &Mesh, internet: &Internet, namespace: &str, host: &str) ->
     }
 }
 
+/// Where a connection to Kubernetes service `host` lands without a sidecar (kube-proxy): the address
+/// of the service's first workload endpoint.
+pub fn service_endpoint(mesh: &Mesh, host: &str) -> Option<IpAddr> {
+    mesh.ctx
+        .registry
+        .exact(host)
+        .next()
+        .and_then(|svc| {
+            svc.endpoints.iter().find_map(|e| match e {
+                crate::mesh::registry::ServiceEndpoint::Workload(id) => mesh.workload(id),
+                _ => None,
+            })
+        })
+        .and_then(|w| w.address.parse().ok())
+}
+
 /// Where a proxy connects for endpoint `ep`: host (a name or an address), port, and the address it
 /// resolves to. `original` is the connection's original destination (for `PassthroughCluster`).
 pub fn endpoint_address(

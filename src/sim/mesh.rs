@@ -284,13 +284,7 @@ impl SimMesh {
         }
         if dest.in_cluster {
             // kube-proxy: the service's address leads to its first workload endpoint.
-            let target = mesh.ctx.registry.exact(&dest.host).next().and_then(|svc| {
-                svc.endpoints.iter().find_map(|e| match e {
-                    crate::mesh::registry::ServiceEndpoint::Workload(id) => mesh.workload(id),
-                    _ => None,
-                })
-            });
-            return Ok(match target.and_then(|t| t.address.parse().ok()) {
+            return Ok(match step::service_endpoint(mesh, &dest.host) {
                 Some(ip) => (Dial::Simulated(SocketAddr::new(ip, request.port)), pod),
                 None => (Dial::Simulated(original), pod),
             });

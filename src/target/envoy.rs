@@ -97,16 +97,7 @@ impl Target for EnvoyTarget {
         };
         let mesh = envoy.mesh().clone();
         if mesh.workload(from).is_none() {
-            return Err(TargetError::UnknownWorkload {
-                workload: from.to_string(),
-                known: mesh
-                    .ctx
-                    .workloads
-                    .keys()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
+            return Err(TargetError::unknown_workload(&mesh, from));
         }
         self.runtime
             .block_on(envoy.exec(from, request))

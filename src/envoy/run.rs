@@ -194,20 +194,11 @@ impl EnvoyMesh {
     fn route_gateways(&mut self) -> Result<(), RunError> {
         let mesh = self.mesh.clone();
         let mut wanted = BTreeSet::new();
-        for (id, p) in &mesh.proxies {
-            if p.kind != ProxyKind::Gateway {
-                continue;
-            }
-            let Ok(ip) = p.address.parse::<IpAddr>() else {
-                continue;
-            };
-            for l in &p.listeners {
-                let port = self.port(format!("gw/{id}/{}", l.port))?;
-                let at = SocketAddr::new(ip, l.port);
-                self.fabric
-                    .route_to(at, SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port));
-                wanted.insert(at);
-            }
+        for (id, at) in crate::sim::mesh::gateway_listeners(&mesh) {
+            let port = self.port(format!("gw/{id}/{}", at.port()))?;
+            self.fabric
+                .route_to(at, SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port));
+            wanted.insert(at);
         }
         for stale in self.routed.difference(&wanted) {
             self.fabric.unlisten(*stale);

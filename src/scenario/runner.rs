@@ -12,7 +12,7 @@ use super::plan::{Action, Scenario, Step};
 use super::results::{BadInput, ScenarioReport, StepReport, Verdict};
 use crate::external::Internet;
 use crate::resources::mesh_config::{MeshConfig, OutboundTrafficPolicy};
-use crate::resources::{Body, Kind, ObjectMeta, Resource, ResourceId};
+use crate::resources::{Body, Kind, ObjectMeta, OutboundMode, Resource, ResourceId};
 use crate::target::{Target, TargetError};
 use std::path::Path;
 
@@ -136,16 +136,7 @@ fn run_step(step: &Step, target: &mut dyn Target, mesh: &mut MeshConfig) -> Step
             });
         }
         Action::Mesh { outbound } => {
-            let mut next = mesh.clone();
-            let policy = next
-                .outbound_traffic_policy
-                .get_or_insert_with(OutboundTrafficPolicy::default);
-            policy.mode = Some(*outbound);
-            let configmap = Resource::new(
-                "v1",
-                ObjectMeta::named(MESH_CONFIGMAP, MESH_NAMESPACE),
-                Body::MeshConfig(Box::new(next.clone())),
-            );
+            let (next, configmap) = mesh_step(mesh, *outbound);
             let outcome = target.apply(vec![configmap]).map_err(|e| e.to_string());
             if outcome.is_ok() {
                 *mesh = next;
@@ -178,8 +169,24 @@ fn not_carried_out(target: &str, step: &Step, err: &TargetError) -> BadInput {
     }
 }
 
-fn mesh_id() -> ResourceId {
+/// The object that holds the mesh config: the `istio` ConfigMap in `istio-system`.
+pub fn mesh_id() -> ResourceId {
     ResourceId::new(Kind::ConfigMap, MESH_NAMESPACE, MESH_CONFIGMAP)
+}
+
+/// What a `mesh:` step applies: `current` with `outbound` as its outbound traffic policy (the rest
+/// kept), and the ConfigMap carrying it.
+pub fn mesh_step(current: &MeshConfig, outbound: OutboundMode) -> (MeshConfig, Resource) {
+    let mut next = current.clone();
+    next.outbound_traffic_policy
+        .get_or_insert_with(OutboundTrafficPolicy::default)
+        .mode = Some(outbound);
+    let configmap = Resource::new(
+        "v1",
+        ObjectMeta::named(MESH_CONFIGMAP, MESH_NAMESPACE),
+        Body::MeshConfig(Box::new(next.clone())),
+    );
+    (next, configmap)
 }
 
 /// Remember the mesh config the scenario applied, so `mesh:` steps change only the outbound policy.

@@ -153,18 +153,9 @@ impl SimMesh {
     /// Serve `mesh` from now on: gateways listen on exactly their listeners' ports.
     pub async fn configure(&mut self, mesh: Arc<Mesh>) -> Result<(), SimError> {
         self.world.set_mesh(mesh.clone());
-        let mut wanted: HashMap<(WorkloadRef, u16), SocketAddr> = HashMap::new();
-        for (id, config) in &mesh.proxies {
-            if config.kind != ProxyKind::Gateway {
-                continue;
-            }
-            let Ok(ip) = config.address.parse::<IpAddr>() else {
-                continue;
-            };
-            for l in &config.listeners {
-                wanted.insert((id.clone(), l.port), SocketAddr::new(ip, l.port));
-            }
-        }
+        let wanted: HashMap<(WorkloadRef, u16), SocketAddr> = gateway_listeners(&mesh)
+            .map(|(id, at)| ((id.clone(), at.port()), at))
+            .collect();
         let stale: Vec<(WorkloadRef, u16)> = self
             .gateway_listeners
             .iter()
@@ -363,6 +354,19 @@ impl SimMesh {
     pub fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry> {
         self.world.logs.of(&proxy.to_string())
     }
+}
+
+/// Every gateway listener's simulated address (the gateway pod's address, the listener's port).
+pub fn gateway_listeners(mesh: &Mesh) -> impl Iterator<Item = (&WorkloadRef, SocketAddr)> + '_ {
+    mesh.proxies
+        .iter()
+        .filter(|(_, p)| p.kind == ProxyKind::Gateway)
+        .filter_map(|(id, p)| p.address.parse::<IpAddr>().ok().map(|ip| (id, ip, p)))
+        .flat_map(|(id, ip, p)| {
+            p.listeners
+                .iter()
+                .map(move |l| (id, SocketAddr::new(ip, l.port)))
+        })
 }
 
 fn write_ca_file(pem: &str) -> Result<PathBuf, SimError> {

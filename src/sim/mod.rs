@@ -14,6 +14,7 @@ pub mod logs;
 pub mod mesh;
 pub mod pki;
 pub mod proxy;
+pub mod task;
 pub mod world;
 
 pub use fabric::{Clock, Fabric};

@@ -3,19 +3,15 @@
 //!
 //! Owns: `Change` (a step's change as objects to apply or delete), `ChangeRecord` (every target's
 //! answer to one change: applied, or rejected and why), titles of states. A `mesh:` step becomes the
-//! `istio` ConfigMap in `istio-system` with only the outbound policy changed, as
-//! `scenario::runner` does (its helper is private, so the rule is re-derived here from the same
-//! store the model holds). Leaves out: when a state is tabled (`build`), requests (`probe`).
+//! `istio` ConfigMap in `istio-system` with only the outbound policy changed, by
+//! `scenario::runner::mesh_step`, from the mesh config in the store the model holds. Leaves out: when a state is tabled (`build`), requests (`probe`).
 
-use crate::resources::mesh_config::{MeshConfig, OutboundTrafficPolicy};
-use crate::resources::{Body, Kind, ObjectMeta, OutboundMode, Resource, ResourceId, Store};
+use crate::resources::mesh_config::MeshConfig;
+use crate::resources::{Body, OutboundMode, Resource, ResourceId, Store};
+use crate::scenario::runner::{mesh_id, mesh_step};
 use crate::scenario::{Action, Step};
 use crate::target::Target;
 use serde::Serialize;
-
-/// Where `mesh:` steps write the mesh config (as the scenario runner does).
-const MESH_NAMESPACE: &str = "istio-system";
-const MESH_CONFIGMAP: &str = "istio";
 
 /// A change to the mesh, ready for any target.
 #[derive(Debug, Clone)]
@@ -51,19 +47,11 @@ impl Change {
 /// The `istio` ConfigMap with `current`'s mesh config (the one in the store, if any) and
 /// `outbound` as its outbound traffic policy.
 fn mesh_configmap(current: &Store, outbound: OutboundMode) -> Resource {
-    let id = ResourceId::new(Kind::ConfigMap, MESH_NAMESPACE, MESH_CONFIGMAP);
-    let mut mesh = match current.get(&id).map(|r| &r.body) {
+    let mesh = match current.get(&mesh_id()).map(|r| &r.body) {
         Some(Body::MeshConfig(m)) => (**m).clone(),
         _ => MeshConfig::default(),
     };
-    mesh.outbound_traffic_policy
-        .get_or_insert_with(OutboundTrafficPolicy::default)
-        .mode = Some(outbound);
-    Resource::new(
-        "v1",
-        ObjectMeta::named(MESH_CONFIGMAP, MESH_NAMESPACE),
-        Body::MeshConfig(Box::new(mesh)),
-    )
+    mesh_step(&mesh, outbound).1
 }
 
 /// One target's answer to a change.
@@ -119,9 +107,10 @@ mod tests {
     #[test]
     fn a_mesh_step_keeps_the_rest_of_the_applied_mesh_config() {
         let mut store = Store::new();
+        let id = mesh_id();
         store.apply(Resource::new(
             "v1",
-            ObjectMeta::named(MESH_CONFIGMAP, MESH_NAMESPACE),
+            crate::resources::ObjectMeta::named(&id.name, &id.namespace),
             Body::MeshConfig(Box::new(MeshConfig {
                 trust_domain: Some("example.org".into()),
                 ..MeshConfig::default()

@@ -14,6 +14,7 @@
 use crate::outcome::{ClientResult, ConnectionError, HttpResponse, HttpVersion};
 use crate::request::{ClientRequest, Scheme};
 use crate::sim::fabric::Fabric;
+use crate::sim::task::Scoped;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request};
@@ -25,7 +26,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::task::JoinHandle;
 
 /// What a `Scheme::Tcp` request writes before closing its side: a line any server can read.
 pub const TCP_PROBE: &[u8] = b"egressbench tcp probe\r\n";
@@ -189,15 +189,6 @@ async fn tcp_probe(mut stream: TcpStream) -> ClientResult {
     }
 }
 
-/// The hyper connection task, aborted (and the socket closed) when the exchange is over.
-struct Background(JoinHandle<()>);
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// The request as curl writes it: `Host` first (HTTP/1.1; `:authority` from the absolute URI on
 /// HTTP/2), then the request's headers in order, then `Content-Length` for a body.
 fn build(request: &ClientRequest, version: HttpVersion) -> Option<Request<Full<Bytes>>> {
@@ -249,9 +240,7 @@ where
             else {
                 return reset();
             };
-            let conn = Background(tokio::spawn(async move {
-                let _ = conn.await;
-            }));
+            let conn = Scoped::spawn(conn);
             (sender.send_request(req).await, conn)
         }
         HttpVersion::Http2 => {
@@ -262,9 +251,7 @@ where
             else {
                 return reset();
             };
-            let conn = Background(tokio::spawn(async move {
-                let _ = conn.await;
-            }));
+            let conn = Scoped::spawn(conn);
             (sender.send_request(req).await, conn)
         }
     };

@@ -17,6 +17,7 @@ use crate::outcome::answer::{
     FAULT_ABORT, NO_ROUTE, RBAC_DENIED_BODY, ROUTE_TIMEOUT,
 };
 use crate::outcome::{AccessLogEntry, HttpResponse, HttpVersion};
+use crate::sim::task::Scoped;
 use crate::xds::{Name, ProxyConfig, RbacFilter, RouteAction};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -289,19 +290,14 @@ impl Sender {
 /// One exchange on a fresh upstream connection, in HTTP/2 when the cluster says so.
 async fn send(stream: BoxIo, http2: bool, req: &HopRequest) -> Result<HttpResponse, hyper::Error> {
     let io = TokioIo::new(stream);
-    let (mut sender, driver) = if http2 {
+    // The connection's driver: aborted when this exchange ends or is dropped (a route timeout).
+    let (mut sender, _driver) = if http2 {
         let (sender, conn) =
             hyper::client::conn::http2::handshake(TokioExecutor::new(), io).await?;
-        let driver = tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        (Sender::Http2(sender), driver)
+        (Sender::Http2(sender), Scoped::spawn(conn))
     } else {
         let (sender, conn) = hyper::client::conn::http1::handshake(io).await?;
-        let driver = tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        (Sender::Http1(sender), driver)
+        (Sender::Http1(sender), Scoped::spawn(conn))
     };
     let mut builder = Request::builder().method(&*req.method);
     builder = if http2 {
@@ -319,10 +315,7 @@ async fn send(stream: BoxIo, http2: bool, req: &HopRequest) -> Result<HttpRespon
     }
     let request = match builder.body(Full::new(Bytes::from(req.body.to_string()))) {
         Ok(r) => r,
-        Err(_) => {
-            driver.abort();
-            return Ok(local_response(400, "", &[]));
-        }
+        Err(_) => return Ok(local_response(400, "", &[])),
     };
     let result = async {
         let response = sender.send(request).await?;
@@ -345,7 +338,6 @@ async fn send(stream: BoxIo, http2: bool, req: &HopRequest) -> Result<HttpRespon
         })
     }
     .await;
-    driver.abort();
     result
 }
 

@@ -1,13 +1,13 @@
-//! The agreement truth table: on every shipped scenario, the model and the simulated mesh agree on
-//! every cell (status, connection error, the proxies' upstream clusters) in every mesh state the
-//! scenario makes requests in; and `egressbench table` on the command line (exit codes, the last
-//! line, JSON).
+//! The agreement truth table: on every shipped scenario, the targets agree on every cell (status,
+//! connection error, the proxies' upstream clusters) in every mesh state the scenario makes
+//! requests in — the model and the simulated mesh always; the model, the simulated mesh and real
+//! Envoy when an envoy binary is found (CI requires it); and `egressbench table` on the command
+//! line (exit codes, the last line, JSON).
 
-use egressbench::scenario::{discover, load_scenario};
-use egressbench::table::{build, render, Table, TargetFactory};
+use egressbench::scenario::discover;
+use egressbench::table::{build_many, render, TargetFactory};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 use std::time::Instant;
 
 const BIN: &str = env!("CARGO_BIN_EXE_egressbench");
@@ -17,49 +17,23 @@ fn scenario_files() -> Vec<PathBuf> {
     discover(std::slice::from_ref(&folder)).expect("the shipped scenarios are found")
 }
 
-/// Table one scenario on the model and the simulated mesh: the table, or why it could not be built.
-fn table_of(file: &Path) -> Result<Table, String> {
-    let scenario = load_scenario(file).map_err(|e| e.to_string())?;
-    build(&scenario, &[TargetFactory::model(), TargetFactory::sim()]).map_err(|e| e.to_string())
-}
-
-/// A scenario file, its table (or why it could not be built) and the seconds it took.
-type Tabled = (PathBuf, Result<Table, String>, f64);
-
-#[test]
-fn model_and_sim_agree_on_every_cell_of_every_shipped_scenario() {
+/// Table every shipped scenario over `targets`, `jobs` at a time, print each scenario's counts
+/// and the totals, and fail on any disagreement, empty table or scenario not tabled.
+fn every_cell_agrees(targets: &[TargetFactory], jobs: usize) {
     let files = scenario_files();
     assert!(!files.is_empty());
+    let names: Vec<&str> = targets.iter().map(TargetFactory::name).collect();
     let started = Instant::now();
-    let queue = Mutex::new(files.clone());
-    let results: Mutex<Vec<Tabled>> = Mutex::new(Vec::new());
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let next = queue.lock().map(|mut q| q.pop()).ok().flatten();
-                let Some(file) = next else { break };
-                let t = Instant::now();
-                let table = table_of(&file);
-                let seconds = t.elapsed().as_secs_f64();
-                if let Ok(mut r) = results.lock() {
-                    r.push((file, table, seconds));
-                }
-            });
-        }
-    });
-    let mut results = results.into_inner().expect("no worker panicked");
-    results.sort_by(|a, b| a.0.cmp(&b.0));
-    assert_eq!(results.len(), files.len(), "every scenario was tabled");
     let mut problems = Vec::new();
-    let (mut cells, mut disagreements) = (0, 0);
-    for (file, table, seconds) in &results {
+    let (mut cells, mut disagreements, mut tabled) = (0, 0, 0);
+    build_many(&files, targets, jobs, |file, table| {
         let name = file.file_stem().unwrap_or_default().to_string_lossy();
+        tabled += 1;
         match table {
-            Err(e) => problems.push(format!("{name}: not tabled: {e}")),
+            Err(e) => problems.push(format!("{name}: not tabled: {}", e.message)),
             Ok(t) => {
                 println!(
-                    "{name}: {} cells in {} states, {} disagreements ({seconds:.1}s)",
+                    "{name}: {} cells in {} states, {} disagreements",
                     t.cells(),
                     t.states.len(),
                     t.disagreements()
@@ -70,18 +44,54 @@ fn model_and_sim_agree_on_every_cell_of_every_shipped_scenario() {
                     problems.push(format!("{name}: the table has no cells"));
                 }
                 if t.disagreements() > 0 {
-                    problems.push(render::render_table(t, true));
+                    problems.push(render::render_table(&t, true));
                 }
             }
         }
-    }
+    });
+    assert_eq!(tabled, files.len(), "every scenario was tabled");
     println!(
         "{} ({} scenarios in {:.1}s)",
-        render::totals_line(cells, disagreements, "model vs sim"),
-        results.len(),
+        render::totals_line(cells, disagreements, &names.join(" vs ")),
+        files.len(),
         started.elapsed().as_secs_f64()
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn model_and_sim_agree_on_every_cell_of_every_shipped_scenario() {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    every_cell_agrees(&[TargetFactory::model(), TargetFactory::sim()], workers);
+}
+
+/// The three-way table. Each scenario starts its own Envoys; the cells mostly wait on real time
+/// (Envoy's one-second delayed close after a `400`, access logs settling), so eight scenarios run
+/// side by side whatever the number of processors.
+#[test]
+fn model_sim_and_real_envoy_agree_on_every_cell_of_every_shipped_scenario() {
+    if egressbench::envoy::find_envoy().is_none() {
+        assert!(
+            std::env::var_os("EGRESSBENCH_REQUIRE_ENVOY").is_none(),
+            "EGRESSBENCH_REQUIRE_ENVOY is set but no envoy binary was found: run \
+             scripts/install-envoy.sh or set EGRESSBENCH_ENVOY"
+        );
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: the three-way table skipped: no envoy binary (run scripts/install-envoy.sh, or \
+             set EGRESSBENCH_ENVOY to its path)"
+        );
+        return;
+    }
+    every_cell_agrees(
+        &[
+            TargetFactory::model(),
+            TargetFactory::sim(),
+            TargetFactory::envoy(),
+        ],
+        8,
+    );
 }
 
 fn egressbench(args: &[&str]) -> (i32, String, String) {

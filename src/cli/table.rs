@@ -6,8 +6,8 @@
 
 use super::targets::TargetName;
 use super::{bad_input, Exit, Io};
-use crate::scenario::{discover, load_scenario};
-use crate::table::{self, render, Table, TargetFactory};
+use crate::scenario::discover;
+use crate::table::{self, render, NotTabled, Table, TargetFactory};
 use crate::target::TargetError;
 use serde::Serialize;
 use std::io;
@@ -27,6 +27,11 @@ pub struct TableArgs {
     /// Show only the cells (and states) where the targets disagree.
     #[arg(long)]
     pub only_disagreements: bool,
+    /// How many scenarios to table at once, each with targets of its own (default: the number of
+    /// processors). The Envoy target's cells mostly wait on real time, so it gains from more jobs
+    /// than processors.
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
 }
 
 /// One scenario in the JSON document: its table (filtered when asked) and its full counts.
@@ -72,35 +77,43 @@ pub fn execute(args: &TableArgs, io: &mut Io<'_>) -> io::Result<Exit> {
         Ok(files) => files,
         Err(e) => return bad_input(io, &e.to_string(), Some(e.help())),
     };
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        usize::from,
+    );
     let mut tables: Vec<Table> = Vec::new();
     let mut bad: Vec<BadJson> = Vec::new();
-    for file in &files {
-        let built = load_scenario(file)
-            .map_err(|e| (e.to_string(), e.help()))
-            .and_then(|scenario| {
-                table::build(&scenario, &factories).map_err(|e| (e.to_string(), None))
-            });
-        match built {
+    let mut written = Ok(());
+    table::build_many(&files, &factories, jobs, |file, built| {
+        if written.is_err() {
+            return;
+        }
+        written = match built {
             Ok(t) => {
-                if !args.json {
+                let shown = if args.json {
+                    Ok(())
+                } else {
                     write!(
                         io.out,
                         "{}",
                         render::render_table(&t, args.only_disagreements)
-                    )?;
-                }
+                    )
+                };
                 tables.push(t);
+                shown
             }
-            Err((message, help)) => {
-                bad_input(io, &message, help.as_deref())?;
+            Err(NotTabled { message, help }) => {
+                let shown = bad_input(io, &message, help.as_deref()).map(|_| ());
                 bad.push(BadJson {
                     file: file.display().to_string(),
                     message,
                     help,
                 });
+                shown
             }
-        }
-    }
+        };
+    });
+    written?;
     let cells: usize = tables.iter().map(Table::cells).sum();
     let disagreements: usize = tables.iter().map(Table::disagreements).sum();
     let targets: Vec<&'static str> = factories.iter().map(TargetFactory::name).collect();

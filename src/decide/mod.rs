@@ -121,8 +121,6 @@ pub enum Reached {
         response: HttpResponse,
         delay_ms: u64,
     },
-    /// The connection was accepted; no HTTP answer (a raw stream).
-    Stream,
     Refused,
     Reset,
     /// The name did not resolve (from the client, before any connection).

@@ -285,8 +285,20 @@ impl<'a> Walk<'a> {
                     if let Some(details) =
                         authorize(&mut h, filter, &wire_source, listener.port, None)
                     {
+                        // The TCP proxy opens its upstream connection when the downstream one
+                        // opens; the network RBAC filter decides on the first bytes, and closes
+                        // both. So the entry names the cluster and host that were dialed.
+                        if let Some(route) = routes
+                            .first()
+                            .filter(|r| proxy.clusters.contains_key(&*r.cluster))
+                        {
+                            h.cluster = Some(route.cluster.clone());
+                            h.upstream_host = self.first_endpoint(proxy, &route.cluster);
+                        }
                         h.notes.push(
-                            "RBAC denied the connection (network filter): it is closed".into(),
+                            "RBAC denied the connection (network filter) on its first bytes: it \
+                             is closed, and so is the upstream connection the TCP proxy had opened"
+                                .into(),
                         );
                         self.hops.push(h);
                         return closed(idx, "-", "-", details);
@@ -369,7 +381,9 @@ impl<'a> Walk<'a> {
             if let Some(p) = &r.provenance {
                 push_unique(&mut h.matched, std::slice::from_ref(p));
             }
-            h.cluster = chosen.clone();
+            // The connection manager records the route's cluster when the proxy has it (so an
+            // RBAC denial logs it); a cluster it does not have is logged as `-` (flag NC).
+            h.cluster = chosen.clone().filter(|c| proxy.clusters.contains_key(&**c));
         }
         if let Some(filter) = rbac {
             if let Some(details) = authorize(&mut h, filter, &wire_source, port, Some(&req)) {
@@ -474,7 +488,8 @@ impl<'a> Walk<'a> {
         wire: Wire,
     ) -> End {
         let http = self.hops[idx].mode == HopMode::Http;
-        self.hops[idx].cluster = Some(cluster_name.clone());
+        // A cluster the proxy does not have is named in the trace's notes only: Envoy logs no
+        // upstream cluster for it (`-`, flag NC).
         let Some(cluster) = proxy.clusters.get(&**cluster_name) else {
             self.hops[idx].notes.push(format!(
                 "cluster {cluster_name} does not exist on this proxy (no visible service has that host and port)"
@@ -485,6 +500,7 @@ impl<'a> Walk<'a> {
                 closed(idx, "NC", "-", "-")
             };
         };
+        self.hops[idx].cluster = Some(cluster_name.clone());
         self.hops[idx]
             .matched
             .extend(cluster.provenance.iter().cloned());
@@ -543,6 +559,18 @@ impl<'a> Walk<'a> {
             // Traffic leaving the cluster is seen from one public address.
             _ => self.reach(Some(idx), &host, port, wire, crate::external::DEFAULT_PEER),
         }
+    }
+
+    /// The address of `cluster_name`'s first endpoint on `proxy` (where a connection would go).
+    fn first_endpoint(
+        &self,
+        proxy: &ProxyConfig,
+        cluster_name: &Name,
+    ) -> Option<std::net::SocketAddr> {
+        let ep = proxy.clusters.get(&**cluster_name)?.endpoints.first()?;
+        let (_, port, address) =
+            step::endpoint_address(self.internet, ep, (self.original_host, self.original_port));
+        address.map(|a| std::net::SocketAddr::new(a, port))
     }
 
     fn enter_workload(
@@ -682,7 +710,7 @@ impl<'a> Walk<'a> {
         // A second TLS layer inside the one the host terminates is not HTTP to it: a web server
         // answers 400 in plain text, which the client's own handshake cannot read.
         let outcome = match (wire.layers.len(), from_served(served)) {
-            (2.., Reached::Stream) => Reached::NotTls,
+            (2.., Reached::Response { .. }) => Reached::NotTls,
             (_, other) => other,
         };
         End::Reached {
@@ -697,7 +725,6 @@ impl<'a> Walk<'a> {
 fn from_served(s: Served) -> Reached {
     match s {
         Served::Response { response, delay_ms } => Reached::Response { response, delay_ms },
-        Served::RawStream => Reached::Stream,
         Served::Refused => Reached::Refused,
         Served::Reset => Reached::Reset,
         Served::Unresolved => Reached::Unresolved,
@@ -705,14 +732,18 @@ fn from_served(s: Served) -> Reached {
     }
 }
 
-/// A mesh application's own answer: plain HTTP gets a small page; TLS it cannot read is reset.
+/// A mesh application's own answer: plain HTTP gets a small page, other plain bytes a web
+/// server's `400`; TLS it cannot read is reset.
 fn app_answer(w: &WorkloadRef, port: u16, wire: &Wire) -> End {
     let outcome = match (&wire.http, wire.layers.is_empty()) {
         (Some(_), true) => Reached::Response {
             response: HttpResponse::new(200, "text/plain", format!("hello from {w}\n")),
             delay_ms: 0,
         },
-        (None, true) => Reached::Stream,
+        (None, true) => Reached::Response {
+            response: crate::external::not_http(),
+            delay_ms: 0,
+        },
         (_, false) => Reached::Reset,
     };
     End::Reached {

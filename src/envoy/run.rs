@@ -8,9 +8,11 @@
 //! request through a sidecar, and reading the proxies' JSON access logs back.
 //!
 //! Placement: sidecars run with `Capture::Direct`; each sidecar gets one listener per original
-//! destination a request has used (a copy of the listener `decide::step::outbound_listener`
-//! picks, bound on `127.0.0.1:<port>`), with a `set_filter_state` network filter that gives
-//! `PassthroughCluster` (ORIGINAL_DST) the destination's real address. Gateways bind their
+//! destination a request has used or `prepare` announced (a copy of the listener
+//! `decide::step::outbound_listener` picks, bound on `127.0.0.1:<port>`), with a
+//! `set_filter_state` network filter that gives `PassthroughCluster` (ORIGINAL_DST) the
+//! destination's real address, and an HTTP inspector where nothing else waits for the first
+//! bytes (`wait_for_first_bytes` says why). Gateways bind their
 //! listeners on loopback ports registered in the fabric under the gateway's pod address. Every
 //! cluster binds its upstream connections to the fabric alias of the proxy's pod address (or of
 //! the cluster's public address for external endpoints), so hosts and gateways read the simulated
@@ -46,6 +48,12 @@ const READY_LIMIT: Duration = Duration::from_secs(20);
 /// How long to wait, after the client has its answer, for the access logs to stop growing.
 const SETTLE_LIMIT: Duration = Duration::from_secs(3);
 
+/// How often the access logs are looked at while settling, and how many looks in a row must
+/// find them unchanged: five times Envoy's flush interval (`--file-flush-interval-msec 10`) of
+/// quiet, after the last entry.
+const SETTLE_POLL: Duration = Duration::from_millis(20);
+const SETTLE_QUIET: u32 = 5;
+
 /// Why Envoy could not be run.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -80,6 +88,9 @@ pub struct EnvoyMesh {
     running: BTreeMap<WorkloadRef, Running>,
     /// Sidecar → the original destinations it captures.
     destinations: BTreeMap<WorkloadRef, BTreeSet<SocketAddr>>,
+    /// Requests announced by `prepare` (workload, host, port): their destinations are captured
+    /// from the first configuration their names resolve in, so that no request restarts a proxy.
+    expected: BTreeSet<(WorkloadRef, String, u16)>,
     /// Stable loopback ports by purpose (`admin/…`, `gw/…`, `cap/…`).
     ports: HashMap<String, u16>,
     /// Gateway listeners registered in the fabric.
@@ -160,6 +171,7 @@ impl EnvoyMesh {
             mesh: Arc::new(Mesh::empty()),
             running: BTreeMap::new(),
             destinations: BTreeMap::new(),
+            expected: BTreeSet::new(),
             ports: HashMap::new(),
             routed: BTreeSet::new(),
             read_upto: HashMap::new(),
@@ -207,8 +219,64 @@ impl EnvoyMesh {
         Ok(())
     }
 
+    /// Announce requests about to be made: every sidecar gets the capture listeners they need in
+    /// one (re)start now and in every later configuration, instead of a restart per new
+    /// destination at request time.
+    pub async fn prepare(
+        &mut self,
+        requests: &[(WorkloadRef, ClientRequest)],
+    ) -> Result<(), RunError> {
+        let before = self.expected.len();
+        self.expected.extend(
+            requests
+                .iter()
+                .map(|(from, r)| (from.clone(), r.host.clone(), r.port)),
+        );
+        if self.expected.len() == before {
+            return Ok(());
+        }
+        self.reconcile().await
+    }
+
+    /// The original destination of a connection from sidecar workload `from` to `host:port`, if
+    /// the name resolves in the current mesh.
+    fn original_destination(
+        &self,
+        from: &WorkloadRef,
+        host: &str,
+        port: u16,
+    ) -> Option<SocketAddr> {
+        let dest = step::resolve(&self.mesh, &self.internet, &from.namespace, host);
+        dest.address.map(|address| SocketAddr::new(address, port))
+    }
+
+    /// The loopback address of the listener that captures connections from sidecar workload
+    /// `from` to `host:port` (what the application's connection reaches after iptables), once a
+    /// request to it was made or announced.
+    pub fn capture(&self, from: &WorkloadRef, host: &str, port: u16) -> Option<SocketAddr> {
+        let original = self.original_destination(from, host, port)?;
+        self.running.get(from)?.captures.get(&original).copied()
+    }
+
+    /// Record the destinations of the announced requests that resolve now.
+    fn capture_expected(&mut self) {
+        let found: Vec<(WorkloadRef, SocketAddr)> = self
+            .expected
+            .iter()
+            .filter(|(from, _, _)| self.mesh.proxies.contains_key(from))
+            .filter_map(|(from, host, port)| {
+                self.original_destination(from, host, *port)
+                    .map(|d| (from.clone(), d))
+            })
+            .collect();
+        for (from, d) in found {
+            self.destinations.entry(from).or_default().insert(d);
+        }
+    }
+
     /// Start, restart or stop Envoys so that each proxy runs its current bootstrap.
     async fn reconcile(&mut self) -> Result<(), RunError> {
+        self.capture_expected();
         let mesh = self.mesh.clone();
         let gone: Vec<WorkloadRef> = self
             .running
@@ -525,8 +593,8 @@ impl EnvoyMesh {
         let started = Instant::now();
         let mut last = self.log_sizes();
         let mut quiet = 0;
-        while started.elapsed() < SETTLE_LIMIT && quiet < 4 {
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        while started.elapsed() < SETTLE_LIMIT && quiet < SETTLE_QUIET {
+            tokio::time::sleep(SETTLE_POLL).await;
             let now = self.log_sizes();
             if now == last {
                 quiet += 1;
@@ -631,7 +699,49 @@ fn capture_copy(original: &Value, dest: SocketAddr, at: SocketAddr, real: Socket
     if l.get("default_filter_chain").is_some() {
         prepend(&mut l["default_filter_chain"]);
     }
+    wait_for_first_bytes(&mut l);
     l
+}
+
+/// Listener filters that read the connection's first bytes before a filter chain is chosen.
+const INSPECTORS: [&str; 2] = [
+    "envoy.filters.listener.tls_inspector",
+    "envoy.filters.listener.http_inspector",
+];
+
+/// Give listener `l` an HTTP inspector when nothing on it waits for the connection's first bytes,
+/// and no filter chain matches on what the inspector finds (so the chain chosen is the same).
+///
+/// In a pod, iptables hands Envoy connections whose first bytes (a ClientHello, a request line)
+/// have nearly always arrived by the time Envoy accepts them. On a busy loopback the accept can
+/// come first; a chain that closes at once (`BlackHoleCluster`) then sends FIN where a pod's
+/// Envoy sends RST (the bytes unread). Waiting for the first bytes restores the pod's order.
+fn wait_for_first_bytes(l: &mut Value) {
+    let filters = l["listener_filters"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let inspects = filters
+        .iter()
+        .any(|f| INSPECTORS.contains(&f["name"].as_str().unwrap_or_default()));
+    let by_protocol = l["filter_chains"].as_array().is_some_and(|chains| {
+        chains.iter().any(|c| {
+            c["filter_chain_match"]
+                .get("application_protocols")
+                .is_some()
+        })
+    });
+    if inspects || by_protocol {
+        return;
+    }
+    let mut filters = filters;
+    filters.push(json!({
+        "name": "envoy.filters.listener.http_inspector",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector",
+        },
+    }));
+    l["listener_filters"] = Value::Array(filters);
 }
 
 /// Whether Envoy's admin answers `/ready` with 200.
@@ -752,5 +862,32 @@ mod tests {
                 json!("127.0.0.1:40000")
             );
         }
+        // Nothing on the original waits for the first bytes: the copy gets an HTTP inspector.
+        assert_eq!(
+            copy["listener_filters"][0]["name"],
+            json!("envoy.filters.listener.http_inspector")
+        );
+    }
+
+    #[test]
+    fn a_capture_copy_keeps_listener_filters_that_already_wait_for_the_first_bytes() {
+        let with_tls = json!({
+            "name": "0.0.0.0_443",
+            "listener_filters": [{"name": "envoy.filters.listener.tls_inspector"}],
+            "filter_chains": [{"filters": []}],
+        });
+        let by_protocol = json!({
+            "name": "0.0.0.0_8080",
+            "filter_chains": [{"filter_chain_match": {"application_protocols": ["http/1.1"]}, "filters": []}],
+        });
+        let (d, a, r): (SocketAddr, SocketAddr, SocketAddr) = (
+            "203.0.113.10:443".parse().expect("addr"),
+            "127.0.0.1:20003".parse().expect("addr"),
+            "127.0.0.1:40001".parse().expect("addr"),
+        );
+        let copy = capture_copy(&with_tls, d, a, r);
+        assert_eq!(copy["listener_filters"], with_tls["listener_filters"]);
+        let copy = capture_copy(&by_protocol, d, a, r);
+        assert!(copy.get("listener_filters").is_none());
     }
 }

@@ -19,7 +19,7 @@ pub enum Decision {
 pub fn decision(trace: &Trace) -> Decision {
     match &trace.end {
         End::Reached {
-            outcome: Reached::Response { .. } | Reached::Stream,
+            outcome: Reached::Response { .. },
             ..
         } => Decision::Allowed,
         End::Reached { .. } => Decision::Failed,
@@ -53,7 +53,6 @@ pub fn reason(trace: &Trace) -> String {
                         response.status
                     )
                 }
-                Reached::Stream => format!("{destination}:{port} was reached {how}"),
                 Reached::Refused => {
                     format!("{destination}:{port} refused the connection (nothing listens there)")
                 }

@@ -9,7 +9,7 @@ use super::app::{self, AppRequest};
 use super::arrival::{Arrival, ArrivedRequest};
 use super::builtin;
 use super::host::{auto_address, auto_index, ExternalHost};
-use super::served::{plain_http_to_tls, Served};
+use super::served::{not_http, plain_http_to_tls, Served};
 use std::net::Ipv4Addr;
 
 /// Every host outside the mesh. `Default` is `builtin()`.
@@ -126,7 +126,8 @@ impl Internet {
     /// The first host at the address listening on the port decides whether the port expects TLS.
     /// TLS to a plain port resets; plain HTTP to a TLS port gets nginx's `400`; a TLS SNI names the
     /// serving host among those at the address (none matching: the handshake fails, reset; no SNI:
-    /// the first); plain HTTP is served by the host its `Host` header names, else the first.
+    /// the first); plain HTTP is served by the host its `Host` header names, else the first; bytes
+    /// that are not HTTP, in plain text or inside the host's TLS, get nginx's `400 Bad Request`.
     pub fn serve(&self, host: &str, arrival: &Arrival) -> Served {
         let Some(address) = self.resolve(host) else {
             return Served::Unresolved;
@@ -156,11 +157,11 @@ impl Internet {
                 };
                 match (chosen, request) {
                     (None, _) => Served::Reset,
-                    (Some(_), None) => Served::RawStream,
+                    (Some(_), None) => Served::now(not_http()),
                     (Some(chosen), Some(request)) => run(chosen, request, arrival),
                 }
             }
-            (None, _, None) => Served::RawStream,
+            (None, _, None) => Served::now(not_http()),
             (None, true, Some(_)) => Served::now(plain_http_to_tls()),
             (None, false, Some(request)) => {
                 let named = authority_host(&request.authority);

@@ -24,7 +24,8 @@
 //! Connection outcomes (`Internet::serve`): an unknown name is `Unresolved`; an address literal with
 //! no host is `NoRoute`; a port nobody listens on is `Refused`; TLS to a plain port, or an SNI the
 //! server does not serve, is `Reset`; plain HTTP to a TLS port is nginx's `400 The plain HTTP request
-//! was sent to HTTPS port`; a stream with no HTTP in it is accepted (`RawStream`).
+//! was sent to HTTPS port`; a stream with no HTTP in it (in plain text or inside the host's TLS) gets
+//! nginx's `400 Bad Request` and is closed, as a web server does with bytes it cannot parse.
 //!
 //! httpbin's `url` field says `https://` only when the connection that reached the host was TLS: the
 //! load balancer in front of httpbin.org overwrites `X-Forwarded-Proto` (see `httpbin/front.rs`).
@@ -41,4 +42,4 @@ pub use arrival::{Arrival, ArrivedRequest, TlsHello, DEFAULT_PEER};
 pub use host::{normalize_name, App, ExternalHost, ExternalPort};
 pub use httpbin::MAX_DELAY_MS;
 pub use internet::Internet;
-pub use served::{plain_http_to_tls, Served, PLAIN_HTTP_TO_TLS_BODY};
+pub use served::{not_http, plain_http_to_tls, Served, BAD_REQUEST_BODY, PLAIN_HTTP_TO_TLS_BODY};

@@ -1,6 +1,7 @@
 //! What an external host does with one arrival.
 //!
-//! Owns: `Served` and the answer a TLS listener gives to plain HTTP. Leaves out: turning this into
+//! Owns: `Served`, the answer a TLS listener gives to plain HTTP, and the answer a web server gives
+//! to bytes that are not HTTP. Leaves out: turning this into
 //! the client's view through the proxies on the way (`outcome::answer`).
 
 use crate::outcome::HttpResponse;
@@ -9,15 +10,12 @@ use crate::outcome::HttpResponse;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Served {
     /// An HTTP response, sent after `delay_ms` (non-zero only for httpbin's `/delay/{n}`).
-    /// Plain HTTP sent to a TLS port lands here too: a `400` (see `plain_http_to_tls`).
+    /// Plain HTTP sent to a TLS port lands here too (`plain_http_to_tls`), and so do bytes that
+    /// are not HTTP (`not_http`): web servers answer both with a `400` and close.
     Response {
         response: HttpResponse,
         delay_ms: u64,
     },
-    /// The connection was accepted and stays open, but no HTTP was spoken (a bare TCP stream, a TLS
-    /// session with nothing the host reads as HTTP, or a plain connection to a TLS port that sends
-    /// nothing).
-    RawStream,
     /// Nothing listens on that port.
     Refused,
     /// The connection was reset: TLS spoken to a plain port, or the TLS handshake failed (an SNI the
@@ -70,6 +68,26 @@ pub fn plain_http_to_tls() -> HttpResponse {
     response
 }
 
+/// nginx's page for bytes it cannot read as a request.
+pub const BAD_REQUEST_BODY: &str = "<html>\r\n\
+<head><title>400 Bad Request</title></head>\r\n\
+<body>\r\n\
+<center><h1>400 Bad Request</h1></center>\r\n\
+<hr><center>nginx</center>\r\n\
+</body>\r\n\
+</html>\r\n";
+
+/// The `400` a web server (nginx's wording) answers to bytes that are not HTTP — a raw TCP
+/// stream, or anything but HTTP inside its TLS — before it closes the connection.
+pub fn not_http() -> HttpResponse {
+    let mut response = HttpResponse::new(400, "text/html", BAD_REQUEST_BODY);
+    response
+        .headers
+        .insert(0, ("server".into(), "nginx".into()));
+    response.headers.push(("connection".into(), "close".into()));
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +113,15 @@ mod tests {
             r.header("content-length"),
             Some(PLAIN_HTTP_TO_TLS_BODY.len().to_string().as_str())
         );
+        assert_eq!(r.header("connection"), Some("close"));
+    }
+
+    #[test]
+    fn not_http_is_nginx_bad_request() {
+        let r = not_http();
+        assert_eq!(r.status, 400);
+        assert!(r.body.contains("<title>400 Bad Request</title>"));
+        assert_eq!(r.header("content-length"), Some("150"));
         assert_eq!(r.header("connection"), Some("close"));
     }
 }

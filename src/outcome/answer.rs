@@ -19,8 +19,6 @@ enum Up {
         delay_ms: u64,
     },
     Failed(ConnectionError),
-    /// A connection that was accepted and then never answered in HTTP.
-    Silent,
 }
 
 /// Istio's default route retry policy retries connect failures twice (istio/istio
@@ -42,7 +40,13 @@ fn entry(hop: &Hop) -> AccessLogEntry {
         .upstream_host
         .map_or_else(|| "-".to_string(), |a| a.to_string());
     e.requested_server_name = hop.sni.clone().unwrap_or_else(|| "-".into());
-    e.route_name = hop.route.as_deref().unwrap_or("-").to_string();
+    // Envoy logs a route without a name as `-`.
+    e.route_name = hop
+        .route
+        .as_deref()
+        .filter(|name| !name.is_empty())
+        .unwrap_or("-")
+        .to_string();
     e.downstream_peer_principal = hop.peer_identity.clone().unwrap_or_else(|| "-".into());
     e
 }
@@ -183,7 +187,6 @@ fn reached(outcome: &Reached) -> Up {
             response: response.clone(),
             delay_ms: *delay_ms,
         },
-        Reached::Stream => Up::Silent,
         Reached::Refused => Up::Failed(ConnectionError::Refused),
         Reached::Reset => Up::Failed(ConnectionError::Reset),
         Reached::Unresolved => Up::Failed(ConnectionError::Unresolved),
@@ -210,7 +213,7 @@ fn relay(hop: &Hop, up: Up, e: &mut AccessLogEntry) -> Up {
             Up::Failed(ConnectionError::Unresolved) => {
                 http_failure(UpstreamFailure::NoHealthyUpstream, e)
             }
-            Up::Failed(ConnectionError::Reset | ConnectionError::NotTls) | Up::Silent => {
+            Up::Failed(ConnectionError::Reset | ConnectionError::NotTls) => {
                 http_failure(UpstreamFailure::ConnectionTermination, e)
             }
         },
@@ -311,13 +314,6 @@ pub fn answer(trace: &Trace) -> Exchange {
                     error,
                     ConnectionError::Refused | ConnectionError::Unresolved
                 ),
-        },
-        Up::Silent if trace.request.scheme == Scheme::Tcp => {
-            ClientResult::Response(HttpResponse::new(0, "", ""))
-        }
-        Up::Silent => ClientResult::ConnectionFailed {
-            error: ConnectionError::Reset,
-            during_tls,
         },
     };
     Exchange {

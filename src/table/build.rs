@@ -14,7 +14,7 @@ use super::states::{step_title, Change, ChangeOutcome, ChangeRecord, SETUP_TITLE
 use super::{StateTable, Table};
 use crate::external::Internet;
 use crate::scenario::{Action, Scenario};
-use crate::target::{ModelTarget, SimTarget, Target, TargetError};
+use crate::target::{EnvoyTarget, ModelTarget, SimTarget, Target, TargetError};
 use crate::xds::ProxyKind;
 
 type Make = dyn Fn(Internet) -> Result<Box<dyn Target>, TargetError> + Send + Sync;
@@ -54,6 +54,13 @@ impl TargetFactory {
     pub fn sim() -> Self {
         TargetFactory::new("sim", |internet| {
             SimTarget::new(internet).map(|t| Box::new(t) as Box<dyn Target>)
+        })
+    }
+
+    /// Real Envoy (the binary `envoy::find_envoy` finds; built-in curl).
+    pub fn envoy() -> Self {
+        TargetFactory::new("envoy", |internet| {
+            EnvoyTarget::new(internet).map(|t| Box::new(t) as Box<dyn Target>)
         })
     }
 
@@ -204,9 +211,16 @@ impl Replay {
             }
         }
         probes.sort_by(|a, b| a.workload.cmp(&b.workload));
+        let requests = probes
+            .iter()
+            .map(|p| p.request().map(|r| (p.workload.clone(), r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (_, target) in &mut self.targets {
+            // A target that cannot prepare still answers each request; its cells say why not.
+            let _ = target.prepare(&requests);
+        }
         let mut cells = Vec::with_capacity(probes.len());
-        for probe in probes {
-            let request = probe.request()?;
+        for (probe, (_, request)) in probes.into_iter().zip(requests) {
             let observations = self
                 .targets
                 .iter_mut()

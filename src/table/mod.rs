@@ -1,10 +1,11 @@
 //! The agreement truth table: for each mesh state a scenario makes requests in, every application
 //! workload × every host of the scenario's outside world × HTTP/HTTPS/TCP × GET/POST, made on
-//! every target (the model, the simulated mesh, later real Envoy), with a check that the targets
+//! every target (the model, the simulated mesh, real Envoy), with a check that the targets
 //! agree on each cell — the status (class and exact code) or connection error, and the sequence of
 //! (proxy, upstream cluster) from the access logs. A disagreement is a bug in one of the targets.
 //!
-//! Owns: `Table`, `StateTable`, `TargetFactory` and `build` (in `build`); cells and their
+//! Owns: `Table`, `StateTable`, `TargetFactory` and `build` (in `build`); many scenarios side by
+//! side (`many`); cells and their
 //! agreement rule (`cell`), the requests (`probe`), replaying a scenario's changes (`states`),
 //! errors (`error`) and the text for people (`render`). Leaves out: loading scenarios
 //! (`scenario`), the targets themselves (`target`) and the command line (`cli::table`).
@@ -12,6 +13,7 @@
 mod build;
 pub mod cell;
 pub mod error;
+mod many;
 pub mod probe;
 pub mod render;
 pub mod states;
@@ -19,6 +21,7 @@ pub mod states;
 pub use build::{build, TargetFactory};
 pub use cell::{Cell, Hop, Observation, Outcome};
 pub use error::TableError;
+pub use many::{build_many, table_file, NotTabled};
 pub use probe::Probe;
 pub use states::{ChangeOutcome, ChangeRecord};
 

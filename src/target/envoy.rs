@@ -104,6 +104,15 @@ impl Target for EnvoyTarget {
             .map_err(rejected)
     }
 
+    fn prepare(&mut self, requests: &[(WorkloadRef, ClientRequest)]) -> Result<(), TargetError> {
+        let Some(envoy) = self.envoy.as_mut() else {
+            return Err(rejected("the Envoy target is stopped"));
+        };
+        self.runtime
+            .block_on(envoy.prepare(requests))
+            .map_err(rejected)
+    }
+
     fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry> {
         self.envoy
             .as_ref()

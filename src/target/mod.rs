@@ -63,6 +63,14 @@ pub trait Target {
 
     /// Every access-log entry a proxy (`namespace/workload`) has written so far, oldest first.
     fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry>;
+
+    /// Announce requests that are about to be made (in this state or later ones), so that a
+    /// target with per-request setup can do it once, up front. Making them is still `exec`'s job;
+    /// a request not announced works too. The default does nothing.
+    fn prepare(&mut self, requests: &[(WorkloadRef, ClientRequest)]) -> Result<(), TargetError> {
+        let _ = requests;
+        Ok(())
+    }
 }
 
 /// `store` with `resources` created or replaced (as `kubectl apply`).

@@ -127,17 +127,18 @@ fn sni_must_name_the_host() {
 }
 
 #[test]
-fn streams_without_http_are_accepted() {
+fn streams_without_http_get_nginxs_bad_request() {
     let net = Internet::builtin();
+    let bad_request = Served::now(not_http());
     assert_eq!(
         net.serve("httpbin.org", &Arrival::tcp_stream(80)),
-        Served::RawStream
+        bad_request
     );
     let tls = Arrival::tls_stream(443, Some("httpbin.org"));
-    assert_eq!(net.serve("httpbin.org", &tls), Served::RawStream);
+    assert_eq!(net.serve("httpbin.org", &tls), bad_request);
     assert_eq!(
         net.serve("httpbin.org", &Arrival::tcp_stream(443)),
-        Served::RawStream
+        bad_request
     );
     let wrong_sni = Arrival::tls_stream(443, Some("other.example"));
     assert_eq!(net.serve("httpbin.org", &wrong_sni), Served::Reset);
@@ -234,7 +235,10 @@ fn added_hosts_get_distinct_automatic_addresses() {
         254,
         "the range fills up, then addresses are shared"
     );
-    assert!(net.serve("h299.example", &Arrival::tcp_stream(80)) == Served::RawStream);
+    assert_eq!(
+        net.serve("h299.example", &Arrival::tcp_stream(80)).status(),
+        Some(400)
+    );
 }
 
 #[test]

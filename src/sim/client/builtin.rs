@@ -27,8 +27,13 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// What a `Scheme::Tcp` request writes before closing its side: a line any server can read.
-pub const TCP_PROBE: &[u8] = b"egressbench tcp probe\r\n";
+/// What a `Scheme::Tcp` request writes: one line that no server can mistake for HTTP or TLS (its
+/// first byte is neither a method character nor a TLS record type).
+pub const TCP_PROBE: &[u8] = b"[egressbench tcp probe]\r\n";
+
+/// How long (real time) a `Scheme::Tcp` probe without `-m` waits for the peer to close: a guard
+/// against a hung run, not a semantic — every path of the model ends with a close or a reset.
+const TCP_CEILING: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Where the client's connection goes: what the workload's kernel would do with the destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,22 +175,29 @@ async fn handshake(
         })
 }
 
-/// `Scheme::Tcp`: write the probe, close the write side, read until the peer closes. A clean
-/// close is a "response" with status 0 (curl's `%{http_code}` when no HTTP came back), carrying
-/// whatever bytes the peer sent; a reset is a reset.
+/// `Scheme::Tcp`: write the probe and read until the peer closes, keeping the client's side open
+/// as a request/response protocol does. A clean close is a "response" with status 0 (curl's
+/// `%{http_code}` when no HTTP came back), carrying whatever bytes the peer sent; a reset is a
+/// reset.
+///
+/// The client does not half-close after its line: on real Envoy, what a half-closing client gets
+/// from a sidecar's HTTP port depends on timing (the TLS inspector resets a connection whose peer
+/// closed before it decided; later, the connection manager closes, with or without its 400), so
+/// no target could agree on it (see `tests/envoy_raw_tcp.rs`).
 async fn tcp_probe(mut stream: TcpStream) -> ClientResult {
     let reset = || failed(ConnectionError::Reset, false);
-    if stream.write_all(TCP_PROBE).await.is_err() || stream.shutdown().await.is_err() {
+    if stream.write_all(TCP_PROBE).await.is_err() {
         return reset();
     }
     let mut received = Vec::new();
-    match stream.read_to_end(&mut received).await {
-        Ok(_) => ClientResult::Response(HttpResponse::new(
+    match tokio::time::timeout(TCP_CEILING, stream.read_to_end(&mut received)).await {
+        Ok(Ok(_)) => ClientResult::Response(HttpResponse::new(
             0,
             "",
             String::from_utf8_lossy(&received).into_owned(),
         )),
-        Err(_) => reset(),
+        Ok(Err(_)) => reset(),
+        Err(_) => failed(ConnectionError::Timeout, false),
     }
 }
 

@@ -506,7 +506,7 @@ fn a_stalled_handshake_is_a_connection_timeout() {
 }
 
 #[test]
-fn tcp_writes_a_probe_and_a_clean_close_is_status_0() {
+fn tcp_writes_a_probe_keeps_its_side_open_and_a_clean_close_is_status_0() {
     rt().block_on(async {
         let b = Bench::new();
         let (at, l) = b.listen("203.0.113.60:9000").await;
@@ -514,15 +514,27 @@ fn tcp_writes_a_probe_and_a_clean_close_is_status_0() {
         serve_raw(l, move |mut stream| {
             let tx = tx.clone();
             async move {
-                let mut got = Vec::new();
-                let _ = stream.read_to_end(&mut got).await;
-                let _ = tx.send(got);
+                let mut got = vec![0u8; TCP_PROBE.len()];
+                let read = stream.read_exact(&mut got).await.map(|_| got);
+                // The client has not ended its side: a read now would wait, not see EOF.
+                let mut more = [0u8; 1];
+                let open = tokio::time::timeout(Duration::from_millis(50), stream.read(&mut more))
+                    .await
+                    .is_err();
+                let _ = tx.send((read.ok(), open));
+                let _ = stream.write_all(b"pong").await;
+                let _ = stream.shutdown().await;
             }
         });
         let r = ClientRequest::get(Scheme::Tcp, PLAIN_HOST, 9000, "/");
         let got = b.send(Dial::Simulated(at), &r).await;
-        assert_eq!(got, ClientResult::Response(HttpResponse::new(0, "", "")));
-        assert_eq!(rx.recv().await.expect("read"), TCP_PROBE);
+        assert_eq!(
+            got,
+            ClientResult::Response(HttpResponse::new(0, "", "pong"))
+        );
+        let (line, open) = rx.recv().await.expect("the server saw the connection");
+        assert_eq!(line.as_deref(), Some(TCP_PROBE));
+        assert!(open, "the probe must not half-close its side");
     });
 }
 

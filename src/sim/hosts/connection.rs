@@ -10,17 +10,18 @@
 //! | ClientHello, SNI served here | handshake, then what is inside (below)    | reset (RST)         |
 //! | ClientHello, other SNI      | reset (RST)                               | reset (RST)         |
 //! | HTTP                        | nginx's 400 (`plain_http_to_tls`), close  | served              |
-//! | anything else / nothing     | read until the peer closes                | read until closed   |
+//! | anything else               | nginx's 400, close                        | nginx's 400, close  |
+//! | nothing (the peer closed)   | close                                     | close               |
 //!
 //! Inside the host's TLS: HTTP is served (HTTP/2 after the preface ALPN `h2` leads to), another
-//! ClientHello is answered with nginx's plain-text 400 (`stream`), anything else is read until
-//! the peer closes.
+//! ClientHello, or anything else that is not HTTP, is answered with nginx's plain-text 400
+//! (`stream`).
 
 use super::http::{serve_http1, serve_http2};
 use super::site::{Conn, Site};
 use super::sniff::{classify, Kind};
 use super::socket::Socket;
-use super::stream::{answer_tls_in_tls, drain};
+use super::stream::answer_not_http;
 use crate::external::{Served, TlsHello, DEFAULT_PEER};
 use crate::sim::hello::{inspect, FirstBytes, Replay};
 use std::net::{IpAddr, SocketAddr};
@@ -70,7 +71,7 @@ async fn handle(site: Arc<Site>, stream: TcpStream, real_peer: SocketAddr) {
     let name = conn.site.name(sni.as_deref());
     let verdict = conn.site.serve(&name, &conn.hello_arrival(sni.as_deref()));
     let acceptor = match (&verdict, &conn.site.acceptor) {
-        (Served::RawStream, Some(acceptor)) => acceptor.clone(),
+        (Served::Response { .. }, Some(acceptor)) => acceptor.clone(),
         // TLS to a plain port, or an SNI no host here serves: the model resets.
         _ => {
             conn.record_reset(sni.as_deref());
@@ -101,10 +102,10 @@ where
     };
     match first {
         FirstBytes::Tls(_) => {
-            // TLS originated twice: not HTTP to this server (the model's `RawStream`, which the
-            // walk reports as `NotTls`); nginx answers 400 in plain text.
+            // TLS originated twice: not HTTP to this server, which answers 400 in plain text
+            // (the walk reports it as `NotTls`).
             conn.record_stream(400);
-            answer_tls_in_tls(tls).await;
+            answer_not_http(tls).await;
         }
         FirstBytes::Plain => serve_plain(conn, bytes, tls).await,
     }
@@ -118,16 +119,20 @@ where
     let Ok((kind, bytes)) = classify(bytes, &mut io).await else {
         return;
     };
+    let empty = bytes.is_empty();
     let io = Replay::new(bytes, io);
     match kind {
         Kind::Http1 => serve_http1(Arc::new(conn), io).await,
         Kind::Http2 => serve_http2(Arc::new(conn), io).await,
+        // The peer closed before its first byte (a proxy that dialed and then gave up): nginx
+        // closes too, without a word.
+        Kind::Raw if empty => conn.record_stream(0),
         Kind::Raw => {
             let name = conn.site.name(conn.sni());
             match conn.site.serve(&name, &conn.arrival(None)) {
-                Served::RawStream => {
-                    conn.record_stream(0);
-                    drain(io).await;
+                Served::Response { response, .. } => {
+                    conn.record_stream(response.status);
+                    answer_not_http(io).await;
                 }
                 _ => {
                     conn.record_reset(conn.sni());

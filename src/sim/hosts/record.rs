@@ -13,8 +13,9 @@ use std::sync::{Mutex, PoisonError};
 /// Three kinds, told apart by `method`, `url` and `status`:
 /// - an HTTP request: `method` and `url` as received, `status` the answer;
 /// - a stream with no HTTP in it: `method` is `-`, `url` is `tcp://host:port` (plain) or
-///   `tls://host:port` (inside TLS the host terminated), `status` is 0 — or 400 when the stream
-///   was a second TLS handshake inside the host's TLS, answered in plain text;
+///   `tls://host:port` (inside TLS the host terminated), `status` 400 (nginx's answer to bytes
+///   that are not HTTP, a second TLS handshake inside the host's TLS among them) — or 0 when the
+///   peer closed before sending a byte (nothing is answered then);
 /// - a reset connection (a TLS ClientHello to a plain port, or an SNI the host does not serve):
 ///   `method` is `-`, `url` is empty, `status` is 0, `tls` false and `sni` what the hello named.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -33,7 +34,7 @@ pub struct HostRecord {
     pub url: String,
     /// The simulated source address of the peer (`DEFAULT_PEER` when the fabric does not know it).
     pub peer: IpAddr,
-    /// The status answered; 0 for a raw stream or a reset.
+    /// The status answered; 400 for a stream with no HTTP, 0 for a reset or an empty connection.
     pub status: u16,
 }
 
@@ -67,7 +68,9 @@ impl HostRecord {
         } else {
             "in plain text".to_string()
         };
-        let what = if self.method == "-" {
+        let what = if self.method == "-" && self.status == 0 {
+            "a connection that closed before its first byte".to_string()
+        } else if self.method == "-" {
             "a stream with no HTTP".to_string()
         } else {
             format!("{} {}", self.method, self.url)

@@ -441,15 +441,17 @@ fn plain_http_to_a_tls_port_gets_nginx_400() -> TestResult {
 }
 
 #[test]
-fn a_raw_stream_is_read_until_the_peer_closes() -> TestResult {
+fn a_raw_stream_gets_nginxs_400_and_a_close_while_the_client_still_sends() -> TestResult {
     run(async {
         let bench = Bench::start().await?;
         let mut tcp = bench.connect(HTTPBIN_80).await?;
         tcp.write_all(b"\x00\x01 not http\r\n").await?;
-        tcp.shutdown().await?;
+        // The client keeps its side open: the host answers and closes on its own.
         let mut rest = Vec::new();
         tcp.read_to_end(&mut rest).await?;
-        assert!(rest.is_empty(), "the host says nothing");
+        let rest = String::from_utf8_lossy(&rest);
+        assert!(rest.starts_with("HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n"));
+        assert!(rest.ends_with(crate::external::BAD_REQUEST_BODY));
         let records = bench.hosts.take_records();
         assert_eq!(records.len(), 1);
         assert_eq!(
@@ -458,7 +460,7 @@ fn a_raw_stream_is_read_until_the_peer_closes() -> TestResult {
                 records[0].url.as_str(),
                 records[0].status
             ),
-            ("-", "tcp://203.0.113.10:80", 0)
+            ("-", "tcp://203.0.113.10:80", 400)
         );
         assert!(!records[0].is_reset());
         Ok(())

@@ -162,7 +162,7 @@ async fn route(chain: &Chain, req: &HopRequest, e: &mut AccessLogEntry) -> HttpR
         headers: &req.headers,
     };
     let choice = step::select_route(config, &chain.route_config, &view);
-    if let Some(r) = choice.route {
+    if let Some(r) = choice.route.filter(|r| !r.name.is_empty()) {
         e.route_name = r.name.to_string();
     }
     if let Some(c) = &choice.cluster {
@@ -235,7 +235,11 @@ async fn forward(
     let (host, port) = chain.down.original_host();
     let up = match upstream::connect(world, config, cluster, (&host, port)).await {
         Ok(up) => up,
-        Err(Failure::ClusterNotFound) => return reply(CLUSTER_NOT_FOUND, e),
+        Err(Failure::ClusterNotFound) => {
+            // Envoy logs no upstream cluster for a name it does not have.
+            e.upstream_cluster = "-".into();
+            return reply(CLUSTER_NOT_FOUND, e);
+        }
         Err(failure) => {
             if let Some(h) = failure.host() {
                 e.upstream_host = h.to_string();

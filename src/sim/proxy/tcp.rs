@@ -1,5 +1,6 @@
-//! A TCP proxy filter chain: the network RBAC filter on the real peer identity, then the bytes
-//! relayed to the route's cluster (the ClientHello already read is replayed first, so passthrough
+//! A TCP proxy filter chain: the network RBAC filter on the real peer identity (a denied
+//! connection still dials the route's cluster first, as Envoy's TCP proxy does on accept), then
+//! the bytes relayed to the route's cluster (the ClientHello already read is replayed first, so passthrough
 //! TLS reaches the destination untouched).
 //!
 //! Owns: relaying one connection and its access-log entry. Leaves out: opening the upstream
@@ -30,7 +31,23 @@ pub async fn proxy<S: Io>(
     if let Some(filter) = rbac {
         let out = down.authorize(filter, None);
         if !out.allowed {
+            // Envoy's TCP proxy has dialed its upstream by the time the network RBAC filter
+            // reads the first bytes and closes the connection: both are closed, and the entry
+            // names the cluster and host that were dialed.
             e.connection_termination_details = out.details.clone().unwrap_or_default();
+            if let Some(cluster) = &cluster {
+                e.upstream_cluster = cluster.to_string();
+                let (host, port) = down.original_host();
+                match upstream::connect(&world, config, cluster, (&host, port)).await {
+                    Ok(up) => e.upstream_host = up.host.to_string(),
+                    Err(upstream::Failure::ClusterNotFound) => e.upstream_cluster = "-".into(),
+                    Err(failure) => {
+                        if let Some(h) = failure.host() {
+                            e.upstream_host = h.to_string();
+                        }
+                    }
+                }
+            }
             world.logs.write(seq, e);
             return Some(stream);
         }
@@ -46,6 +63,10 @@ pub async fn proxy<S: Io>(
         Err(failure) => {
             if let Some(h) = failure.host() {
                 e.upstream_host = h.to_string();
+            }
+            if failure == upstream::Failure::ClusterNotFound {
+                // Envoy logs no upstream cluster for a name it does not have.
+                e.upstream_cluster = "-".into();
             }
             e.response_flags = match failure {
                 upstream::Failure::ClusterNotFound => "NC",

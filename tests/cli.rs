@@ -576,5 +576,8 @@ fn envoy_and_curl_options_name_the_target_they_need_and_a_binary_that_runs() {
     );
     let (exit, _, err) = egressbench(&["run", "--curl", "no-such-folder"]);
     assert_eq!(exit, 2, "{err}");
-    assert!(err.contains("add `--target sim`"), "{err}");
+    assert!(
+        err.contains("add `--target sim` or `--target envoy`"),
+        "{err}"
+    );
 }

@@ -24,6 +24,7 @@ use egressbench::outcome::{AccessLogEntry, ClientResult};
 use egressbench::request::{ClientRequest, Scheme, WorkloadRef};
 use egressbench::resources::Store;
 use egressbench::sim::client::TCP_PROBE;
+use egressbench::sim::ClientKind;
 use egressbench::target::{ModelTarget, Target};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -82,7 +83,7 @@ fn tcp_probe() -> ClientRequest {
 
 /// Real Envoy for the baseline, with sleep-a's capture listener for `HOST:80`.
 async fn envoy_baseline(envoy: PathBuf) -> (EnvoyMesh, SocketAddr) {
-    let mut mesh = EnvoyMesh::start(Internet::builtin(), Some(envoy))
+    let mut mesh = EnvoyMesh::start(Internet::builtin(), Some(envoy), ClientKind::BuiltIn)
         .await
         .expect("Envoy and the hosts start");
     let built = Mesh::build(&Store::from_resources(baseline())).expect("the baseline builds");

@@ -4,10 +4,11 @@
 //! that does not load is a failing trial, not a panic.
 //!
 //! Targets: `model` (the reference semantics), `sim` (the simulated mesh, built-in client),
-//! `sim-curl` (the simulated mesh driven by the real `curl` binary) and `envoy` (one real Envoy
-//! per proxy). Without a curl binary the `sim-curl` trials are ignored with a note saying why,
-//! unless `EGRESSBENCH_REQUIRE_CURL` is set (CI sets it), in which case they fail; likewise the
-//! `envoy` trials without an envoy binary and `EGRESSBENCH_REQUIRE_ENVOY`.
+//! `sim-curl` (the simulated mesh driven by the real `curl` binary), `envoy` (one real Envoy per
+//! proxy) and `envoy-curl` (real Envoy driven by the real curl). Without a curl binary the
+//! curl trials are ignored with a note saying why, unless `EGRESSBENCH_REQUIRE_CURL` is set (CI
+//! sets it), in which case they fail; likewise the Envoy trials without an envoy binary and
+//! `EGRESSBENCH_REQUIRE_ENVOY`.
 
 use egressbench::envoy::find_envoy;
 use egressbench::report::human::render_failure;
@@ -23,11 +24,14 @@ use std::path::{Path, PathBuf};
 enum On {
     Model,
     Sim(ClientKind),
-    /// The real-curl trials, when there is no curl to run them with.
-    NoCurl,
-    Envoy,
-    /// The Envoy trials, when there is no envoy binary to run them with.
-    NoEnvoy,
+    Envoy(ClientKind),
+    /// Trials whose binary is missing: ignored, or failed when `required` (an environment
+    /// variable) is set.
+    Missing {
+        name: &'static str,
+        why: &'static str,
+        required: &'static str,
+    },
 }
 
 impl On {
@@ -35,36 +39,52 @@ impl On {
         match self {
             On::Model => "model",
             On::Sim(ClientKind::BuiltIn) => "sim",
-            On::Sim(ClientKind::RealCurl(_)) | On::NoCurl => "sim-curl",
-            On::Envoy | On::NoEnvoy => "envoy",
+            On::Sim(ClientKind::RealCurl(_)) => "sim-curl",
+            On::Envoy(ClientKind::BuiltIn) => "envoy",
+            On::Envoy(ClientKind::RealCurl(_)) => "envoy-curl",
+            On::Missing { name, .. } => name,
         }
     }
 }
 
+const NO_CURL: &str = "no curl binary: install curl (apt-get install curl) or set EGRESSBENCH_CURL";
+const NO_ENVOY: &str = "no envoy binary: run scripts/install-envoy.sh or set EGRESSBENCH_ENVOY";
+
 fn main() {
     let args = Arguments::from_args();
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let curl = match find_curl() {
-        Some(path) => On::Sim(ClientKind::RealCurl(path)),
-        None => {
-            eprintln!(
-                "note: no curl binary found, so the sim-curl trials are ignored \
-                 (install curl, or set EGRESSBENCH_CURL to its path)"
-            );
-            On::NoCurl
-        }
+    let curl = find_curl();
+    let envoy = find_envoy();
+    if curl.is_none() {
+        eprintln!("note: {NO_CURL}; the sim-curl and envoy-curl trials are ignored");
+    }
+    if envoy.is_none() {
+        eprintln!("note: {NO_ENVOY}; the envoy and envoy-curl trials are ignored");
+    }
+    let missing = |name, why, required| On::Missing {
+        name,
+        why,
+        required,
     };
-    let envoy = match find_envoy() {
-        Some(_) => On::Envoy,
-        None => {
-            eprintln!(
-                "note: no envoy binary found, so the envoy trials are ignored \
-                 (run scripts/install-envoy.sh, or set EGRESSBENCH_ENVOY to its path)"
-            );
-            On::NoEnvoy
-        }
-    };
-    let targets = [On::Model, On::Sim(ClientKind::BuiltIn), curl, envoy];
+    let no_curl = |name| missing(name, NO_CURL, "EGRESSBENCH_REQUIRE_CURL");
+    let no_envoy = |name| missing(name, NO_ENVOY, "EGRESSBENCH_REQUIRE_ENVOY");
+    let real_curl = curl.clone().map(ClientKind::RealCurl);
+    let targets = [
+        On::Model,
+        On::Sim(ClientKind::BuiltIn),
+        real_curl
+            .clone()
+            .map_or_else(|| no_curl("sim-curl"), On::Sim),
+        match envoy {
+            Some(_) => On::Envoy(ClientKind::BuiltIn),
+            None => no_envoy("envoy"),
+        },
+        match (&envoy, real_curl) {
+            (None, _) => no_envoy("envoy-curl"),
+            (Some(_), None) => no_curl("envoy-curl"),
+            (Some(_), Some(client)) => On::Envoy(client),
+        },
+    ];
     let trials = match discover(std::slice::from_ref(&folder)) {
         Ok(files) => files
             .into_iter()
@@ -83,23 +103,9 @@ fn trial(on: On, file: PathBuf) -> Trial {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let name = format!("{}::{stem}", on.name());
-    if matches!(on, On::NoCurl) {
-        let required = std::env::var_os("EGRESSBENCH_REQUIRE_CURL").is_some();
-        return Trial::test(name, move || {
-            Err(Failed::from(
-                "no curl binary: install curl (apt-get install curl) or set EGRESSBENCH_CURL",
-            ))
-        })
-        .with_ignored_flag(!required);
-    }
-    if matches!(on, On::NoEnvoy) {
-        let required = std::env::var_os("EGRESSBENCH_REQUIRE_ENVOY").is_some();
-        return Trial::test(name, move || {
-            Err(Failed::from(
-                "no envoy binary: run scripts/install-envoy.sh or set EGRESSBENCH_ENVOY",
-            ))
-        })
-        .with_ignored_flag(!required);
+    if let On::Missing { why, required, .. } = on {
+        let required = std::env::var_os(required).is_some();
+        return Trial::test(name, move || Err(Failed::from(why))).with_ignored_flag(!required);
     }
     Trial::test(name, move || {
         let target = on.name();
@@ -111,11 +117,15 @@ fn trial(on: On, file: PathBuf) -> Trial {
                         help: None,
                     })?,
                 ) as Box<dyn Target>,
-                On::Envoy => Box::new(EnvoyTarget::new(internet).map_err(|e| BadInput {
-                    message: e.to_string(),
-                    help: None,
-                })?) as Box<dyn Target>,
-                On::Model | On::NoCurl | On::NoEnvoy => Box::new(ModelTarget::new(internet)),
+                On::Envoy(client) => Box::new(
+                    EnvoyTarget::with_options(internet, None, client.clone()).map_err(|e| {
+                        BadInput {
+                            message: e.to_string(),
+                            help: None,
+                        }
+                    })?,
+                ) as Box<dyn Target>,
+                On::Model | On::Missing { .. } => Box::new(ModelTarget::new(internet)),
             })
         });
         match report.verdict {

@@ -30,9 +30,9 @@ pub struct RunArgs {
     /// Run only the scenarios whose file name (without .yaml) contains SUBSTR.
     #[arg(long, value_name = "SUBSTR")]
     pub filter: Option<String>,
-    /// With `--target sim`: make the requests with the real curl binary (PATH, default `curl`),
-    /// pointed at the workload's sidecar with `--connect-to`, instead of the built-in client
-    /// (`--curl` or `--curl=/path/to/curl`).
+    /// With `--target sim` or `--target envoy`: make the requests with the real curl binary
+    /// (PATH, default `curl`), pointed at the workload's sidecar with `--connect-to`, instead of
+    /// the built-in client (`--curl` or `--curl=/path/to/curl`).
     #[arg(long, value_name = "PATH", num_args = 0..=1, require_equals = true, default_missing_value = "curl")]
     pub curl: Option<PathBuf>,
     /// With `--target envoy`: the envoy binary to run (default: $EGRESSBENCH_ENVOY, then
@@ -66,6 +66,7 @@ pub fn execute(args: &RunArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     let filtered_out = total - selected.len();
     let target = match (args.target, &args.curl) {
         (TargetName::Sim, Some(_)) => "sim-curl",
+        (TargetName::Envoy, Some(_)) => "envoy-curl",
         (t, _) => t.as_str(),
     };
     let human = args.output == OutputFormat::Human;

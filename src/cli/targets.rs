@@ -13,7 +13,8 @@ use std::path::PathBuf;
 /// Options of the targets that have some.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TargetOptions {
-    /// The simulated mesh's requests are made by this curl binary instead of the built-in one.
+    /// The simulated mesh's or the Envoy target's requests are made by this curl binary instead
+    /// of the built-in one.
     pub curl: Option<PathBuf>,
     /// The envoy binary of the Envoy target (else the one `envoy::find_envoy` finds).
     pub envoy: Option<PathBuf>,
@@ -27,8 +28,8 @@ impl TargetOptions {
         }
     }
 
-    /// Check the options against `target`: `--curl` needs the simulated mesh and a curl that runs,
-    /// `--envoy` the Envoy target and an envoy that runs.
+    /// Check the options against `target`: `--curl` needs the simulated mesh or the Envoy target
+    /// and a curl that runs, `--envoy` the Envoy target and an envoy that runs.
     pub fn check(&self, target: TargetName) -> Result<(), BadInput> {
         if let Some(envoy) = &self.envoy {
             if target != TargetName::Envoy {
@@ -53,13 +54,14 @@ impl TargetOptions {
         let Some(curl) = &self.curl else {
             return Ok(());
         };
-        if target != TargetName::Sim {
+        if !matches!(target, TargetName::Sim | TargetName::Envoy) {
             return Err(BadInput {
                 message: format!(
-                    "--curl drives the simulated mesh, but the target is `{}`",
+                    "--curl makes the requests of the simulated mesh or the Envoy target, but the \
+                     target is `{}`",
                     target.as_str()
                 ),
-                help: Some("add `--target sim`".to_string()),
+                help: Some("add `--target sim` or `--target envoy`".to_string()),
             });
         }
         let runs = std::process::Command::new(curl)
@@ -140,12 +142,14 @@ impl TargetName {
                     message: e.to_string(),
                     help: None,
                 }),
-            TargetName::Envoy => EnvoyTarget::with_binary(internet, options.envoy.clone())
-                .map(|t| Box::new(t) as Box<dyn Target>)
-                .map_err(|e| BadInput {
-                    message: e.to_string(),
-                    help: None,
-                }),
+            TargetName::Envoy => {
+                EnvoyTarget::with_options(internet, options.envoy.clone(), options.client())
+                    .map(|t| Box::new(t) as Box<dyn Target>)
+                    .map_err(|e| BadInput {
+                        message: e.to_string(),
+                        help: None,
+                    })
+            }
             TargetName::Live => Err(self.not_built_yet()),
         }
     }

@@ -23,9 +23,9 @@ use super::{binary, bootstrap, AccessLogSink, Capture, CertPaths, CertPems, Plac
 use crate::decide::step;
 use crate::external::{Internet, DEFAULT_PEER};
 use crate::mesh::Mesh;
-use crate::outcome::{AccessLogEntry, ClientResult, ConnectionError, Exchange};
+use crate::outcome::{AccessLogEntry, Exchange};
 use crate::request::{ClientRequest, WorkloadRef};
-use crate::sim::client::{self, Dial};
+use crate::sim::client::{AppClient, ClientKind, Dial};
 use crate::sim::hosts::{HostRecord, Hosts};
 use crate::sim::world::Certs;
 use crate::sim::{Clock, Fabric};
@@ -63,6 +63,8 @@ pub enum RunError {
     Setup(String),
     #[error("envoy for {proxy} failed: {message}")]
     Proxy { proxy: String, message: String },
+    #[error("the real curl gave no answer egressbench can read: {0}")]
+    Curl(#[from] crate::sim::client::CurlError),
 }
 
 /// One running Envoy.
@@ -84,6 +86,7 @@ pub struct EnvoyMesh {
     internet: Arc<Internet>,
     certs: Arc<Certs>,
     hosts: Hosts,
+    client: AppClient,
     mesh: Arc<Mesh>,
     running: BTreeMap<WorkloadRef, Running>,
     /// Sidecar → the original destinations it captures.
@@ -138,12 +141,13 @@ fn file_name(id: &WorkloadRef) -> String {
 }
 
 impl EnvoyMesh {
-    /// Start the hosts of `internet` (no proxies until `configure`). Must run inside a tokio
-    /// runtime.
-    /// Start with the envoy binary at `envoy`, or the one `binary::find_envoy` finds.
+    /// Start the hosts of `internet` (no proxies until `configure`), with the envoy binary at
+    /// `envoy` (else the one `binary::find_envoy` finds); requests are made by `client`. Must run
+    /// inside a tokio runtime.
     pub async fn start(
         internet: Internet,
         envoy: Option<std::path::PathBuf>,
+        client: ClientKind,
     ) -> Result<EnvoyMesh, RunError> {
         let envoy = envoy.or_else(binary::find_envoy).ok_or(RunError::NoEnvoy)?;
         use std::sync::atomic::{AtomicU64, Ordering};
@@ -161,6 +165,12 @@ impl EnvoyMesh {
         let hosts = Hosts::start(internet.clone(), fabric.clone(), &certs.public_ca)
             .await
             .map_err(|e| RunError::Setup(e.to_string()))?;
+        let client = AppClient::new(
+            client,
+            &certs.public_ca.root_pem(),
+            certs.app_client.clone(),
+        )
+        .map_err(|e| RunError::Setup(format!("writing the public CA for curl: {e}")))?;
         Ok(EnvoyMesh {
             envoy,
             dir,
@@ -168,6 +178,7 @@ impl EnvoyMesh {
             internet,
             certs,
             hosts,
+            client,
             mesh: Arc::new(Mesh::empty()),
             running: BTreeMap::new(),
             destinations: BTreeMap::new(),
@@ -488,22 +499,10 @@ impl EnvoyMesh {
     ) -> Result<Exchange, RunError> {
         let mesh = self.mesh.clone();
         let (dial, source) = self.dial(&mesh, from, request).await?;
-        let result = match dial {
-            Dial::Unresolved => ClientResult::ConnectionFailed {
-                error: ConnectionError::Unresolved,
-                during_tls: false,
-            },
-            dial => {
-                client::send(
-                    &self.fabric,
-                    source,
-                    dial,
-                    request,
-                    self.certs.app_client.clone(),
-                )
-                .await
-            }
-        };
+        let result = self
+            .client
+            .send(&self.fabric, source, dial, request)
+            .await?;
         self.settle().await;
         let logs = self.new_entries();
         Ok(Exchange {

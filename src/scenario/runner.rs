@@ -42,6 +42,18 @@ pub fn run_file(
 pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioReport {
     let mut report = ScenarioReport::start(scenario, target.name());
     let internet = scenario.internet();
+    // Every request the scenario will make, announced up front (the Envoy target then starts
+    // each proxy with all its capture listeners, instead of restarting it per destination). A
+    // target that cannot prepare still runs each request when its step comes.
+    let requests: Vec<_> = scenario
+        .steps
+        .iter()
+        .filter_map(|step| match &step.action {
+            Action::Exec { from, command } => Some((from.clone(), command.request.clone())),
+            _ => None,
+        })
+        .collect();
+    let _ = target.prepare(&requests);
     let mut mesh = MeshConfig::default();
     if !scenario.setup.is_empty() {
         let mut setup = StepReport::setup(scenario.setup.len());

@@ -8,7 +8,7 @@
 //! hosts recorded. Every listener and connection task is aborted when the `SimMesh` is dropped.
 //! Leaves out: scenario bookkeeping (`target::SimTarget`).
 
-use super::client::{self, Dial};
+use super::client::{AppClient, ClientKind, Dial};
 use super::fabric::{Clock, Fabric};
 use super::hosts::{HostRecord, Hosts};
 use super::proxy::{self, Direction};
@@ -16,12 +16,11 @@ use super::world::{Certs, World};
 use crate::decide::step;
 use crate::external::Internet;
 use crate::mesh::Mesh;
-use crate::outcome::{AccessLogEntry, ClientResult, ConnectionError, Exchange};
+use crate::outcome::{AccessLogEntry, Exchange};
 use crate::request::{ClientRequest, WorkloadRef};
 use crate::xds::ProxyKind;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -45,15 +44,6 @@ pub enum SimError {
     Curl(#[from] super::client::CurlError),
 }
 
-/// Which client makes the requests.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClientKind {
-    /// egressbench's own curl (hyper and rustls).
-    BuiltIn,
-    /// The real `curl` binary at this path, pointed at the sidecar with `--connect-to`.
-    RealCurl(PathBuf),
-}
-
 /// How long to wait, after the client has its answer, for every proxy to finish its log entry.
 const SETTLE: Duration = Duration::from_secs(3);
 
@@ -66,9 +56,7 @@ pub struct SimMesh {
     gateway_listeners: HashMap<(WorkloadRef, u16), Listening>,
     /// `(workload, original destination)` → the capture listener's real address.
     captures: Mutex<HashMap<(WorkloadRef, SocketAddr), Listening>>,
-    client: ClientKind,
-    /// The public CA's certificate as a file, for the real curl's `--cacert`.
-    ca_file: Option<PathBuf>,
+    client: AppClient,
 }
 
 #[derive(Debug)]
@@ -90,9 +78,6 @@ impl Drop for SimMesh {
             .values()
         {
             l.task.abort();
-        }
-        if let Some(f) = &self.ca_file {
-            let _ = std::fs::remove_file(f);
         }
     }
 }
@@ -132,17 +117,18 @@ impl SimMesh {
         let internet = Arc::new(internet);
         let certs = Arc::new(Certs::new()?);
         let hosts = Hosts::start(internet.clone(), fabric.clone(), &certs.public_ca).await?;
-        let ca_file = match &client {
-            ClientKind::BuiltIn => None,
-            ClientKind::RealCurl(_) => Some(write_ca_file(&certs.public_ca.root_pem())?),
-        };
+        let client = AppClient::new(
+            client,
+            &certs.public_ca.root_pem(),
+            certs.app_client.clone(),
+        )
+        .map_err(SimError::CaFile)?;
         Ok(SimMesh {
             world: Arc::new(World::new(fabric, internet, certs)),
             hosts,
             gateway_listeners: HashMap::new(),
             captures: Mutex::new(HashMap::new()),
             client,
-            ca_file,
         })
     }
 
@@ -297,45 +283,10 @@ impl SimMesh {
         let mesh = self.world.mesh();
         let mark = self.world.logs.mark();
         let (dial, source) = self.dial(&mesh, from, request).await?;
-        let result = match (&self.client, dial) {
-            (_, Dial::Unresolved) => ClientResult::ConnectionFailed {
-                error: ConnectionError::Unresolved,
-                during_tls: false,
-            },
-            (ClientKind::RealCurl(curl), dial) if request.scheme != crate::request::Scheme::Tcp => {
-                let real = match dial {
-                    Dial::Real(a) => Some(a),
-                    Dial::Simulated(a) => self.world.fabric.real_addr(a),
-                    Dial::Unresolved => None,
-                };
-                match (real, &self.ca_file) {
-                    (Some(real), Some(ca)) => {
-                        client::real_curl::send_with_curl(
-                            curl,
-                            real,
-                            request,
-                            ca,
-                            self.world.fabric.clock(),
-                        )
-                        .await?
-                    }
-                    _ => ClientResult::ConnectionFailed {
-                        error: ConnectionError::Refused,
-                        during_tls: false,
-                    },
-                }
-            }
-            (_, dial) => {
-                client::send(
-                    &self.world.fabric,
-                    source,
-                    dial,
-                    request,
-                    self.world.certs.app_client.clone(),
-                )
-                .await
-            }
-        };
+        let result = self
+            .client
+            .send(&self.world.fabric, source, dial, request)
+            .await?;
         self.world.logs.settle(SETTLE).await;
         Ok(Exchange {
             result,
@@ -367,16 +318,4 @@ pub fn gateway_listeners(mesh: &Mesh) -> impl Iterator<Item = (&WorkloadRef, Soc
                 .iter()
                 .map(move |l| (id, SocketAddr::new(ip, l.port)))
         })
-}
-
-fn write_ca_file(pem: &str) -> Result<PathBuf, SimError> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "egressbench-public-ca-{}-{}.pem",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::write(&path, pem).map_err(SimError::CaFile)?;
-    Ok(path)
 }

@@ -17,5 +17,6 @@ pub mod proxy;
 pub mod task;
 pub mod world;
 
+pub use client::ClientKind;
 pub use fabric::{Clock, Fabric};
-pub use mesh::{ClientKind, SimError, SimMesh};
+pub use mesh::{SimError, SimMesh};

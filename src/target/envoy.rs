@@ -12,6 +12,7 @@ use crate::mesh::Mesh;
 use crate::outcome::{AccessLogEntry, Exchange};
 use crate::request::{ClientRequest, WorkloadRef};
 use crate::resources::{Resource, ResourceId, Store};
+use crate::sim::ClientKind;
 use std::sync::Arc;
 
 #[derive(Debug)]
@@ -20,6 +21,7 @@ pub struct EnvoyTarget {
     /// `Some` until dropped (it is dropped inside the runtime).
     envoy: Option<EnvoyMesh>,
     store: Store,
+    name: &'static str,
 }
 
 fn rejected(e: impl std::fmt::Display) -> TargetError {
@@ -30,25 +32,32 @@ impl EnvoyTarget {
     /// Real Envoy proxies over `internet`'s hosts, requests made by the built-in curl; the envoy
     /// binary is the one `envoy::find_envoy` finds.
     pub fn new(internet: Internet) -> Result<Self, TargetError> {
-        EnvoyTarget::with_binary(internet, None)
+        EnvoyTarget::with_options(internet, None, ClientKind::BuiltIn)
     }
 
-    /// As `new`, with the envoy binary at `envoy` when given.
-    pub fn with_binary(
+    /// As `new`, with the envoy binary at `envoy` when given, requests made by `client` (the
+    /// target is called `envoy-curl` when that is the real curl).
+    pub fn with_options(
         internet: Internet,
         envoy: Option<std::path::PathBuf>,
+        client: ClientKind,
     ) -> Result<Self, TargetError> {
+        let name = match client {
+            ClientKind::BuiltIn => "envoy",
+            ClientKind::RealCurl(_) => "envoy-curl",
+        };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| rejected(format!("starting the Envoy target: {e}")))?;
         let envoy = runtime
-            .block_on(EnvoyMesh::start(internet, envoy))
+            .block_on(EnvoyMesh::start(internet, envoy, client))
             .map_err(rejected)?;
         Ok(EnvoyTarget {
             runtime,
             envoy: Some(envoy),
             store: Store::new(),
+            name,
         })
     }
 
@@ -74,7 +83,7 @@ impl Drop for EnvoyTarget {
 
 impl Target for EnvoyTarget {
     fn name(&self) -> &'static str {
-        "envoy"
+        self.name
     }
 
     fn apply(&mut self, resources: Vec<Resource>) -> Result<(), TargetError> {

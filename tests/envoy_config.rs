@@ -8,6 +8,9 @@
 //! the Envoy checks are skipped with a note, unless `EGRESSBENCH_REQUIRE_ENVOY` is set (CI sets
 //! it), in which case they fail.
 
+mod common;
+use common::{envoy_or_skip, note};
+
 use egressbench::envoy::{self, Capture, CertPaths, CertPems, Placement};
 use egressbench::manifest::load_paths;
 use egressbench::mesh::Mesh;
@@ -22,32 +25,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A note on the terminal, past the test harness's output capture (which only takes `print!` and
-/// `eprint!`), so that a skip is seen in a passing run.
-fn note(text: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "note: {text}");
-}
-
-/// The envoy binary, or `None` after saying why the Envoy checks are skipped (panics instead when
-/// `EGRESSBENCH_REQUIRE_ENVOY` is set).
-fn envoy_or_skip(test: &str) -> Option<PathBuf> {
-    match envoy::find_envoy() {
-        Some(path) => Some(path),
-        None if std::env::var_os("EGRESSBENCH_REQUIRE_ENVOY").is_some() => panic!(
-            "EGRESSBENCH_REQUIRE_ENVOY is set but no envoy binary was found: run \
-             scripts/install-envoy.sh or set EGRESSBENCH_ENVOY"
-        ),
-        None => {
-            note(&format!(
-                "{test} skipped: no envoy binary (run scripts/install-envoy.sh, or set \
-                 EGRESSBENCH_ENVOY to its path)"
-            ));
-            None
-        }
-    }
 }
 
 /// A fresh folder under the system temp folder, removed when dropped.

@@ -16,7 +16,10 @@
 //! Without an envoy binary the tests are skipped with a note, unless `EGRESSBENCH_REQUIRE_ENVOY`
 //! is set (CI sets it), in which case they fail.
 
-use egressbench::envoy::{self, run::EnvoyMesh};
+mod common;
+use common::envoy_or_skip;
+
+use egressbench::envoy::run::EnvoyMesh;
 use egressbench::external::Internet;
 use egressbench::manifest::load_paths;
 use egressbench::mesh::Mesh;
@@ -34,28 +37,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const HOST: &str = "www.httpbin.org";
-
-fn note(text: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "note: {text}");
-}
-
-fn envoy_or_skip(test: &str) -> Option<PathBuf> {
-    match envoy::find_envoy() {
-        Some(path) => Some(path),
-        None if std::env::var_os("EGRESSBENCH_REQUIRE_ENVOY").is_some() => panic!(
-            "EGRESSBENCH_REQUIRE_ENVOY is set but no envoy binary was found: run \
-             scripts/install-envoy.sh or set EGRESSBENCH_ENVOY"
-        ),
-        None => {
-            note(&format!(
-                "{test} skipped: no envoy binary (run scripts/install-envoy.sh, or set \
-                 EGRESSBENCH_ENVOY to its path)"
-            ));
-            None
-        }
-    }
-}
 
 /// Scenario 000's cluster before any egress policy: REGISTRY_ONLY, sleep-a and nginx with
 /// sidecars, an HTTP listener on port 80 (the `http` Services) behind a TLS inspector.

@@ -4,6 +4,8 @@
 //! Envoy when an envoy binary is found (CI requires it); and `egressbench table` on the command
 //! line (exit codes, the last line, JSON).
 
+mod common;
+use common::envoy_or_skip;
 use egressbench::scenario::discover;
 use egressbench::table::{build_many, render, TargetFactory};
 use std::path::{Path, PathBuf};
@@ -70,18 +72,7 @@ fn model_and_sim_agree_on_every_cell_of_every_shipped_scenario() {
 /// side by side whatever the number of processors.
 #[test]
 fn model_sim_and_real_envoy_agree_on_every_cell_of_every_shipped_scenario() {
-    if egressbench::envoy::find_envoy().is_none() {
-        assert!(
-            std::env::var_os("EGRESSBENCH_REQUIRE_ENVOY").is_none(),
-            "EGRESSBENCH_REQUIRE_ENVOY is set but no envoy binary was found: run \
-             scripts/install-envoy.sh or set EGRESSBENCH_ENVOY"
-        );
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "note: the three-way table skipped: no envoy binary (run scripts/install-envoy.sh, or \
-             set EGRESSBENCH_ENVOY to its path)"
-        );
+    if envoy_or_skip("the three-way table").is_none() {
         return;
     }
     every_cell_agrees(

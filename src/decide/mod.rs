@@ -153,6 +153,9 @@ pub enum End {
         flags: Cow<'static, str>,
         details: Cow<'static, str>,
         termination: Cow<'static, str>,
+        /// Closed after reading what the client sent (a network RBAC denial): a FIN. Otherwise
+        /// the proxy closed before reading it, and the kernel answers with a reset.
+        graceful: bool,
     },
     /// A proxy could not get a connection to its upstream.
     UpstreamFailed {

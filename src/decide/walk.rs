@@ -140,6 +140,18 @@ fn closed(
         flags: Cow::Borrowed(flags),
         details: Cow::Borrowed(details),
         termination: termination.into(),
+        graceful: false,
+    }
+}
+
+/// A network RBAC filter's denial at `hop`: it reads the first bytes, then closes (a FIN).
+fn denied(hop: usize, termination: String) -> End {
+    End::Closed {
+        hop,
+        flags: Cow::Borrowed("-"),
+        details: Cow::Borrowed("-"),
+        termination: termination.into(),
+        graceful: true,
     }
 }
 
@@ -301,7 +313,7 @@ impl<'a> Walk<'a> {
                                 .into(),
                         );
                         self.hops.push(h);
-                        return closed(idx, "-", "-", details);
+                        return denied(idx, details);
                     }
                 }
                 // Routes were chosen for this chain's port when the config was built.

@@ -10,7 +10,8 @@
 
 use super::matchers::{header_matcher, string_matcher};
 use crate::xds::{
-    RouteAction, RouteConfiguration, RouteMatch, StringMatcher, VirtualHost, PASSTHROUGH_CLUSTER,
+    retries_connect_failures, RouteAction, RouteConfiguration, RouteMatch, StringMatcher,
+    VirtualHost,
 };
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
@@ -231,7 +232,7 @@ fn action(a: &RouteAction) -> (&'static str, Value, Option<Value>) {
             // istiod's default retries, except on the catch-all to PassthroughCluster (istiod
             // also sets the deprecated `max_grpc_timeout: 0s` there; gRPC is not modelled).
             let passthrough =
-                matches!(clusters.as_slice(), [(c, _)] if &**c == PASSTHROUGH_CLUSTER);
+                matches!(clusters.as_slice(), [(c, _)] if !retries_connect_failures(c));
             if !passthrough {
                 out.insert("retry_policy".into(), default_retry_policy());
             }

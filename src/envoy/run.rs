@@ -45,14 +45,19 @@ const NOWHERE: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 1);
 /// How long an Envoy may take to become ready.
 const READY_LIMIT: Duration = Duration::from_secs(20);
 
-/// How long to wait, after the client has its answer, for the access logs to stop growing.
+/// How long to wait, after the client has its answer, for the exchange's access-log entries.
 const SETTLE_LIMIT: Duration = Duration::from_secs(3);
 
-/// How often the access logs are looked at while settling, and how many looks in a row must
-/// find them unchanged: five times Envoy's flush interval (`--file-flush-interval-msec 10`) of
-/// quiet, after the last entry.
+/// How often the access logs are read while waiting, and how many reads in a row must find
+/// nothing new once the entries the exchange's connections lead to are in: three times Envoy's
+/// flush interval (`--file-flush-interval-msec 10`) of quiet, for entries nothing leads to.
 const SETTLE_POLL: Duration = Duration::from_millis(20);
-const SETTLE_QUIET: u32 = 5;
+const SETTLE_QUIET: u32 = 3;
+
+/// The simulated addresses clients connect to sidecars from, one per exchange (the shared
+/// address space of RFC 6598, which no pod, service or host of a scenario uses): the sidecar's
+/// access-log entry for the exchange is the one whose downstream address is the exchange's.
+const CLIENT_SOURCES: Ipv4Addr = Ipv4Addr::new(100, 64, 0, 0);
 
 /// Why Envoy could not be run.
 #[derive(Debug, thiserror::Error)]
@@ -98,8 +103,55 @@ pub struct EnvoyMesh {
     ports: HashMap<String, u16>,
     /// Gateway listeners registered in the fabric.
     routed: BTreeSet<SocketAddr>,
-    /// Bytes of each proxy's log already returned by an exchange.
+    /// Bytes of each proxy's log already read.
     read_upto: HashMap<String, u64>,
+    /// Loopback addresses earlier exchanges' clients connected from (their late entries are
+    /// theirs, not the current exchange's).
+    earlier_clients: BTreeSet<Ipv4Addr>,
+}
+
+/// Which downstream connection an awaited access-log entry is for.
+#[derive(Debug, Clone)]
+enum Downstream {
+    /// Any connection from the exchange's client address (the sidecar's entry).
+    Client(Ipv4Addr),
+    /// The connection from this `address:port` (a gateway's entry, for a sidecar's upstream).
+    Connection(String),
+}
+
+impl Downstream {
+    fn matches(&self, line: &Line) -> bool {
+        match self {
+            Downstream::Client(ip) => line.downstream_ip() == Some(*ip),
+            Downstream::Connection(at) => line.field("downstream_remote_address") == at,
+        }
+    }
+}
+
+/// One access-log line read back and not yet handed to an exchange.
+#[derive(Debug)]
+struct Line {
+    proxy: WorkloadRef,
+    /// 0 for a sidecar, 1 for a gateway: the order of entries that start at the same time.
+    rank: u8,
+    value: Value,
+}
+
+impl Line {
+    fn field(&self, name: &str) -> &str {
+        self.value[name].as_str().unwrap_or_default()
+    }
+
+    /// The IP address of the connection's downstream peer.
+    fn downstream_ip(&self) -> Option<Ipv4Addr> {
+        self.field("downstream_remote_address")
+            .parse::<SocketAddr>()
+            .ok()
+            .and_then(|a| match a.ip() {
+                IpAddr::V4(v4) => Some(v4),
+                IpAddr::V6(_) => None,
+            })
+    }
 }
 
 impl Drop for EnvoyMesh {
@@ -186,6 +238,7 @@ impl EnvoyMesh {
             ports: HashMap::new(),
             routed: BTreeSet::new(),
             read_upto: HashMap::new(),
+            earlier_clients: BTreeSet::new(),
         })
     }
 
@@ -499,12 +552,24 @@ impl EnvoyMesh {
     ) -> Result<Exchange, RunError> {
         let mesh = self.mesh.clone();
         let (dial, source) = self.dial(&mesh, from, request).await?;
+        // A connection to a sidecar comes from an address of the exchange's own (the sidecar
+        // reads no source from it; its upstream connections carry the pod's address).
+        let (source, client) = match dial {
+            Dial::Real(_) => {
+                let n = u32::try_from(self.earlier_clients.len()).unwrap_or(0) + 1;
+                let simulated = IpAddr::V4(Ipv4Addr::from(u32::from(CLIENT_SOURCES) + n));
+                (simulated, Some(self.fabric.alias(simulated)))
+            }
+            _ => (source, None),
+        };
         let result = self
             .client
             .send(&self.fabric, source, dial, request)
             .await?;
-        self.settle().await;
-        let logs = self.new_entries();
+        let logs = self.collect(from, client).await;
+        if let Some(c) = client {
+            self.earlier_clients.insert(c);
+        }
         Ok(Exchange {
             result,
             logs,
@@ -575,39 +640,70 @@ impl EnvoyMesh {
             .collect()
     }
 
-    fn log_sizes(&self) -> Vec<u64> {
-        self.running
-            .keys()
-            .map(|id| {
-                std::fs::metadata(self.log_path(id))
-                    .map(|m| m.len())
-                    .unwrap_or(0)
+    /// The access-log entries of the exchange whose client connected from `client` to the
+    /// sidecar of `from` (`None`: no sidecar was dialed), in start-time order.
+    ///
+    /// They are found by following the connections, as one follows them through a mesh: the
+    /// sidecar's entry is the one whose downstream address is the client's; if that entry's
+    /// upstream host is a gateway, the gateway's entry is the one whose downstream address is the
+    /// sidecar's upstream local address. Once those are in (or `SETTLE_LIMIT` has passed), a
+    /// short quiet period collects entries nothing leads to. Late entries of earlier exchanges
+    /// (their client addresses are known) are left out.
+    async fn collect(
+        &mut self,
+        from: &WorkloadRef,
+        client: Option<Ipv4Addr>,
+    ) -> Vec<AccessLogEntry> {
+        let started = Instant::now();
+        let gateways = self.gateway_addresses();
+        let mut lines: Vec<Line> = Vec::new();
+        let mut wanted = client.map(|c| (from.clone(), Downstream::Client(c)));
+        while let Some((proxy, downstream)) = wanted.clone() {
+            lines.extend(self.read_lines());
+            let found = lines
+                .iter()
+                .find(|l| l.proxy == proxy && downstream.matches(l));
+            match found {
+                Some(l) => {
+                    wanted = gateways.get(l.field("upstream_host")).map(|gw| {
+                        let upstream = l.field("upstream_local_address").to_string();
+                        (gw.clone(), Downstream::Connection(upstream))
+                    });
+                }
+                None if started.elapsed() > SETTLE_LIMIT => break,
+                None => tokio::time::sleep(SETTLE_POLL).await,
+            }
+        }
+        let mut quiet = 0;
+        while quiet < SETTLE_QUIET && started.elapsed() < SETTLE_LIMIT {
+            tokio::time::sleep(SETTLE_POLL).await;
+            let more = self.read_lines();
+            quiet = if more.is_empty() { quiet + 1 } else { 0 };
+            lines.extend(more);
+        }
+        lines.retain(|l| {
+            l.downstream_ip()
+                .is_none_or(|ip| Some(ip) == client || !self.earlier_clients.contains(&ip))
+        });
+        let simulated = self.simulated_addresses();
+        lines.sort_by(|a, b| (a.field("start_time"), a.rank).cmp(&(b.field("start_time"), b.rank)));
+        lines.iter().map(|l| entry(&l.value, &simulated)).collect()
+    }
+
+    /// Real address of every gateway listener → the gateway.
+    fn gateway_addresses(&self) -> HashMap<String, WorkloadRef> {
+        crate::sim::mesh::gateway_listeners(&self.mesh)
+            .filter_map(|(id, at)| {
+                self.fabric
+                    .real_addr(at)
+                    .map(|real| (real.to_string(), id.clone()))
             })
             .collect()
     }
 
-    /// Wait until no access log has grown for a while (Envoy writes an entry when a stream or
-    /// connection ends, and flushes every 10 ms).
-    async fn settle(&self) {
-        let started = Instant::now();
-        let mut last = self.log_sizes();
-        let mut quiet = 0;
-        while started.elapsed() < SETTLE_LIMIT && quiet < SETTLE_QUIET {
-            tokio::time::sleep(SETTLE_POLL).await;
-            let now = self.log_sizes();
-            if now == last {
-                quiet += 1;
-            } else {
-                quiet = 0;
-                last = now;
-            }
-        }
-    }
-
-    /// Entries written since the last exchange, across proxies, in start-time order (a sidecar
-    /// before a gateway on a tie).
-    fn new_entries(&mut self) -> Vec<AccessLogEntry> {
-        let mut out: Vec<(String, u8, AccessLogEntry)> = Vec::new();
+    /// The whole lines every proxy has written since the last read.
+    fn read_lines(&mut self) -> Vec<Line> {
+        let mut out = Vec::new();
         let ids: Vec<(WorkloadRef, u8)> = self
             .mesh
             .proxies
@@ -616,30 +712,29 @@ impl EnvoyMesh {
             .chain(self.running.keys().map(|id| (id.clone(), 0)))
             .collect();
         let mut seen = BTreeSet::new();
-        let simulated = self.simulated_addresses();
         for (id, rank) in ids {
             if !seen.insert(id.to_string()) {
                 continue;
             }
-            let text = std::fs::read(self.log_path(&id)).unwrap_or_default();
             let from = self.read_upto.get(&id.to_string()).copied().unwrap_or(0);
-            let from = usize::try_from(from).unwrap_or(0).min(text.len());
-            // Only whole lines.
-            let end = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-            if end <= from {
+            let text = read_from(&self.log_path(&id), from);
+            // Only whole lines; a line Envoy is still writing is read next time.
+            let Some(end) = text.iter().rposition(|b| *b == b'\n').map(|i| i + 1) else {
                 continue;
-            }
-            for line in String::from_utf8_lossy(&text[from..end]).lines() {
-                if let Ok(v) = serde_json::from_str::<Value>(line) {
-                    let start = v["start_time"].as_str().unwrap_or_default().to_string();
-                    out.push((start, rank, entry(&v, &simulated)));
+            };
+            for line in String::from_utf8_lossy(&text[..end]).lines() {
+                if let Ok(value) = serde_json::from_str::<Value>(line) {
+                    out.push(Line {
+                        proxy: id.clone(),
+                        rank,
+                        value,
+                    });
                 }
             }
-            self.read_upto
-                .insert(id.to_string(), u64::try_from(end).unwrap_or(0));
+            let end = u64::try_from(end).unwrap_or(0);
+            self.read_upto.insert(id.to_string(), from + end);
         }
-        out.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-        out.into_iter().map(|(_, _, e)| e).collect()
+        out
     }
 
     /// Every entry `proxy` has written so far, oldest first.
@@ -651,6 +746,18 @@ impl EnvoyMesh {
             .map(|v| entry(&v, &simulated))
             .collect()
     }
+}
+
+/// The bytes of the file at `path` from byte `offset` on (none when it cannot be read).
+fn read_from(path: &Path, offset: u64) -> Vec<u8> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut out = Vec::new();
+    if let Ok(mut file) = std::fs::File::open(path) {
+        if file.seek(SeekFrom::Start(offset)).is_ok() {
+            let _ = file.read_to_end(&mut out);
+        }
+    }
+    out
 }
 
 /// The paths `CertPems::write` wrote into `dir`.

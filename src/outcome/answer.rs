@@ -19,11 +19,19 @@ enum Up {
         delay_ms: u64,
     },
     Failed(ConnectionError),
+    /// The upstream's TCP connection was reset (a host's RST). TCP proxies pass the reset on and
+    /// flag it `UR`; to an HTTP proxy it is a connection termination.
+    PeerReset,
+    /// The upstream closed without answering, after reading what was sent (a FIN). TCP proxies
+    /// pass the close on; to an HTTP proxy it is a connection termination.
+    Closed,
 }
 
 /// Istio's default route retry policy retries connect failures twice (istio/istio
-/// `pilot/pkg/networking/core/route/retry`), so a refused connection ends as a retried one.
+/// `pilot/pkg/networking/core/route/retry`), so a refused connection ends as a retried one…
 const UF_BODY: &str = "upstream connect error or disconnect/reset before headers. retried and the latest reset reason: remote connection failure, transport failure reason: delayed connect error: 111";
+/// … except on the catch-all to PassthroughCluster, which has no retry policy.
+const UF_BODY_ONCE: &str = "upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: 111";
 const UC_BODY: &str =
     "upstream connect error or disconnect/reset before headers. reset reason: connection termination";
 
@@ -69,8 +77,9 @@ impl LocalReply {
     }
 }
 
-/// An HTTP hop's answer to an upstream failure.
-pub fn upstream_failure_reply(kind: UpstreamFailure) -> LocalReply {
+/// An HTTP hop's answer to an upstream failure; `retried`: whether the route retries a failed
+/// connect (`xds::retries_connect_failures`), which Envoy flags `URX` when the retries run out.
+pub fn upstream_failure_reply(kind: UpstreamFailure, retried: bool) -> LocalReply {
     match kind {
         UpstreamFailure::NoHealthyUpstream => LocalReply {
             status: 503,
@@ -80,9 +89,9 @@ pub fn upstream_failure_reply(kind: UpstreamFailure) -> LocalReply {
         },
         UpstreamFailure::ConnectFailure => LocalReply {
             status: 503,
-            body: UF_BODY,
+            body: if retried { UF_BODY } else { UF_BODY_ONCE },
             details: "upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_111}",
-            flags: "UF,URX",
+            flags: if retried { "UF,URX" } else { "UF" },
         },
         UpstreamFailure::ConnectionTermination => LocalReply {
             status: 503,
@@ -178,7 +187,8 @@ fn http_failure(kind: UpstreamFailure, e: &mut AccessLogEntry) -> Up {
     if kind == UpstreamFailure::NoHealthyUpstream {
         e.upstream_host = "-".into();
     }
-    local_reply(upstream_failure_reply(kind), e)
+    let retried = crate::xds::retries_connect_failures(&e.upstream_cluster);
+    local_reply(upstream_failure_reply(kind, retried), e)
 }
 
 fn reached(outcome: &Reached) -> Up {
@@ -188,7 +198,7 @@ fn reached(outcome: &Reached) -> Up {
             delay_ms: *delay_ms,
         },
         Reached::Refused => Up::Failed(ConnectionError::Refused),
-        Reached::Reset => Up::Failed(ConnectionError::Reset),
+        Reached::Reset => Up::PeerReset,
         Reached::Unresolved => Up::Failed(ConnectionError::Unresolved),
         Reached::NoRoute => Up::Failed(ConnectionError::Timeout),
         Reached::NotTls => Up::Failed(ConnectionError::NotTls),
@@ -213,13 +223,14 @@ fn relay(hop: &Hop, up: Up, e: &mut AccessLogEntry) -> Up {
             Up::Failed(ConnectionError::Unresolved) => {
                 http_failure(UpstreamFailure::NoHealthyUpstream, e)
             }
-            Up::Failed(ConnectionError::Reset | ConnectionError::NotTls) => {
-                http_failure(UpstreamFailure::ConnectionTermination, e)
-            }
+            Up::Failed(ConnectionError::Reset | ConnectionError::NotTls)
+            | Up::PeerReset
+            | Up::Closed => http_failure(UpstreamFailure::ConnectionTermination, e),
         },
         HopMode::Tcp => {
             e.response_flags = match &up {
                 Up::Failed(ConnectionError::Refused | ConnectionError::Unresolved) => "UF".into(),
+                Up::PeerReset => "UR".into(),
                 _ => "-".into(),
             };
             match up {
@@ -262,12 +273,18 @@ pub fn answer(trace: &Trace) -> Exchange {
             flags,
             details,
             termination,
+            graceful,
         } => {
             let e = &mut logs[*hop];
             e.response_flags = flags.to_string();
             e.response_code_details = details.to_string();
             e.connection_termination_details = termination.to_string();
-            (Up::Failed(ConnectionError::Reset), *hop)
+            let up = if *graceful {
+                Up::Closed
+            } else {
+                Up::Failed(ConnectionError::Reset)
+            };
+            (up, *hop)
         }
         End::UpstreamFailed { hop, failure } => {
             let e = &mut logs[*hop];
@@ -307,6 +324,19 @@ pub fn answer(trace: &Trace) -> Exchange {
             }
         }
         Up::Response { response, .. } => ClientResult::Response(response),
+        Up::PeerReset => ClientResult::ConnectionFailed {
+            error: ConnectionError::Reset,
+            during_tls,
+        },
+        // A TCP client reads the close; an HTTP one gets no response (curl reports both a reset
+        // and an empty reply as a failed exchange, and the built-in client reads both as one).
+        Up::Closed if trace.request.scheme == Scheme::Tcp => {
+            ClientResult::Response(HttpResponse::new(0, "", ""))
+        }
+        Up::Closed => ClientResult::ConnectionFailed {
+            error: ConnectionError::Reset,
+            during_tls,
+        },
         Up::Failed(error) => ClientResult::ConnectionFailed {
             error,
             during_tls: during_tls

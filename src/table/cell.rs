@@ -65,11 +65,13 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// One proxy on the request's way and the upstream cluster it sent it to (`-` when none).
+/// One proxy on the request's way, the upstream cluster it sent it to (`-` when none) and the
+/// response flags it logged (`-` when none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hop {
     pub proxy: String,
     pub cluster: String,
+    pub flags: String,
 }
 
 impl Hop {
@@ -77,13 +79,19 @@ impl Hop {
         Hop {
             proxy: entry.proxy.clone(),
             cluster: entry.upstream_cluster.clone(),
+            flags: entry.response_flags.clone(),
         }
     }
 }
 
 impl fmt::Display for Hop {
+    /// `proxy→cluster`, then the flags when there are any: `proxy→cluster (UF,URX)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}→{}", self.proxy, self.cluster)
+        write!(f, "{}→{}", self.proxy, self.cluster)?;
+        if self.flags != "-" {
+            write!(f, " ({})", self.flags)?;
+        }
+        Ok(())
     }
 }
 

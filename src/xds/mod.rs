@@ -35,6 +35,13 @@ pub type Name = std::sync::Arc<str>;
 
 pub const BLACKHOLE_CLUSTER: &str = "BlackHoleCluster";
 pub const PASSTHROUGH_CLUSTER: &str = "PassthroughCluster";
+
+/// Whether an HTTP route to `cluster` retries a failed connect: istiod gives every route to a
+/// cluster its default retry policy (connect failures and refused streams, twice), except the
+/// `allow_any` catch-all to `PassthroughCluster`. The renderer, the model and the sim ask here.
+pub fn retries_connect_failures(cluster: &str) -> bool {
+    cluster != PASSTHROUGH_CLUSTER
+}
 pub const BLOCK_ALL: &str = "block_all";
 pub const ALLOW_ANY: &str = "allow_any";
 pub const VIRTUAL_OUTBOUND: &str = "virtualOutbound";

@@ -64,7 +64,8 @@ impl AppClient {
     }
 
     /// Send `request` from simulated source `from` to `dial` and report what curl would see.
-    /// The real curl connects to the real address behind `dial` (`--connect-to`).
+    /// The real curl connects to the real address behind `dial` (`--connect-to`), from the
+    /// loopback alias of `from` (`--interface`), as the built-in client does.
     pub async fn send(
         &self,
         fabric: &Fabric,
@@ -92,7 +93,10 @@ impl AppClient {
             }
         };
         match real {
-            Some(real) => send_with_curl(curl, real, request, ca, fabric.clock()).await,
+            Some(real) => {
+                let local = Some(fabric.alias(from));
+                send_with_curl(curl, real, local, request, ca, fabric.clock()).await
+            }
             None => Ok(ClientResult::ConnectionFailed {
                 error: ConnectionError::Refused,
                 during_tls: false,

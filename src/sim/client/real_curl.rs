@@ -110,6 +110,7 @@ fn curl_defaults(request: &ClientRequest) -> Vec<&'static str> {
 fn arguments(
     request: &ClientRequest,
     connect_to: SocketAddr,
+    local: Option<std::net::Ipv4Addr>,
     ca_pem_file: &Path,
     clock: Clock,
     scratch: &Scratch,
@@ -121,6 +122,11 @@ fn arguments(
     arg("-sS");
     arg("--noproxy");
     arg("*");
+    if let Some(local) = local {
+        // The workload's own source address (its loopback alias), as the built-in client binds.
+        arg("--interface");
+        arg(&local.to_string());
+    }
     arg("--connect-to");
     let target = url_host(&connect_to.ip().to_string());
     arg(&format!(
@@ -198,6 +204,7 @@ fn arguments(
 pub async fn send_with_curl(
     curl: &Path,
     connect_to: SocketAddr,
+    local: Option<std::net::Ipv4Addr>,
     request: &ClientRequest,
     ca_pem_file: &Path,
     clock: Clock,
@@ -210,7 +217,14 @@ pub async fn send_with_curl(
         tokio::fs::write(scratch.file("request-body"), body).await?;
     }
     let out = tokio::process::Command::new(curl)
-        .args(arguments(request, connect_to, ca_pem_file, clock, &scratch))
+        .args(arguments(
+            request,
+            connect_to,
+            local,
+            ca_pem_file,
+            clock,
+            &scratch,
+        ))
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .output()

@@ -579,7 +579,8 @@ async fn both(
         l.local_addr().expect("addr")
     });
     let ca = b.ca_file(test);
-    let viacurl = send_with_curl(curl, real, r, &ca, b.fabric.clock())
+    let local = Some(b.fabric.alias(from()));
+    let viacurl = send_with_curl(curl, real, local, r, &ca, b.fabric.clock())
         .await
         .expect("curl ran");
     let _ = std::fs::remove_file(ca);
@@ -751,6 +752,7 @@ fn real_curl_does_not_do_raw_tcp() {
         let got = send_with_curl(
             &curl,
             addr("127.0.0.1:9"),
+            None,
             &r,
             std::path::Path::new("/nonexistent"),
             Clock::default(),

@@ -247,7 +247,8 @@ async fn forward(
             let kind = failure
                 .kind()
                 .unwrap_or(crate::decide::UpstreamFailure::ConnectFailure);
-            return reply(upstream_failure_reply(kind), e);
+            let retried = crate::xds::retries_connect_failures(cluster);
+            return reply(upstream_failure_reply(kind, retried), e);
         }
     };
     e.upstream_host = up.host.to_string();
@@ -267,7 +268,7 @@ async fn forward(
         }
         // The upstream closed or reset before answering.
         Err(_) => reply(
-            upstream_failure_reply(crate::decide::UpstreamFailure::ConnectionTermination),
+            upstream_failure_reply(crate::decide::UpstreamFailure::ConnectionTermination, true),
             e,
         ),
     }

@@ -1,5 +1,6 @@
 //! A TCP proxy filter chain: the network RBAC filter on the real peer identity (a denied
-//! connection still dials the route's cluster first, as Envoy's TCP proxy does on accept), then
+//! connection still dials the route's cluster first, as Envoy's TCP proxy does on accept, and is
+//! closed with a FIN: the filter read its first bytes), then
 //! the bytes relayed to the route's cluster (the ClientHello already read is replayed first, so passthrough
 //! TLS reaches the destination untouched).
 //!
@@ -49,7 +50,9 @@ pub async fn proxy<S: Io>(
                 }
             }
             world.logs.write(seq, e);
-            return Some(stream);
+            // The filter has read the first bytes: the close is a FIN, not a reset.
+            let _ = stream.shutdown().await;
+            return None;
         }
     }
     let Some(cluster) = cluster else {
@@ -80,9 +83,12 @@ pub async fn proxy<S: Io>(
         Ok(mut up) => {
             e.upstream_host = up.host.to_string();
             let relayed = tokio::io::copy_bidirectional(&mut stream, &mut up.stream).await;
+            if relayed.is_err() {
+                e.response_flags = "UR".into();
+            }
             world.logs.write(seq, e);
             match relayed {
-                // The upstream reset: so does the proxy, downstream.
+                // The upstream reset (Envoy flags it UR): so does the proxy, downstream.
                 Err(_) => Some(stream),
                 Ok(_) => {
                     let _ = stream.shutdown().await;

@@ -49,8 +49,8 @@ const READY_LIMIT: Duration = Duration::from_secs(20);
 const SETTLE_LIMIT: Duration = Duration::from_secs(3);
 
 /// How often the access logs are read while waiting, and how many reads in a row must find
-/// nothing new once the entries the exchange's connections lead to are in: three times Envoy's
-/// flush interval (`--file-flush-interval-msec 10`) of quiet, for entries nothing leads to.
+/// nothing new once the entries the exchange's connections lead to are in: 60 ms of quiet (six
+/// of Envoy's flush intervals, `--file-flush-interval-msec 10`), for entries nothing leads to.
 const SETTLE_POLL: Duration = Duration::from_millis(20);
 const SETTLE_QUIET: u32 = 3;
 
@@ -108,6 +108,8 @@ pub struct EnvoyMesh {
     /// Loopback addresses earlier exchanges' clients connected from (their late entries are
     /// theirs, not the current exchange's).
     earlier_clients: BTreeSet<Ipv4Addr>,
+    /// Exchanges whose client dialed a sidecar so far (numbers the client addresses).
+    exchanges: u32,
 }
 
 /// Which downstream connection an awaited access-log entry is for.
@@ -239,6 +241,7 @@ impl EnvoyMesh {
             routed: BTreeSet::new(),
             read_upto: HashMap::new(),
             earlier_clients: BTreeSet::new(),
+            exchanges: 0,
         })
     }
 
@@ -556,20 +559,24 @@ impl EnvoyMesh {
         // reads no source from it; its upstream connections carry the pod's address).
         let (source, client) = match dial {
             Dial::Real(_) => {
-                let n = u32::try_from(self.earlier_clients.len()).unwrap_or(0) + 1;
-                let simulated = IpAddr::V4(Ipv4Addr::from(u32::from(CLIENT_SOURCES) + n));
+                self.exchanges += 1;
+                let simulated =
+                    IpAddr::V4(Ipv4Addr::from(u32::from(CLIENT_SOURCES) + self.exchanges));
                 (simulated, Some(self.fabric.alias(simulated)))
             }
             _ => (source, None),
         };
+        // Known before the request is sent: if the client fails, a late entry of its
+        // connection is still recognised as not the next exchange's.
+        let earlier = self.earlier_clients.clone();
+        if let Some(c) = client {
+            self.earlier_clients.insert(c);
+        }
         let result = self
             .client
             .send(&self.fabric, source, dial, request)
             .await?;
-        let logs = self.collect(from, client).await;
-        if let Some(c) = client {
-            self.earlier_clients.insert(c);
-        }
+        let logs = self.collect(from, client, &earlier).await;
         Ok(Exchange {
             result,
             logs,
@@ -647,31 +654,48 @@ impl EnvoyMesh {
     /// sidecar's entry is the one whose downstream address is the client's; if that entry's
     /// upstream host is a gateway, the gateway's entry is the one whose downstream address is the
     /// sidecar's upstream local address. Once those are in (or `SETTLE_LIMIT` has passed), a
-    /// short quiet period collects entries nothing leads to. Late entries of earlier exchanges
-    /// (their client addresses are known) are left out.
+    /// short quiet period collects entries nothing leads to. Late sidecar entries of earlier
+    /// exchanges (their client addresses are known) are left out; a late gateway entry of an
+    /// earlier exchange is not told apart (its gateway entry was awaited when it ran).
     async fn collect(
         &mut self,
         from: &WorkloadRef,
         client: Option<Ipv4Addr>,
+        earlier: &BTreeSet<Ipv4Addr>,
     ) -> Vec<AccessLogEntry> {
         let started = Instant::now();
         let gateways = self.gateway_addresses();
         let mut lines: Vec<Line> = Vec::new();
         let mut wanted = client.map(|c| (from.clone(), Downstream::Client(c)));
-        while let Some((proxy, downstream)) = wanted.clone() {
-            lines.extend(self.read_lines());
-            let found = lines
-                .iter()
-                .find(|l| l.proxy == proxy && downstream.matches(l));
-            match found {
-                Some(l) => {
-                    wanted = gateways.get(l.field("upstream_host")).map(|gw| {
-                        let upstream = l.field("upstream_local_address").to_string();
-                        (gw.clone(), Downstream::Connection(upstream))
-                    });
+        // A sidecar's entry leads to at most one gateway's: two steps.
+        for _ in 0..2 {
+            let Some((proxy, downstream)) = wanted.take() else {
+                break;
+            };
+            loop {
+                lines.extend(self.read_lines());
+                let found = lines
+                    .iter()
+                    .find(|l| l.proxy == proxy && downstream.matches(l));
+                if let Some(l) = found {
+                    // A connection that failed upstream (no endpoint, refused, a failed
+                    // handshake) may leave the gateway nothing to log: it is not followed.
+                    let failed = l.field("response_flags").contains('U')
+                        || l.field("response_flags").contains("NC")
+                        || !matches!(l.field("upstream_transport_failure_reason"), "" | "-");
+                    wanted = gateways
+                        .get(l.field("upstream_host"))
+                        .filter(|_| !failed)
+                        .map(|gw| {
+                            let upstream = l.field("upstream_local_address").to_string();
+                            (gw.clone(), Downstream::Connection(upstream))
+                        });
+                    break;
                 }
-                None if started.elapsed() > SETTLE_LIMIT => break,
-                None => tokio::time::sleep(SETTLE_POLL).await,
+                if started.elapsed() > SETTLE_LIMIT {
+                    break;
+                }
+                tokio::time::sleep(SETTLE_POLL).await;
             }
         }
         let mut quiet = 0;
@@ -683,7 +707,7 @@ impl EnvoyMesh {
         }
         lines.retain(|l| {
             l.downstream_ip()
-                .is_none_or(|ip| Some(ip) == client || !self.earlier_clients.contains(&ip))
+                .is_none_or(|ip| Some(ip) == client || !earlier.contains(&ip))
         });
         let simulated = self.simulated_addresses();
         lines.sort_by(|a, b| (a.field("start_time"), a.rank).cmp(&(b.field("start_time"), b.rank)));

@@ -31,8 +31,9 @@ use tokio::net::TcpStream;
 /// first byte is neither a method character nor a TLS record type).
 pub const TCP_PROBE: &[u8] = b"[egressbench tcp probe]\r\n";
 
-/// How long (real time) a `Scheme::Tcp` probe without `-m` waits for the peer to close: a guard
-/// against a hung run, not a semantic — every path of the model ends with a close or a reset.
+/// How long (real time) a `Scheme::Tcp` probe waits for the peer to close, whatever `-m` says: a
+/// guard against a hung run, not a semantic — every path of the model ends with a close or a
+/// reset.
 const TCP_CEILING: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Where the client's connection goes: what the workload's kernel would do with the destination.

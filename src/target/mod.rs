@@ -1,13 +1,16 @@
 //! Targets: where a scenario runs. The model (pure reference semantics) lives here; the simulated
 //! mesh, real Envoy and a live cluster implement the same trait in their own modules.
 //!
-//! Owns: the `Target` trait and the model target. Leaves out: parsing scenarios and checking
+//! Owns: the `Target` trait, the model target, and the shell the socket-running targets share
+//! (`engine`: a runtime of their own over a running `Engine`). Leaves out: parsing scenarios and checking
 //! expectations (`scenario`).
 
+mod engine;
 mod envoy;
 mod model;
 mod sim;
 
+pub use engine::{Engine, OnRuntime};
 pub use envoy::EnvoyTarget;
 pub use model::ModelTarget;
 pub use sim::SimTarget;

@@ -5,19 +5,19 @@
 //! show whether a decision is a lookup (flat as the mesh grows) or a scan.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use egressbench::compile::compile_policy;
-use egressbench::decide::{decide, Call};
-use egressbench::external::{App, ExternalHost, Internet};
-use egressbench::mesh::Mesh;
-use egressbench::request::{ClientRequest, Scheme, WorkloadRef};
-use egressbench::resources::asm::{
+use egressbench_compile::compile_policy;
+use egressbench_model::decide::{decide, Call};
+use egressbench_model::external::{App, ExternalHost, Internet};
+use egressbench_model::mesh::Mesh;
+use egressbench_model::request::{ClientRequest, Scheme, WorkloadRef};
+use egressbench_resources::asm::{
     AsmEgressTrafficPolicy, EgressFrom, EgressPort, EgressRule, EgressTo, GatewayPort,
     PolicyGateway,
 };
-use egressbench::resources::istio::service_entry::{ServiceEntry, ServicePort};
-use egressbench::resources::kube::{DeploymentSpec, KubeServicePort, PodTemplate, ServiceSpec};
-use egressbench::resources::mesh_config::{MeshConfig, OutboundTrafficPolicy};
-use egressbench::resources::{
+use egressbench_resources::istio::service_entry::{ServiceEntry, ServicePort};
+use egressbench_resources::kube::{DeploymentSpec, KubeServicePort, PodTemplate, ServiceSpec};
+use egressbench_resources::mesh_config::{MeshConfig, OutboundTrafficPolicy};
+use egressbench_resources::{
     Body, ObjectMeta, OutboundMode, Protocol, Resolution, Resource, Store,
 };
 use std::collections::BTreeMap;

@@ -1,28 +1,15 @@
 //! egressbench: a conformance and test bench for service-mesh egress policy.
 //!
-//! Data flows one way, one module per stage:
-//! `manifest` (YAML text) → `resources` (typed objects) → `compile` (ASM policies to native Istio)
-//! → `mesh` (workloads, registry, what each proxy sees) → `xds` (per-proxy config, as istiod would
-//! build it) → `decide` (a request walked through it, with a trace) → `outcome` (what the client
-//! sees, what proxies log) → `explain` / `report`. `scenario` replays documented command lines
-//! against a `target`; `external` describes the hosts outside the mesh; `cli` is the thin binary.
-#![forbid(unsafe_code)]
+//! This crate is the command line over the workspace's library crates, which data flows through
+//! one way (each crate depends only on the ones before it):
+//! `egressbench-text` (suggestions, name maps) → `egressbench-resources` (typed objects) →
+//! `egressbench-manifest` (YAML text to typed objects, with locations) → `egressbench-compile`
+//! (ASM policies to native Istio) → `egressbench-model` (per-proxy config, decisions with traces,
+//! outcomes, explanations) → `egressbench-scenario` (scenario files, command emulation, the
+//! `Target` trait, the model target) → `egressbench-network` (the shared test network) →
+//! `egressbench-sim` and `egressbench-envoy` (the two socket-running targets) → this crate (`cli`,
+//! the truth `table`, and the `report` renderers).
 
 pub mod cli;
-pub mod compile;
-pub mod decide;
-pub mod envoy;
-pub mod explain;
-pub mod external;
-pub mod index;
-pub mod manifest;
-pub mod mesh;
-pub mod outcome;
 pub mod report;
-pub mod request;
-pub mod resources;
-pub mod scenario;
-pub mod sim;
 pub mod table;
-pub mod target;
-pub mod xds;

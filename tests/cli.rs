@@ -400,7 +400,7 @@ fn compile_prints_yaml_that_loads_back() {
     let (code, out, err) = egressbench(&args);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("kind: Gateway"), "{out}");
-    let loaded = egressbench::manifest::load_str(&out, "compiled.yaml")
+    let loaded = egressbench_manifest::load_str(&out, "compiled.yaml")
         .expect("the output loads as manifests");
     let kinds: Vec<String> = loaded
         .resources

@@ -11,13 +11,13 @@
 mod common;
 use common::{envoy_or_skip, note};
 
-use egressbench::envoy::{self, Capture, CertPaths, CertPems, Placement};
-use egressbench::manifest::load_paths;
-use egressbench::mesh::Mesh;
-use egressbench::request::WorkloadRef;
-use egressbench::resources::mesh_config::{MeshConfig, OutboundTrafficPolicy};
-use egressbench::resources::{Body, Kind, ObjectMeta, Resource, ResourceId, Store};
-use egressbench::scenario::{discover, load_scenario, Action};
+use egressbench_envoy::{self as envoy, Capture, CertPaths, CertPems, Placement};
+use egressbench_manifest::load_paths;
+use egressbench_model::mesh::Mesh;
+use egressbench_model::request::WorkloadRef;
+use egressbench_resources::mesh_config::{MeshConfig, OutboundTrafficPolicy};
+use egressbench_resources::{Body, Kind, ObjectMeta, Resource, ResourceId, Store};
+use egressbench_scenario::{discover, load_scenario, Action};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -52,7 +52,7 @@ impl Drop for TempDir {
 
 /// The `istio` ConfigMap with `current`'s mesh config and another outbound policy (what a
 /// scenario's `mesh:` step applies).
-fn mesh_step(current: &Store, outbound: egressbench::resources::OutboundMode) -> Resource {
+fn mesh_step(current: &Store, outbound: egressbench_resources::OutboundMode) -> Resource {
     let id = ResourceId::new(Kind::ConfigMap, "istio-system", "istio");
     let mut mesh = match current.get(&id).map(|r| &r.body) {
         Some(Body::MeshConfig(m)) => (**m).clone(),

@@ -19,16 +19,16 @@
 mod common;
 use common::envoy_or_skip;
 
-use egressbench::envoy::run::EnvoyMesh;
-use egressbench::external::Internet;
-use egressbench::manifest::load_paths;
-use egressbench::mesh::Mesh;
-use egressbench::outcome::{AccessLogEntry, ClientResult};
-use egressbench::request::{ClientRequest, Scheme, WorkloadRef};
-use egressbench::resources::Store;
-use egressbench::sim::client::TCP_PROBE;
-use egressbench::sim::ClientKind;
-use egressbench::target::{ModelTarget, Target};
+use egressbench_envoy::run::EnvoyMesh;
+use egressbench_manifest::load_paths;
+use egressbench_model::external::Internet;
+use egressbench_model::mesh::Mesh;
+use egressbench_model::outcome::{AccessLogEntry, ClientResult};
+use egressbench_model::request::{ClientRequest, Scheme, WorkloadRef};
+use egressbench_network::client::TCP_PROBE;
+use egressbench_network::ClientKind;
+use egressbench_resources::Store;
+use egressbench_scenario::target::{ModelTarget, Target};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,7 +40,7 @@ const HOST: &str = "www.httpbin.org";
 
 /// Scenario 000's cluster before any egress policy: REGISTRY_ONLY, sleep-a and nginx with
 /// sidecars, an HTTP listener on port 80 (the `http` Services) behind a TLS inspector.
-fn baseline() -> Vec<egressbench::resources::Resource> {
+fn baseline() -> Vec<egressbench_resources::Resource> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let files: Vec<PathBuf> = [
         "fixtures/mesh/registry-only.yaml",
@@ -165,7 +165,7 @@ fn raw_tcp_that_keeps_its_side_open_gets_envoys_400_and_the_log_entry_the_model_
         assert!(read_all(&mut again).await.is_some());
         assert_eq!(
             expected.result,
-            ClientResult::Response(egressbench::outcome::HttpResponse::new(0, "", ""))
+            ClientResult::Response(egressbench_model::outcome::HttpResponse::new(0, "", ""))
         );
     });
 }

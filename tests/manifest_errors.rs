@@ -2,7 +2,7 @@
 //! `file:line:column`, the message, the hint, and the rendered report. Each file is a realistic
 //! multi-document manifest whose error is not in the first document.
 
-use egressbench::manifest::{load_paths, LoadError};
+use egressbench_manifest::{load_paths, LoadError};
 use std::path::PathBuf;
 
 fn bad(name: &str) -> PathBuf {

@@ -10,12 +10,14 @@
 //! sets it), in which case they fail; likewise the Envoy trials without an envoy binary and
 //! `EGRESSBENCH_REQUIRE_ENVOY`.
 
-use egressbench::envoy::find_envoy;
 use egressbench::report::human::render_failure;
-use egressbench::scenario::{discover, run_file, BadInput, Verdict};
-use egressbench::sim::client::find_curl;
-use egressbench::sim::ClientKind;
-use egressbench::target::{EnvoyTarget, ModelTarget, SimTarget, Target};
+use egressbench_envoy::find_envoy;
+use egressbench_envoy::EnvoyTarget;
+use egressbench_network::client::find_curl;
+use egressbench_network::ClientKind;
+use egressbench_scenario::target::{ModelTarget, Target};
+use egressbench_scenario::{discover, run_file, BadInput, Verdict};
+use egressbench_sim::SimTarget;
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
 

@@ -2,14 +2,15 @@
 //! bound — the gateway's, the sidecar capture listeners, the external hosts' — refuses
 //! connections. And reconfiguring closes a gateway port its config no longer has.
 
-use egressbench::manifest;
-use egressbench::request::{ClientRequest, Scheme, WorkloadRef};
-use egressbench::resources::{Kind, ResourceId};
-use egressbench::target::{SimTarget, Target};
+use egressbench_manifest as manifest;
+use egressbench_model::request::{ClientRequest, Scheme, WorkloadRef};
+use egressbench_resources::{Kind, ResourceId};
+use egressbench_scenario::target::Target;
+use egressbench_sim::SimTarget;
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-fn fixtures(files: &[&str]) -> Vec<egressbench::resources::Resource> {
+fn fixtures(files: &[&str]) -> Vec<egressbench_resources::Resource> {
     let root = env!("CARGO_MANIFEST_DIR");
     let paths: Vec<String> = files
         .iter()

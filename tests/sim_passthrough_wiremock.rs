@@ -6,10 +6,11 @@
 //! `x-forwarded-client-cert` even when the application forged one. Under REGISTRY_ONLY the same
 //! request never reaches it.
 
-use egressbench::external::{App, ExternalHost, Internet};
-use egressbench::manifest;
-use egressbench::request::{ClientRequest, Scheme, WorkloadRef};
-use egressbench::target::{SimTarget, Target};
+use egressbench_manifest as manifest;
+use egressbench_model::external::{App, ExternalHost, Internet};
+use egressbench_model::request::{ClientRequest, Scheme, WorkloadRef};
+use egressbench_scenario::target::Target;
+use egressbench_sim::SimTarget;
 use std::net::SocketAddr;
 use wiremock::matchers::{body_string, header, header_exists, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -19,12 +19,14 @@
 //! Every socket of a test runs inside `SimTarget::block_on`: the simulated mesh's listeners live on
 //! that (current-thread) runtime.
 
-use egressbench::manifest;
-use egressbench::outcome::{AccessLogEntry, ClientResult, ConnectionError, Exchange};
-use egressbench::request::{ClientRequest, Scheme, WorkloadRef};
-use egressbench::sim::pki::{self, CertificateAuthority, LeafSpec, Validity};
-use egressbench::target::{SimTarget, Target};
-use egressbench::xds::Terminal;
+use egressbench_manifest as manifest;
+use egressbench_model::answer::Exchange;
+use egressbench_model::outcome::{AccessLogEntry, ClientResult, ConnectionError};
+use egressbench_model::request::{ClientRequest, Scheme, WorkloadRef};
+use egressbench_model::xds::Terminal;
+use egressbench_network::pki::{self, CertificateAuthority, LeafSpec, Validity};
+use egressbench_scenario::target::Target;
+use egressbench_sim::SimTarget;
 use rustls::pki_types::ServerName;
 use rustls::AlertDescription;
 use std::io;
@@ -130,7 +132,7 @@ struct Bench {
     nginx_ip: IpAddr,
 }
 
-fn load(text: &str, name: &str) -> Vec<egressbench::resources::Resource> {
+fn load(text: &str, name: &str) -> Vec<egressbench_resources::Resource> {
     manifest::load_str(text, name)
         .unwrap_or_else(|e| panic!("{name} loads: {e:?}"))
         .resources
@@ -211,7 +213,7 @@ impl Bench {
         self.target.logs(&self.gateway)
     }
 
-    fn fabric(&self) -> Arc<egressbench::sim::Fabric> {
+    fn fabric(&self) -> Arc<egressbench_network::Fabric> {
         self.target.sim().expect("running").world().fabric.clone()
     }
 

@@ -6,8 +6,8 @@
 
 mod common;
 use common::envoy_or_skip;
-use egressbench::scenario::discover;
 use egressbench::table::{build_many, render, TargetFactory};
+use egressbench_scenario::discover;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;

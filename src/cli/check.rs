@@ -5,8 +5,8 @@
 
 use super::compile::{compile_all, load};
 use super::{Exit, Io};
-use crate::compile::expand;
-use crate::resources::{Kind, Store};
+use egressbench_compile::expand;
+use egressbench_resources::{Kind, Store};
 use std::io;
 use std::path::PathBuf;
 

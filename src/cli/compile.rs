@@ -6,9 +6,9 @@
 //! the YAML layout (`compile`).
 
 use super::{Exit, Io};
-use crate::compile::{compile_policy, render_yaml, CompileError, Compiled};
-use crate::manifest::{load_paths, Loaded};
-use crate::resources::{Kind, Store};
+use egressbench_compile::{compile_policy, render_yaml, CompileError, Compiled};
+use egressbench_manifest::{load_paths, Loaded};
+use egressbench_resources::{Kind, Store};
 use std::io;
 use std::path::PathBuf;
 

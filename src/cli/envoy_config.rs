@@ -8,12 +8,12 @@
 
 use super::compile::load;
 use super::{bad_input, Exit, Io};
-use crate::envoy::{self, CertPems, Placement};
-use crate::mesh::Mesh;
-use crate::request::WorkloadRef;
-use crate::resources::Store;
-use crate::xds::ProxyKind;
 use clap::ValueEnum;
+use egressbench_envoy::{self as envoy, CertPems, Placement};
+use egressbench_model::mesh::Mesh;
+use egressbench_model::request::WorkloadRef;
+use egressbench_model::xds::ProxyKind;
+use egressbench_resources::Store;
 use std::io;
 use std::path::PathBuf;
 

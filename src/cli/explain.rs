@@ -7,12 +7,12 @@
 use super::compile::load;
 use super::shell::join;
 use super::{bad_input, Exit, Io, OutputFormat};
-use crate::external::Internet;
-use crate::outcome::{AccessLogEntry, ClientResult};
 use crate::report::{explanation_json, render_explanation};
-use crate::request::{ClientRequest, WorkloadRef};
-use crate::scenario::command::{self, ProcessOutput};
-use crate::target::{ModelTarget, Target};
+use egressbench_model::external::Internet;
+use egressbench_model::outcome::{AccessLogEntry, ClientResult};
+use egressbench_model::request::{ClientRequest, WorkloadRef};
+use egressbench_scenario::command::{self, ProcessOutput};
+use egressbench_scenario::target::{ModelTarget, Target};
 use serde::Serialize;
 use std::io;
 use std::path::PathBuf;

@@ -7,8 +7,8 @@
 use super::targets::{TargetName, TargetOptions};
 use super::{bad_input, Exit, Io, OutputFormat};
 use crate::report::{human, json, junit, Summary};
-use crate::scenario::results::slug_of;
-use crate::scenario::{discover, run_file, ScenarioReport, Verdict};
+use egressbench_scenario::results::slug_of;
+use egressbench_scenario::{discover, run_file, ScenarioReport, Verdict};
 use std::io;
 use std::path::PathBuf;
 use std::time::Instant;

@@ -6,9 +6,9 @@
 
 use super::targets::TargetName;
 use super::{bad_input, Exit, Io};
-use crate::scenario::discover;
 use crate::table::{self, render, NotTabled, Table, TargetFactory};
-use crate::target::TargetError;
+use egressbench_scenario::discover;
+use egressbench_scenario::target::TargetError;
 use serde::Serialize;
 use std::io;
 use std::path::PathBuf;

@@ -3,11 +3,13 @@
 //!
 //! Owns: `TargetName` and building a target for a scenario. Leaves out: the targets (`target`).
 
-use crate::external::Internet;
-use crate::scenario::BadInput;
-use crate::sim::ClientKind;
-use crate::target::{EnvoyTarget, ModelTarget, SimTarget, Target};
 use clap::ValueEnum;
+use egressbench_envoy::EnvoyTarget;
+use egressbench_model::external::Internet;
+use egressbench_network::ClientKind;
+use egressbench_scenario::target::{ModelTarget, Target};
+use egressbench_scenario::BadInput;
+use egressbench_sim::SimTarget;
 use std::path::PathBuf;
 
 /// Options of the targets that have some.
@@ -41,7 +43,7 @@ impl TargetOptions {
                     help: Some("add `--target envoy`".to_string()),
                 });
             }
-            if crate::envoy::envoy_version(envoy).is_none() {
+            if egressbench_envoy::envoy_version(envoy).is_none() {
                 return Err(BadInput {
                     message: format!("`{} --version` does not run", envoy.display()),
                     help: Some(
@@ -109,7 +111,7 @@ impl TargetName {
     pub fn available(self) -> Result<(), BadInput> {
         match self {
             TargetName::Model | TargetName::Sim => Ok(()),
-            TargetName::Envoy => match crate::envoy::find_envoy() {
+            TargetName::Envoy => match egressbench_envoy::find_envoy() {
                 Some(_) => Ok(()),
                 None => Err(BadInput {
                     message: "target `envoy` needs the envoy binary, and none was found".into(),

@@ -4,8 +4,8 @@
 //! Owns: `render_explanation` (text) and `explanation_json` (structured). Leaves out: what the
 //! trace holds (`decide`) and how an explanation is worded (`explain`).
 
-use crate::explain;
-use crate::outcome::Exchange;
+use egressbench_model::answer::Exchange;
+use egressbench_model::explain;
 
 /// The explanation of an exchange as text, when its target could explain itself (the model target
 /// attaches a decision trace; others may not).
@@ -21,7 +21,7 @@ pub fn explanation_json(exchange: &Exchange) -> Option<serde_json::Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::{ClientResult, ConnectionError};
+    use egressbench_model::outcome::{ClientResult, ConnectionError};
 
     #[test]
     fn no_trace_means_no_explanation() {

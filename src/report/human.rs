@@ -5,7 +5,7 @@
 //! Owns: the text. Leaves out: where it is printed (the CLI prints the parts as the run goes).
 
 use super::{render_explanation, Summary};
-use crate::scenario::{ScenarioReport, StepReport, Verdict};
+use egressbench_scenario::{ScenarioReport, StepReport, Verdict};
 use std::fmt::Write as _;
 use std::time::Duration;
 

@@ -4,10 +4,10 @@
 //! Owns: the document's shape. Leaves out: what the values mean (`scenario::results`).
 
 use super::{render_explanation, Summary};
-use crate::outcome::ClientResult;
-use crate::scenario::command::ProcessOutput;
-use crate::scenario::format::Source;
-use crate::scenario::{BadInput, Check, ScenarioReport, StepReport, Verdict};
+use egressbench_model::outcome::ClientResult;
+use egressbench_scenario::command::ProcessOutput;
+use egressbench_scenario::format::Source;
+use egressbench_scenario::{BadInput, Check, ScenarioReport, StepReport, Verdict};
 use serde::Serialize;
 
 /// The document's format name; changes that break readers change the version.

@@ -4,7 +4,7 @@
 //! Owns: the mapping onto JUnit. Leaves out: writing the file (the CLI).
 
 use super::human::render_failure;
-use crate::scenario::{ScenarioReport, Verdict};
+use egressbench_scenario::{ScenarioReport, Verdict};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::collections::BTreeMap;
 

@@ -14,7 +14,7 @@ mod samples;
 
 pub use explanation::{explanation_json, render_explanation};
 
-use crate::scenario::{ScenarioReport, Verdict};
+use egressbench_scenario::{ScenarioReport, Verdict};
 use serde::Serialize;
 
 /// Counts over a run.

@@ -1,9 +1,9 @@
 //! Sample results for the renderers' tests: one passed, one failed at step 2, one bad input.
 
-use crate::outcome::{ClientResult, HttpResponse};
-use crate::scenario::command::ProcessOutput;
-use crate::scenario::format::Source;
-use crate::scenario::{BadInput, Check, ScenarioReport, StepReport, Verdict};
+use egressbench_model::outcome::{ClientResult, HttpResponse};
+use egressbench_scenario::command::ProcessOutput;
+use egressbench_scenario::format::Source;
+use egressbench_scenario::{BadInput, Check, ScenarioReport, StepReport, Verdict};
 use std::path::Path;
 
 fn step(index: usize, verdict: Verdict, checks: Vec<Check>) -> StepReport {

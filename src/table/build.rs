@@ -12,10 +12,12 @@ use super::error::TableError;
 use super::probe::{requests_for, Probe};
 use super::states::{step_title, Change, ChangeOutcome, ChangeRecord, SETUP_TITLE};
 use super::{StateTable, Table};
-use crate::external::Internet;
-use crate::scenario::{Action, Scenario};
-use crate::target::{EnvoyTarget, ModelTarget, SimTarget, Target, TargetError};
-use crate::xds::ProxyKind;
+use egressbench_envoy::EnvoyTarget;
+use egressbench_model::external::Internet;
+use egressbench_model::xds::ProxyKind;
+use egressbench_scenario::target::{ModelTarget, Target, TargetError};
+use egressbench_scenario::{Action, Scenario};
+use egressbench_sim::SimTarget;
 
 type Make = dyn Fn(Internet) -> Result<Box<dyn Target>, TargetError> + Send + Sync;
 

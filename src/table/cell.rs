@@ -7,7 +7,8 @@
 //! (`probe`) and making them (`build`).
 
 use super::probe::Probe;
-use crate::outcome::{AccessLogEntry, ClientResult, ConnectionError, Exchange};
+use egressbench_model::answer::Exchange;
+use egressbench_model::outcome::{AccessLogEntry, ClientResult, ConnectionError};
 use serde::Serialize;
 use std::fmt;
 
@@ -190,8 +191,8 @@ impl Cell {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::HttpResponse;
-    use crate::request::{Scheme, WorkloadRef};
+    use egressbench_model::outcome::HttpResponse;
+    use egressbench_model::request::{Scheme, WorkloadRef};
 
     fn probe() -> Probe {
         Probe {

@@ -11,7 +11,7 @@
 
 use super::build::{build, TargetFactory};
 use super::Table;
-use crate::scenario::load_scenario;
+use egressbench_scenario::load_scenario;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;

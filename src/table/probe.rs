@@ -9,9 +9,9 @@
 //! which workloads and hosts (`build`) and what targets make of the requests (`cell`).
 
 use super::error::TableError;
-use crate::mesh::Mesh;
-use crate::request::{ClientRequest, Scheme, WorkloadRef};
-use crate::resources::Kind;
+use egressbench_model::mesh::Mesh;
+use egressbench_model::request::{ClientRequest, Scheme, WorkloadRef};
+use egressbench_resources::Kind;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -65,7 +65,7 @@ impl Probe {
         let Some(line) = self.curl() else {
             return Ok(ClientRequest::get(Scheme::Tcp, &self.host, self.port, "/"));
         };
-        crate::scenario::command::parse_exec(&line)
+        egressbench_scenario::command::parse_exec(&line)
             .map(|cmd| cmd.request)
             .map_err(|e| TableError::Request {
                 host: self.host.clone(),

@@ -186,10 +186,11 @@ fn change_line(change: &ChangeRecord) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::{AccessLogEntry, ClientResult, Exchange, HttpResponse};
-    use crate::request::{Scheme, WorkloadRef};
     use crate::table::states::ChangeOutcome;
     use crate::table::{Observation, Probe};
+    use egressbench_model::answer::Exchange;
+    use egressbench_model::outcome::{AccessLogEntry, ClientResult, HttpResponse};
+    use egressbench_model::request::{Scheme, WorkloadRef};
 
     fn observation(target: &'static str, status: u16, cluster: &str) -> Observation {
         let mut entry = AccessLogEntry::blank("mytest/sleep-a");

@@ -6,11 +6,11 @@
 //! `istio` ConfigMap in `istio-system` with only the outbound policy changed, by
 //! `scenario::runner::mesh_step`, from the mesh config in the store the model holds. Leaves out: when a state is tabled (`build`), requests (`probe`).
 
-use crate::resources::mesh_config::MeshConfig;
-use crate::resources::{Body, OutboundMode, Resource, ResourceId, Store};
-use crate::scenario::runner::{mesh_id, mesh_step};
-use crate::scenario::{Action, Step};
-use crate::target::Target;
+use egressbench_resources::mesh_config::MeshConfig;
+use egressbench_resources::{Body, OutboundMode, Resource, ResourceId, Store};
+use egressbench_scenario::runner::{mesh_id, mesh_step};
+use egressbench_scenario::target::Target;
+use egressbench_scenario::{Action, Step};
 use serde::Serialize;
 
 /// A change to the mesh, ready for any target.
@@ -110,7 +110,7 @@ mod tests {
         let id = mesh_id();
         store.apply(Resource::new(
             "v1",
-            crate::resources::ObjectMeta::named(&id.name, &id.namespace),
+            egressbench_resources::ObjectMeta::named(&id.name, &id.namespace),
             Body::MeshConfig(Box::new(MeshConfig {
                 trust_domain: Some("example.org".into()),
                 ..MeshConfig::default()

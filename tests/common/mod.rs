@@ -13,7 +13,7 @@ pub fn note(text: &str) {
 /// The envoy binary, or `None` after saying why `test` is skipped (panics instead when
 /// `EGRESSBENCH_REQUIRE_ENVOY` is set).
 pub fn envoy_or_skip(test: &str) -> Option<PathBuf> {
-    match egressbench::envoy::find_envoy() {
+    match egressbench_envoy::find_envoy() {
         Some(path) => Some(path),
         None if std::env::var_os("EGRESSBENCH_REQUIRE_ENVOY").is_some() => panic!(
             "EGRESSBENCH_REQUIRE_ENVOY is set but no envoy binary was found: run \

@@ -1,0 +1,248 @@
+//! The one place a decision's end becomes what the client sees and what each proxy logs.
+//!
+//! The end of a walk (a proxy's own answer, a closed connection, a failed upstream connect, or the
+//! destination's reply) travels back through the hops in reverse. An HTTP hop turns an upstream
+//! failure into Envoy's local reply (`503` with `UF`/`UC`/`UH`, `504 UT` on a route timeout); a TCP
+//! hop relays bytes, so a failure reaches the client as a closed connection. Each hop writes one
+//! access-log entry with Envoy's fields. The client's view follows curl: a reset during the TLS
+//! handshake (HTTPS) is distinguished from one after the request was sent.
+
+use crate::decide::{End, Hop, HopMode, Reached, Trace};
+use crate::outcome::reply::{Details, LocalReply, ResponseFlag, ResponseFlags, UpstreamFailure};
+use crate::outcome::{AccessLogEntry, ClientResult, ConnectionError, HttpResponse};
+use crate::request::Scheme;
+use serde::Serialize;
+
+/// One request's result on a target: the client's view, every proxy's log lines, and (for the model
+/// target) the trace that explains it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    pub result: ClientResult,
+    /// Log entries written while serving this request, in hop order.
+    pub logs: Vec<AccessLogEntry>,
+    /// The decision trace, when the target can explain itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Trace>,
+    /// What the destination itself recorded, in its own words (the simulated mesh's external
+    /// hosts: `httpbin.org:443 received GET https://httpbin.org/anything over TLS …`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub observed: Vec<String>,
+}
+
+/// What flows back to a hop from its upstream.
+#[derive(Debug, Clone)]
+enum Up {
+    Response {
+        response: HttpResponse,
+        delay_ms: u64,
+    },
+    Failed(ConnectionError),
+    /// The upstream's TCP connection was reset (a host's RST). TCP proxies pass the reset on and
+    /// flag it `UR`; to an HTTP proxy it is a connection termination.
+    PeerReset,
+    /// The upstream closed without answering, after reading what was sent (a FIN). TCP proxies
+    /// pass the close on; to an HTTP proxy it is a connection termination.
+    Closed,
+}
+
+fn entry(hop: &Hop) -> AccessLogEntry {
+    let mut e = AccessLogEntry::blank(hop.proxy.to_string());
+    if let (HopMode::Http, Some(r)) = (hop.mode, &hop.request) {
+        e.method = r.method.to_string();
+        e.path = r.path.to_string();
+        e.protocol = r.protocol.as_str().to_string();
+        e.authority = r.authority.to_string();
+    }
+    e.upstream_cluster = hop.cluster.as_deref().unwrap_or("-").to_string();
+    e.upstream_host = hop
+        .upstream_host
+        .map_or_else(|| "-".to_string(), |a| a.to_string());
+    e.requested_server_name = hop.sni.clone().unwrap_or_else(|| "-".into());
+    // Envoy logs a route without a name as `-`.
+    e.route_name = hop
+        .route
+        .as_deref()
+        .filter(|name| !name.is_empty())
+        .unwrap_or("-")
+        .to_string();
+    e.downstream_peer_principal = hop.peer_identity.clone().unwrap_or_else(|| "-".into());
+    e
+}
+
+fn local_reply(reply: LocalReply, e: &mut AccessLogEntry) -> Up {
+    e.response_code = reply.status;
+    e.response_code_details = reply.details.to_string();
+    e.response_flags = reply.flags.to_string();
+    Up::Response {
+        response: HttpResponse::new(reply.status, "text/plain", &*reply.body),
+        delay_ms: 0,
+    }
+}
+
+/// How an HTTP hop answers an upstream failure (Envoy's local replies).
+fn http_failure(kind: UpstreamFailure, e: &mut AccessLogEntry) -> Up {
+    if kind == UpstreamFailure::NoHealthyUpstream {
+        e.upstream_host = "-".into();
+    }
+    let retried = crate::xds::retries_connect_failures(&e.upstream_cluster);
+    local_reply(LocalReply::upstream_failure(kind, retried), e)
+}
+
+fn reached(outcome: &Reached) -> Up {
+    match outcome {
+        Reached::Response { response, delay_ms } => Up::Response {
+            response: response.clone(),
+            delay_ms: *delay_ms,
+        },
+        Reached::Refused => Up::Failed(ConnectionError::Refused),
+        Reached::Reset => Up::PeerReset,
+        Reached::Unresolved => Up::Failed(ConnectionError::Unresolved),
+        Reached::NoRoute => Up::Failed(ConnectionError::Timeout),
+        Reached::NotTls => Up::Failed(ConnectionError::NotTls),
+    }
+}
+
+/// One hop's treatment of what came back from upstream (for hops that forwarded the request).
+fn relay(hop: &Hop, up: Up, e: &mut AccessLogEntry) -> Up {
+    match hop.mode {
+        HopMode::Http => match up {
+            Up::Response { delay_ms, .. } if hop.route_timeout_ms.is_some_and(|t| delay_ms > t) => {
+                local_reply(LocalReply::ROUTE_TIMEOUT, e)
+            }
+            Up::Response { response, delay_ms } => {
+                e.response_code = response.status;
+                e.response_code_details = Details::ViaUpstream.to_string();
+                Up::Response { response, delay_ms }
+            }
+            Up::Failed(ConnectionError::Refused) | Up::Failed(ConnectionError::Timeout) => {
+                http_failure(UpstreamFailure::ConnectFailure, e)
+            }
+            Up::Failed(ConnectionError::Unresolved) => {
+                http_failure(UpstreamFailure::NoHealthyUpstream, e)
+            }
+            Up::Failed(ConnectionError::Reset | ConnectionError::NotTls)
+            | Up::PeerReset
+            | Up::Closed => http_failure(UpstreamFailure::ConnectionTermination, e),
+        },
+        HopMode::Tcp => {
+            e.response_flags = match &up {
+                Up::Failed(ConnectionError::Refused | ConnectionError::Unresolved) => {
+                    ResponseFlags::one(ResponseFlag::UpstreamConnectionFailure)
+                }
+                Up::PeerReset => ResponseFlags::one(ResponseFlag::UpstreamRemoteReset),
+                _ => ResponseFlags::NONE,
+            }
+            .to_string();
+            match up {
+                Up::Failed(ConnectionError::Unresolved) => Up::Failed(ConnectionError::Reset),
+                other => other,
+            }
+        }
+    }
+}
+
+/// Turn a trace into the client's result and the proxies' log entries (in hop order).
+pub fn answer(trace: &Trace) -> Exchange {
+    let hops = &trace.hops;
+    let mut logs: Vec<AccessLogEntry> = hops.iter().map(entry).collect();
+    // The hop where the walk ended, and what it sends back downstream.
+    let (mut up, last_relay) = match &trace.end {
+        End::Reached { outcome, .. } => (reached(outcome), hops.len()),
+        End::Responded { hop, reply } => {
+            let e = &mut logs[*hop];
+            e.response_code = reply.status;
+            e.response_code_details = reply.details.to_string();
+            e.response_flags = reply.flags.to_string();
+            (
+                Up::Response {
+                    response: reply.response(),
+                    delay_ms: 0,
+                },
+                *hop,
+            )
+        }
+        End::Closed {
+            hop,
+            flags,
+            details,
+            termination,
+            graceful,
+        } => {
+            let e = &mut logs[*hop];
+            e.response_flags = flags.to_string();
+            e.response_code_details = details.to_string();
+            e.connection_termination_details = termination.to_string();
+            let up = if *graceful {
+                Up::Closed
+            } else {
+                Up::Failed(ConnectionError::Reset)
+            };
+            (up, *hop)
+        }
+        End::UpstreamFailed { hop, failure } => {
+            let e = &mut logs[*hop];
+            let up = match hops[*hop].mode {
+                HopMode::Http => http_failure(*failure, e),
+                HopMode::Tcp => {
+                    e.response_flags = ResponseFlags::one(failure.flag()).to_string();
+                    if *failure == UpstreamFailure::NoHealthyUpstream {
+                        e.upstream_host = "-".into();
+                    }
+                    Up::Failed(ConnectionError::Reset)
+                }
+            };
+            (up, *hop)
+        }
+    };
+    for i in (0..last_relay).rev() {
+        up = relay(&hops[i], up, &mut logs[i]);
+    }
+    let during_tls = trace.request.scheme == Scheme::Https;
+    // The client's first hop could not read what it sent: its TLS handshake, or its raw bytes,
+    // got a plain-text HTTP answer.
+    let unreadable = matches!(&trace.end, End::Responded { hop: 0, reply } if reply.details == Details::CodecError);
+    let result = match up {
+        Up::Response { .. } if unreadable && during_tls => ClientResult::ConnectionFailed {
+            error: ConnectionError::NotTls,
+            during_tls: true,
+        },
+        Up::Response { .. } if trace.request.scheme == Scheme::Tcp => {
+            // A TCP client reads bytes, not an HTTP response.
+            ClientResult::Response(HttpResponse::new(0, "", ""))
+        }
+        Up::Response { delay_ms, .. } if trace.request.timeout_ms.is_some_and(|t| delay_ms > t) => {
+            ClientResult::ConnectionFailed {
+                error: ConnectionError::Timeout,
+                during_tls: false,
+            }
+        }
+        Up::Response { response, .. } => ClientResult::Response(response),
+        Up::PeerReset => ClientResult::ConnectionFailed {
+            error: ConnectionError::Reset,
+            during_tls,
+        },
+        // A TCP client reads the close; an HTTP one gets no response (curl reports both a reset
+        // and an empty reply as a failed exchange, and the built-in client reads both as one).
+        Up::Closed if trace.request.scheme == Scheme::Tcp => {
+            ClientResult::Response(HttpResponse::new(0, "", ""))
+        }
+        Up::Closed => ClientResult::ConnectionFailed {
+            error: ConnectionError::Reset,
+            during_tls,
+        },
+        Up::Failed(error) => ClientResult::ConnectionFailed {
+            error,
+            during_tls: during_tls
+                && !matches!(
+                    error,
+                    ConnectionError::Refused | ConnectionError::Unresolved
+                ),
+        },
+    };
+    Exchange {
+        result,
+        logs,
+        trace: Some(trace.clone()),
+        observed: Vec::new(),
+    }
+}

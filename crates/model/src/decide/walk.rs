@@ -1,0 +1,805 @@
+//! The walk: a connection's bytes, as layers of TLS around an HTTP request (or an opaque stream),
+//! carried through listeners, filter chains, routes and clusters until something answers.
+
+use super::machine::{self, Connection, HttpNext, Note, TcpNext};
+use super::step::{self, Hello};
+use super::{Call, DecideError, End, Hop, HopMode, HopRequest, Reached, Trace};
+use crate::external::{Arrival, ArrivedRequest, Internet, Served};
+use crate::mesh::Mesh;
+use crate::outcome::reply::{
+    Details, LocalReply, ResponseFlag, ResponseFlags, UpstreamFailure, TLS_HANDSHAKE_FAILED,
+};
+use crate::outcome::HttpResponse;
+use crate::request::{Scheme, WorkloadRef};
+use crate::xds::{
+    Cluster, EndpointTarget, FilterChain, Listener, Name, ProxyConfig, ProxyKind, RbacFilter,
+    Terminal,
+};
+use egressbench_resources::ClientTlsMode;
+use std::borrow::Cow;
+
+/// One TLS layer on the wire: the SNI of its ClientHello and the certificate the client presents.
+#[derive(Debug, Clone)]
+struct TlsLayer {
+    sni: Option<String>,
+    /// The ClientHello offers `h2` by ALPN (curl does for https; the proxies' origination does not).
+    alpn_h2: bool,
+    /// SPIFFE identity of a client certificate issued by the mesh CA.
+    client_identity: Option<String>,
+}
+
+/// What travels on one connection: TLS layers (outermost first) around an HTTP request or an
+/// opaque stream.
+#[derive(Debug, Clone)]
+struct Wire {
+    layers: Vec<TlsLayer>,
+    http: Option<HopRequest>,
+    /// Address of the peer that opened this connection (RBAC `source.ip`, `ipBlocks`).
+    source: Name,
+}
+
+impl Wire {
+    fn outer(&self) -> Option<&TlsLayer> {
+        self.layers.first()
+    }
+
+    fn peel(mut self) -> Wire {
+        if !self.layers.is_empty() {
+            self.layers.remove(0);
+        }
+        self
+    }
+
+    fn wrap(mut self, layer: TlsLayer) -> Wire {
+        self.layers.insert(0, layer);
+        self
+    }
+
+    /// The same bytes, sent on a new connection opened from `source`.
+    fn from(mut self, source: &Name) -> Wire {
+        self.source = source.clone();
+        self
+    }
+
+    /// What the destination host sees arriving on `port`.
+    fn arrival(&self, port: u16, source: std::net::Ipv4Addr) -> Arrival {
+        let request = |h: &HopRequest| {
+            let mut r = ArrivedRequest::new(&h.method, &h.path, &h.authority).with_body(&h.body);
+            r.headers = h.headers.clone();
+            r
+        };
+        let a = match (self.layers.as_slice(), &self.http) {
+            ([], Some(h)) => Arrival::http(port, request(h)),
+            ([], None) => Arrival::tcp_stream(port),
+            ([one], Some(h)) => Arrival::https(port, one.sni.as_deref(), request(h)),
+            ([outer, ..], _) => Arrival::tls_stream(port, outer.sni.as_deref()),
+        };
+        a.from_source(source)
+    }
+}
+
+/// `NR`: no filter chain, or no TCP route.
+const NO_ROUTE_FLAG: ResponseFlags = ResponseFlags::one(ResponseFlag::NoRouteFound);
+
+struct Walk<'a> {
+    mesh: &'a Mesh,
+    internet: &'a Internet,
+    hops: Vec<Hop>,
+    /// Where the client meant to go (for PassthroughCluster).
+    original_host: &'a str,
+    original_port: u16,
+}
+
+fn hop(proxy: &ProxyConfig, direction: &'static str, listener: Name) -> Hop {
+    Hop {
+        proxy: proxy.proxy.clone(),
+        kind: proxy.kind,
+        direction,
+        listener,
+        filter_chain: None,
+        mode: HopMode::Tcp,
+        route_config: None,
+        virtual_host: None,
+        route: None,
+        route_timeout_ms: None,
+        cluster: None,
+        upstream_host: None,
+        matched: Vec::new(),
+        downstream_tls: None,
+        peer_identity: None,
+        sni: None,
+        upstream_tls: None,
+        presented_identity: None,
+        rbac: None,
+        request: None,
+        notes: Vec::new(),
+    }
+}
+
+fn responded(hop: usize, reply: LocalReply) -> End {
+    End::Responded { hop, reply }
+}
+
+fn closed(
+    hop: usize,
+    flags: ResponseFlags,
+    details: Details,
+    termination: impl Into<Cow<'static, str>>,
+) -> End {
+    End::Closed {
+        hop,
+        flags,
+        details,
+        termination: termination.into(),
+        graceful: false,
+    }
+}
+
+/// A network RBAC filter's denial at `hop`: it reads the first bytes, then closes (a FIN).
+fn denied(hop: usize, termination: String) -> End {
+    End::Closed {
+        hop,
+        flags: ResponseFlags::NONE,
+        details: Details::None,
+        termination: termination.into(),
+        graceful: true,
+    }
+}
+
+/// What hop `h` knows of its downstream connection, arrived from `source` on `port`.
+fn connection<'h>(h: &'h Hop, source: &'h str, port: u16) -> Connection<'h> {
+    Connection {
+        source,
+        port,
+        sni: h.sni.as_deref(),
+        peer_identity: h.peer_identity.as_deref(),
+        tls_terminated: h.downstream_tls.is_some(),
+    }
+}
+
+fn select_chain<'l>(listener: &'l Listener, wire: &Wire) -> Option<&'l FilterChain> {
+    let hello = match wire.outer() {
+        None => Hello::Plain,
+        Some(l) => Hello::Tls {
+            sni: l.sni.as_deref(),
+        },
+    };
+    step::select_chain(listener, hello)
+}
+
+/// Run a hop's RBAC filter on the request (`None`: a TCP connection) from `source`; the outcome
+/// is recorded on the hop, and the denial details returned when it is denied.
+fn authorize(
+    h: &mut Hop,
+    filter: &RbacFilter,
+    source: &str,
+    port: u16,
+    http: Option<&HopRequest>,
+) -> Option<String> {
+    let out = connection(h, source, port).authorize(filter, http);
+    let denied = (!out.allowed).then(|| out.details.clone().unwrap_or_default());
+    h.rbac = Some(Box::new(out));
+    denied
+}
+
+/// Record what matched, once each; a bare resource entry gives way to the same resource's rule.
+fn push_unique(matched: &mut Vec<crate::xds::Provenance>, more: &[crate::xds::Provenance]) {
+    for p in more {
+        if matched.contains(p) {
+            continue;
+        }
+        if !p.rule.is_empty() {
+            matched.retain(|m| !(m.resource == p.resource && m.rule.is_empty()));
+        } else if matched.iter().any(|m| m.resource == p.resource) {
+            continue;
+        }
+        matched.push(p.clone());
+    }
+}
+
+fn describe_wire(wire: &Wire) -> String {
+    match (wire.outer(), &wire.http) {
+        (None, Some(_)) => "plaintext HTTP".into(),
+        (None, None) => "a plaintext TCP stream".into(),
+        (Some(l), _) => format!(
+            "TLS with SNI {}{}",
+            l.sni.as_deref().unwrap_or("(none)"),
+            if l.client_identity.is_some() {
+                " and a client certificate"
+            } else {
+                ""
+            }
+        ),
+    }
+}
+
+impl<'a> Walk<'a> {
+    fn proxy(&self, id: &WorkloadRef) -> Option<&'a ProxyConfig> {
+        self.mesh.proxies.get(id)
+    }
+
+    /// A proxy receives `wire` on `listener`.
+    fn receive(
+        &mut self,
+        proxy: &'a ProxyConfig,
+        listener: &'a Listener,
+        direction: &'static str,
+        wire: Wire,
+    ) -> End {
+        let idx = self.hops.len();
+        let wire_source = wire.source.clone();
+        let mut h = hop(proxy, direction, listener.name.clone());
+        h.sni = wire.outer().and_then(|l| l.sni.clone());
+        let Some(chain) = select_chain(listener, &wire) else {
+            h.notes.push(format!(
+                "no filter chain of listener {} accepts {}: the connection is closed",
+                listener.name,
+                describe_wire(&wire)
+            ));
+            self.hops.push(h);
+            return closed(idx, NO_ROUTE_FLAG, Details::FilterChainNotFound, "-");
+        };
+        h.filter_chain = Some(chain.name.clone());
+        push_unique(&mut h.matched, &chain.provenance);
+        let mut wire = wire;
+        if let Some(tls) = &chain.downstream_tls {
+            let Some(layer) = wire.outer().cloned() else {
+                h.notes.push(format!(
+                    "chain {} terminates TLS but the connection is plaintext",
+                    chain.name
+                ));
+                self.hops.push(h);
+                return closed(
+                    idx,
+                    ResponseFlags::NONE,
+                    Details::None,
+                    TLS_HANDSHAKE_FAILED,
+                );
+            };
+            if tls.require_client_certificate && layer.client_identity.is_none() {
+                h.notes.push(format!(
+                    "chain {} is {} and requires a client certificate from the mesh CA; none was presented, so the TLS handshake fails",
+                    chain.name, tls.mode
+                ));
+                self.hops.push(h);
+                return closed(
+                    idx,
+                    ResponseFlags::NONE,
+                    Details::None,
+                    TLS_HANDSHAKE_FAILED,
+                );
+            }
+            h.downstream_tls = Some(tls.mode.to_string());
+            h.peer_identity = layer.client_identity.clone();
+            wire = wire.peel();
+        }
+        match &chain.terminal {
+            Terminal::Http { route_config, rbac } => self.http(
+                proxy,
+                h,
+                idx,
+                route_config,
+                rbac.as_ref(),
+                wire,
+                listener.port,
+            ),
+            Terminal::Tcp { routes, rbac } => {
+                h.mode = HopMode::Tcp;
+                let step = machine::tcp_connection(
+                    proxy,
+                    routes,
+                    rbac.as_ref(),
+                    &connection(&h, &wire_source, listener.port),
+                );
+                let denial = step.denial();
+                h.rbac = step.rbac.map(Box::new);
+                match step.next {
+                    TcpNext::Deny { dialed } => {
+                        // The TCP proxy opens its upstream connection when the downstream one
+                        // opens; the network RBAC filter decides on the first bytes, and closes
+                        // both. So the entry names the cluster and host that were dialed.
+                        if let Some(route) = dialed {
+                            h.cluster = Some(route.cluster.clone());
+                            h.upstream_host = self.first_endpoint(proxy, &route.cluster);
+                        }
+                        h.notes.push(
+                            "RBAC denied the connection (network filter) on its first bytes: it \
+                             is closed, and so is the upstream connection the TCP proxy had opened"
+                                .into(),
+                        );
+                        self.hops.push(h);
+                        denied(idx, denial.unwrap_or_default())
+                    }
+                    TcpNext::NoRoute => {
+                        h.notes.push(Note::NoTcpRoute.to_string());
+                        self.hops.push(h);
+                        closed(idx, NO_ROUTE_FLAG, Details::None, "-")
+                    }
+                    TcpNext::Forward(route) => {
+                        if let Some(p) = &route.provenance {
+                            push_unique(&mut h.matched, std::slice::from_ref(p));
+                        }
+                        self.hops.push(h);
+                        self.connect(proxy, idx, &route.cluster, wire)
+                    }
+                }
+            }
+        }
+    }
+
+    /// An HTTP connection manager: the request-handling machine's step, recorded on the hop,
+    /// then the connection it forwards on, if any.
+    #[allow(clippy::too_many_arguments)]
+    fn http(
+        &mut self,
+        proxy: &'a ProxyConfig,
+        mut h: Hop,
+        idx: usize,
+        route_config: &Name,
+        rbac: Option<&RbacFilter>,
+        wire: Wire,
+        port: u16,
+    ) -> End {
+        h.mode = HopMode::Http;
+        let wire_source = wire.source;
+        let req = match wire.http {
+            Some(req) if wire.layers.is_empty() => req,
+            http => {
+                let wire = Wire {
+                    layers: wire.layers,
+                    http,
+                    source: wire_source,
+                };
+                h.notes.push(format!(
+                    "the chain speaks HTTP but the connection carries {}: the HTTP/1 codec fails, \
+                     so Envoy answers 400 in plain text and closes",
+                    describe_wire(&wire)
+                ));
+                self.hops.push(h);
+                return responded(idx, LocalReply::CODEC_ERROR);
+            }
+        };
+        h.route_config = Some(route_config.clone());
+        let step = machine::http_request(
+            proxy,
+            route_config,
+            rbac,
+            &connection(&h, &wire_source, port),
+            &req,
+        );
+        if let Some(vh) = step.virtual_host {
+            h.virtual_host = Some(vh.name.clone());
+            push_unique(&mut h.matched, &vh.provenance);
+        }
+        if let Some(r) = step.route {
+            h.route = Some(r.name.clone());
+            if let Some(p) = &r.provenance {
+                push_unique(&mut h.matched, std::slice::from_ref(p));
+            }
+            h.cluster = step.logged_cluster.clone();
+        }
+        h.rbac = step.rbac.map(Box::new);
+        if let Some(note) = step.note {
+            h.notes.push(note.to_string());
+        }
+        h.request = Some(req);
+        match step.next {
+            HttpNext::Respond(reply) => {
+                self.hops.push(h);
+                responded(idx, reply)
+            }
+            HttpNext::Forward {
+                cluster,
+                request,
+                timeout_ms,
+            } => {
+                h.route_timeout_ms = timeout_ms;
+                self.hops.push(h);
+                self.connect(
+                    proxy,
+                    idx,
+                    &cluster,
+                    Wire {
+                        layers: Vec::new(),
+                        http: Some(request),
+                        source: proxy.address.clone(),
+                    },
+                )
+            }
+        }
+    }
+
+    /// The proxy at hop `idx` opens a connection through `cluster` and sends `wire`.
+    fn connect(
+        &mut self,
+        proxy: &'a ProxyConfig,
+        idx: usize,
+        cluster_name: &Name,
+        wire: Wire,
+    ) -> End {
+        let http = self.hops[idx].mode == HopMode::Http;
+        // A cluster the proxy does not have is named in the trace's notes only: Envoy logs no
+        // upstream cluster for it (`-`, flag NC).
+        let Some(cluster) = proxy.clusters.get(&**cluster_name) else {
+            self.hops[idx].notes.push(format!(
+                "cluster {cluster_name} does not exist on this proxy (no visible service has that host and port)"
+            ));
+            return if http {
+                responded(idx, LocalReply::CLUSTER_NOT_FOUND)
+            } else {
+                closed(idx, ResponseFlag::NoClusterFound.into(), Details::None, "-")
+            };
+        };
+        self.hops[idx].cluster = Some(cluster_name.clone());
+        self.hops[idx]
+            .matched
+            .extend(cluster.provenance.iter().cloned());
+        let Some(ep) = cluster.endpoints.first() else {
+            let why = if &*cluster.name == crate::xds::BLACKHOLE_CLUSTER {
+                "BlackHoleCluster has no endpoints: the connection is reset".to_string()
+            } else {
+                format!("cluster {} has no endpoints", cluster.name)
+            };
+            self.hops[idx].notes.push(why);
+            return if http {
+                End::UpstreamFailed {
+                    hop: idx,
+                    failure: UpstreamFailure::NoHealthyUpstream,
+                }
+            } else {
+                closed(
+                    idx,
+                    UpstreamFailure::NoHealthyUpstream.flag().into(),
+                    Details::None,
+                    "-",
+                )
+            };
+        };
+        let (host, port, address) =
+            step::endpoint_address(self.internet, ep, (self.original_host, self.original_port));
+        self.hops[idx].upstream_host = address.map(|a| std::net::SocketAddr::new(a, port));
+        let mut wire = wire.from(&proxy.address);
+        if http {
+            if let Some(r) = wire.http.as_mut() {
+                r.protocol = if cluster.http2 {
+                    crate::outcome::HttpVersion::Http2
+                } else {
+                    crate::outcome::HttpVersion::Http11
+                };
+            }
+        }
+        let wire = match &cluster.tls {
+            Some(tls) => {
+                self.hops[idx].upstream_tls = Some(Box::new(tls.clone()));
+                let identity = match tls.mode {
+                    ClientTlsMode::IstioMutual => Some(proxy.identity.clone()),
+                    ClientTlsMode::Mutual => {
+                        Some("client certificate from the DestinationRule".into())
+                    }
+                    _ => None,
+                };
+                if tls.mode == ClientTlsMode::IstioMutual {
+                    self.hops[idx].presented_identity = Some(proxy.identity.clone());
+                }
+                wire.wrap(TlsLayer {
+                    sni: tls.sni.clone(),
+                    alpn_h2: false,
+                    client_identity: identity,
+                })
+            }
+            None => wire,
+        };
+        match &ep.target {
+            EndpointTarget::Workload(w) => self.enter_workload(Some(idx), cluster, w, port, wire),
+            // Traffic leaving the cluster is seen from one public address.
+            _ => self.reach(Some(idx), &host, port, wire, crate::external::DEFAULT_PEER),
+        }
+    }
+
+    /// The address of `cluster_name`'s first endpoint on `proxy` (where a connection would go).
+    fn first_endpoint(
+        &self,
+        proxy: &ProxyConfig,
+        cluster_name: &Name,
+    ) -> Option<std::net::SocketAddr> {
+        let ep = proxy.clusters.get(&**cluster_name)?.endpoints.first()?;
+        let (_, port, address) =
+            step::endpoint_address(self.internet, ep, (self.original_host, self.original_port));
+        address.map(|a| std::net::SocketAddr::new(a, port))
+    }
+
+    fn enter_workload(
+        &mut self,
+        from_hop: Option<usize>,
+        cluster: &Cluster,
+        w: &WorkloadRef,
+        port: u16,
+        wire: Wire,
+    ) -> End {
+        // A failed connect: reported by the proxy that tried, or seen by the client itself.
+        let failed = |w: &WorkloadRef, outcome: Reached| match from_hop {
+            Some(hop) => End::UpstreamFailed {
+                hop,
+                failure: if outcome == Reached::Refused {
+                    UpstreamFailure::ConnectFailure
+                } else {
+                    UpstreamFailure::ConnectionTermination
+                },
+            },
+            None => End::Reached {
+                destination: w.to_string(),
+                port,
+                tls: false,
+                outcome,
+            },
+        };
+        let Some(target) = self.mesh.workload(w) else {
+            return failed(w, Reached::Refused);
+        };
+        match (target.proxy, self.proxy(w)) {
+            (Some(ProxyKind::Gateway), Some(gw)) => {
+                let Some(listener) = gw.listeners.iter().find(|l| l.port == port) else {
+                    let note = format!(
+                        "gateway {} has no listener on port {port} (no Gateway server there): connection refused",
+                        gw.proxy
+                    );
+                    if let Some(h) = from_hop.and_then(|i| self.hops.get_mut(i)) {
+                        h.notes.push(note);
+                    }
+                    return failed(w, Reached::Refused);
+                };
+                let end = self.receive(gw, listener, "inbound", wire);
+                // A handshake the gateway refused is, for the caller, a failed connect.
+                match (end, from_hop) {
+                    (
+                        End::Closed {
+                            hop, termination, ..
+                        },
+                        Some(from),
+                    ) if termination == TLS_HANDSHAKE_FAILED && hop == from + 1 => {
+                        let note = self.hops[hop].notes.join("; ");
+                        self.hops[from]
+                            .notes
+                            .push(format!("the upstream TLS handshake failed: {note}"));
+                        self.hops.truncate(from + 1);
+                        End::UpstreamFailed {
+                            hop: from,
+                            failure: UpstreamFailure::ConnectFailure,
+                        }
+                    }
+                    (End::Closed { termination, .. }, None)
+                        if termination == TLS_HANDSHAKE_FAILED =>
+                    {
+                        failed(w, Reached::Reset)
+                    }
+                    (other, _) => other,
+                }
+            }
+            (Some(ProxyKind::Sidecar), Some(sc)) => {
+                // Inbound to a mesh application: its sidecar terminates mTLS and applies RBAC.
+                let idx = self.hops.len();
+                let mut h = hop(sc, "inbound", "virtualInbound".into());
+                h.mode = if wire.http.is_some() {
+                    HopMode::Http
+                } else {
+                    HopMode::Tcp
+                };
+                let mut wire = wire;
+                if let Some(layer) = wire.outer().cloned() {
+                    if cluster
+                        .tls
+                        .as_ref()
+                        .is_some_and(|t| t.mode == ClientTlsMode::IstioMutual)
+                    {
+                        h.downstream_tls = Some("ISTIO_MUTUAL".into());
+                        h.peer_identity = layer.client_identity.clone();
+                        h.sni = layer.sni.clone();
+                        wire = wire.peel();
+                    }
+                }
+                h.request = wire.http.clone();
+                let wire_source = wire.source.clone();
+                if let Some(filter) = crate::xds::build::rbac_for(&self.mesh.ctx, target) {
+                    let http = h.mode == HopMode::Http;
+                    let denied = authorize(&mut h, &filter, &wire_source, port, wire.http.as_ref());
+                    if let Some(details) = denied {
+                        self.hops.push(h);
+                        return if http {
+                            responded(idx, LocalReply::rbac_denied(details))
+                        } else {
+                            closed(idx, ResponseFlags::NONE, Details::None, details)
+                        };
+                    }
+                }
+                h.cluster = Some(format!("inbound|{port}||").into());
+                self.hops.push(h);
+                app_answer(w, port, &wire)
+            }
+            _ => app_answer(w, port, &wire),
+        }
+    }
+
+    /// The connection reaches a host outside the mesh.
+    fn reach(
+        &mut self,
+        idx: Option<usize>,
+        host: &str,
+        port: u16,
+        wire: Wire,
+        source: std::net::Ipv4Addr,
+    ) -> End {
+        let arrival = wire.arrival(port, source);
+        let mut served = self.internet.serve(host, &arrival);
+        // The client's own TLS reaching the host negotiates h2 (every TLS host here speaks it).
+        if let (Served::Response { response, .. }, [layer]) = (&mut served, wire.layers.as_slice())
+        {
+            if layer.alpn_h2 {
+                response.version = crate::outcome::HttpVersion::Http2;
+            }
+        }
+        let tls = arrival.is_tls();
+        if let Some(h) = idx.and_then(|i| self.hops.get_mut(i)) {
+            h.notes
+                .push(format!("{host}:{port} receives {}", describe_wire(&wire)));
+        }
+        // A second TLS layer inside the one the host terminates is not HTTP to it: a web server
+        // answers 400 in plain text, which the client's own handshake cannot read.
+        let outcome = match (wire.layers.len(), from_served(served)) {
+            (2.., Reached::Response { .. }) => Reached::NotTls,
+            (_, other) => other,
+        };
+        End::Reached {
+            destination: host.to_string(),
+            port,
+            tls,
+            outcome,
+        }
+    }
+}
+
+fn from_served(s: Served) -> Reached {
+    match s {
+        Served::Response { response, delay_ms } => Reached::Response { response, delay_ms },
+        Served::Refused => Reached::Refused,
+        Served::Reset => Reached::Reset,
+        Served::Unresolved => Reached::Unresolved,
+        Served::NoRoute => Reached::NoRoute,
+    }
+}
+
+/// A mesh application's own answer: plain HTTP gets a small page, other plain bytes a web
+/// server's `400`; TLS it cannot read is reset.
+fn app_answer(w: &WorkloadRef, port: u16, wire: &Wire) -> End {
+    let outcome = match (&wire.http, wire.layers.is_empty()) {
+        (Some(_), true) => Reached::Response {
+            response: HttpResponse::new(200, "text/plain", format!("hello from {w}\n")),
+            delay_ms: 0,
+        },
+        (None, true) => Reached::Response {
+            response: crate::external::not_http(),
+            delay_ms: 0,
+        },
+        (_, false) => Reached::Reset,
+    };
+    End::Reached {
+        destination: w.to_string(),
+        port,
+        tls: false,
+        outcome,
+    }
+}
+
+/// Decide one request from a workload.
+pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, DecideError> {
+    let (from, request) = (&*call.from, &*call.request);
+    let w = mesh
+        .workload(from)
+        .ok_or_else(|| DecideError::UnknownWorkload {
+            workload: from.to_string(),
+            known: mesh
+                .ctx
+                .workloads
+                .keys()
+                .map(|k| k.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    let dest = step::resolve(mesh, internet, &from.namespace, &request.host);
+    let k8s = dest.in_cluster.then_some(dest.host.as_str());
+    let (dest_host, address) = (dest.host.as_str(), dest.address);
+    let mut walk = Walk {
+        mesh,
+        internet,
+        hops: Vec::with_capacity(2),
+        original_host: dest_host,
+        original_port: request.port,
+    };
+    let http = call.sent.clone();
+    let wire = match request.scheme {
+        Scheme::Http => Wire {
+            layers: Vec::new(),
+            http: Some(http),
+            source: w.address.clone(),
+        },
+        Scheme::Https => Wire {
+            layers: vec![TlsLayer {
+                sni: request
+                    .host
+                    .parse::<std::net::IpAddr>()
+                    .is_err()
+                    .then(|| request.host.clone()),
+                alpn_h2: true,
+                client_identity: None,
+            }],
+            http: Some(http),
+            source: w.address.clone(),
+        },
+        Scheme::Tcp => Wire {
+            layers: Vec::new(),
+            http: None,
+            source: w.address.clone(),
+        },
+    };
+    let end = if k8s.is_none() && address.is_none() {
+        End::Reached {
+            destination: request.host.clone(),
+            port: request.port,
+            tls: request.scheme == Scheme::Https,
+            outcome: Reached::Unresolved,
+        }
+    } else {
+        match (w.proxy, walk.proxy(from)) {
+            (Some(_), Some(proxy)) => match step::outbound_listener(proxy, address, request.port) {
+                Some(listener) => walk.receive(proxy, listener, "outbound", wire),
+                None => walk.reach(
+                    None,
+                    dest_host,
+                    request.port,
+                    wire,
+                    crate::external::DEFAULT_PEER,
+                ),
+            },
+            _ => {
+                // No sidecar: the application's connection goes straight out (or to the mesh pod).
+                match k8s.and_then(|fqdn| mesh.ctx.registry.exact(fqdn).next()) {
+                    Some(svc) => {
+                        let target = svc.endpoints.iter().find_map(|e| match e {
+                            crate::mesh::registry::ServiceEndpoint::Workload(id) => {
+                                Some(id.clone())
+                            }
+                            _ => None,
+                        });
+                        match target {
+                            Some(t) => {
+                                let c = Cluster::blackhole();
+                                walk.enter_workload(None, &c, &t, request.port, wire)
+                            }
+                            None => End::Reached {
+                                destination: dest_host.to_string(),
+                                port: request.port,
+                                tls: false,
+                                outcome: Reached::Refused,
+                            },
+                        }
+                    }
+                    None => walk.reach(
+                        None,
+                        dest_host,
+                        request.port,
+                        wire,
+                        crate::external::DEFAULT_PEER,
+                    ),
+                }
+            }
+        }
+    };
+    Ok(Trace {
+        from: call.from.clone(),
+        from_identity: w.identity.clone(),
+        request: call.request.clone(),
+        address,
+        hops: walk.hops,
+        end,
+        remedies: Vec::new(),
+    })
+}

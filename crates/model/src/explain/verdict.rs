@@ -1,0 +1,135 @@
+//! The verdict of a trace in one line: allowed or blocked, by whom, and the client-visible answer.
+
+use crate::decide::{End, Reached, Trace};
+use crate::outcome::reply::{Details, TLS_HANDSHAKE_FAILED};
+use crate::outcome::ClientResult;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Decision {
+    /// The destination answered.
+    Allowed,
+    /// A proxy stopped the request (direct reply, closed connection, RBAC, no route).
+    Blocked,
+    /// The request got through the mesh but the destination failed (refused, reset, unresolved).
+    Failed,
+}
+
+/// Classify a trace.
+pub fn decision(trace: &Trace) -> Decision {
+    match &trace.end {
+        End::Reached {
+            outcome: Reached::Response { .. },
+            ..
+        } => Decision::Allowed,
+        End::Reached { .. } => Decision::Failed,
+        End::Responded { reply, .. } if reply.status < 400 => Decision::Allowed,
+        End::Responded { .. } | End::Closed { .. } => Decision::Blocked,
+        End::UpstreamFailed { .. } => Decision::Blocked,
+    }
+}
+
+/// The reason for the verdict, in words.
+pub fn reason(trace: &Trace) -> String {
+    let at = |hop: usize| {
+        trace
+            .hops
+            .get(hop)
+            .map(|h| format!("{} {}", kind_word(h.kind), h.proxy))
+            .unwrap_or_else(|| "the client".into())
+    };
+    match &trace.end {
+        End::Reached {
+            destination,
+            port,
+            tls,
+            outcome,
+        } => {
+            let how = if *tls { "over TLS" } else { "in plaintext" };
+            match outcome {
+                Reached::Response { response, .. } => {
+                    format!(
+                        "{destination}:{port} was reached {how} and answered {}",
+                        response.status
+                    )
+                }
+                Reached::Refused => {
+                    format!("{destination}:{port} refused the connection (nothing listens there)")
+                }
+                Reached::Reset => format!("{destination}:{port} reset the connection"),
+                Reached::Unresolved => format!("{destination} does not resolve"),
+                Reached::NoRoute => format!("{destination}:{port} did not answer"),
+                Reached::NotTls => format!(
+                    "{destination}:{port} received TLS inside TLS (originated twice) and answered in plain text"
+                ),
+            }
+        }
+        End::Responded { hop, reply } => {
+            let status = reply.status;
+            let route = trace.hops.get(*hop).and_then(|h| h.route.clone());
+            match (&reply.details, route.as_deref()) {
+                (Details::DirectResponse, Some(crate::xds::BLOCK_ALL)) => format!(
+                    "{} answered {status} from the block_all route: no service it can see has this host on port {} and the outbound traffic policy is REGISTRY_ONLY",
+                    at(*hop),
+                    trace.request.port
+                ),
+                (Details::Rbac(d), _) => {
+                    format!("{} denied the request by RBAC ({d}): {status}", at(*hop))
+                }
+                (Details::RouteNotFound, _) => format!("{} has no route for {}: {status}", at(*hop), trace.request.authority()),
+                (d, _) => format!("{} answered {status} itself ({d})", at(*hop)),
+            }
+        }
+        End::Closed {
+            hop,
+            flags,
+            termination,
+            ..
+        } => {
+            let h = trace.hops.get(*hop);
+            match h.and_then(|h| h.cluster.as_deref()) {
+                Some(crate::xds::BLACKHOLE_CLUSTER) => format!(
+                    "{} sent the connection to BlackHoleCluster (listener {}): it is reset",
+                    at(*hop),
+                    h.map(|h| &*h.listener).unwrap_or("-")
+                ),
+                _ if termination.starts_with("rbac") => {
+                    format!("{} closed the connection by RBAC ({termination})", at(*hop))
+                }
+                _ if termination == TLS_HANDSHAKE_FAILED => {
+                    format!("{} refused the TLS handshake", at(*hop))
+                }
+                _ => format!("{} closed the connection ({flags})", at(*hop)),
+            }
+        }
+        End::UpstreamFailed { hop, failure } => {
+            format!("{} could not connect upstream ({failure:?})", at(*hop))
+        }
+    }
+}
+
+fn kind_word(k: crate::xds::ProxyKind) -> &'static str {
+    match k {
+        crate::xds::ProxyKind::Sidecar => "sidecar",
+        crate::xds::ProxyKind::Gateway => "gateway",
+    }
+}
+
+/// The client-visible answer, short: `200`, `502`, `connection reset (curl exit 35)`.
+pub fn answer_words(result: &ClientResult) -> String {
+    match result {
+        ClientResult::Response(r) => format!("HTTP {}", r.status),
+        ClientResult::ConnectionFailed { error, during_tls } => {
+            let code = match (error, during_tls) {
+                (crate::outcome::ConnectionError::Reset, true) => 35,
+                (crate::outcome::ConnectionError::Reset, false) => 56,
+                (crate::outcome::ConnectionError::Refused, _) => 7,
+                (crate::outcome::ConnectionError::Timeout, _) => 28,
+                (crate::outcome::ConnectionError::Unresolved, _) => 6,
+                (crate::outcome::ConnectionError::NotTls, _) => 35,
+            };
+            format!("connection {error} (curl exit {code})")
+        }
+    }
+}

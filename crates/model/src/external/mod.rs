@@ -1,0 +1,45 @@
+//! The world outside the mesh, as a pure description: which hosts exist, what their names resolve
+//! to, which ports they listen on with or without TLS, and what they answer.
+//!
+//! Owns: `Internet` (hosts, fake DNS, `serve`), `ExternalHost` / `ExternalPort` / `App`, `Arrival`
+//! (what reaches a host on one connection) and `Served` (what the host does with it), and the
+//! applications themselves: a reimplementation of httpbin.org and fixed pages. Everything here is a
+//! value computed from values — no sockets, clocks or randomness (`/delay/{n}` is reported as
+//! `delay_ms`, not slept) — so that a simulated mesh can later serve the same descriptions over real
+//! sockets. Leaves out: how a request travels through proxies to get here (`decide`) and how the host's
+//! answer becomes what the client sees (`answer`).
+//!
+//! Built-in hosts (`Internet::builtin()`, also `Default`):
+//!
+//! | Names                              | Address        | Ports             | Answers                                  |
+//! |------------------------------------|----------------|-------------------|------------------------------------------|
+//! | `httpbin.org`, `www.httpbin.org`   | 203.0.113.10   | 80, 443 (TLS)     | httpbin (see `App::Httpbin`)             |
+//! | `www.alibabacloud.com`             | 203.0.113.20   | 443 (TLS) only    | 200 HTML page; port 80 is refused        |
+//! | `www.aliyun.com`                   | 203.0.113.21   | 80, 443 (TLS)     | 200 HTML page                            |
+//! | `www.baidu.com`                    | 203.0.113.30   | 80, 443 (TLS)     | 200 HTML page                            |
+//! | `edition.cnn.com`                  | 203.0.113.40   | 80, 443 (TLS)     | 200 HTML page                            |
+//! | `www.google.com`                   | 203.0.113.50   | 80, 443 (TLS)     | 200 HTML page                            |
+//! | `istio.io`                         | 203.0.113.60   | 80, 443 (TLS)     | 200 HTML page                            |
+//!
+//! Connection outcomes (`Internet::serve`): an unknown name is `Unresolved`; an address literal with
+//! no host is `NoRoute`; a port nobody listens on is `Refused`; TLS to a plain port, or an SNI the
+//! server does not serve, is `Reset`; plain HTTP to a TLS port is nginx's `400 The plain HTTP request
+//! was sent to HTTPS port`; a stream with no HTTP in it (in plain text or inside the host's TLS) gets
+//! nginx's `400 Bad Request` and is closed, as a web server does with bytes it cannot parse.
+//!
+//! httpbin's `url` field says `https://` only when the connection that reached the host was TLS: the
+//! load balancer in front of httpbin.org overwrites `X-Forwarded-Proto` (see `httpbin/front.rs`).
+
+mod app;
+mod arrival;
+mod builtin;
+mod host;
+mod httpbin;
+mod internet;
+mod served;
+
+pub use arrival::{Arrival, ArrivedRequest, TlsHello, DEFAULT_PEER};
+pub use host::{normalize_name, App, ExternalHost, ExternalPort};
+pub use httpbin::MAX_DELAY_MS;
+pub use internet::Internet;
+pub use served::{not_http, plain_http_to_tls, Served, BAD_REQUEST_BODY, PLAIN_HTTP_TO_TLS_BODY};

@@ -1,0 +1,19 @@
+//! The reference semantics of a mesh: what each proxy is configured with and what it does with a
+//! request, as pure functions of the manifests.
+//!
+//! Data flows one way, one module per stage: `request` and `outcome` (the values on the wire) →
+//! `external` (the hosts outside the mesh) → `mesh` (workloads, registry, what each proxy sees) →
+//! `xds` (per-proxy config, as istiod would build it) → `decide` (a request walked through it, with
+//! a trace) → `answer` (what the client sees, what proxies log, for one request: an `Exchange`) →
+//! `explain`. Leaves out:
+//! reading YAML (`egressbench-manifest`), compiling ASM policies (`egressbench-compile`), sockets,
+//! processes and clocks (the targets).
+
+pub mod answer;
+pub mod decide;
+pub mod explain;
+pub mod external;
+pub mod mesh;
+pub mod outcome;
+pub mod request;
+pub mod xds;

@@ -1,0 +1,252 @@
+//! The service registry: Kubernetes Services and ServiceEntry hosts, with their ports, protocols,
+//! endpoints and export scope — what istiod's service registry holds.
+
+use super::host::host_matches;
+use super::workload::Workload;
+use crate::request::WorkloadRef;
+use egressbench_resources::{meta::selects, Body, Kind, Protocol, Resolution, ResourceId, Store};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServicePortInfo {
+    pub number: u16,
+    pub name: String,
+    pub protocol: Protocol,
+    /// The port the endpoints listen on.
+    pub target_port: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceEndpoint {
+    Workload(WorkloadRef),
+    /// Resolved by DNS at the proxy (the host itself, or a ServiceEntry endpoint address).
+    Dns(String),
+    /// The client's original destination (`resolution: NONE`).
+    OriginalDestination,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceInfo {
+    pub hostname: String,
+    /// Namespace of the Service / ServiceEntry (its config namespace).
+    pub namespace: String,
+    pub ports: Vec<ServicePortInfo>,
+    /// Virtual IPs (ClusterIP, ServiceEntry `addresses`); empty when the host has none.
+    pub addresses: Vec<String>,
+    pub resolution: Resolution,
+    pub mesh_external: bool,
+    /// `exportTo` as written; empty means the mesh default (`*`).
+    pub export_to: Vec<String>,
+    pub endpoints: Vec<ServiceEndpoint>,
+    pub origin: ResourceId,
+}
+
+impl ServiceInfo {
+    pub fn port(&self, number: u16) -> Option<&ServicePortInfo> {
+        self.ports.iter().find(|p| p.number == number)
+    }
+
+    /// Is the service exported to `namespace`?
+    pub fn exported_to(&self, namespace: &str) -> bool {
+        exported(&self.export_to, &self.namespace, namespace)
+    }
+}
+
+/// `exportTo` semantics: empty or `*` → everywhere; `.` → own namespace; `~` → nowhere; else names.
+pub fn exported(export_to: &[String], own_namespace: &str, to: &str) -> bool {
+    export_to.is_empty()
+        || export_to
+            .iter()
+            .any(|e| e == "*" || (e == "." && own_namespace == to) || e == to)
+}
+
+/// All services, Kubernetes first, each ServiceEntry host as its own service (as istiod does),
+/// indexed by hostname so lookups do not scan.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Registry {
+    pub services: Vec<ServiceInfo>,
+    /// Exact hostname → positions in `services`.
+    #[serde(skip)]
+    by_host: egressbench_text::index::NameMap<String, Vec<usize>>,
+    /// Positions of wildcard (`*.example.com`) hosts.
+    #[serde(skip)]
+    wildcards: Vec<usize>,
+    /// Kubernetes short names (`nginx`, `nginx.default`, `nginx.default.svc`) → (the client
+    /// namespace the name needs, for a bare name; the FQDN).
+    #[serde(skip)]
+    short_names: egressbench_text::index::NameMap<String, Vec<(Option<String>, String)>>,
+}
+
+impl Registry {
+    pub fn build(store: &Store, workloads: &BTreeMap<WorkloadRef, Workload>) -> Registry {
+        let mut services = Vec::new();
+        for (i, r) in store.of_kind(Kind::Service).enumerate() {
+            let Body::Service(spec) = &r.body else {
+                continue;
+            };
+            let ns = r.namespace();
+            let endpoints = if spec.selector.is_empty() {
+                Vec::new()
+            } else {
+                workloads
+                    .values()
+                    .filter(|w| w.id.namespace == ns && selects(&spec.selector, &w.labels))
+                    .map(|w| ServiceEndpoint::Workload(w.id.clone()))
+                    .collect()
+            };
+            services.push(ServiceInfo {
+                hostname: format!("{}.{ns}.svc.cluster.local", r.name()),
+                namespace: ns.to_string(),
+                ports: spec
+                    .ports
+                    .iter()
+                    .map(|p| ServicePortInfo {
+                        number: p.port,
+                        name: p.name.clone(),
+                        protocol: p.mesh_protocol(),
+                        target_port: p
+                            .target_port
+                            .as_ref()
+                            .and_then(|v| v.as_u64())
+                            .and_then(|n| u16::try_from(n).ok())
+                            .unwrap_or(p.port),
+                    })
+                    .collect(),
+                addresses: vec![spec
+                    .cluster_ip
+                    .clone()
+                    .filter(|ip| ip != "None" && !ip.is_empty())
+                    .unwrap_or_else(|| format!("10.96.{}.{}", i / 250, i % 250 + 10))],
+                resolution: Resolution::Static,
+                mesh_external: false,
+                export_to: r
+                    .meta
+                    .annotations
+                    .get("networking.istio.io/exportTo")
+                    .map(|s| s.split(',').map(|x| x.trim().to_string()).collect())
+                    .unwrap_or_default(),
+                endpoints,
+                origin: r.id(),
+            });
+        }
+        for r in store.of_kind(Kind::ServiceEntry) {
+            let Body::ServiceEntry(se) = &r.body else {
+                continue;
+            };
+            let resolution = se.resolution.unwrap_or(Resolution::None);
+            for host in &se.hosts {
+                let endpoints = match resolution {
+                    Resolution::None => vec![ServiceEndpoint::OriginalDestination],
+                    _ if !se.endpoints.is_empty() => se
+                        .endpoints
+                        .iter()
+                        .map(|e| ServiceEndpoint::Dns(e.address.clone()))
+                        .collect(),
+                    Resolution::Dns | Resolution::DnsRoundRobin => {
+                        vec![ServiceEndpoint::Dns(host.clone())]
+                    }
+                    Resolution::Static => Vec::new(),
+                };
+                services.push(ServiceInfo {
+                    hostname: host.to_ascii_lowercase(),
+                    namespace: r.namespace().to_string(),
+                    ports: se
+                        .ports
+                        .iter()
+                        .map(|p| ServicePortInfo {
+                            number: p.number,
+                            name: p.name.clone(),
+                            protocol: p.effective_protocol(),
+                            target_port: p.target_port.unwrap_or(p.number),
+                        })
+                        .collect(),
+                    addresses: se.addresses.clone(),
+                    resolution,
+                    mesh_external: se.location
+                        != Some(egressbench_resources::Location::MeshInternal),
+                    export_to: se.export_to.clone(),
+                    endpoints,
+                    origin: r.id(),
+                });
+            }
+        }
+        Registry::from_services(services)
+    }
+
+    /// A registry over `services`, indexed.
+    pub fn from_services(services: Vec<ServiceInfo>) -> Registry {
+        let mut by_host: egressbench_text::index::NameMap<String, Vec<usize>> = Default::default();
+        let mut wildcards = Vec::new();
+        let mut short_names: egressbench_text::index::NameMap<
+            String,
+            Vec<(Option<String>, String)>,
+        > = Default::default();
+        for s in services.iter().filter(|s| !s.mesh_external) {
+            if let Some(short) = s.hostname.strip_suffix(".svc.cluster.local") {
+                if let Some((name, ns)) = short.split_once('.') {
+                    let fqdn = s.hostname.clone();
+                    short_names
+                        .entry(name.to_string())
+                        .or_default()
+                        .push((Some(ns.to_string()), fqdn.clone()));
+                    short_names
+                        .entry(short.to_string())
+                        .or_default()
+                        .push((None, fqdn.clone()));
+                    short_names
+                        .entry(format!("{short}.svc"))
+                        .or_default()
+                        .push((None, fqdn));
+                }
+            }
+        }
+        for (i, s) in services.iter().enumerate() {
+            if s.hostname.starts_with('*') {
+                wildcards.push(i);
+            } else {
+                by_host.entry(s.hostname.clone()).or_default().push(i);
+            }
+        }
+        Registry {
+            services,
+            by_host,
+            wildcards,
+            short_names,
+        }
+    }
+
+    /// Services whose hostname is exactly `host` (lowercase).
+    pub fn exact<'a>(&'a self, host: &str) -> impl Iterator<Item = &'a ServiceInfo> + 'a {
+        self.by_host
+            .get(host)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.services[i])
+    }
+
+    /// Services whose hostname matches `host`: exact ones, then wildcard ServiceEntry hosts.
+    pub fn lookup<'a>(&'a self, host: &'a str) -> impl Iterator<Item = &'a ServiceInfo> + 'a {
+        self.exact(host).chain(
+            self.wildcards
+                .iter()
+                .map(|&i| &self.services[i])
+                .filter(move |s| host_matches(&s.hostname, host)),
+        )
+    }
+
+    /// Resolve a short Kubernetes name (`nginx`, `nginx.default`, `nginx.default.svc`) from a
+    /// client namespace to its FQDN, as the pod's DNS search path does.
+    pub fn expand_short_name(&self, host: &str, client_namespace: &str) -> Option<String> {
+        let bare = !host.contains('.');
+        self.short_names
+            .get(host)?
+            .iter()
+            .find(|(ns, _)| match ns {
+                Some(ns) => bare && ns == client_namespace,
+                None => !bare,
+            })
+            .map(|(_, fqdn)| fqdn.clone())
+    }
+}

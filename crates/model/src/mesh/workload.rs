@@ -1,0 +1,112 @@
+//! Workloads: the Deployments of the cluster, whether a proxy runs beside them (sidecar injection
+//! or a gateway), and the identity their certificate carries.
+
+use crate::request::WorkloadRef;
+use crate::xds::ProxyKind;
+use egressbench_resources::{Body, Kind, ResourceId, Store};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Workload {
+    pub id: WorkloadRef,
+    pub labels: BTreeMap<String, String>,
+    pub service_account: String,
+    /// `None`: no proxy; the application's traffic leaves the pod untouched.
+    pub proxy: Option<ProxyKind>,
+    /// Why the workload has (or lacks) a proxy.
+    pub proxy_reason: String,
+    /// SPIFFE id: `spiffe://<trust domain>/ns/<ns>/sa/<sa>`.
+    pub identity: crate::xds::Name,
+    /// Pod address in the model (deterministic, per workload).
+    pub address: crate::xds::Name,
+    pub origin: ResourceId,
+}
+
+/// Whether pod labels/annotations mark a gateway proxy (Istio's gateway injection template, or the
+/// `istio: …gateway…` label the gateway charts set).
+fn is_gateway(labels: &BTreeMap<String, String>, annotations: &BTreeMap<String, String>) -> bool {
+    annotations
+        .get("inject.istio.io/templates")
+        .map(String::as_str)
+        == Some("gateway")
+        || labels.get("istio").is_some_and(|v| v.contains("gateway"))
+}
+
+/// Decide sidecar injection as Istio's webhook does for the common cases: the pod's
+/// `sidecar.istio.io/inject` label/annotation wins when it says "false"; otherwise the namespace's
+/// `istio-injection=enabled` (or an `istio.io/rev` label) injects.
+fn injection(
+    ns_labels: Option<&BTreeMap<String, String>>,
+    labels: &BTreeMap<String, String>,
+    annotations: &BTreeMap<String, String>,
+) -> (bool, String) {
+    let pod_says = labels
+        .get("sidecar.istio.io/inject")
+        .or_else(|| annotations.get("sidecar.istio.io/inject"))
+        .map(String::as_str);
+    let ns_inject = ns_labels
+        .and_then(|l| l.get("istio-injection"))
+        .map(String::as_str);
+    let ns_rev = ns_labels.is_some_and(|l| l.contains_key("istio.io/rev"));
+    match (pod_says, ns_inject) {
+        (Some("false"), _) => (false, "pod sets sidecar.istio.io/inject=false".into()),
+        (_, Some("disabled")) => (false, "namespace has istio-injection=disabled".into()),
+        (_, Some("enabled")) => (true, "namespace has istio-injection=enabled".into()),
+        _ if ns_rev => (true, "namespace has an istio.io/rev label".into()),
+        (Some("true"), _) => (true, "pod sets sidecar.istio.io/inject=true".into()),
+        _ => (
+            false,
+            "namespace has no istio-injection=enabled label and the pod does not ask for a sidecar"
+                .into(),
+        ),
+    }
+}
+
+/// Every Deployment as a workload, in identity order.
+pub fn workloads(store: &Store, trust_domain: &str) -> BTreeMap<WorkloadRef, Workload> {
+    let namespaces: BTreeMap<&str, &BTreeMap<String, String>> = store
+        .of_kind(Kind::Namespace)
+        .map(|n| (n.name(), &n.meta.labels))
+        .collect();
+    let mut out = BTreeMap::new();
+    for (i, r) in store.of_kind(Kind::Deployment).enumerate() {
+        let Body::Deployment(spec) = &r.body else {
+            continue;
+        };
+        let meta = &spec.template.metadata;
+        let ns = r.namespace().to_string();
+        let sa = spec
+            .template
+            .spec
+            .service_account_name
+            .clone()
+            .or_else(|| spec.template.spec.service_account.clone())
+            .unwrap_or_else(|| "default".into());
+        let (proxy, proxy_reason) = if is_gateway(&meta.labels, &meta.annotations) {
+            (Some(ProxyKind::Gateway), "gateway deployment".to_string())
+        } else {
+            let (inject, why) = injection(
+                namespaces.get(ns.as_str()).copied(),
+                &meta.labels,
+                &meta.annotations,
+            );
+            (inject.then_some(ProxyKind::Sidecar), why)
+        };
+        let id = WorkloadRef::new(ns.clone(), r.name());
+        out.insert(
+            id.clone(),
+            Workload {
+                id,
+                labels: meta.labels.clone(),
+                identity: format!("spiffe://{trust_domain}/ns/{ns}/sa/{sa}").into(),
+                service_account: sa,
+                proxy,
+                proxy_reason,
+                address: format!("10.244.{}.{}", i / 250, i % 250 + 2).into(),
+                origin: r.id(),
+            },
+        );
+    }
+    out
+}

@@ -1,0 +1,134 @@
+//! Outcomes on the wire: what the client sees and what each proxy logs or says on its own.
+//!
+//! Owns: `ClientResult` (an HTTP response, or a connection that was reset / refused / timed out),
+//! `AccessLogEntry` (Envoy's access-log fields), and the catalogue of local replies, response
+//! flags and details (`reply`). Every target produces these, the model by deciding, the others by
+//! observation. Leaves out: deciding (`decide`), turning a decision into an answer (`answer`), and
+//! rendering for people (`explain`, `report`).
+
+pub mod access_log;
+pub mod reply;
+
+pub use access_log::AccessLogEntry;
+
+use serde::Serialize;
+use std::fmt;
+
+/// The HTTP version a response arrived in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+pub enum HttpVersion {
+    #[default]
+    #[serde(rename = "HTTP/1.1")]
+    Http11,
+    #[serde(rename = "HTTP/2")]
+    Http2,
+}
+
+impl HttpVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpVersion::Http11 => "HTTP/1.1",
+            HttpVersion::Http2 => "HTTP/2",
+        }
+    }
+}
+
+/// An HTTP response as the client receives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HttpResponse {
+    /// HTTP/2 when the client's own TLS reached a server that negotiated `h2` by ALPN.
+    pub version: HttpVersion,
+    pub status: u16,
+    /// Response headers in order, names lowercase.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn new(status: u16, content_type: &str, body: impl Into<String>) -> Self {
+        let body = body.into();
+        let mut headers = Vec::new();
+        if !body.is_empty() || status != 502 {
+            headers.push(("content-type".to_string(), content_type.to_string()));
+        }
+        headers.push(("content-length".to_string(), body.len().to_string()));
+        HttpResponse {
+            version: HttpVersion::Http11,
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// How a connection failed, from the client's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionError {
+    /// The peer reset (or closed) the connection before any response.
+    Reset,
+    /// Nothing listens on the destination.
+    Refused,
+    /// The client's own time limit ran out.
+    Timeout,
+    /// The host name did not resolve (curl exit 6).
+    Unresolved,
+    /// The client's TLS handshake got plain text back (curl exit 35, "wrong version number"):
+    /// TLS wrapped twice, or TLS sent to a plain-text server.
+    NotTls,
+}
+
+impl fmt::Display for ConnectionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConnectionError::Reset => "reset",
+            ConnectionError::Refused => "refused",
+            ConnectionError::Timeout => "timeout",
+            ConnectionError::Unresolved => "unresolved",
+            ConnectionError::NotTls => "not_tls",
+        })
+    }
+}
+
+/// What the client got back for one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientResult {
+    Response(HttpResponse),
+    /// `during_tls`: the failure happened in the client's TLS handshake (curl exit 35, not 56).
+    ConnectionFailed {
+        error: ConnectionError,
+        during_tls: bool,
+    },
+}
+
+impl ClientResult {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientResult::Response(r) => Some(r.status),
+            ClientResult::ConnectionFailed { .. } => None,
+        }
+    }
+
+    pub fn connection_error(&self) -> Option<ConnectionError> {
+        match self {
+            ClientResult::Response(_) => None,
+            ClientResult::ConnectionFailed { error, .. } => Some(*error),
+        }
+    }
+
+    /// Short form for tables and summaries: `200`, `502`, `reset`, `refused`.
+    pub fn short(&self) -> String {
+        match self {
+            ClientResult::Response(r) => r.status.to_string(),
+            ClientResult::ConnectionFailed { error, .. } => error.to_string(),
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Clusters: where a route or TCP proxy sends traffic, and with which upstream TLS.
+
+use super::Provenance;
+use crate::request::WorkloadRef;
+use egressbench_resources::ClientTlsMode;
+use serde::Serialize;
+
+/// How the cluster finds its endpoints, as Envoy's cluster types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ClusterKind {
+    /// Endpoints from the registry (Kubernetes pods).
+    Eds,
+    /// A DNS name resolved by the proxy (ServiceEntry `resolution: DNS`).
+    StrictDns,
+    /// The connection's original destination (`PassthroughCluster`, `resolution: NONE`).
+    OriginalDst,
+    /// Fixed endpoints; none for `BlackHoleCluster`.
+    Static,
+}
+
+/// Who is behind an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointTarget {
+    /// A mesh workload (its proxy receives the connection).
+    Workload(WorkloadRef),
+    /// A host outside the mesh, by DNS name.
+    External(String),
+    /// Whatever address the client dialed.
+    OriginalDestination,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Endpoint {
+    pub address: String,
+    pub port: u16,
+    pub target: EndpointTarget,
+}
+
+/// TLS the proxy originates to the upstream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UpstreamTls {
+    pub mode: ClientTlsMode,
+    pub sni: Option<String>,
+    /// Chosen by auto mTLS (the endpoints carry a sidecar), not by a DestinationRule.
+    pub auto: bool,
+    pub provenance: Option<Provenance>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cluster {
+    pub name: super::Name,
+    pub kind: ClusterKind,
+    /// The service host and port this cluster stands for (empty for the special clusters).
+    pub host: String,
+    pub port: u16,
+    pub subset: Option<String>,
+    pub endpoints: Vec<Endpoint>,
+    pub tls: Option<UpstreamTls>,
+    /// The upstream speaks HTTP/2 (the service port's protocol is HTTP2 or gRPC), so HTTP is sent
+    /// to it as HTTP/2 (istiod's `setH2Options`).
+    pub http2: bool,
+    pub provenance: Vec<Provenance>,
+}
+
+impl Cluster {
+    /// `outbound|<port>|<subset>|<host>`, as istiod names outbound clusters.
+    pub fn outbound_name(port: u16, subset: Option<&str>, host: &str) -> String {
+        format!("outbound|{port}|{}|{host}", subset.unwrap_or(""))
+    }
+
+    /// `BlackHoleCluster`: a static cluster with no endpoints (connections are reset).
+    pub fn blackhole() -> Self {
+        Cluster {
+            name: super::BLACKHOLE_CLUSTER.into(),
+            kind: ClusterKind::Static,
+            host: String::new(),
+            port: 0,
+            subset: None,
+            endpoints: Vec::new(),
+            tls: None,
+            http2: false,
+            provenance: Vec::new(),
+        }
+    }
+
+    /// `PassthroughCluster`: forwards to the original destination.
+    pub fn passthrough() -> Self {
+        Cluster {
+            name: super::PASSTHROUGH_CLUSTER.into(),
+            kind: ClusterKind::OriginalDst,
+            host: String::new(),
+            port: 0,
+            subset: None,
+            endpoints: vec![Endpoint {
+                address: "original-destination".into(),
+                port: 0,
+                target: EndpointTarget::OriginalDestination,
+            }],
+            tls: None,
+            http2: false,
+            provenance: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The application's client in a workload, as a target runs it: the built-in curl, or the real
+//! curl binary pointed at the same place. The simulated mesh and the Envoy runner both make their
+//! requests through it, so `--curl` means the same on both.
+//!
+//! Owns: `ClientKind`, `AppClient` (the kind, and for the real curl the public CA as a file for
+//! `--cacert`, removed on drop) and the choice between the two clients for one request. Leaves
+//! out: where the connection goes (`Dial`, chosen by the target) and the clients themselves
+//! (`builtin`, `real_curl`).
+
+use super::builtin::{send, Dial};
+use super::real_curl::{send_with_curl, CurlError};
+use crate::Fabric;
+use egressbench_model::outcome::{ClientResult, ConnectionError};
+use egressbench_model::request::{ClientRequest, Scheme};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Which client makes the requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientKind {
+    /// egressbench's own curl (hyper and rustls).
+    BuiltIn,
+    /// The real `curl` binary at this path, pointed at the sidecar with `--connect-to`. Raw TCP
+    /// (which curl does not send) still goes through the built-in client.
+    RealCurl(PathBuf),
+}
+
+/// A workload application's client, ready to send.
+#[derive(Debug)]
+pub struct AppClient {
+    kind: ClientKind,
+    /// The public CA's certificate as a file, for the real curl's `--cacert`.
+    ca_file: Option<PathBuf>,
+    /// The built-in client's TLS config (trusts the public CA; offers h2 and http/1.1).
+    tls: Arc<rustls::ClientConfig>,
+}
+
+impl Drop for AppClient {
+    fn drop(&mut self) {
+        if let Some(f) = &self.ca_file {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
+
+impl AppClient {
+    /// A client of `kind` that trusts the public CA `public_ca_pem` (`tls` is the built-in
+    /// client's config for the same CA). Writes the CA file the real curl needs.
+    pub fn new(
+        kind: ClientKind,
+        public_ca_pem: &str,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> std::io::Result<AppClient> {
+        let ca_file = match &kind {
+            ClientKind::BuiltIn => None,
+            ClientKind::RealCurl(_) => Some(write_ca_file(public_ca_pem)?),
+        };
+        Ok(AppClient { kind, ca_file, tls })
+    }
+
+    pub fn kind(&self) -> &ClientKind {
+        &self.kind
+    }
+
+    /// Send `request` from simulated source `from` to `dial` and report what curl would see.
+    /// The real curl connects to the real address behind `dial` (`--connect-to`), from the
+    /// loopback alias of `from` (`--interface`), as the built-in client does.
+    pub async fn send(
+        &self,
+        fabric: &Fabric,
+        from: IpAddr,
+        dial: Dial,
+        request: &ClientRequest,
+    ) -> Result<ClientResult, CurlError> {
+        let curl = match (&self.kind, &self.ca_file) {
+            (ClientKind::RealCurl(curl), Some(ca)) if request.scheme != Scheme::Tcp => {
+                Some((curl, ca))
+            }
+            _ => None,
+        };
+        let Some((curl, ca)) = curl else {
+            return Ok(send(fabric, from, dial, request, self.tls.clone()).await);
+        };
+        let real = match dial {
+            Dial::Real(a) => Some(a),
+            Dial::Simulated(a) => fabric.real_addr(a),
+            Dial::Unresolved => {
+                return Ok(ClientResult::ConnectionFailed {
+                    error: ConnectionError::Unresolved,
+                    during_tls: false,
+                })
+            }
+        };
+        match real {
+            Some(real) => {
+                let local = Some(fabric.alias(from));
+                send_with_curl(curl, real, local, request, ca, fabric.clock()).await
+            }
+            None => Ok(ClientResult::ConnectionFailed {
+                error: ConnectionError::Refused,
+                during_tls: false,
+            }),
+        }
+    }
+}
+
+fn write_ca_file(pem: &str) -> std::io::Result<PathBuf> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "egressbench-public-ca-{}-{}.pem",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&path, pem)?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::{public_client, CertificateAuthority};
+
+    #[test]
+    fn the_real_curls_ca_file_lives_as_long_as_the_client() {
+        let ca = CertificateAuthority::new("test public CA").expect("a CA");
+        let tls = public_client(&ca, &[b"http/1.1"]).expect("a client config");
+        let client = AppClient::new(ClientKind::RealCurl("curl".into()), &ca.root_pem(), tls)
+            .expect("the CA file is written");
+        let file = client.ca_file.clone().expect("a CA file for the real curl");
+        assert_eq!(
+            std::fs::read_to_string(&file).expect("readable"),
+            ca.root_pem()
+        );
+        drop(client);
+        assert!(!file.exists(), "removed with the client");
+        let tls = public_client(&ca, &[b"http/1.1"]).expect("a client config");
+        let builtin = AppClient::new(ClientKind::BuiltIn, &ca.root_pem(), tls).expect("no file");
+        assert!(builtin.ca_file.is_none());
+    }
+}

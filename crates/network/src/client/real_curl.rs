@@ -1,0 +1,313 @@
+//! The real curl binary as the client: the same request the built-in client sends, made by
+//! `curl` itself against a real loopback address, and its exit code read back as a `ClientResult`.
+//!
+//! Owns: finding curl (`find_curl`, `has_http2`), the command line that makes curl send the same
+//! bytes as the built-in client (`-H` for every header, curl's own defaults removed when the
+//! request leaves them out, no proxy, no `.curlrc`, no `Expect`), the per-call temp dir for `-D`/`-o`
+//! and the body, and the exit-code mapping. Leaves out: raw TCP (`Scheme::Tcp` is not something
+//! curl does: `CurlError::NotHttp`), unresolved names (the caller answers those without curl), and
+//! choosing the address (the caller passes the sidecar's or host's real listener).
+
+use crate::fabric::Clock;
+use egressbench_model::outcome::{ClientResult, ConnectionError, HttpResponse, HttpVersion};
+use egressbench_model::request::{ClientRequest, Scheme};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Why the real curl could not stand in for the client.
+#[derive(Debug, thiserror::Error)]
+pub enum CurlError {
+    /// Only `http`/`https` requests are made with curl; `Scheme::Tcp` uses the built-in client.
+    #[error("curl only sends HTTP and HTTPS requests, not raw TCP")]
+    NotHttp,
+    /// The temp dir, curl's files or the process itself failed.
+    #[error("running curl: {0}")]
+    Io(#[from] std::io::Error),
+    /// An exit code with no `ClientResult` counterpart, or output that could not be read.
+    #[error("curl exited with {code:?}: {stderr}")]
+    Unexpected { code: Option<i32>, stderr: String },
+}
+
+/// The `curl` binary to use: `$EGRESSBENCH_CURL`, else `curl` on `PATH`, if it runs
+/// (`curl --version` succeeds). An `$EGRESSBENCH_CURL` that does not run gives `None`.
+pub fn find_curl() -> Option<PathBuf> {
+    let curl = std::env::var_os("EGRESSBENCH_CURL")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from("curl"), PathBuf::from);
+    version(&curl).map(|_| curl)
+}
+
+fn version(curl: &Path) -> Option<String> {
+    let out = std::process::Command::new(curl)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Whether `curl` was built with HTTP/2 (`Features: ... HTTP2`): without it, HTTPS answers come
+/// back in HTTP/1.1 where the built-in client negotiates `h2`.
+pub fn has_http2(curl: &Path) -> bool {
+    version(curl).is_some_and(|v| {
+        v.lines()
+            .filter(|l| l.starts_with("Features:"))
+            .any(|l| l.split_whitespace().any(|f| f == "HTTP2"))
+    })
+}
+
+/// A temp dir for one call, removed when dropped.
+#[derive(Debug)]
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> std::io::Result<Scratch> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("egressbench-curl-{}-{n}", std::process::id()));
+        // A leftover of an earlier process with the same pid.
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        Ok(Scratch(dir))
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The host as it appears in a URL or `--connect-to` (IPv6 literals in brackets).
+fn url_host(host: &str) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}
+
+/// Headers curl adds on its own unless told otherwise: removed (`-H 'Name:'`) when the request
+/// leaves them out, so that curl sends exactly the request's headers.
+fn curl_defaults(request: &ClientRequest) -> Vec<&'static str> {
+    let mut names = vec!["User-Agent", "Accept"];
+    if request.body.is_some() {
+        names.push("Content-Type");
+    }
+    names
+}
+
+/// curl's arguments for `request`, connecting to `connect_to`, writing into `scratch`.
+fn arguments(
+    request: &ClientRequest,
+    connect_to: SocketAddr,
+    local: Option<std::net::Ipv4Addr>,
+    ca_pem_file: &Path,
+    clock: Clock,
+    scratch: &Scratch,
+) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = Vec::new();
+    let mut arg = |a: &str| args.push(a.into());
+    // -q must come first: no ~/.curlrc.
+    arg("-q");
+    arg("-sS");
+    arg("--noproxy");
+    arg("*");
+    if let Some(local) = local {
+        // The workload's own source address (its loopback alias), as the built-in client binds.
+        arg("--interface");
+        arg(&local.to_string());
+    }
+    arg("--connect-to");
+    let target = url_host(&connect_to.ip().to_string());
+    arg(&format!(
+        "{}:{}:{target}:{}",
+        url_host(&request.host),
+        request.port,
+        connect_to.port()
+    ));
+    if request.method.eq_ignore_ascii_case("HEAD") {
+        // `-X HEAD` would make curl wait for the body the headers announce.
+        arg("-I");
+    } else {
+        arg("-X");
+        arg(&request.method);
+    }
+    for (name, value) in &request.headers {
+        if value.is_empty() {
+            arg("-H");
+            arg(&format!("{name};"));
+        } else {
+            arg("-H");
+            arg(&format!("{name}: {value}"));
+        }
+    }
+    for name in curl_defaults(request) {
+        if request.header(name).is_none() {
+            arg("-H");
+            arg(&format!("{name}:"));
+        }
+    }
+    if request.body.is_some() {
+        // curl adds `Expect: 100-continue` for large bodies; the built-in client does not.
+        arg("-H");
+        arg("Expect:");
+    }
+    if let Some(ms) = request.timeout_ms.filter(|ms| *ms > 0) {
+        let secs = clock.real(ms).as_secs_f64().max(0.001);
+        arg("-m");
+        arg(&format!("{secs:.3}"));
+    }
+    arg("-w");
+    arg("%{http_code} %{http_version}");
+    args.push("--cacert".into());
+    args.push(ca_pem_file.into());
+    args.push("-D".into());
+    args.push(scratch.file("headers").into());
+    args.push("-o".into());
+    args.push(scratch.file("body").into());
+    if request.body.is_some() {
+        let mut data = std::ffi::OsString::from("@");
+        data.push(scratch.file("request-body"));
+        args.push("--data-binary".into());
+        args.push(data);
+    }
+    args.push("--".into());
+    args.push(
+        format!(
+            "{}://{}:{}{}",
+            request.scheme,
+            url_host(&request.host),
+            request.port,
+            request.path
+        )
+        .into(),
+    );
+    args
+}
+
+/// Run the real curl for `request`, connecting to `connect_to` (a real loopback address) with
+/// `--connect-to host:port:ADDR:PORT`, trusting `ca_pem_file` (the public CA) with `--cacert`, and
+/// map its result to the `ClientResult` the built-in client gives for the same situation.
+/// `request.timeout_ms` is passed as `-m`, scaled by `clock` to real seconds.
+///
+/// Only HTTP and HTTPS: `Scheme::Tcp` is `Err(CurlError::NotHttp)`.
+pub async fn send_with_curl(
+    curl: &Path,
+    connect_to: SocketAddr,
+    local: Option<std::net::Ipv4Addr>,
+    request: &ClientRequest,
+    ca_pem_file: &Path,
+    clock: Clock,
+) -> Result<ClientResult, CurlError> {
+    if request.scheme == Scheme::Tcp {
+        return Err(CurlError::NotHttp);
+    }
+    let scratch = Scratch::new()?;
+    if let Some(body) = &request.body {
+        tokio::fs::write(scratch.file("request-body"), body).await?;
+    }
+    let out = tokio::process::Command::new(curl)
+        .args(arguments(
+            request,
+            connect_to,
+            local,
+            ca_pem_file,
+            clock,
+            &scratch,
+        ))
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await?;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let failed = |error, during_tls| Ok(ClientResult::ConnectionFailed { error, during_tls });
+    let https = request.scheme == Scheme::Https;
+    match out.status.code() {
+        Some(0) => {
+            let written = String::from_utf8_lossy(&out.stdout).into_owned();
+            let headers = tokio::fs::read(scratch.file("headers"))
+                .await
+                .unwrap_or_default();
+            // curl creates no output file when no body arrived.
+            let body = if request.method.eq_ignore_ascii_case("HEAD") {
+                Vec::new()
+            } else {
+                tokio::fs::read(scratch.file("body"))
+                    .await
+                    .unwrap_or_default()
+            };
+            response(&written, &String::from_utf8_lossy(&headers), &body).ok_or(
+                CurlError::Unexpected {
+                    code: Some(0),
+                    stderr: format!("unreadable output {written:?}: {stderr}"),
+                },
+            )
+        }
+        Some(6) => failed(ConnectionError::Unresolved, false),
+        Some(7) => failed(ConnectionError::Refused, false),
+        // "Connection timed out after N ms" (connect or TLS handshake) vs "Operation timed out".
+        Some(28) => failed(
+            ConnectionError::Timeout,
+            https && stderr.contains("Connection timed out"),
+        ),
+        Some(35) if not_tls(&stderr) => failed(ConnectionError::NotTls, true),
+        // 35: the handshake failed; 60: the server's certificate did not verify (the built-in
+        // client's rustls reports both as a failed handshake).
+        Some(35 | 60) => failed(ConnectionError::Reset, true),
+        // 52: empty reply; 56: receive failure; 55: send failure; 16/92: HTTP/2 framing or a
+        // reset stream; 18: the body was cut short.
+        Some(16 | 18 | 52 | 55 | 56 | 92) => failed(ConnectionError::Reset, false),
+        code => Err(CurlError::Unexpected { code, stderr }),
+    }
+}
+
+/// OpenSSL's ways of saying the peer did not answer in TLS.
+fn not_tls(stderr: &str) -> bool {
+    [
+        "wrong version number",
+        "packet length too long",
+        "record layer failure",
+    ]
+    .iter()
+    .any(|m| stderr.contains(m))
+}
+
+/// The response from `-w '%{http_code} %{http_version}'`, the `-D` file (its last header block:
+/// earlier ones are `1xx` answers) and the `-o` file.
+fn response(written: &str, headers: &str, body: &[u8]) -> Option<ClientResult> {
+    let mut words = written.split_whitespace();
+    let status: u16 = words.next()?.parse().ok()?;
+    let version = match words.next()? {
+        "2" => HttpVersion::Http2,
+        _ => HttpVersion::Http11,
+    };
+    let block = headers
+        .split("\r\n\r\n")
+        .filter(|b| !b.trim().is_empty())
+        .last()
+        .unwrap_or("");
+    let headers = block
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            Some((name.trim().to_ascii_lowercase(), value.trim().to_string()))
+        })
+        .collect();
+    Some(ClientResult::Response(HttpResponse {
+        version,
+        status,
+        headers,
+        body: String::from_utf8_lossy(body).into_owned(),
+    }))
+}

@@ -1,0 +1,163 @@
+//! The shell the socket-running targets share: a tokio runtime of the target's own (one thread),
+//! the objects applied so far, and a running engine (the simulated mesh, or the Envoy processes)
+//! that every change reconfigures and every request goes through.
+//!
+//! Owns: `Engine` (what such an engine offers) and `OnRuntime` (a `Target` over any engine: apply
+//! and delete rebuild the mesh and reconfigure it, exec checks the workload and makes the
+//! request, dropping it drops the engine inside its runtime). Leaves out: the engines (`sim`,
+//! `envoy::run`) and how each is started (`SimTarget`, `EnvoyTarget`).
+
+use egressbench_model::answer::Exchange;
+use egressbench_model::mesh::Mesh;
+use egressbench_model::outcome::AccessLogEntry;
+use egressbench_model::request::{ClientRequest, WorkloadRef};
+use egressbench_resources::{Resource, ResourceId, Store};
+use egressbench_scenario::target::{self as shared, Target, TargetError};
+use std::fmt::Display;
+use std::sync::Arc;
+
+/// A running mesh that serves requests over real sockets.
+// The futures are awaited on the target's own current-thread runtime only, so they need no
+// `Send` bound, which is what the lint asks for.
+#[allow(async_fn_in_trait)]
+pub trait Engine {
+    type Error: Display;
+
+    /// The mesh it serves now.
+    fn mesh(&self) -> Arc<Mesh>;
+
+    /// Serve `mesh` from now on.
+    async fn configure(&mut self, mesh: Arc<Mesh>) -> Result<(), Self::Error>;
+
+    /// Make `request` from `from` and collect what the proxies logged for it.
+    async fn exec(
+        &mut self,
+        from: &WorkloadRef,
+        request: &ClientRequest,
+    ) -> Result<Exchange, Self::Error>;
+
+    /// Get ready for `requests` (see `Target::prepare`). The default does nothing.
+    async fn prepare(
+        &mut self,
+        requests: &[(WorkloadRef, ClientRequest)],
+    ) -> Result<(), Self::Error> {
+        let _ = requests;
+        Ok(())
+    }
+
+    /// Every entry `proxy` has written so far, oldest first.
+    fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry>;
+}
+
+/// A target over engine `E`, on a runtime of its own.
+#[derive(Debug)]
+pub struct OnRuntime<E> {
+    pub runtime: tokio::runtime::Runtime,
+    /// `Some` until dropped (it is dropped inside the runtime).
+    pub engine: Option<E>,
+    store: Store,
+    name: &'static str,
+    /// Said when the engine is gone: `the simulated mesh is stopped`.
+    stopped: &'static str,
+}
+
+fn rejected(e: impl Display) -> TargetError {
+    TargetError::Rejected(e.to_string())
+}
+
+impl<E: Engine> OnRuntime<E> {
+    /// Start the engine `start` makes on a new runtime; `what` names it in errors (`the
+    /// simulated mesh`), `name` is the target's.
+    pub fn start<F, Fut>(
+        name: &'static str,
+        what: &'static str,
+        start: F,
+    ) -> Result<Self, TargetError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<E, E::Error>>,
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| rejected(format!("starting {what}: {e}")))?;
+        let engine = runtime
+            .block_on(start())
+            .map_err(|e| rejected(format!("starting {what}: {e}")))?;
+        Ok(OnRuntime {
+            runtime,
+            engine: Some(engine),
+            store: Store::new(),
+            name,
+            stopped: what,
+        })
+    }
+
+    /// Run what `f` makes of the engine on the runtime, to completion.
+    fn on_engine<'a, T, Fut>(
+        &'a mut self,
+        f: impl FnOnce(&'a mut E) -> Fut,
+    ) -> Result<T, TargetError>
+    where
+        Fut: std::future::Future<Output = Result<T, E::Error>> + 'a,
+    {
+        let Some(engine) = self.engine.as_mut() else {
+            return Err(rejected(format!("{} is stopped", self.stopped)));
+        };
+        self.runtime.block_on(f(engine)).map_err(rejected)
+    }
+
+    fn commit(&mut self, store: Store) -> Result<(), TargetError> {
+        let mesh = Arc::new(Mesh::build(&store).map_err(rejected)?);
+        self.on_engine(|e| e.configure(mesh))?;
+        self.store = store;
+        Ok(())
+    }
+}
+
+impl<E> Drop for OnRuntime<E> {
+    fn drop(&mut self) {
+        let _inside = self.runtime.enter();
+        self.engine = None;
+    }
+}
+
+impl<E: Engine> Target for OnRuntime<E> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn apply(&mut self, resources: Vec<Resource>) -> Result<(), TargetError> {
+        let store = shared::applied(&self.store, resources);
+        self.commit(store)
+    }
+
+    fn delete(&mut self, ids: &[ResourceId]) -> Result<(), TargetError> {
+        let store = shared::deleted(&self.store, ids)?;
+        self.commit(store)
+    }
+
+    fn exec(
+        &mut self,
+        from: &WorkloadRef,
+        request: &ClientRequest,
+    ) -> Result<Exchange, TargetError> {
+        if let Some(mesh) = self.engine.as_ref().map(E::mesh) {
+            if mesh.workload(from).is_none() {
+                return Err(TargetError::unknown_workload(&mesh, from));
+            }
+        }
+        self.on_engine(|e| e.exec(from, request))
+    }
+
+    fn prepare(&mut self, requests: &[(WorkloadRef, ClientRequest)]) -> Result<(), TargetError> {
+        self.on_engine(|e| e.prepare(requests))
+    }
+
+    fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry> {
+        self.engine
+            .as_ref()
+            .map(|e| e.logs(proxy))
+            .unwrap_or_default()
+    }
+}

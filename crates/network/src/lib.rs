@@ -1,0 +1,21 @@
+//! The test network every socket-running target shares: simulated addresses on loopback
+//! (`fabric`), certificate authorities (`pki`), TLS ClientHello inspection (`hello`), the external
+//! hosts served over real sockets (`hosts`), the clients that make requests from workloads
+//! (`client`), access-log settling (`logs`), what a running mesh shares (`world`), and the target
+//! shell over a running engine (`engine`).
+//!
+//! Leaves out: the proxies (the simulated ones in `egressbench-sim`, real Envoy in
+//! `egressbench-envoy`) and what config they get (`egressbench-model`).
+
+pub mod client;
+pub mod engine;
+pub mod fabric;
+pub mod hello;
+pub mod hosts;
+pub mod logs;
+pub mod pki;
+pub mod task;
+pub mod world;
+
+pub use client::ClientKind;
+pub use fabric::{Clock, Fabric};

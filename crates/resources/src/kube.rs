@@ -1,0 +1,283 @@
+//! The cluster side: `Namespace`, `Deployment`, `Service`, `ServiceAccount`, and the `istio`
+//! `ConfigMap` that carries the mesh config. Only the fields the mesh reads are typed; the rest of
+//! a pod spec is accepted by name (so a misspelled key is still an error) and not interpreted.
+
+use crate::meta::{LabelSelector, ObjectMeta};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+type Any = Option<serde_yaml::Value>;
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NamespaceSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finalizers: Any,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeploymentSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<LabelSelector>,
+    pub template: PodTemplate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_ready_seconds: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision_history_limit: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress_deadline_seconds: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Any,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodTemplate {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: PodSpec,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account_name: Option<String>,
+    /// Deprecated alias of `serviceAccountName`, still honoured by Kubernetes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<Container>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_containers: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral_containers: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volumes: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automount_service_account_token: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_config: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_policy: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_service_links: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_aliases: Any,
+    #[serde(default, rename = "hostIPC", skip_serializing_if = "Option::is_none")]
+    pub host_ipc: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_network: Any,
+    #[serde(default, rename = "hostPID", skip_serializing_if = "Option::is_none")]
+    pub host_pid: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_users: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_pull_secrets: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_name: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_selector: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overhead: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preemption_policy: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_class_name: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness_gates: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_claims: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_class_name: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler_name: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduling_gates: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_context: Any,
+    #[serde(
+        default,
+        rename = "setHostnameAsFQDN",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub set_hostname_as_fqdn: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_process_namespace: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subdomain: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_grace_period_seconds: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerations: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topology_spread_constraints: Any,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Container {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ports: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_from: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_pull_policy: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness_probe: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness_probe: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_probe: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_context: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdin: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdin_once: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tty: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_message_path: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_message_policy: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_mounts: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_devices: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resize_policy: Any,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceSpec {
+    #[serde(default)]
+    pub ports: Vec<KubeServicePort>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub selector: BTreeMap<String, String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub service_type: Option<String>,
+    #[serde(default, rename = "clusterIP", skip_serializing_if = "Option::is_none")]
+    pub cluster_ip: Option<String>,
+    #[serde(
+        default,
+        rename = "clusterIPs",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cluster_ips: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_name: Option<String>,
+    #[serde(
+        default,
+        rename = "externalIPs",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub external_ips: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_affinity: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_affinity_config: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_families: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_family_policy: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_traffic_policy: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_traffic_policy: Any,
+    #[serde(
+        default,
+        rename = "loadBalancerIP",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub load_balancer_ip: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_source_ranges: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_class: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocate_load_balancer_node_ports: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check_node_port: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_not_ready_addresses: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic_distribution: Any,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KubeServicePort {
+    #[serde(default)]
+    pub name: String,
+    pub port: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_port: Option<serde_yaml::Value>,
+    /// Transport protocol: TCP (default), UDP or SCTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_protocol: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_port: Option<u16>,
+}
+
+impl KubeServicePort {
+    /// The application protocol, as Istio selects it: `appProtocol`, else the port name's prefix.
+    pub fn mesh_protocol(&self) -> crate::enums::Protocol {
+        use crate::enums::Protocol;
+        self.app_protocol
+            .as_deref()
+            .and_then(|p| p.parse().ok())
+            .or_else(|| Protocol::from_port_name(&self.name))
+            .unwrap_or(Protocol::Tcp)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceAccountFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_pull_secrets: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automount_service_account_token: Any,
+}

@@ -1,0 +1,530 @@
+//! curl's command-line options, read into data.
+//!
+//! Owns: `CurlOptions` (one field per supported option), the table of supported flags (short and
+//! long names, whether each takes a value), curl's argument grammar (grouped short flags such as
+//! `-sSI` or `-svo /dev/null`, where a flag taking a value ends the group and may carry it glued on
+//! as in `-XPOST`; `--` ending the options) and each value's checks. Anything else is an error
+//! listing what is supported. Leaves out: the request the options make (`headers`), and what curl
+//! prints (`output`).
+
+use super::error::CommandError;
+use super::headers::{check_header, Data};
+use super::writeout::WriteOut;
+
+/// What `-f` / `--fail-with-body` ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailMode {
+    #[default]
+    Off,
+    /// `-f/--fail`: on a status ≥ 400 print no body and exit 22.
+    Fail,
+    /// `--fail-with-body`: print the body, then exit 22.
+    WithBody,
+}
+
+/// `-4` / `-6`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IpVersion {
+    V4,
+    V6,
+}
+
+/// Every curl option the bench understands, as parsed from one command line.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CurlOptions {
+    /// The URL exactly as written.
+    pub url: String,
+    /// `-s/--silent`: no progress meter and no error messages.
+    pub silent: bool,
+    /// `-S/--show-error`: error messages even with `-s`.
+    pub show_error: bool,
+    /// `-o /dev/null`: the body (and `-i` headers) are thrown away.
+    pub discard_body: bool,
+    /// `-w/--write-out`.
+    pub write_out: Option<WriteOut>,
+    /// `-I/--head`: a HEAD request; the headers are printed.
+    pub head: bool,
+    /// `-i/--include`: the status line and headers are printed before the body.
+    pub include: bool,
+    /// `-v/--verbose`: the exchange is traced on stderr.
+    pub verbose: bool,
+    /// `-X/--request`: the method, as written.
+    pub method: Option<String>,
+    /// `-H/--header` arguments, as written, in order.
+    pub headers: Vec<String>,
+    /// `-d`, `--data-raw`, `--data-binary`, `--json` bodies, joined as curl joins them.
+    pub data: Data,
+    /// `-m/--max-time` in milliseconds (`-m 0` means no limit, as in curl).
+    pub max_time_ms: Option<u64>,
+    /// `--connect-timeout` in milliseconds.
+    pub connect_timeout_ms: Option<u64>,
+    /// `-k/--insecure`.
+    pub insecure: bool,
+    /// `-L/--location`: the caller follows redirects and hands over the last response.
+    pub follow_redirects: bool,
+    /// `-f/--fail`, `--fail-with-body`.
+    pub fail: FailMode,
+    /// `-A/--user-agent`.
+    pub user_agent: Option<String>,
+    /// `--http1.1`.
+    pub http1_1: bool,
+    /// `--resolve HOST:PORT:ADDR`, kept as written; the request is unchanged.
+    pub resolve: Vec<String>,
+    /// `--connect-to HOST1:PORT1:HOST2:PORT2`, kept as written; the request is unchanged.
+    pub connect_to: Vec<String>,
+    /// `-4` / `-6`.
+    pub ip_version: Option<IpVersion>,
+    /// `--retry N`.
+    pub retry: Option<u32>,
+    /// `-g/--globoff`: `[]{}` in the URL are literal.
+    pub globoff: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opt {
+    Silent,
+    ShowError,
+    Output,
+    WriteOut,
+    Head,
+    Include,
+    Verbose,
+    Request,
+    Header,
+    Data,
+    DataRaw,
+    Json,
+    MaxTime,
+    ConnectTimeout,
+    Insecure,
+    Location,
+    Fail,
+    FailWithBody,
+    UserAgent,
+    Http11,
+    Resolve,
+    ConnectTo,
+    Ipv4,
+    Ipv6,
+    Retry,
+    Globoff,
+    Url,
+    /// Accepted, and changes nothing the bench shows (`--no-progress-meter`, `--fail-early`).
+    NoEffect,
+}
+
+struct Spec {
+    short: Option<char>,
+    long: &'static str,
+    takes_value: bool,
+    opt: Opt,
+}
+
+const fn spec(short: Option<char>, long: &'static str, takes_value: bool, opt: Opt) -> Spec {
+    Spec {
+        short,
+        long,
+        takes_value,
+        opt,
+    }
+}
+
+const SPECS: [Spec; 31] = [
+    spec(Some('s'), "silent", false, Opt::Silent),
+    spec(Some('S'), "show-error", false, Opt::ShowError),
+    spec(Some('o'), "output", true, Opt::Output),
+    spec(Some('w'), "write-out", true, Opt::WriteOut),
+    spec(Some('I'), "head", false, Opt::Head),
+    spec(Some('i'), "include", false, Opt::Include),
+    spec(Some('v'), "verbose", false, Opt::Verbose),
+    spec(Some('X'), "request", true, Opt::Request),
+    spec(Some('H'), "header", true, Opt::Header),
+    spec(Some('d'), "data", true, Opt::Data),
+    spec(None, "data-ascii", true, Opt::Data),
+    spec(None, "data-binary", true, Opt::Data),
+    spec(None, "data-raw", true, Opt::DataRaw),
+    spec(None, "json", true, Opt::Json),
+    spec(Some('m'), "max-time", true, Opt::MaxTime),
+    spec(None, "connect-timeout", true, Opt::ConnectTimeout),
+    spec(Some('k'), "insecure", false, Opt::Insecure),
+    spec(Some('L'), "location", false, Opt::Location),
+    spec(Some('f'), "fail", false, Opt::Fail),
+    spec(None, "fail-with-body", false, Opt::FailWithBody),
+    spec(Some('A'), "user-agent", true, Opt::UserAgent),
+    spec(None, "http1.1", false, Opt::Http11),
+    spec(None, "resolve", true, Opt::Resolve),
+    spec(None, "connect-to", true, Opt::ConnectTo),
+    spec(Some('4'), "ipv4", false, Opt::Ipv4),
+    spec(Some('6'), "ipv6", false, Opt::Ipv6),
+    spec(None, "retry", true, Opt::Retry),
+    spec(Some('g'), "globoff", false, Opt::Globoff),
+    spec(None, "url", true, Opt::Url),
+    spec(None, "no-progress-meter", false, Opt::NoEffect),
+    spec(None, "fail-early", false, Opt::NoEffect),
+];
+
+/// The most `--retry` tries the bench replays.
+const MAX_RETRIES: u32 = 100;
+
+/// The supported flags, for error messages.
+fn supported() -> String {
+    SPECS
+        .iter()
+        .map(|s| match s.short {
+            Some(c) => format!("-{c}/--{}", s.long),
+            None => format!("--{}", s.long),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn unknown(flag: &str) -> CommandError {
+    CommandError::UnknownFlag {
+        program: "curl",
+        flag: flag.to_string(),
+        supported: supported(),
+    }
+}
+
+impl CurlOptions {
+    /// Read curl's arguments (the words after `curl`).
+    pub fn parse(args: &[String]) -> Result<CurlOptions, CommandError> {
+        let mut o = CurlOptions::default();
+        let mut url: Option<String> = None;
+        let mut options_ended = false;
+        let mut rest = args.iter();
+        while let Some(arg) = rest.next() {
+            if options_ended || !arg.starts_with('-') || arg == "-" {
+                set_url(&mut url, arg)?;
+            } else if arg == "--" {
+                options_ended = true;
+            } else if let Some(long) = arg.strip_prefix("--") {
+                if let Some((name, _)) = long.split_once('=') {
+                    return Err(CommandError::Usage {
+                        program: "curl",
+                        message: format!(
+                            "`{arg}`: curl reads an option's value from the next word; write \
+                             `--{name} VALUE`"
+                        ),
+                    });
+                }
+                let spec = SPECS
+                    .iter()
+                    .find(|s| s.long == long)
+                    .ok_or_else(|| unknown(arg))?;
+                let value = if spec.takes_value {
+                    Some(next_value(&mut rest, arg)?)
+                } else {
+                    None
+                };
+                o.apply(spec.opt, arg, value, &mut url)?;
+            } else {
+                let group: Vec<char> = arg.chars().skip(1).collect();
+                for (i, c) in group.iter().enumerate() {
+                    let flag = format!("-{c}");
+                    let spec = SPECS
+                        .iter()
+                        .find(|s| s.short == Some(*c))
+                        .ok_or_else(|| unknown(&flag))?;
+                    if spec.takes_value {
+                        let glued: String = group[i + 1..].iter().collect();
+                        let value = if glued.is_empty() {
+                            next_value(&mut rest, &flag)?
+                        } else {
+                            glued
+                        };
+                        o.apply(spec.opt, &flag, Some(value), &mut url)?;
+                        break;
+                    }
+                    o.apply(spec.opt, &flag, None, &mut url)?;
+                }
+            }
+        }
+        o.url = url.ok_or_else(|| CommandError::Usage {
+            program: "curl",
+            message: "no URL given; add one such as http://httpbin.org/get".into(),
+        })?;
+        if o.head && o.data.body.is_some() {
+            return Err(CommandError::Usage {
+                program: "curl",
+                message: "You can only select one HTTP request method! You asked for both POST \
+                          (-d, --data) and HEAD (-I, --head). Drop one of them"
+                    .into(),
+            });
+        }
+        Ok(o)
+    }
+
+    fn apply(
+        &mut self,
+        opt: Opt,
+        flag: &str,
+        value: Option<String>,
+        url: &mut Option<String>,
+    ) -> Result<(), CommandError> {
+        let value = value.unwrap_or_default();
+        let bad = |expected: &str| CommandError::BadValue {
+            program: "curl",
+            flag: flag.to_string(),
+            value: value.clone(),
+            expected: expected.to_string(),
+        };
+        match opt {
+            Opt::Silent => self.silent = true,
+            Opt::ShowError => self.show_error = true,
+            Opt::Output => {
+                self.discard_body =
+                    match value.as_str() {
+                        "/dev/null" => true,
+                        "-" => false,
+                        _ => return Err(bad(
+                            "the bench shows only what reaches stdout; use -o /dev/null to drop \
+                             the body, or -o - (or no -o) to print it",
+                        )),
+                    }
+            }
+            Opt::WriteOut => {
+                if value.starts_with('@') {
+                    return Err(bad(
+                        "write the -w format inline; reading it from a file is not supported",
+                    ));
+                }
+                self.write_out = Some(WriteOut::parse(&value)?);
+            }
+            Opt::Head => self.head = true,
+            Opt::Include => self.include = true,
+            Opt::Verbose => self.verbose = true,
+            Opt::Request => {
+                if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(bad("a method name such as GET, POST, PUT or DELETE"));
+                }
+                self.method = Some(value);
+            }
+            Opt::Header => {
+                check_header(&value).map_err(|why| bad(&why))?;
+                self.headers.push(value);
+            }
+            Opt::Data | Opt::Json if value.starts_with('@') => return Err(bad(
+                "reading the body from a file (@FILE) is not supported; write the data inline, \
+                     or use --data-raw to send a literal @",
+            )),
+            Opt::Data | Opt::DataRaw => self.data.push(&value, false),
+            Opt::Json => self.data.push(&value, true),
+            Opt::MaxTime => self.max_time_ms = seconds(&value).map_err(|w| bad(&w))?,
+            Opt::ConnectTimeout => {
+                self.connect_timeout_ms = seconds(&value).map_err(|w| bad(&w))?
+            }
+            Opt::Insecure => self.insecure = true,
+            Opt::Location => self.follow_redirects = true,
+            Opt::Fail => self.fail = FailMode::Fail,
+            Opt::FailWithBody => self.fail = FailMode::WithBody,
+            Opt::UserAgent => self.user_agent = Some(value),
+            Opt::Http11 => self.http1_1 = true,
+            Opt::Resolve => {
+                if value.split(':').count() < 3 {
+                    return Err(bad(
+                        "HOST:PORT:ADDRESS, for example httpbin.org:80:10.0.0.1",
+                    ));
+                }
+                self.resolve.push(value);
+            }
+            Opt::ConnectTo => {
+                if value.split(':').count() < 4 {
+                    return Err(bad(
+                        "HOST1:PORT1:HOST2:PORT2, for example httpbin.org:80:egress.local:8080",
+                    ));
+                }
+                self.connect_to.push(value);
+            }
+            Opt::Ipv4 => self.ip_version = Some(IpVersion::V4),
+            Opt::Ipv6 => self.ip_version = Some(IpVersion::V6),
+            Opt::Retry => {
+                let n: u32 = value
+                    .parse()
+                    .map_err(|_| bad("a whole number of retries"))?;
+                if n > MAX_RETRIES {
+                    return Err(bad(&format!(
+                        "at most {MAX_RETRIES} retries (the bench prints every try)"
+                    )));
+                }
+                self.retry = Some(n);
+            }
+            Opt::Globoff => self.globoff = true,
+            Opt::Url => set_url(url, &value)?,
+            Opt::NoEffect => {}
+        }
+        Ok(())
+    }
+}
+
+fn next_value<'a>(
+    rest: &mut impl Iterator<Item = &'a String>,
+    flag: &str,
+) -> Result<String, CommandError> {
+    rest.next()
+        .cloned()
+        .ok_or_else(|| CommandError::MissingValue {
+            program: "curl",
+            flag: flag.to_string(),
+        })
+}
+
+fn set_url(url: &mut Option<String>, value: &str) -> Result<(), CommandError> {
+    if let Some(first) = url {
+        return Err(CommandError::Usage {
+            program: "curl",
+            message: format!(
+                "two URLs given (`{first}` and `{value}`); the bench replays one request per \
+                 command, so split them into separate commands (or check for a flag missing its value)"
+            ),
+        });
+    }
+    *url = Some(value.to_string());
+    Ok(())
+}
+
+/// Seconds as curl reads them (`5`, `2.5`, `.5`) into milliseconds; 0 means no limit.
+fn seconds(value: &str) -> Result<Option<u64>, String> {
+    let (whole, frac) = value.split_once('.').unwrap_or((value, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) || whole.len() > 9 {
+        return Err("a number of seconds such as 5 or 2.5".into());
+    }
+    let whole_ms = whole.parse::<u64>().unwrap_or(0) * 1000;
+    let frac_ms: u64 = frac
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(3)
+        .fold(0, |acc, b| acc * 10 + u64::from(b - b'0'));
+    let ms = whole_ms + frac_ms;
+    Ok((ms > 0).then_some(ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::words::split_words;
+
+    fn parse(line: &str) -> CurlOptions {
+        let words = split_words(line).unwrap();
+        CurlOptions::parse(&words[1..]).unwrap()
+    }
+
+    fn err(line: &str) -> String {
+        let words = split_words(line).unwrap();
+        CurlOptions::parse(&words[1..]).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_documented_status_probe() {
+        let o = parse(r#"curl -s -o /dev/null -w "%{http_code}\n" http://www.httpbin.org"#);
+        assert!(o.silent && o.discard_body && !o.show_error);
+        assert_eq!(o.url, "http://www.httpbin.org");
+        assert!(o.write_out.is_some());
+    }
+
+    #[test]
+    fn grouped_short_flags() {
+        let o = parse("curl -sSI https://www.google.com");
+        assert!(o.silent && o.show_error && o.head);
+        let o = parse("curl -sSL http://a");
+        assert!(o.silent && o.show_error && o.follow_redirects);
+        let o = parse("curl -svo /dev/null http://a");
+        assert!(o.silent && o.verbose && o.discard_body);
+        assert_eq!(o.url, "http://a");
+        let o = parse("curl -XPOST -m5 -H'x: y' http://a");
+        assert_eq!(o.method.as_deref(), Some("POST"));
+        assert_eq!(o.max_time_ms, Some(5000));
+        assert_eq!(o.headers, ["x: y"]);
+    }
+
+    #[test]
+    fn long_flags_take_the_next_word() {
+        let o = parse(
+            "curl --silent --show-error --output /dev/null --write-out %{http_code} --request PUT \
+             --header 'a: b' --max-time 2.5 --connect-timeout .5 --insecure --location --fail \
+             --user-agent bench --http1.1 --resolve a:80:10.0.0.1 --connect-to a:80:b:8080 \
+             --ipv4 --retry 3 --url http://a",
+        );
+        assert!(o.silent && o.show_error && o.discard_body && o.insecure && o.follow_redirects);
+        assert_eq!(o.method.as_deref(), Some("PUT"));
+        assert_eq!(o.max_time_ms, Some(2500));
+        assert_eq!(o.connect_timeout_ms, Some(500));
+        assert_eq!(o.fail, FailMode::Fail);
+        assert_eq!(o.user_agent.as_deref(), Some("bench"));
+        assert!(o.http1_1);
+        assert_eq!(o.resolve, ["a:80:10.0.0.1"]);
+        assert_eq!(o.connect_to, ["a:80:b:8080"]);
+        assert_eq!(o.ip_version, Some(IpVersion::V4));
+        assert_eq!(o.retry, Some(3));
+        assert_eq!(o.url, "http://a");
+    }
+
+    #[test]
+    fn data_flags_join_like_curl() {
+        let o = parse("curl -d a=1 --data-raw @b --data-binary c http://a");
+        assert_eq!(o.data.body.as_deref(), Some("a=1&@b&c"));
+        assert!(!o.data.json);
+        let o = parse(r#"curl --json '{"a":' --json '1}' http://a"#);
+        assert_eq!(o.data.body.as_deref(), Some(r#"{"a":1}"#));
+        assert!(o.data.json);
+    }
+
+    #[test]
+    fn timeouts_read_fractions_and_zero() {
+        assert_eq!(seconds("0.25"), Ok(Some(250)));
+        assert_eq!(seconds("3"), Ok(Some(3000)));
+        assert_eq!(seconds("1.2345"), Ok(Some(1234)));
+        assert_eq!(seconds("0"), Ok(None));
+        for bad in ["", ".", "-1", "1e3", "5s", "1.2.3"] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn fail_with_body_and_dash_output() {
+        let o = parse("curl --fail-with-body -o - http://a");
+        assert_eq!(o.fail, FailMode::WithBody);
+        assert!(!o.discard_body);
+    }
+
+    #[test]
+    fn double_dash_ends_options() {
+        assert_eq!(parse("curl -s -- -weird").url, "-weird");
+    }
+
+    #[test]
+    fn unknown_and_malformed_flags_are_errors() {
+        let e = err("curl -sZ http://a");
+        assert!(e.contains("unknown curl option `-Z`"), "{e}");
+        assert!(e.contains("-s/--silent"), "{e}");
+        let e = err("curl --proxy http://p http://a");
+        assert!(e.contains("`--proxy`"), "{e}");
+        let e = err("curl --max-time=5 http://a");
+        assert!(e.contains("--max-time VALUE"), "{e}");
+        let e = err("curl http://a -w");
+        assert!(e.contains("`-w` needs a value"), "{e}");
+        let e = err("curl -o out.html http://a");
+        assert!(e.contains("-o /dev/null"), "{e}");
+        let e = err("curl -m five http://a");
+        assert!(e.contains("seconds"), "{e}");
+        let e = err("curl -d @body.json http://a");
+        assert!(e.contains("@FILE"), "{e}");
+        let e = err("curl -w @fmt http://a");
+        assert!(e.contains("inline"), "{e}");
+        let e = err("curl -s");
+        assert!(e.contains("no URL"), "{e}");
+        let e = err("curl http://a http://b");
+        assert!(e.contains("two URLs"), "{e}");
+        let e = err("curl -I -d x http://a");
+        assert!(e.contains("only select one HTTP request method"), "{e}");
+        let e = err("curl --resolve a:80 http://a");
+        assert!(e.contains("HOST:PORT:ADDRESS"), "{e}");
+        let e = err("curl --retry x http://a");
+        assert!(e.contains("whole number"), "{e}");
+        let e = err("curl --retry 4294967295 http://a");
+        assert!(e.contains("at most 100"), "{e}");
+        let e = err("curl -X '' http://a");
+        assert!(e.contains("method name"), "{e}");
+    }
+}

@@ -1,0 +1,282 @@
+//! The request curl sends for a set of options: method, headers in curl 8.5's order, body.
+//!
+//! Owns: `Data` (request bodies joined as curl joins them: `&` between `-d` parts, nothing between
+//! `--json` parts), `-H` syntax (`Name: value`, `Name:` removes a header curl would add, `Name;`
+//! sends it empty), the header list (`User-Agent: curl/8.5.0`, `Accept: */*`, the `-H` ones,
+//! `--json`'s two, then `Content-Length` and the form Content-Type for a body) and `build_request`.
+//! Leaves out: reading flags (`curl`) and the URL grammar (`url`).
+
+use super::curl::CurlOptions;
+use super::error::CommandError;
+use super::url::parse_url;
+use egressbench_model::request::ClientRequest;
+
+/// The User-Agent curl 8.5.0 sends unless told otherwise.
+pub const USER_AGENT: &str = "curl/8.5.0";
+
+/// A request body from `-d`/`--data-raw`/`--data-binary`/`--json`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Data {
+    pub body: Option<String>,
+    /// `--json` was used: JSON Content-Type and Accept, parts joined without `&`.
+    pub json: bool,
+}
+
+impl Data {
+    pub fn push(&mut self, part: &str, json: bool) {
+        self.json |= json;
+        match &mut self.body {
+            None => self.body = Some(part.to_string()),
+            Some(b) => {
+                if !json {
+                    b.push('&');
+                }
+                b.push_str(part);
+            }
+        }
+    }
+}
+
+/// Check one `-H` argument; the error says what is wrong with it.
+pub fn check_header(raw: &str) -> Result<(), String> {
+    if raw.starts_with('@') {
+        return Err(
+            "reading headers from a file (@FILE) is not supported; write each as -H 'Name: value'"
+                .into(),
+        );
+    }
+    let Some(h) = custom(raw) else {
+        return Err(
+            "a header written as `Name: value` (or `Name:` to drop one curl adds, `Name;` to send \
+             it empty); curl silently drops anything else"
+                .into(),
+        );
+    };
+    if h.name.is_empty() || h.name.contains(char::is_whitespace) {
+        return Err("the header name must be a single word before the `:`".into());
+    }
+    if h.name.eq_ignore_ascii_case("host") {
+        return Err(
+            "a Host header different from the URL's host is not supported, since the bench reads \
+             the destination from the URL; put the host name in the URL and pin its address with \
+             --resolve HOST:PORT:ADDRESS"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// A parsed `-H`: its name and value, `None` when it only removes curl's own header.
+struct Custom<'a> {
+    name: &'a str,
+    value: Option<&'a str>,
+}
+
+fn custom(raw: &str) -> Option<Custom<'_>> {
+    let sep = raw.find([':', ';'])?;
+    let name = &raw[..sep];
+    let rest = raw[sep + 1..].trim_start();
+    let value = match raw.as_bytes()[sep] {
+        b';' => Some(""),
+        _ if rest.is_empty() => None,
+        _ => Some(rest),
+    };
+    Some(Custom { name, value })
+}
+
+/// The headers curl sends after `Host`, in order. `Content-Length` (for a body) is included only
+/// when `with_content_length`: a request value leaves it out, since it follows from the body.
+pub fn request_headers(o: &CurlOptions, with_content_length: bool) -> Vec<(String, String)> {
+    let mut customs: Vec<Custom<'_>> = o.headers.iter().filter_map(|h| custom(h)).collect();
+    let has = |customs: &[Custom<'_>], name: &str| {
+        customs.iter().any(|c| c.name.eq_ignore_ascii_case(name))
+    };
+    if o.data.json {
+        for (name, value) in [
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json"),
+        ] {
+            if !has(&customs, name) {
+                customs.push(Custom {
+                    name,
+                    value: Some(value),
+                });
+            }
+        }
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut add = |name: &str, value: &str| out.push((name.to_string(), value.to_string()));
+    if !has(&customs, "User-Agent") {
+        match o.user_agent.as_deref() {
+            Some("") => {}
+            Some(ua) => add("User-Agent", ua),
+            None => add("User-Agent", USER_AGENT),
+        }
+    }
+    if !has(&customs, "Accept") {
+        add("Accept", "*/*");
+    }
+    for c in &customs {
+        if let Some(v) = c.value {
+            add(c.name, v);
+        }
+    }
+    if let Some(body) = &o.data.body {
+        if with_content_length && !has(&customs, "Content-Length") {
+            add("Content-Length", &body.len().to_string());
+        }
+        if !has(&customs, "Content-Type") {
+            add("Content-Type", "application/x-www-form-urlencoded");
+        }
+    }
+    out
+}
+
+/// The method curl uses: `-X` as written, else HEAD for `-I`, POST for a body, GET.
+pub fn method(o: &CurlOptions) -> String {
+    match (&o.method, o.head, &o.data.body) {
+        (Some(m), _, _) => m.clone(),
+        (None, true, _) => "HEAD".into(),
+        (None, false, Some(_)) => "POST".into(),
+        (None, false, None) => "GET".into(),
+    }
+}
+
+/// The request a parsed curl command sends.
+pub fn build_request(o: &CurlOptions) -> Result<ClientRequest, CommandError> {
+    let url = parse_url(&o.url, o.globoff)?;
+    Ok(ClientRequest {
+        scheme: url.scheme,
+        host: url.host,
+        port: url.port,
+        method: method(o),
+        path: url.path,
+        headers: request_headers(o, false),
+        body: o.data.body.clone(),
+        timeout_ms: o.max_time_ms,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::words::split_words;
+    use egressbench_model::request::Scheme;
+
+    fn options(line: &str) -> CurlOptions {
+        CurlOptions::parse(&split_words(line).unwrap()[1..]).unwrap()
+    }
+
+    fn request(line: &str) -> ClientRequest {
+        build_request(&options(line)).unwrap()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_plain_get_carries_curls_headers() {
+        let r = request(r#"curl -s -o /dev/null -w "%{http_code}\n" http://www.httpbin.org"#);
+        assert_eq!(
+            r,
+            ClientRequest {
+                scheme: Scheme::Http,
+                host: "www.httpbin.org".into(),
+                port: 80,
+                method: "GET".into(),
+                path: "/".into(),
+                headers: pairs(&[("User-Agent", "curl/8.5.0"), ("Accept", "*/*")]),
+                body: None,
+                timeout_ms: None,
+            }
+        );
+    }
+
+    #[test]
+    fn head_and_explicit_methods() {
+        assert_eq!(request("curl -sSI https://www.google.com").method, "HEAD");
+        assert_eq!(request("curl -X DELETE http://a/x").method, "DELETE");
+        assert_eq!(request("curl -X PUT -d a http://a").method, "PUT");
+    }
+
+    #[test]
+    fn data_posts_a_form() {
+        let r = request(r#"curl -X POST -H "x: y" -d '{}' http://httpbin.org/post"#);
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.body.as_deref(), Some("{}"));
+        assert_eq!(
+            r.headers,
+            pairs(&[
+                ("User-Agent", "curl/8.5.0"),
+                ("Accept", "*/*"),
+                ("x", "y"),
+                ("Content-Type", "application/x-www-form-urlencoded")
+            ])
+        );
+        let with_length = request_headers(&options("curl -d ab http://a"), true);
+        assert_eq!(with_length[2], ("Content-Length".into(), "2".into()));
+        assert_eq!(with_length[3].0, "Content-Type");
+    }
+
+    #[test]
+    fn json_sets_its_headers_after_custom_ones() {
+        let r = request(r#"curl --json '{"a":1}' -H 'x: 1' http://a"#);
+        assert_eq!(r.method, "POST");
+        assert_eq!(
+            r.headers,
+            pairs(&[
+                ("User-Agent", "curl/8.5.0"),
+                ("x", "1"),
+                ("Content-Type", "application/json"),
+                ("Accept", "application/json")
+            ])
+        );
+        let r = request(r#"curl --json '{}' -H 'Accept: text/plain' http://a"#);
+        assert_eq!(r.header("accept"), Some("text/plain"));
+    }
+
+    #[test]
+    fn custom_headers_replace_and_remove_curls_own() {
+        let r = request("curl -H 'Accept: text/html' -H 'User-Agent:' -H 'X-Empty;' http://a");
+        assert_eq!(
+            r.headers,
+            pairs(&[("Accept", "text/html"), ("X-Empty", "")])
+        );
+        let r = request("curl -d a -H 'Content-Type: text/plain' http://a");
+        assert_eq!(r.header("content-type"), Some("text/plain"));
+        assert_eq!(r.headers.len(), 3);
+    }
+
+    #[test]
+    fn user_agent_flag() {
+        assert_eq!(
+            request("curl -A bench/1 http://a").header("user-agent"),
+            Some("bench/1")
+        );
+        assert_eq!(request("curl -A '' http://a").header("user-agent"), None);
+    }
+
+    #[test]
+    fn timeouts_reach_the_request() {
+        assert_eq!(request("curl -m 5 http://a").timeout_ms, Some(5000));
+        assert_eq!(request("curl -m 0.5 http://a").timeout_ms, Some(500));
+        assert_eq!(
+            request("curl --connect-timeout 2 http://a").timeout_ms,
+            None
+        );
+    }
+
+    #[test]
+    fn bad_headers_are_explained() {
+        assert!(check_header("novalue").unwrap_err().contains("Name: value"));
+        assert!(check_header("Host: other")
+            .unwrap_err()
+            .contains("--resolve"));
+        assert!(check_header(": x").unwrap_err().contains("single word"));
+        assert!(check_header("@headers.txt").unwrap_err().contains("@FILE"));
+        assert!(check_header("X-A: 1").is_ok());
+    }
+}

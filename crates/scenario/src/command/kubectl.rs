@@ -1,0 +1,574 @@
+//! `kubectl` command lines as the documents write them.
+//!
+//! Owns: `KubectlCommand` and its parser: `apply -f FILE…`, `delete KIND NAME…` (also
+//! `KIND/NAME…`, kubectl's short names such as `se` and `vs`), `delete -f FILE…`,
+//! `exec [-it] TARGET [-c CONTAINER] -- COMMAND…` (the command after `--` read by `parse_exec`)
+//! and `logs [-f] TARGET [-c CONTAINER] [--tail N]`, with `-n NS` / `--namespace[=]NS` before or
+//! after the verb. Other verbs and flags are errors listing what is supported. Leaves out: running
+//! any of them (the scenario runner does).
+
+use super::error::CommandError;
+use super::words::tokenize;
+use super::{parse_exec, ExecCommand};
+use egressbench_model::request::WorkloadRef;
+use egressbench_resources::Kind;
+
+/// A `kubectl` command line as the documents write it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KubectlCommand {
+    /// `kubectl apply -f FILE…`; `namespace` is `-n`, for objects whose manifest names none.
+    Apply {
+        files: Vec<String>,
+        namespace: Option<String>,
+    },
+    /// `kubectl delete KIND NAME…`; `namespace` is `-n`, or `default`.
+    Delete {
+        kind: Kind,
+        namespace: String,
+        names: Vec<String>,
+    },
+    /// `kubectl delete -f FILE…`.
+    DeleteFiles {
+        files: Vec<String>,
+        namespace: Option<String>,
+    },
+    /// `kubectl exec TARGET -- COMMAND…`; `container` is `-c` (the application container when
+    /// absent; `istio-proxy` sends from the sidecar itself, outside its own interception).
+    Exec {
+        workload: WorkloadRef,
+        container: Option<String>,
+        command: ExecCommand,
+    },
+    /// `kubectl logs TARGET [-c CONTAINER] [--tail N]` (`--tail=-1` means all lines: `None`).
+    Logs {
+        workload: WorkloadRef,
+        container: Option<String>,
+        tail: Option<usize>,
+    },
+}
+
+const VERBS: &str = "apply -f FILE, delete KIND NAME… / delete -f FILE, \
+     exec TARGET [-c CONTAINER] -- COMMAND, logs TARGET [-c CONTAINER] [--tail N]";
+
+/// kubectl's short names for the kinds the bench knows.
+const SHORT_NAMES: [(&str, Kind); 9] = [
+    ("se", Kind::ServiceEntry),
+    ("vs", Kind::VirtualService),
+    ("gw", Kind::Gateway),
+    ("dr", Kind::DestinationRule),
+    ("ns", Kind::Namespace),
+    ("deploy", Kind::Deployment),
+    ("svc", Kind::Service),
+    ("sa", Kind::ServiceAccount),
+    ("cm", Kind::ConfigMap),
+];
+
+/// Everything read from the words before `--`.
+#[derive(Default)]
+struct Args {
+    namespace: Option<String>,
+    verb: Option<String>,
+    operands: Vec<String>,
+    files: Vec<String>,
+    container: Option<String>,
+    tail: Option<Option<usize>>,
+}
+
+/// Read a `kubectl` command line.
+pub fn parse_kubectl(line: &str) -> Result<KubectlCommand, CommandError> {
+    let tokens = tokenize(line)?;
+    let dashes = tokens.iter().position(|t| t.word() == Some("--"));
+    let head = &tokens[..dashes.unwrap_or(tokens.len())];
+    let words = head
+        .iter()
+        .map(|t| {
+            t.word()
+                .map(str::to_string)
+                .ok_or_else(|| CommandError::ShellSyntax {
+                    found: line[t.start..t.end].to_string(),
+                    why:
+                        "kubectl commands are replayed on their own, without pipes or redirections \
+                      (only the command after `kubectl exec … --` may have them)"
+                            .into(),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let (program, rest) = words.split_first().ok_or(CommandError::Empty)?;
+    if program != "kubectl" {
+        return Err(CommandError::UnknownProgram {
+            program: program.clone(),
+            position: "as a kubectl command",
+            supported: "kubectl",
+        });
+    }
+    let args = read_args(rest)?;
+    let namespace = args.namespace.clone();
+    let verb = args
+        .verb
+        .clone()
+        .ok_or_else(|| usage(format!("no verb given; supported: {VERBS}")))?;
+    if dashes.is_some() && verb != "exec" {
+        return Err(usage(format!(
+            "`--` only belongs in kubectl exec, not in kubectl {verb}"
+        )));
+    }
+    match verb.as_str() {
+        "apply" => {
+            no_operands(&args, "apply")?;
+            Ok(KubectlCommand::Apply {
+                files: files(args.files, "apply")?,
+                namespace,
+            })
+        }
+        "delete" if !args.files.is_empty() => {
+            no_operands(&args, "delete -f")?;
+            Ok(KubectlCommand::DeleteFiles {
+                files: args.files,
+                namespace,
+            })
+        }
+        "delete" => delete(&args.operands, namespace),
+        "exec" => {
+            let workload = target(&args, "exec")?;
+            let command_tokens = dashes.map_or(&[][..], |i| &tokens[i + 1..]);
+            let Some(first) = command_tokens.first() else {
+                return Err(usage(
+                    "kubectl exec needs the command after `--`, as in \
+                     kubectl exec deployment/sleep -- curl -s http://httpbin.org/get"
+                        .into(),
+                ));
+            };
+            Ok(KubectlCommand::Exec {
+                workload,
+                container: args.container,
+                command: parse_exec(line[first.start..].trim())?,
+            })
+        }
+        "logs" => Ok(KubectlCommand::Logs {
+            workload: target(&args, "logs")?,
+            container: args.container,
+            tail: args.tail.flatten(),
+        }),
+        other => Err(usage(format!(
+            "kubectl {other} is not replayed; supported: {VERBS}"
+        ))),
+    }
+}
+
+fn usage(message: String) -> CommandError {
+    CommandError::Usage {
+        program: "kubectl",
+        message,
+    }
+}
+
+/// Which flags a verb takes (besides `-n`), for errors.
+fn flags_of(verb: Option<&str>) -> &'static str {
+    match verb {
+        Some("apply" | "delete") => "-n/--namespace NS, -f/--filename FILE",
+        Some("exec") => "-n/--namespace NS, -i/--stdin, -t/--tty, -c/--container NAME",
+        Some("logs") => "-n/--namespace NS, -f/--follow, -c/--container NAME, --tail N",
+        _ => "-n/--namespace NS before the verb",
+    }
+}
+
+fn read_args(words: &[String]) -> Result<Args, CommandError> {
+    let mut a = Args::default();
+    let mut rest = words.iter();
+    while let Some(w) = rest.next() {
+        let verb = a.verb.clone();
+        let verb = verb.as_deref();
+        let mut value = |flag: &str, inline: Option<&str>| -> Result<String, CommandError> {
+            match inline {
+                Some(v) if !v.is_empty() => Ok(v.to_string()),
+                _ => rest
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| CommandError::MissingValue {
+                        program: "kubectl",
+                        flag: flag.to_string(),
+                    }),
+            }
+        };
+        let (name, inline) = split_flag(w);
+        match (name, verb) {
+            (_, _) if !w.starts_with('-') || w == "-" => {
+                if a.verb.is_none() {
+                    a.verb = Some(w.clone());
+                } else {
+                    a.operands.push(w.clone());
+                }
+            }
+            ("-n" | "--namespace", _) => a.namespace = Some(value(name, inline)?),
+            ("-f" | "--filename", Some("apply" | "delete")) => a.files.push(value(name, inline)?),
+            ("-f" | "--follow", Some("logs")) if inline.is_none() => {}
+            ("-c" | "--container", Some("exec" | "logs")) => {
+                a.container = Some(value(name, inline)?)
+            }
+            ("-i" | "-t" | "-it" | "-ti" | "--stdin" | "--tty", Some("exec"))
+                if inline.is_none() => {}
+            ("--tail", Some("logs")) => {
+                let v = value(name, inline)?;
+                a.tail = Some(match v.parse::<i64>() {
+                    Ok(-1) => None,
+                    Ok(n) if n >= 0 => usize::try_from(n).ok(),
+                    _ => {
+                        return Err(CommandError::BadValue {
+                            program: "kubectl",
+                            flag: "--tail".into(),
+                            value: v,
+                            expected: "a number of lines, or -1 for all".into(),
+                        })
+                    }
+                });
+            }
+            _ => {
+                return Err(CommandError::UnknownFlag {
+                    program: "kubectl",
+                    flag: w.clone(),
+                    supported: flags_of(verb).into(),
+                })
+            }
+        }
+    }
+    Ok(a)
+}
+
+/// `--name=value` → (`--name`, `value`); `-nvalue` / `-n=value` → (`-n`, `value`) for the
+/// one-letter flags that take values.
+fn split_flag(word: &str) -> (&str, Option<&str>) {
+    if word.starts_with("--") {
+        return match word.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (word, None),
+        };
+    }
+    let takes_value = ["-n", "-f", "-c"].iter().any(|f| word.starts_with(f));
+    if takes_value && word.len() > 2 {
+        let (n, v) = word.split_at(2);
+        return (n, Some(v.strip_prefix('=').unwrap_or(v)));
+    }
+    (word, None)
+}
+
+fn no_operands(args: &Args, what: &str) -> Result<(), CommandError> {
+    match args.operands.first() {
+        None => Ok(()),
+        Some(extra) => Err(usage(format!(
+            "kubectl {what} takes files through -f only; `{extra}` is not expected"
+        ))),
+    }
+}
+
+fn files(files: Vec<String>, verb: &str) -> Result<Vec<String>, CommandError> {
+    if files.is_empty() {
+        return Err(usage(format!("kubectl {verb} needs -f FILE")));
+    }
+    if files.iter().any(|f| f == "-") {
+        return Err(usage(
+            "-f - reads the manifest from stdin, which the bench cannot see; save it to a file"
+                .into(),
+        ));
+    }
+    Ok(files)
+}
+
+fn delete(operands: &[String], namespace: Option<String>) -> Result<KubectlCommand, CommandError> {
+    let namespace = namespace.unwrap_or_else(|| "default".into());
+    let Some(first) = operands.first() else {
+        return Err(usage(
+            "kubectl delete needs KIND NAME, KIND/NAME or -f FILE".into(),
+        ));
+    };
+    if first.contains('/') {
+        let mut kind = None;
+        let mut names = Vec::new();
+        for op in operands {
+            let Some((k, name)) = op.split_once('/').filter(|(_, n)| !n.is_empty()) else {
+                return Err(usage(format!(
+                    "`{op}`: once one object is written KIND/NAME, all must be"
+                )));
+            };
+            let k = parse_kind(k)?;
+            if kind.is_some_and(|seen| seen != k) {
+                return Err(usage(
+                    "delete objects of one kind per command; split the line by kind".into(),
+                ));
+            }
+            kind = Some(k);
+            names.push(name.to_string());
+        }
+        let kind = kind.ok_or_else(|| usage("kubectl delete needs an object".into()))?;
+        return Ok(KubectlCommand::Delete {
+            kind,
+            namespace,
+            names,
+        });
+    }
+    let kind = parse_kind(first)?;
+    let names = operands[1..].to_vec();
+    if names.is_empty() {
+        return Err(usage(format!(
+            "kubectl delete {first} needs the names of the objects to delete"
+        )));
+    }
+    if let Some(bad) = names.iter().find(|n| n.contains('/')) {
+        return Err(usage(format!(
+            "`{bad}`: after a kind, write bare names (or write every object as KIND/NAME)"
+        )));
+    }
+    Ok(KubectlCommand::Delete {
+        kind,
+        namespace,
+        names,
+    })
+}
+
+fn parse_kind(s: &str) -> Result<Kind, CommandError> {
+    let lower = s.to_ascii_lowercase();
+    SHORT_NAMES
+        .iter()
+        .find(|(short, _)| *short == lower)
+        .map(|(_, k)| *k)
+        .or_else(|| Kind::parse_loose(s))
+        .ok_or_else(|| CommandError::UnknownKind {
+            kind: s.to_string(),
+            supported: Kind::ALL.map(Kind::as_str).join(", "),
+        })
+}
+
+/// The workload of `exec` / `logs`: `deployment/NAME`, `deploy/NAME`, `pod/NAME` or a bare name.
+fn target(args: &Args, verb: &str) -> Result<WorkloadRef, CommandError> {
+    let [t] = args.operands.as_slice() else {
+        return Err(usage(format!(
+            "kubectl {verb} needs exactly one target such as deployment/sleep, got {:?}",
+            args.operands
+        )));
+    };
+    let name = match t.split_once('/') {
+        None => t.as_str(),
+        Some((
+            "deployment" | "deployments" | "deploy" | "deployment.apps" | "pod" | "pods" | "po",
+            name,
+        )) if !name.is_empty() => name,
+        Some(_) => {
+            return Err(usage(format!(
+                "`{t}`: the target is deployment/NAME, deploy/NAME, pod/NAME or a pod name"
+            )))
+        }
+    };
+    let namespace = args.namespace.clone().unwrap_or_else(|| "default".into());
+    Ok(WorkloadRef::new(namespace, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egressbench_model::request::Scheme;
+
+    fn parse(line: &str) -> KubectlCommand {
+        parse_kubectl(line).unwrap()
+    }
+
+    fn err(line: &str) -> String {
+        parse_kubectl(line).unwrap_err().to_string()
+    }
+
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn delete_an_asm_policy() {
+        assert_eq!(
+            parse("kubectl -n istio-egress delete ASMEgressTrafficPolicy egress-by-egressgateway"),
+            KubectlCommand::Delete {
+                kind: Kind::AsmEgressTrafficPolicy,
+                namespace: "istio-egress".into(),
+                names: strings(&["egress-by-egressgateway"]),
+            }
+        );
+    }
+
+    #[test]
+    fn delete_forms() {
+        assert_eq!(
+            parse("kubectl delete serviceentries a b --namespace istio-egress"),
+            KubectlCommand::Delete {
+                kind: Kind::ServiceEntry,
+                namespace: "istio-egress".into(),
+                names: strings(&["a", "b"]),
+            }
+        );
+        assert_eq!(
+            parse("kubectl delete vs/httpbin virtualservice.networking.istio.io/other"),
+            KubectlCommand::Delete {
+                kind: Kind::VirtualService,
+                namespace: "default".into(),
+                names: strings(&["httpbin", "other"]),
+            }
+        );
+        assert_eq!(
+            parse("kubectl delete se httpbin -nistio-egress"),
+            KubectlCommand::Delete {
+                kind: Kind::ServiceEntry,
+                namespace: "istio-egress".into(),
+                names: strings(&["httpbin"]),
+            }
+        );
+        assert_eq!(
+            parse("kubectl delete -f egress.yaml -n=mytest"),
+            KubectlCommand::DeleteFiles {
+                files: strings(&["egress.yaml"]),
+                namespace: Some("mytest".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn apply_files() {
+        assert_eq!(
+            parse("kubectl apply -f egress-by-egressgateway.yaml"),
+            KubectlCommand::Apply {
+                files: strings(&["egress-by-egressgateway.yaml"]),
+                namespace: None,
+            }
+        );
+        assert_eq!(
+            parse("kubectl --namespace=mytest apply -f a.yaml --filename b.yaml -fc.yaml --filename=d.yaml"),
+            KubectlCommand::Apply {
+                files: strings(&["a.yaml", "b.yaml", "c.yaml", "d.yaml"]),
+                namespace: Some("mytest".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn logs_of_the_sidecar() {
+        assert_eq!(
+            parse("kubectl -n default logs -f deployment/nginx -c istio-proxy --tail=1"),
+            KubectlCommand::Logs {
+                workload: WorkloadRef::new("default", "nginx"),
+                container: Some("istio-proxy".into()),
+                tail: Some(1),
+            }
+        );
+        assert_eq!(
+            parse("kubectl logs deploy/sleep --container=istio-proxy --tail 20 -n mytest"),
+            KubectlCommand::Logs {
+                workload: WorkloadRef::new("mytest", "sleep"),
+                container: Some("istio-proxy".into()),
+                tail: Some(20),
+            }
+        );
+        assert_eq!(
+            parse("kubectl logs sleep-7d9f-x --tail=-1"),
+            KubectlCommand::Logs {
+                workload: WorkloadRef::new("default", "sleep-7d9f-x"),
+                container: None,
+                tail: None,
+            }
+        );
+    }
+
+    #[test]
+    fn exec_a_status_probe() {
+        let KubectlCommand::Exec {
+            workload,
+            container,
+            command,
+        } = parse(
+            r#"kubectl -n mytest exec deployment/sleep-a -- curl -s -o /dev/null -w "%{http_code}\n" http://www.httpbin.org"#,
+        )
+        else {
+            panic!("exec expected");
+        };
+        assert_eq!(workload, WorkloadRef::new("mytest", "sleep-a"));
+        assert_eq!(container, None);
+        assert_eq!(
+            command.text,
+            r#"curl -s -o /dev/null -w "%{http_code}\n" http://www.httpbin.org"#
+        );
+        assert_eq!(command.request.scheme, Scheme::Http);
+        assert_eq!(command.request.host, "www.httpbin.org");
+        assert!(command.curl.discard_body);
+    }
+
+    #[test]
+    fn exec_a_shell_pipeline() {
+        let KubectlCommand::Exec { command, .. } = parse(
+            r#"kubectl -n mytest exec deployment/sleep-a -- sh -c "curl -s http://httpbin.org/anything | grep url""#,
+        ) else {
+            panic!("exec expected");
+        };
+        assert_eq!(
+            command.text,
+            r#"sh -c "curl -s http://httpbin.org/anything | grep url""#
+        );
+        assert_eq!(command.request.path, "/anything");
+    }
+
+    #[test]
+    fn exec_flags_anywhere_and_a_local_pipe() {
+        let KubectlCommand::Exec {
+            workload,
+            container,
+            command,
+        } = parse(
+            "kubectl exec -it sleep-abc -c sleep --namespace foo -- curl -sS http://a | grep x",
+        )
+        else {
+            panic!("exec expected");
+        };
+        assert_eq!(workload, WorkloadRef::new("foo", "sleep-abc"));
+        assert_eq!(container.as_deref(), Some("sleep"));
+        assert_eq!(command.text, "curl -sS http://a | grep x");
+        assert_eq!(command.pipeline.stages.len(), 2);
+        let KubectlCommand::Exec { workload, .. } =
+            parse("kubectl exec deploy/sleep -- curl http://a")
+        else {
+            panic!("exec expected");
+        };
+        assert_eq!(workload, WorkloadRef::new("default", "sleep"));
+    }
+
+    #[test]
+    fn unknown_kinds_list_the_known_ones() {
+        let e = err("kubectl delete pods sleep-abc");
+        assert!(
+            e.contains("`pods`") && e.contains("ASMEgressTrafficPolicy, Namespace"),
+            "{e}"
+        );
+        let e = err("kubectl delete widget/x");
+        assert!(e.contains("`widget`"), "{e}");
+    }
+
+    #[test]
+    fn everything_else_is_explained() {
+        assert!(err("kubectl get pods").contains("kubectl get is not replayed"));
+        assert!(err("kubectl").contains("no verb"));
+        assert!(err("").contains("empty"));
+        assert!(err("helm install x").contains("`helm`"));
+        assert!(err("kubectl apply").contains("needs -f FILE"));
+        assert!(err("kubectl apply -f").contains("`-f` needs a value"));
+        assert!(err("kubectl apply -f - ").contains("stdin"));
+        assert!(err("kubectl apply -f a.yaml extra").contains("`extra`"));
+        assert!(err("kubectl apply -k dir").contains("unknown kubectl option `-k`"));
+        assert!(err("kubectl delete --ignore-not-found se x").contains("--ignore-not-found"));
+        assert!(err("kubectl delete se").contains("needs the names"));
+        assert!(err("kubectl delete").contains("KIND NAME"));
+        assert!(err("kubectl delete se/a vs/b").contains("one kind per command"));
+        assert!(err("kubectl delete se/a b").contains("all must be"));
+        assert!(err("kubectl delete se a/b").contains("bare names"));
+        assert!(err("kubectl exec deploy/x curl http://a").contains("exactly one target"));
+        assert!(err("kubectl exec deploy/x").contains("after `--`"));
+        assert!(err("kubectl exec deploy/x --").contains("after `--`"));
+        assert!(err("kubectl exec svc/x -- curl http://a").contains("deployment/NAME"));
+        assert!(err("kubectl exec deploy/x -- wget http://a").contains("`wget`"));
+        assert!(err("kubectl logs deploy/x --since=1h").contains("--since=1h"));
+        assert!(err("kubectl logs deploy/x --tail=x").contains("-1 for all"));
+        assert!(err("kubectl apply -f a.yaml | tee").contains("without pipes"));
+        assert!(err("kubectl delete se x -- y").contains("only belongs in kubectl exec"));
+        assert!(err("kubectl exec $POD -- curl http://a").contains("substitute"));
+    }
+}

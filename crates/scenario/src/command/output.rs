@@ -1,0 +1,573 @@
+//! What curl 8.5 prints, and the code it exits with, for one result.
+//!
+//! Owns: stdout (body, `-i`/`-I` head with CRLF line ends, nothing under `-o /dev/null`, then the
+//! `-w` output), stderr (the `-v` trace, `curl: (N) message` unless `-s` without `-S`, `--retry`
+//! warnings unless `-s`) and exit codes: 0; 6 host not resolved; 7 refused; 22 for
+//! `-f`/`--fail-with-body` on a status ≥ 400; 28 timed out; 35 reset during the TLS handshake; 56
+//! reset after it (or on plain HTTP).
+//! Leaves out: the progress meter curl draws on stderr without `-s` (its figures are timings the
+//! bench does not have), and what the pipeline does with the output (`pipeline`).
+
+use super::curl::{CurlOptions, FailMode};
+use super::streams::{Emitted, Stream};
+use super::verbose;
+use super::writeout::Transfer;
+use egressbench_model::outcome::{ClientResult, ConnectionError, HttpResponse};
+use egressbench_model::request::{ClientRequest, Scheme};
+
+/// curl's own connect limit when `--connect-timeout` is not given.
+const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 300_000;
+
+/// Statuses `--retry` tries again (curl's transient HTTP errors).
+const RETRIED_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
+
+/// One transfer's printout before the write-out, and what the write-out needs to know.
+struct Attempt<'a> {
+    emitted: Emitted,
+    response: Option<&'a HttpResponse>,
+    downloaded: usize,
+    /// The failure, if any: exit code and curl's message.
+    failure: Option<(i32, String)>,
+    /// `%{errormsg}`: curl's error buffer, or its generic text for an error raised afterwards.
+    errormsg: Option<String>,
+}
+
+/// What curl prints and returns for `request` (made from `o`) given `result`.
+pub fn curl_output(o: &CurlOptions, request: &ClientRequest, result: &ClientResult) -> Emitted {
+    let attempt = match result {
+        ClientResult::Response(r) => response(o, request, r),
+        ClientResult::ConnectionFailed { error, during_tls } => {
+            failure(o, request, *error, *during_tls)
+        }
+    };
+    let exit_code = attempt.failure.as_ref().map_or(0, |(code, _)| *code);
+    let mut once = attempt.emitted.clone();
+    if let Some((code, message)) = &attempt.failure {
+        if !o.silent || o.show_error {
+            once.write(Stream::Stderr, format!("curl: ({code}) {message}\n"));
+        }
+    }
+    let mut out = Emitted::default();
+    let retries = retries(o, result);
+    for left in (0..=retries).rev() {
+        append(&mut out, &once);
+        if left > 0 && !o.silent {
+            let what = match result {
+                ClientResult::Response(_) => "HTTP error",
+                ClientResult::ConnectionFailed { .. } => "timeout",
+            };
+            let delay = (1u64 << (retries - left).min(10)).min(600);
+            out.write(
+                Stream::Stderr,
+                format!(
+                    "Warning: Problem : {what}. Will retry in {} seconds. {left} retries left.\n",
+                    delay
+                ),
+            );
+        }
+    }
+    if let Some(w) = &o.write_out {
+        let transfer = Transfer {
+            request,
+            url_as_written: &o.url,
+            response: attempt.response,
+            downloaded: attempt.downloaded,
+            exit_code,
+            error: attempt.errormsg.as_deref(),
+        };
+        append(&mut out, &w.render(&transfer));
+    }
+    out.exit_code = exit_code;
+    out
+}
+
+fn append(out: &mut Emitted, more: &Emitted) {
+    for (stream, text) in &more.chunks {
+        out.write(*stream, text);
+    }
+}
+
+/// How many times `--retry` runs the transfer again: curl retries timeouts, unresolved hosts
+/// (both reported as "timeout") and transient HTTP statuses; the bench's results are the same on
+/// every try.
+fn retries(o: &CurlOptions, result: &ClientResult) -> u32 {
+    let retried = match result {
+        ClientResult::Response(r) => RETRIED_STATUSES.contains(&r.status),
+        ClientResult::ConnectionFailed { error, .. } => {
+            matches!(
+                error,
+                ConnectionError::Timeout | ConnectionError::Unresolved
+            )
+        }
+    };
+    if retried {
+        o.retry.unwrap_or(0)
+    } else {
+        0
+    }
+}
+
+fn response<'a>(o: &CurlOptions, req: &ClientRequest, r: &'a HttpResponse) -> Attempt<'a> {
+    let mut e = Emitted::default();
+    if o.verbose {
+        verbose::connected(&mut e, req);
+        verbose::request(&mut e, o, req);
+        verbose::response_head(&mut e, r);
+    }
+    if (o.head || o.include) && !o.discard_body {
+        let head: String = super::status::head_lines(r)
+            .into_iter()
+            .chain([String::new()])
+            .map(|l| l + "\r\n")
+            .collect();
+        e.write(Stream::Stdout, head);
+    }
+    let error_status = r.status >= 400;
+    let message = format!("The requested URL returned error: {}", r.status);
+    if error_status && o.fail == FailMode::Fail {
+        if o.verbose {
+            verbose::info(&mut e, &message);
+            verbose::closing(&mut e);
+        }
+        return Attempt {
+            emitted: e,
+            response: Some(r),
+            downloaded: 0,
+            failure: Some((22, message.clone())),
+            errormsg: Some(message),
+        };
+    }
+    let body = if o.head { "" } else { r.body.as_str() };
+    if o.verbose {
+        verbose::data_in(&mut e, body.len());
+    }
+    if !o.discard_body {
+        e.write(Stream::Stdout, body);
+    }
+    if o.verbose {
+        verbose::left_intact(&mut e, req);
+    }
+    let fails = error_status && o.fail == FailMode::WithBody;
+    Attempt {
+        emitted: e,
+        response: Some(r),
+        downloaded: body.len(),
+        failure: fails.then_some((22, message)),
+        errormsg: fails.then(|| "HTTP response code said error".to_string()),
+    }
+}
+
+fn failure<'a>(
+    o: &CurlOptions,
+    req: &ClientRequest,
+    error: ConnectionError,
+    during_tls: bool,
+) -> Attempt<'a> {
+    let mut e = Emitted::default();
+    let (code, message) = match (error, during_tls) {
+        (ConnectionError::Unresolved, _) => (6, format!("Could not resolve host: {}", req.host)),
+        (ConnectionError::Refused, _) => {
+            if o.verbose {
+                verbose::trying(&mut e, req);
+            }
+            (
+                7,
+                format!(
+                    "Failed to connect to {} port {} after 0 ms: Couldn't connect to server",
+                    req.host, req.port
+                ),
+            )
+        }
+        (ConnectionError::NotTls, _) => {
+            if o.verbose {
+                verbose::connected(&mut e, req);
+            }
+            (
+                35,
+                "OpenSSL/3.0.13: error:0A00010B:SSL routines::wrong version number".to_string(),
+            )
+        }
+        (ConnectionError::Reset, true) => {
+            if o.verbose {
+                verbose::connected(&mut e, req);
+            }
+            (
+                35,
+                format!(
+                    "OpenSSL SSL_connect: Connection reset by peer in connection to {}:{} ",
+                    req.host, req.port
+                ),
+            )
+        }
+        (ConnectionError::Reset, false) => {
+            if o.verbose {
+                verbose::connected(&mut e, req);
+                verbose::request(&mut e, o, req);
+            }
+            let message = match req.scheme {
+                Scheme::Https => "OpenSSL SSL_read: Connection reset by peer, errno 104",
+                Scheme::Http | Scheme::Tcp => "Recv failure: Connection reset by peer",
+            };
+            (56, message.to_string())
+        }
+        (ConnectionError::Timeout, true) => {
+            if o.verbose {
+                verbose::connected(&mut e, req);
+            }
+            let limit = [o.max_time_ms, o.connect_timeout_ms]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS);
+            (
+                28,
+                format!("Connection timed out after {limit} milliseconds"),
+            )
+        }
+        (ConnectionError::Timeout, false) => {
+            if o.verbose {
+                verbose::connected(&mut e, req);
+                verbose::request(&mut e, o, req);
+            }
+            let limit = o.max_time_ms.unwrap_or(0);
+            (
+                28,
+                format!("Operation timed out after {limit} milliseconds with 0 bytes received"),
+            )
+        }
+    };
+    if o.verbose {
+        verbose::info(&mut e, &message);
+        verbose::closing(&mut e);
+    }
+    Attempt {
+        emitted: e,
+        response: None,
+        downloaded: 0,
+        failure: Some((code, message.clone())),
+        errormsg: Some(message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::headers::build_request;
+    use crate::command::words::split_words;
+
+    /// What `line` (a bare curl command) prints for `result`: (stdout, stderr, exit code).
+    fn printed(line: &str, result: &ClientResult) -> (String, String, i32) {
+        let o = CurlOptions::parse(&split_words(line).unwrap()[1..]).unwrap();
+        let req = build_request(&o).unwrap();
+        let e = curl_output(&o, &req, result);
+        (e.text(Stream::Stdout), e.text(Stream::Stderr), e.exit_code)
+    }
+
+    fn response(status: u16, body: &str) -> ClientResult {
+        ClientResult::Response(HttpResponse::new(status, "text/plain", body))
+    }
+
+    fn failed(error: ConnectionError, during_tls: bool) -> ClientResult {
+        ClientResult::ConnectionFailed { error, during_tls }
+    }
+
+    fn s(x: &str) -> String {
+        x.to_string()
+    }
+
+    const PROBE: &str = r#"curl -s -o /dev/null -w "%{http_code}\n""#;
+
+    #[test]
+    fn status_probe_prints_the_code() {
+        let line = format!("{PROBE} http://www.httpbin.org");
+        assert_eq!(printed(&line, &response(200, "hi")), (s("200\n"), s(""), 0));
+        assert_eq!(printed(&line, &response(502, "")), (s("502\n"), s(""), 0));
+    }
+
+    #[test]
+    fn status_probe_on_a_reset_prints_000() {
+        let line = format!("{PROBE} http://www.httpbin.org");
+        assert_eq!(
+            printed(&line, &failed(ConnectionError::Reset, false)),
+            (s("000\n"), s(""), 56)
+        );
+        let line = format!("{PROBE} https://www.httpbin.org");
+        assert_eq!(
+            printed(&line, &failed(ConnectionError::Reset, true)),
+            (s("000\n"), s(""), 35)
+        );
+    }
+
+    #[test]
+    fn body_goes_to_stdout() {
+        assert_eq!(
+            printed("curl -s http://httpbin.org/get", &response(200, "{}\n")),
+            (s("{}\n"), s(""), 0)
+        );
+        assert_eq!(
+            printed("curl -o - http://a", &response(404, "nope")),
+            (s("nope"), s(""), 0)
+        );
+    }
+
+    #[test]
+    fn reset_messages_unless_silent() {
+        let reset = failed(ConnectionError::Reset, false);
+        let msg = "curl: (56) Recv failure: Connection reset by peer\n";
+        assert_eq!(printed("curl http://a", &reset), (s(""), s(msg), 56));
+        assert_eq!(printed("curl -sS http://a", &reset), (s(""), s(msg), 56));
+        assert_eq!(printed("curl -s http://a", &reset), (s(""), s(""), 56));
+        assert_eq!(
+            printed("curl -sS https://www.httpbin.org", &failed(ConnectionError::Reset, true)),
+            (
+                s(""),
+                s("curl: (35) OpenSSL SSL_connect: Connection reset by peer in connection to www.httpbin.org:443 \n"),
+                35
+            )
+        );
+        assert_eq!(
+            printed("curl -S -s https://a", &reset),
+            (
+                s(""),
+                s("curl: (56) OpenSSL SSL_read: Connection reset by peer, errno 104\n"),
+                56
+            )
+        );
+    }
+
+    #[test]
+    fn refused_unresolved_and_timeouts() {
+        assert_eq!(
+            printed("curl http://httpbin.org:8080/", &failed(ConnectionError::Refused, false)),
+            (
+                s(""),
+                s("curl: (7) Failed to connect to httpbin.org port 8080 after 0 ms: Couldn't connect to server\n"),
+                7
+            )
+        );
+        assert_eq!(
+            printed(
+                "curl -sS http://nowhere.example",
+                &failed(ConnectionError::Unresolved, false)
+            ),
+            (
+                s(""),
+                s("curl: (6) Could not resolve host: nowhere.example\n"),
+                6
+            )
+        );
+        assert_eq!(
+            printed("curl -sS -m 5 http://a", &failed(ConnectionError::Timeout, false)),
+            (
+                s(""),
+                s("curl: (28) Operation timed out after 5000 milliseconds with 0 bytes received\n"),
+                28
+            )
+        );
+        assert_eq!(
+            printed(
+                "curl -sS -m 5 --connect-timeout 2 https://a",
+                &failed(ConnectionError::Timeout, true)
+            ),
+            (
+                s(""),
+                s("curl: (28) Connection timed out after 2000 milliseconds\n"),
+                28
+            )
+        );
+        let line = format!("{PROBE} -m 0.5 http://a");
+        assert_eq!(
+            printed(&line, &failed(ConnectionError::Timeout, false)),
+            (s("000\n"), s(""), 28)
+        );
+    }
+
+    #[test]
+    fn head_prints_status_and_headers_only() {
+        assert_eq!(
+            printed(
+                "curl -sSI https://www.google.com",
+                &response(200, "ignored")
+            ),
+            (
+                s("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 7\r\n\r\n"),
+                s(""),
+                0
+            )
+        );
+        assert_eq!(
+            printed("curl -sI -o /dev/null http://a", &response(200, "x")),
+            (s(""), s(""), 0)
+        );
+    }
+
+    #[test]
+    fn include_prints_head_then_body() {
+        assert_eq!(
+            printed("curl -si http://a", &response(403, "RBAC: access denied")),
+            (
+                s("HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 19\r\n\r\nRBAC: access denied"),
+                s(""),
+                0
+            )
+        );
+    }
+
+    #[test]
+    fn fail_exits_22_without_the_body() {
+        let denied = response(403, "RBAC: access denied");
+        let msg = "curl: (22) The requested URL returned error: 403\n";
+        assert_eq!(printed("curl -sf http://a", &denied), (s(""), s(""), 22));
+        assert_eq!(printed("curl -fsS http://a", &denied), (s(""), s(msg), 22));
+        assert_eq!(printed("curl -f http://a", &denied), (s(""), s(msg), 22));
+        assert_eq!(
+            printed(
+                r#"curl -sf -w "%{http_code} %{exitcode}\n" http://a"#,
+                &denied
+            ),
+            (s("403 22\n"), s(""), 22)
+        );
+        assert_eq!(
+            printed("curl -sfi http://a", &denied),
+            (
+                s("HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 19\r\n\r\n"),
+                s(""),
+                22
+            )
+        );
+        assert_eq!(
+            printed("curl -sf http://a", &response(302, "")),
+            (s(""), s(""), 0)
+        );
+    }
+
+    #[test]
+    fn fail_with_body_prints_it() {
+        assert_eq!(
+            printed(
+                "curl -sS --fail-with-body http://a",
+                &response(503, "no healthy upstream")
+            ),
+            (
+                s("no healthy upstream"),
+                s("curl: (22) The requested URL returned error: 503\n"),
+                22
+            )
+        );
+        assert_eq!(
+            printed(
+                r#"curl -s --fail-with-body -w "%{errormsg}" http://a"#,
+                &response(500, "")
+            ),
+            (s("HTTP response code said error"), s(""), 22)
+        );
+    }
+
+    #[test]
+    fn verbose_traces_the_exchange() {
+        let (out, err, code) = printed("curl -sv http://httpbin.org/get", &response(200, "ok"));
+        assert_eq!((out.as_str(), code), ("ok", 0));
+        assert_eq!(
+            err,
+            "*   Trying httpbin.org:80...\n\
+             * Connected to httpbin.org (httpbin.org) port 80\n\
+             > GET /get HTTP/1.1\r\n\
+             > Host: httpbin.org\r\n\
+             > User-Agent: curl/8.5.0\r\n\
+             > Accept: */*\r\n\
+             > \r\n\
+             < HTTP/1.1 200 OK\r\n\
+             < content-type: text/plain\r\n\
+             < content-length: 2\r\n\
+             < \r\n\
+             { [2 bytes data]\n\
+             * Connection #0 to host httpbin.org left intact\n"
+        );
+    }
+
+    #[test]
+    fn verbose_on_failures() {
+        let (_, err, _) = printed("curl -v http://a", &failed(ConnectionError::Reset, false));
+        assert!(
+            err.starts_with(
+                "*   Trying a:80...\n* Connected to a (a) port 80\n> GET / HTTP/1.1\r\n"
+            ),
+            "{err}"
+        );
+        assert!(
+            err.ends_with(
+                "> \r\n* Recv failure: Connection reset by peer\n* Closing connection\n\
+                 curl: (56) Recv failure: Connection reset by peer\n"
+            ),
+            "{err}"
+        );
+        let (_, err, _) = printed(
+            "curl -sv http://a",
+            &failed(ConnectionError::Refused, false),
+        );
+        assert_eq!(
+            err,
+            "*   Trying a:80...\n\
+             * Failed to connect to a port 80 after 0 ms: Couldn't connect to server\n\
+             * Closing connection\n"
+        );
+        let (_, err, _) = printed("curl -svf http://a", &response(403, "x"));
+        assert!(
+            err.ends_with("< \r\n* The requested URL returned error: 403\n* Closing connection\n"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn retry_repeats_transient_failures() {
+        let (out, err, code) = printed(r#"curl -S --retry 2 http://a"#, &response(503, "busy\n"));
+        assert_eq!(out, "busy\nbusy\nbusy\n");
+        assert_eq!(
+            err,
+            "Warning: Problem : HTTP error. Will retry in 1 seconds. 2 retries left.\n\
+             Warning: Problem : HTTP error. Will retry in 2 seconds. 1 retries left.\n"
+        );
+        assert_eq!(code, 0);
+        let (_, err, code) = printed(
+            "curl -sS --retry 1 -m 1 http://a",
+            &failed(ConnectionError::Timeout, false),
+        );
+        assert_eq!(
+            err,
+            "curl: (28) Operation timed out after 1000 milliseconds with 0 bytes received\n\
+             curl: (28) Operation timed out after 1000 milliseconds with 0 bytes received\n"
+        );
+        assert_eq!(code, 28);
+        let reset = failed(ConnectionError::Reset, false);
+        assert_eq!(
+            printed("curl -s --retry 3 http://a", &reset),
+            (s(""), s(""), 56)
+        );
+        assert_eq!(
+            printed(
+                r#"curl -s --retry 3 -w "%{http_code}" http://a"#,
+                &response(200, "")
+            ),
+            (s("200"), s(""), 0)
+        );
+    }
+
+    #[test]
+    fn write_out_variables_after_the_body() {
+        assert_eq!(
+            printed(
+                r#"curl -s -X POST -d a=1 -w "\n%{method} %{scheme} %{url_effective} %{size_download}\n" http://httpbin.org/post"#,
+                &response(200, "{}")
+            ),
+            (s("{}\nPOST HTTP http://httpbin.org/post 2\n"), s(""), 0)
+        );
+        assert_eq!(
+            printed(
+                r#"curl -sI -w "%{size_download}" http://a"#,
+                &response(200, "abc")
+            )
+            .0,
+            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 3\r\n\r\n0"
+        );
+    }
+}

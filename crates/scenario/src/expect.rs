@@ -1,0 +1,376 @@
+//! Checking expectations: what a step expected against what the target did, one `Check` per
+//! comparison, each saying what was expected and what arrived.
+//!
+//! Owns: the comparison rules of the format (trimmed stdout, dotted JSON paths, the last access-log
+//! entry). Leaves out: running steps (`runner`) and the expectation types (`expectation`).
+
+use super::command::ProcessOutput;
+use super::expectation::{AccessLogExpect, Expect, JsonExpect};
+use super::results::Check;
+use egressbench_model::outcome::{AccessLogEntry, ClientResult};
+use egressbench_model::request::WorkloadRef;
+
+/// What an exec step observed.
+#[derive(Debug, Clone, Copy)]
+pub struct ExecObservation<'a> {
+    /// The workload the command ran in (the default proxy for access-log expectations).
+    pub from: &'a WorkloadRef,
+    pub output: &'a ProcessOutput,
+    pub result: &'a ClientResult,
+    /// Access-log entries written while serving the request, in hop order.
+    pub logs: &'a [AccessLogEntry],
+}
+
+/// Check an exec step's expectations.
+pub fn check_exec(expect: &Expect, seen: &ExecObservation<'_>) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let out = seen.output;
+    if let Some(e) = &expect.stdout {
+        let (want, got) = (e.trim_end(), out.stdout.trim_end());
+        checks.push(Check::new("stdout", q(want), q(got), want == got));
+    }
+    if let Some(e) = &expect.stdout_contains {
+        checks.push(contains("stdout", e, &out.stdout));
+    }
+    if let Some(e) = &expect.stderr_contains {
+        checks.push(contains("stderr", e, &out.stderr));
+    }
+    if let Some(e) = expect.exit_code {
+        checks.push(Check::new(
+            "exit_code",
+            e.to_string(),
+            out.exit_code.to_string(),
+            e == out.exit_code,
+        ));
+    }
+    if let Some(e) = expect.status {
+        let (actual, ok) = match seen.result {
+            ClientResult::Response(r) => (r.status.to_string(), r.status == e),
+            failed => (no_response(failed), false),
+        };
+        checks.push(Check::new("status", e.to_string(), actual, ok));
+    }
+    if let Some(e) = expect.connection {
+        let want = e.as_error();
+        let (actual, ok) = match seen.result {
+            ClientResult::Response(r) => (format!("an HTTP response ({})", r.status), false),
+            ClientResult::ConnectionFailed { error, .. } => {
+                (format!("connection {error}"), *error == want)
+            }
+        };
+        checks.push(Check::new(
+            "connection",
+            format!("connection {want}"),
+            actual,
+            ok,
+        ));
+    }
+    if let Some(e) = &expect.body_contains {
+        checks.push(match seen.result {
+            ClientResult::Response(r) => contains("body", e, &r.body),
+            failed => Check::new(
+                "body_contains",
+                format!("text containing {}", q(e)),
+                no_response(failed),
+                false,
+            ),
+        });
+    }
+    for j in &expect.json {
+        checks.push(check_json(j, seen.result));
+    }
+    if let Some(AccessLogExpect::Proxies(items)) = &expect.access_log {
+        for item in items {
+            let proxy = item.proxy.as_ref().unwrap_or(seen.from).to_string();
+            let last = seen.logs.iter().rev().find(|e| e.proxy == proxy);
+            let what = format!("access_log[{proxy}]");
+            checks.extend(check_entry(
+                &what,
+                last,
+                item.fields.iter(),
+                "written during this step",
+            ));
+        }
+    }
+    checks
+}
+
+/// Check a logs step's expectations against the entries it showed (after `--tail`).
+pub fn check_logs(expect: &Expect, shown: &[AccessLogEntry]) -> Vec<Check> {
+    match &expect.access_log {
+        Some(AccessLogExpect::Fields(fields)) => {
+            check_entry("access_log", shown.last(), fields.iter(), "shown")
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Check an apply, delete or mesh step: it succeeds, or (with `error_contains`) fails saying so.
+pub fn check_change(expect: &Expect, outcome: &Result<(), String>) -> Vec<Check> {
+    let check = match (&expect.error_contains, outcome) {
+        (None, Ok(())) => Check::new("succeeds", "success", "success", true),
+        (None, Err(e)) => Check::new("succeeds", "success", format!("error: {e}"), false),
+        (Some(want), Ok(())) => Check::new(
+            "error",
+            format!("an error containing {}", q(want)),
+            "success",
+            false,
+        ),
+        (Some(want), Err(e)) => Check::new(
+            "error",
+            format!("an error containing {}", q(want)),
+            format!("error: {e}"),
+            e.contains(want.as_str()),
+        ),
+    };
+    vec![check]
+}
+
+fn check_entry<'a>(
+    what: &str,
+    entry: Option<&AccessLogEntry>,
+    fields: impl Iterator<Item = (&'a String, &'a String)>,
+    when: &str,
+) -> Vec<Check> {
+    let Some(entry) = entry else {
+        return vec![Check::new(
+            what,
+            format!("an access-log entry {when}"),
+            "no entry".to_string(),
+            false,
+        )];
+    };
+    fields
+        .map(|(name, want)| {
+            let got = entry.field(name).unwrap_or_default();
+            Check::new(format!("{what}.{name}"), q(want), q(&got), &got == want)
+        })
+        .collect()
+}
+
+fn check_json(j: &JsonExpect, result: &ClientResult) -> Check {
+    let what = format!("json.{}", j.field);
+    let expected = j.matcher.to_string();
+    let body = match result {
+        ClientResult::Response(r) => &r.body,
+        failed => return Check::new(what, expected, no_response(failed), false),
+    };
+    let value: serde_json::Value = match serde_json::from_str(body) {
+        Ok(v) => v,
+        Err(e) => {
+            return Check::new(
+                what,
+                expected,
+                format!("a body that is not JSON ({e})"),
+                false,
+            )
+        }
+    };
+    match json_field(&value, &j.field) {
+        Some(v) => {
+            let text = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let ok = j.matcher.matches(&text);
+            Check::new(what, expected, q(&text), ok)
+        }
+        None => Check::new(
+            what,
+            expected,
+            format!("no field `{}` in the body", j.field),
+            false,
+        ),
+    }
+}
+
+/// A field by dotted path: `headers.Host`, `args.0` (a number picks an array element).
+fn json_field<'v>(value: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
+    path.split('.').try_fold(value, |v, seg| match v {
+        serde_json::Value::Object(m) => m.get(seg),
+        serde_json::Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
+        _ => None,
+    })
+}
+
+fn contains(what: &str, want: &str, got: &str) -> Check {
+    Check::new(
+        format!("{what}_contains"),
+        format!("text containing {}", q(want)),
+        q(got),
+        got.contains(want),
+    )
+}
+
+fn no_response(result: &ClientResult) -> String {
+    match result.connection_error() {
+        Some(e) => format!("no response (connection {e})"),
+        None => "no response".to_string(),
+    }
+}
+
+/// Text as reports quote it (escapes show newlines and trailing spaces).
+fn q(s: &str) -> String {
+    format!("{s:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egressbench_model::outcome::{ConnectionError, HttpResponse};
+
+    fn expect(yaml: &str) -> Expect {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    fn failed(checks: &[Check]) -> Vec<&str> {
+        checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.what.as_str())
+            .collect()
+    }
+
+    fn entry(proxy: &str, cluster: &str) -> AccessLogEntry {
+        let mut e = AccessLogEntry::blank(proxy);
+        e.upstream_cluster = cluster.to_string();
+        e.response_code = 502;
+        e
+    }
+
+    fn observe<'a>(
+        from: &'a WorkloadRef,
+        output: &'a ProcessOutput,
+        result: &'a ClientResult,
+        logs: &'a [AccessLogEntry],
+    ) -> ExecObservation<'a> {
+        ExecObservation {
+            from,
+            output,
+            result,
+            logs,
+        }
+    }
+
+    #[test]
+    fn stdout_is_compared_trimmed_and_other_output_by_containment() {
+        let from = WorkloadRef::new("default", "nginx");
+        let out = ProcessOutput {
+            stdout: "502\n".into(),
+            stderr: "curl: (56) Recv failure".into(),
+            exit_code: 56,
+        };
+        let res = ClientResult::Response(HttpResponse::new(502, "text/plain", ""));
+        let e = expect("{stdout: \"502  \", stderr_contains: \"(56)\", exit_code: 56, stdout_contains: \"50\"}");
+        let checks = check_exec(&e, &observe(&from, &out, &res, &[]));
+        assert_eq!(checks.len(), 4);
+        assert!(failed(&checks).is_empty(), "{checks:?}");
+
+        let e = expect("{stdout: \"200\", exit_code: 0, stderr_contains: \"(7)\"}");
+        let checks = check_exec(&e, &observe(&from, &out, &res, &[]));
+        assert_eq!(failed(&checks), ["stdout", "stderr_contains", "exit_code"]);
+        assert_eq!(checks[0].expected, "\"200\"");
+        assert_eq!(checks[0].actual, "\"502\"");
+    }
+
+    #[test]
+    fn status_and_body_need_a_response() {
+        let from = WorkloadRef::new("default", "nginx");
+        let out = ProcessOutput::default();
+        let reset = ClientResult::ConnectionFailed {
+            error: ConnectionError::Reset,
+            during_tls: false,
+        };
+        let e = expect("{status: 403, body_contains: RBAC, connection: reset}");
+        let checks = check_exec(&e, &observe(&from, &out, &reset, &[]));
+        assert_eq!(failed(&checks), ["status", "body_contains"]);
+        assert_eq!(checks[0].actual, "no response (connection reset)");
+
+        let denied =
+            ClientResult::Response(HttpResponse::new(403, "text/plain", "RBAC: access denied"));
+        let checks = check_exec(&e, &observe(&from, &out, &denied, &[]));
+        assert_eq!(failed(&checks), ["connection"]);
+        assert_eq!(checks[1].actual, "an HTTP response (403)");
+        let e = expect("{connection: refused}");
+        let checks = check_exec(&e, &observe(&from, &out, &reset, &[]));
+        assert_eq!(failed(&checks), ["connection"]);
+    }
+
+    #[test]
+    fn json_fields_are_found_by_dotted_path() {
+        let from = WorkloadRef::new("mytest", "sleep-a");
+        let out = ProcessOutput::default();
+        let body = r#"{"url": "https://httpbin.org/get", "headers": {"Host": "httpbin.org"}, "n": 3, "list": ["a", "b"]}"#;
+        let res = ClientResult::Response(HttpResponse::new(200, "application/json", body));
+        let e = expect(
+            "json:\n  - {field: url, starts_with: \"https://\"}\n  - {field: headers.Host, equals: httpbin.org}\n  - {field: n, equals: 3}\n  - {field: list.1, equals: b}\n",
+        );
+        let checks = check_exec(&e, &observe(&from, &out, &res, &[]));
+        assert!(failed(&checks).is_empty(), "{checks:?}");
+
+        let e = expect(
+            "json: [{field: url, starts_with: \"http://\"}, {field: headers.Missing, equals: x}]",
+        );
+        let checks = check_exec(&e, &observe(&from, &out, &res, &[]));
+        assert_eq!(failed(&checks), ["json.url", "json.headers.Missing"]);
+        assert_eq!(checks[1].actual, "no field `headers.Missing` in the body");
+
+        let text = ClientResult::Response(HttpResponse::new(200, "text/html", "<html>"));
+        let checks = check_exec(
+            &expect("json: {field: url, contains: x}"),
+            &observe(&from, &out, &text, &[]),
+        );
+        assert!(
+            checks[0].actual.starts_with("a body that is not JSON"),
+            "{checks:?}"
+        );
+    }
+
+    #[test]
+    fn access_log_reads_the_last_entry_of_the_named_proxy() {
+        let from = WorkloadRef::new("default", "nginx");
+        let out = ProcessOutput::default();
+        let res = ClientResult::Response(HttpResponse::new(502, "text/plain", ""));
+        let logs = [
+            entry("default/nginx", "outbound|80||old"),
+            entry("istio-egress/gw", "outbound|80||httpbin.org"),
+            entry("default/nginx", "BlackHoleCluster"),
+        ];
+        let e = expect("access_log: [{fields: {upstream_cluster: BlackHoleCluster, response_code: 502}}, {proxy: istio-egress/gw, fields: {upstream_cluster: \"outbound|80||httpbin.org\"}}]");
+        let checks = check_exec(&e, &observe(&from, &out, &res, &logs));
+        assert_eq!(checks.len(), 3);
+        assert!(failed(&checks).is_empty(), "{checks:?}");
+        assert_eq!(checks[0].what, "access_log[default/nginx].response_code");
+
+        let e = expect("access_log: {proxy: istio-egress/other, fields: {response_code: 200}}");
+        let checks = check_exec(&e, &observe(&from, &out, &res, &logs));
+        assert_eq!(failed(&checks), ["access_log[istio-egress/other]"]);
+    }
+
+    #[test]
+    fn logs_steps_check_the_last_entry_shown() {
+        let e = expect("access_log: {upstream_cluster: BlackHoleCluster}");
+        let shown = [
+            entry("default/nginx", "PassthroughCluster"),
+            entry("default/nginx", "BlackHoleCluster"),
+        ];
+        assert!(failed(&check_logs(&e, &shown)).is_empty());
+        let checks = check_logs(&e, &shown[..1]);
+        assert_eq!(failed(&checks), ["access_log.upstream_cluster"]);
+        assert_eq!(checks[0].actual, "\"PassthroughCluster\"");
+        assert_eq!(failed(&check_logs(&e, &[])), ["access_log"]);
+    }
+
+    #[test]
+    fn changes_succeed_unless_an_error_is_expected() {
+        let none = Expect::default();
+        assert!(check_change(&none, &Ok(()))[0].ok);
+        assert!(!check_change(&none, &Err("boom".into()))[0].ok);
+        let e = expect("error_contains: no egress gateway");
+        assert!(!check_change(&e, &Ok(()))[0].ok);
+        assert!(check_change(&e, &Err("policy x: no egress gateway `gw`".into()))[0].ok);
+        let other = check_change(&e, &Err("something else".into()));
+        assert!(!other[0].ok);
+        assert_eq!(other[0].actual, "error: something else");
+    }
+}

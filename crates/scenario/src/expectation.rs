@@ -1,0 +1,412 @@
+//! `expect:` — what a step must observe, as data read strictly from the scenario file.
+//!
+//! Owns: the `Expect` struct and its parts (JSON-body matches, access-log matches), with their
+//! parsing and the checks that need no step context (known access-log fields, one operator per
+//! JSON match). Leaves out: which expectations suit which kind of step (`format`) and comparing
+//! them with what a target did (`expect`).
+
+use super::de::{checked_map, one_or_many, opt_scalar, with_help, Scalar};
+use egressbench_model::outcome::{AccessLogEntry, ConnectionError};
+use egressbench_model::request::WorkloadRef;
+use egressbench_text::suggest::closest;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Everything a step expects; every field is optional and every one given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// The command's whole stdout, compared after trimming trailing whitespace on both sides.
+    #[serde(default, deserialize_with = "opt_scalar")]
+    pub stdout: Option<String>,
+    #[serde(default, deserialize_with = "opt_scalar")]
+    pub stdout_contains: Option<String>,
+    #[serde(default, deserialize_with = "opt_scalar")]
+    pub stderr_contains: Option<String>,
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+    /// The HTTP status the client received.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// The connection failed this way.
+    #[serde(default)]
+    pub connection: Option<ConnectionExpect>,
+    /// Text in the response body, even when the command hid the body.
+    #[serde(default, deserialize_with = "opt_scalar")]
+    pub body_contains: Option<String>,
+    /// Fields of the JSON response body (one match or a list).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub json: Vec<JsonExpect>,
+    #[serde(default)]
+    pub access_log: Option<AccessLogExpect>,
+    /// The step (apply / delete) must fail with this text.
+    #[serde(default, deserialize_with = "opt_scalar")]
+    pub error_contains: Option<String>,
+}
+
+impl Expect {
+    /// The keys this expectation sets, as the file spells them.
+    pub fn keys(&self) -> Vec<&'static str> {
+        let set = [
+            ("stdout", self.stdout.is_some()),
+            ("stdout_contains", self.stdout_contains.is_some()),
+            ("stderr_contains", self.stderr_contains.is_some()),
+            ("exit_code", self.exit_code.is_some()),
+            ("status", self.status.is_some()),
+            ("connection", self.connection.is_some()),
+            ("body_contains", self.body_contains.is_some()),
+            ("json", !self.json.is_empty()),
+            ("access_log", self.access_log.is_some()),
+            ("error_contains", self.error_contains.is_some()),
+        ];
+        set.into_iter()
+            .filter(|(_, on)| *on)
+            .map(|(k, _)| k)
+            .collect()
+    }
+}
+
+/// `connection: reset | refused | timeout | unresolved | not_tls`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionExpect {
+    Reset,
+    Refused,
+    Timeout,
+    /// The host name did not resolve (an extension of the format).
+    Unresolved,
+    /// The TLS handshake got plain text back ("wrong version number").
+    NotTls,
+}
+
+impl ConnectionExpect {
+    pub fn as_error(self) -> ConnectionError {
+        match self {
+            ConnectionExpect::Reset => ConnectionError::Reset,
+            ConnectionExpect::Refused => ConnectionError::Refused,
+            ConnectionExpect::Timeout => ConnectionError::Timeout,
+            ConnectionExpect::Unresolved => ConnectionError::Unresolved,
+            ConnectionExpect::NotTls => ConnectionError::NotTls,
+        }
+    }
+}
+
+/// How a piece of text must compare with an expected one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextMatch {
+    Equals(String),
+    StartsWith(String),
+    Contains(String),
+}
+
+impl TextMatch {
+    pub fn matches(&self, actual: &str) -> bool {
+        match self {
+            TextMatch::Equals(e) => actual == e,
+            TextMatch::StartsWith(e) => actual.starts_with(e.as_str()),
+            TextMatch::Contains(e) => actual.contains(e.as_str()),
+        }
+    }
+}
+
+impl fmt::Display for TextMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TextMatch::Equals(e) => write!(f, "equals {e:?}"),
+            TextMatch::StartsWith(e) => write!(f, "starts with {e:?}"),
+            TextMatch::Contains(e) => write!(f, "contains {e:?}"),
+        }
+    }
+}
+
+/// `json: {field: headers.Host, equals: httpbin.org}`: a field of the JSON response body, by dotted
+/// path (a number picks an array element), and how it must compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonExpect {
+    pub field: String,
+    pub matcher: TextMatch,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJson {
+    field: String,
+    #[serde(default)]
+    equals: Option<Scalar>,
+    #[serde(default)]
+    starts_with: Option<Scalar>,
+    #[serde(default)]
+    contains: Option<Scalar>,
+}
+
+fn json_expect(raw: RawJson) -> Result<JsonExpect, String> {
+    let ops = [
+        raw.equals.map(|s| TextMatch::Equals(s.0)),
+        raw.starts_with.map(|s| TextMatch::StartsWith(s.0)),
+        raw.contains.map(|s| TextMatch::Contains(s.0)),
+    ];
+    let mut given: Vec<TextMatch> = ops.into_iter().flatten().collect();
+    if raw.field.trim().is_empty() {
+        return Err(with_help(
+            "`json.field` is empty",
+            "name a field of the response body by its dotted path, e.g. `field: headers.Host`",
+        ));
+    }
+    match given.len() {
+        1 => Ok(JsonExpect {
+            field: raw.field,
+            matcher: given.remove(0),
+        }),
+        n => Err(with_help(
+            format!(
+                "`json` for field `{}` has {n} of `equals`, `starts_with`, `contains`",
+                raw.field
+            ),
+            "give exactly one of them",
+        )),
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonExpect {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        checked_map(
+            d,
+            "a map `{field: ..., equals|starts_with|contains: ...}`",
+            json_expect,
+        )
+    }
+}
+
+/// `access_log:` in its two forms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessLogExpect {
+    /// On exec steps: the last entry each named proxy wrote during the step.
+    Proxies(Vec<ProxyLogExpect>),
+    /// On logs steps: fields of the last entry shown.
+    Fields(BTreeMap<String, String>),
+}
+
+/// `{proxy: default/nginx, fields: {upstream_cluster: BlackHoleCluster}}`. Without `proxy`, the
+/// sidecar of the workload the command runs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyLogExpect {
+    pub proxy: Option<WorkloadRef>,
+    pub fields: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProxyLog {
+    #[serde(default)]
+    proxy: Option<String>,
+    fields: BTreeMap<String, Scalar>,
+}
+
+fn proxy_log(raw: RawProxyLog) -> Result<ProxyLogExpect, String> {
+    let proxy = match raw.proxy {
+        None => None,
+        Some(p) => Some(WorkloadRef::parse(&p).ok_or_else(|| {
+            with_help(
+                format!("`access_log.proxy`: expected `namespace/workload`, got `{p}`"),
+                "name the proxy by its workload's namespace and Deployment, e.g. `default/nginx`",
+            )
+        })?),
+    };
+    Ok(ProxyLogExpect {
+        proxy,
+        fields: log_fields(raw.fields)?,
+    })
+}
+
+impl<'de> Deserialize<'de> for ProxyLogExpect {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        checked_map(
+            d,
+            "a map `{proxy: namespace/workload, fields: {...}}`",
+            proxy_log,
+        )
+    }
+}
+
+/// Access-log field names must be ones the entries have.
+fn log_fields(fields: BTreeMap<String, Scalar>) -> Result<BTreeMap<String, String>, String> {
+    if fields.is_empty() {
+        return Err(with_help(
+            "`access_log` names no field",
+            "name at least one field, e.g. `upstream_cluster: BlackHoleCluster`",
+        ));
+    }
+    fields
+        .into_iter()
+        .map(|(name, value)| {
+            if AccessLogEntry::FIELDS.contains(&name.as_str()) {
+                Ok((name, value.0))
+            } else {
+                let fix = match closest(&name, AccessLogEntry::FIELDS.iter().copied()) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("use one of {}", AccessLogEntry::FIELDS.join(", ")),
+                };
+                Err(with_help(format!("unknown access-log field `{name}`"), fix))
+            }
+        })
+        .collect()
+}
+
+impl<'de> Deserialize<'de> for AccessLogExpect {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct AccessLogVisitor;
+        impl<'de> Visitor<'de> for AccessLogVisitor {
+            type Value = AccessLogExpect;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of access-log fields, or `{proxy: ..., fields: {...}}`, or a list of those")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<AccessLogExpect, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<ProxyLogExpect>()? {
+                    items.push(item);
+                }
+                Ok(AccessLogExpect::Proxies(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AccessLogExpect, A::Error> {
+                let mut entries = serde_yaml::Mapping::new();
+                while let Some((k, v)) = map.next_entry::<serde_yaml::Value, serde_yaml::Value>()? {
+                    entries.insert(k, v);
+                }
+                let value = serde_yaml::Value::Mapping(entries);
+                let is_proxy_form = value.get("fields").is_some();
+                if is_proxy_form {
+                    let raw = RawProxyLog::deserialize(value)
+                        .map_err(|e| de::Error::custom(format!("access_log: {e}")))?;
+                    proxy_log(raw)
+                        .map(|p| AccessLogExpect::Proxies(vec![p]))
+                        .map_err(de::Error::custom)
+                } else {
+                    let raw = BTreeMap::<String, Scalar>::deserialize(value)
+                        .map_err(|e| de::Error::custom(format!("access_log: {e}")))?;
+                    log_fields(raw)
+                        .map(AccessLogExpect::Fields)
+                        .map_err(de::Error::custom)
+                }
+            }
+        }
+        d.deserialize_any(AccessLogVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> Result<Expect, String> {
+        serde_yaml::from_str(yaml).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn scalars_of_any_kind_are_text() {
+        let e = parse("stdout: 502\nbody_contains: true\nstatus: 403\nexit_code: 56").unwrap();
+        assert_eq!(e.stdout.as_deref(), Some("502"));
+        assert_eq!(e.body_contains.as_deref(), Some("true"));
+        assert_eq!(e.status, Some(403));
+        assert_eq!(e.exit_code, Some(56));
+        assert_eq!(e.keys(), ["stdout", "exit_code", "status", "body_contains"]);
+        let err = parse("stdout: 1.50").unwrap_err();
+        assert!(err.contains("quote the value"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_the_accepted_ones() {
+        let err = parse("stdot: \"502\"").unwrap_err();
+        assert!(err.contains("unknown field `stdot`"), "{err}");
+        assert!(err.contains("`stdout`"), "{err}");
+        let err = parse("connection: rest").unwrap_err();
+        assert!(err.contains("`reset`"), "{err}");
+    }
+
+    #[test]
+    fn json_takes_exactly_one_operator_and_one_or_many_items() {
+        let e = parse("json: {field: url, starts_with: \"https://\"}").unwrap();
+        assert_eq!(
+            e.json,
+            vec![JsonExpect {
+                field: "url".into(),
+                matcher: TextMatch::StartsWith("https://".into())
+            }]
+        );
+        let e = parse("json: [{field: a, equals: 1}, {field: b.c, contains: x}]").unwrap();
+        assert_eq!(e.json.len(), 2);
+        assert_eq!(e.json[0].matcher, TextMatch::Equals("1".into()));
+        let err = parse("json: {field: url, equals: a, contains: b}").unwrap_err();
+        assert!(err.contains("has 2 of"), "{err}");
+        let err = parse("json: {field: url}").unwrap_err();
+        assert!(err.contains("has 0 of"), "{err}");
+        let err = parse("json: {field: url, equal: a}").unwrap_err();
+        assert!(err.contains("unknown field `equal`"), "{err}");
+    }
+
+    #[test]
+    fn access_log_reads_both_forms() {
+        let e =
+            parse("access_log: {upstream_cluster: BlackHoleCluster, response_code: 502}").unwrap();
+        let fields = [
+            ("response_code".to_string(), "502".to_string()),
+            (
+                "upstream_cluster".to_string(),
+                "BlackHoleCluster".to_string(),
+            ),
+        ];
+        assert_eq!(
+            e.access_log,
+            Some(AccessLogExpect::Fields(fields.into_iter().collect()))
+        );
+
+        let e = parse("access_log: {proxy: default/nginx, fields: {response_flags: UH}}").unwrap();
+        let Some(AccessLogExpect::Proxies(items)) = e.access_log else {
+            panic!("expected the proxy form");
+        };
+        assert_eq!(items[0].proxy, Some(WorkloadRef::new("default", "nginx")));
+        assert_eq!(
+            items[0].fields.get("response_flags").map(String::as_str),
+            Some("UH")
+        );
+
+        let e = parse("access_log:\n  - {fields: {response_code: 200}}\n  - {proxy: istio-egress/gw, fields: {response_code: 200}}\n")
+            .unwrap();
+        let Some(AccessLogExpect::Proxies(items)) = e.access_log else {
+            panic!("expected the proxy form");
+        };
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].proxy, None);
+    }
+
+    #[test]
+    fn access_log_refuses_unknown_fields_and_bad_proxies() {
+        let err = parse("access_log: {upstream_clustr: BlackHoleCluster}").unwrap_err();
+        assert!(
+            err.contains("unknown access-log field `upstream_clustr`"),
+            "{err}"
+        );
+        assert!(err.contains("did you mean `upstream_cluster`?"), "{err}");
+        let err = parse("access_log: {proxy: nginx, fields: {response_code: 1}}").unwrap_err();
+        assert!(
+            err.contains("expected `namespace/workload`, got `nginx`"),
+            "{err}"
+        );
+        let err = parse("access_log: [{proxy: default/nginx, feilds: {}}]").unwrap_err();
+        assert!(err.contains("unknown field `feilds`"), "{err}");
+        let err = parse("access_log: {}").unwrap_err();
+        assert!(err.contains("names no field"), "{err}");
+    }
+
+    #[test]
+    fn text_matches_compare_as_named() {
+        assert!(TextMatch::Equals("a".into()).matches("a"));
+        assert!(!TextMatch::Equals("a".into()).matches("ab"));
+        assert!(TextMatch::StartsWith("https://".into()).matches("https://x"));
+        assert!(!TextMatch::StartsWith("https://".into()).matches("http://x"));
+        assert!(TextMatch::Contains("RBAC".into()).matches("RBAC: access denied"));
+        assert!(!TextMatch::Contains("RBAC".into()).matches("denied"));
+    }
+}

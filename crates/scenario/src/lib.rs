@@ -1,0 +1,26 @@
+//! Scenarios: documented command lines replayed against a target, with expectations.
+//!
+//! A scenario file (`format`, `expectation`, `hosts`) is loaded into a `Scenario` (`load`, `plan`),
+//! run on any `Target` (`runner`), its expectations checked (`expect`), and the results recorded
+//! (`results`) for `egressbench::report` to render. Command lines themselves are `command`'s business.
+
+pub mod command;
+mod de;
+pub mod discover;
+pub mod error;
+pub mod expect;
+pub mod expectation;
+pub mod format;
+pub mod hosts;
+pub mod load;
+pub mod plan;
+pub mod results;
+pub mod runner;
+pub mod target;
+
+pub use discover::{discover, DiscoverError};
+pub use error::ScenarioError;
+pub use load::{load_scenario, parse_scenario};
+pub use plan::{Action, Scenario, Step};
+pub use results::{BadInput, Check, ScenarioReport, StepReport, Verdict};
+pub use runner::{run_file, run_scenario};

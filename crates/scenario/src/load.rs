@@ -1,0 +1,520 @@
+//! Loading a scenario: read the file, parse it strictly, resolve its paths against the scenario's
+//! folder, load the manifests it names, and turn every step into an `Action`.
+//!
+//! Everything a scenario refers to is read here, before anything runs, so a broken fixture or an
+//! unsupported command is bad input reported up front, never a failure halfway through a run.
+//!
+//! Owns: `load_scenario`, `parse_scenario`. Leaves out: the file's shape (`format`), YAML manifests
+//! (`manifest`), running (`runner`).
+
+use super::command::KubectlCommand;
+use super::error::{from_yaml, At, ScenarioError};
+use super::format::{ActionSpec, DeleteSpec, ManifestSpec, ScenarioFile, StepSpec};
+use super::plan::{Action, Scenario, Step};
+use egressbench_manifest as manifest;
+use egressbench_resources::{Resource, ResourceId};
+use std::path::{Component, Path, PathBuf};
+
+/// Read and load the scenario at `path`.
+pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        file: path.display().to_string(),
+        source,
+    })?;
+    parse_scenario(&text, path)
+}
+
+/// Load a scenario from its text; `path` names it in errors and anchors its relative paths.
+pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+    let file: ScenarioFile =
+        serde_yaml::from_str(text).map_err(|e| from_yaml(&path.display().to_string(), &e))?;
+    let ctx = Resolver {
+        text,
+        file: path.display().to_string(),
+        base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    let mut setup = Vec::new();
+    for (i, m) in file.manifests.iter().enumerate() {
+        setup.extend(ctx.load_files(&format!("manifests[{i}]"), std::slice::from_ref(m))?);
+    }
+    let steps = file
+        .steps
+        .into_iter()
+        .enumerate()
+        .map(|(i, spec)| ctx.step(i, spec))
+        .collect::<Result<Vec<_>, _>>()?;
+    let slug = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| ctx.file.clone());
+    Ok(Scenario {
+        file: path.to_path_buf(),
+        slug,
+        name: file.name,
+        source: file.source,
+        hosts: file.hosts,
+        setup,
+        steps,
+    })
+}
+
+/// What resolving needs: the scenario's text (to locate what it names), its name and its folder.
+struct Resolver<'a> {
+    text: &'a str,
+    file: String,
+    base: PathBuf,
+}
+
+impl Resolver<'_> {
+    fn step(&self, i: usize, spec: StepSpec) -> Result<Step, ScenarioError> {
+        let field = format!("steps[{i}]");
+        let (command, action) = match spec.action {
+            ActionSpec::Kubectl { line, command } => {
+                let action = self.kubectl(&format!("{field}.kubectl"), &line, command)?;
+                (line, action)
+            }
+            ActionSpec::Apply(ManifestSpec::Paths(paths)) => (
+                format!("apply: {}", paths.join(", ")),
+                Action::Apply(self.load_files(&format!("{field}.apply"), &paths)?),
+            ),
+            ActionSpec::Apply(ManifestSpec::Inline(yaml)) => {
+                let name = format!("{} ({field}.apply.inline)", self.file);
+                let loaded =
+                    manifest::load_str(&yaml, &name).map_err(|source| ScenarioError::Manifest {
+                        file: self.file.clone(),
+                        field: format!("{field}.apply.inline"),
+                        source: Box::new(source),
+                    })?;
+                let resources =
+                    self.non_empty(&format!("{field}.apply.inline"), &yaml, loaded.resources)?;
+                (
+                    format!("apply: inline YAML, {} objects", resources.len()),
+                    Action::Apply(resources),
+                )
+            }
+            ActionSpec::Delete(DeleteSpec::Object {
+                kind,
+                namespace,
+                name,
+            }) => {
+                let id = ResourceId::new(kind, namespace, name);
+                (format!("delete: {id}"), Action::Delete(vec![id]))
+            }
+            ActionSpec::Delete(DeleteSpec::Paths(paths)) => {
+                let resources = self.load_files(&format!("{field}.delete"), &paths)?;
+                (
+                    format!("delete: {}", paths.join(", ")),
+                    Action::Delete(resources.iter().map(Resource::id).collect()),
+                )
+            }
+            ActionSpec::Exec { from, command } => (
+                format!("exec in {from}: {}", command.text),
+                Action::Exec { from, command },
+            ),
+            ActionSpec::Logs { from, tail } => {
+                let tail_text = tail.map(|t| format!(" --tail={t}")).unwrap_or_default();
+                (
+                    format!("logs of {from}{tail_text}"),
+                    Action::Logs { from, tail },
+                )
+            }
+            ActionSpec::Mesh {
+                outbound_traffic_policy,
+            } => (
+                format!("mesh: outboundTrafficPolicy {outbound_traffic_policy}"),
+                Action::Mesh {
+                    outbound: outbound_traffic_policy,
+                },
+            ),
+        };
+        Ok(Step {
+            index: i + 1,
+            name: spec.name,
+            command,
+            action,
+            expect: spec.expect,
+            discrepancy: spec.discrepancy,
+        })
+    }
+
+    fn kubectl(
+        &self,
+        field: &str,
+        line: &str,
+        command: KubectlCommand,
+    ) -> Result<Action, ScenarioError> {
+        Ok(match command {
+            KubectlCommand::Apply { files, namespace } => {
+                Action::Apply(in_namespace(self.load_files(field, &files)?, namespace.as_deref()))
+            }
+            KubectlCommand::DeleteFiles { files, namespace } => Action::Delete(
+                in_namespace(self.load_files(field, &files)?, namespace.as_deref())
+                    .iter()
+                    .map(Resource::id)
+                    .collect(),
+            ),
+            KubectlCommand::Delete { kind, namespace, names } => Action::Delete(
+                names
+                    .into_iter()
+                    .map(|n| ResourceId::new(kind, if kind.namespaced() { namespace.as_str() } else { "" }, n))
+                    .collect(),
+            ),
+            KubectlCommand::Exec {
+                workload,
+                container,
+                command,
+            } => {
+                if container.as_deref() == Some(PROXY_CONTAINER) {
+                    return Err(self.invalid(
+                        line,
+                        format!("{field}: requests sent from the `{PROXY_CONTAINER}` container itself are not modelled"),
+                        "run the command in the application container (leave out `-c istio-proxy`)",
+                    ));
+                }
+                Action::Exec {
+                    from: workload,
+                    command,
+                }
+            }
+            KubectlCommand::Logs {
+                workload,
+                container,
+                tail,
+            } => match container.as_deref() {
+                None | Some(PROXY_CONTAINER) => Action::Logs { from: workload, tail },
+                Some(other) => {
+                    return Err(self.invalid(
+                        line,
+                        format!("{field}: the logs of container `{other}` are not modelled, only the proxy's access log"),
+                        "read the sidecar's log with `-c istio-proxy` (a gateway's only container needs no `-c`)",
+                    ))
+                }
+            },
+        })
+    }
+
+    /// Load every path (relative to the scenario file), in order; `field` names them in errors.
+    fn load_files(&self, field: &str, paths: &[String]) -> Result<Vec<Resource>, ScenarioError> {
+        let mut out = Vec::new();
+        for p in paths {
+            if p.contains("://") || p == "-" {
+                return Err(self.invalid(
+                    p,
+                    format!("{field}: `{p}` is not a file: manifests are read from files only"),
+                    "save the manifest under fixtures/ and name it relative to the scenario file",
+                ));
+            }
+            let resolved = resolve(&self.base, p);
+            if !resolved.exists() {
+                return Err(self.invalid(
+                    p,
+                    format!(
+                        "{field}: `{p}` does not exist (looked for {})",
+                        resolved.display()
+                    ),
+                    "paths in a scenario are relative to the scenario file's folder",
+                ));
+            }
+            let loaded =
+                manifest::load_paths(&[&resolved]).map_err(|source| ScenarioError::Manifest {
+                    file: self.file.clone(),
+                    field: field.to_string(),
+                    source: Box::new(source),
+                })?;
+            out.extend(self.non_empty(field, p, loaded.resources)?);
+        }
+        Ok(out)
+    }
+
+    /// A manifest that yields no object is a mistake (an empty folder, a kind that is not modelled).
+    fn non_empty(
+        &self,
+        field: &str,
+        named: &str,
+        resources: Vec<Resource>,
+    ) -> Result<Vec<Resource>, ScenarioError> {
+        if resources.is_empty() {
+            return Err(self.invalid(
+                named,
+                format!(
+                    "{field}: `{}` holds no object egressbench models",
+                    first_line(named)
+                ),
+                "name a file or folder with at least one manifest of a modelled kind",
+            ));
+        }
+        Ok(resources)
+    }
+
+    /// An error located at the first place the scenario's text mentions `needle`.
+    fn invalid(&self, needle: &str, message: String, help: &str) -> ScenarioError {
+        ScenarioError::Invalid {
+            at: At {
+                file: self.file.clone(),
+                position: position_of(self.text, first_line(needle)),
+            },
+            message,
+            help: Some(help.to_string()),
+        }
+    }
+}
+
+/// The sidecar's container name.
+const PROXY_CONTAINER: &str = "istio-proxy";
+
+/// `kubectl apply -n NS`: objects whose manifest names no namespace go to `NS`.
+fn in_namespace(mut resources: Vec<Resource>, namespace: Option<&str>) -> Vec<Resource> {
+    if let Some(ns) = namespace {
+        for r in &mut resources {
+            if r.kind().namespaced() && r.meta.namespace.is_none() {
+                r.meta.namespace = Some(ns.to_string());
+            }
+        }
+    }
+    resources
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+/// Line and column (1-based) of the first occurrence of `needle` in `text`.
+fn position_of(text: &str, needle: &str) -> Option<(usize, usize)> {
+    if needle.is_empty() {
+        return None;
+    }
+    let at = text.find(needle)?;
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Some((line, column))
+}
+
+/// `base/p`, with `.` and `dir/..` removed so paths read well in messages.
+fn resolve(base: &Path, p: &str) -> PathBuf {
+    let joined = base.join(p);
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SA: &str = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: sleep}\n";
+    const NS: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: mytest}\n";
+
+    /// A folder holding `fixtures/sa.yaml`, `fixtures/ns.yaml`, an empty `fixtures/empty/` and a
+    /// `scenarios/` folder for the scenario under test.
+    fn tree(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("egressbench-load-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("fixtures/empty")).unwrap();
+        std::fs::create_dir_all(dir.join("scenarios")).unwrap();
+        std::fs::write(dir.join("fixtures/sa.yaml"), SA).unwrap();
+        std::fs::write(dir.join("fixtures/ns.yaml"), NS).unwrap();
+        dir
+    }
+
+    fn load(dir: &Path, steps: &str) -> Result<Scenario, ScenarioError> {
+        let text = format!(
+            "name: n\nsource: {{document: d}}\nmanifests: [../fixtures/ns.yaml]\nsteps:\n{steps}"
+        );
+        let file = dir.join("scenarios/s.yaml");
+        std::fs::write(&file, &text).unwrap();
+        load_scenario(&file)
+    }
+
+    fn ids(action: &Action) -> Vec<String> {
+        match action {
+            Action::Apply(rs) => rs.iter().map(|r| r.id().to_string()).collect(),
+            Action::Delete(ids) => ids.iter().map(ToString::to_string).collect(),
+            other => vec![other.key().to_string()],
+        }
+    }
+
+    #[test]
+    fn steps_become_actions_with_paths_relative_to_the_scenario() {
+        let dir = tree("actions");
+        let s = load(
+            &dir,
+            "  - kubectl: kubectl apply -n mytest -f ../fixtures/sa.yaml\n\
+             \x20 - apply: [../fixtures/sa.yaml, ../fixtures/ns.yaml]\n\
+             \x20 - apply: {inline: \"apiVersion: v1\\nkind: ServiceAccount\\nmetadata: {name: inline, namespace: x}\\n\"}\n\
+             \x20 - kubectl: kubectl delete -n mytest -f ../fixtures/sa.yaml\n\
+             \x20 - kubectl: kubectl -n istio-egress delete serviceentry a b\n\
+             \x20 - delete: ../fixtures/ns.yaml\n\
+             \x20 - kubectl: kubectl -n default logs deployment/nginx -c istio-proxy --tail=1\n\
+             \x20 - kubectl: kubectl -n mytest exec deploy/sleep -- curl -s http://httpbin.org/get\n",
+        )
+        .unwrap();
+        assert_eq!(s.slug, "s");
+        assert_eq!(s.setup.len(), 1);
+        assert_eq!(s.setup[0].id().to_string(), "Namespace/mytest");
+        let all: Vec<Vec<String>> = s.steps.iter().map(|st| ids(&st.action)).collect();
+        assert_eq!(
+            all[0],
+            ["ServiceAccount/mytest/sleep"],
+            "-n applies to objects without a namespace"
+        );
+        assert_eq!(all[1], ["ServiceAccount/default/sleep", "Namespace/mytest"]);
+        assert_eq!(all[2], ["ServiceAccount/x/inline"]);
+        assert_eq!(all[3], ["ServiceAccount/mytest/sleep"]);
+        assert_eq!(
+            all[4],
+            ["ServiceEntry/istio-egress/a", "ServiceEntry/istio-egress/b"]
+        );
+        assert_eq!(all[5], ["Namespace/mytest"]);
+        assert!(
+            matches!(&s.steps[6].action, Action::Logs { from, tail: Some(1) } if from.to_string() == "default/nginx")
+        );
+        let Action::Exec { from, command } = &s.steps[7].action else {
+            panic!("expected an exec step");
+        };
+        assert_eq!(from.to_string(), "mytest/sleep");
+        assert_eq!(command.request.url(), "http://httpbin.org/get");
+        assert_eq!(
+            s.steps[7].command,
+            "kubectl -n mytest exec deploy/sleep -- curl -s http://httpbin.org/get"
+        );
+        assert_eq!(
+            s.steps[1].command,
+            "apply: ../fixtures/sa.yaml, ../fixtures/ns.yaml"
+        );
+        assert_eq!(s.steps[7].index, 8);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn what_a_scenario_names_must_exist_and_hold_objects() {
+        let dir = tree("missing");
+        let err = load(&dir, "  - apply: ../fixtures/nope.yaml\n").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(
+                "scenarios/s.yaml:5:12: steps[0].apply: `../fixtures/nope.yaml` does not exist"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("fixtures/nope.yaml)") && !text.contains("/../"),
+            "{text}"
+        );
+        let err = load(&dir, "  - apply: ../fixtures/empty\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("holds no object egressbench models"),
+            "{err}"
+        );
+        let err = load(
+            &dir,
+            "  - kubectl: kubectl apply -f https://example.com/x.yaml\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("is not a file"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn bad_manifests_keep_their_own_location() {
+        let dir = tree("badmanifest");
+        std::fs::write(
+            dir.join("fixtures/bad.yaml"),
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {nme: x}\n",
+        )
+        .unwrap();
+        let err = load(&dir, "  - apply: ../fixtures/bad.yaml\n").unwrap_err();
+        let ScenarioError::Manifest { field, source, .. } = &err else {
+            panic!("expected a manifest error, got {err}");
+        };
+        assert_eq!(field, "steps[0].apply");
+        assert!(
+            source.file.ends_with("fixtures/bad.yaml"),
+            "{}",
+            source.file
+        );
+        assert_eq!(source.line, 3);
+        assert!(
+            err.to_string().contains("(read for `steps[0].apply` of "),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn commands_the_targets_cannot_carry_out_are_refused() {
+        let dir = tree("containers");
+        let err = load(
+            &dir,
+            "  - kubectl: kubectl -n default logs deployment/nginx -c nginx\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the logs of container `nginx` are not modelled"),
+            "{err}"
+        );
+        let err = load(&dir, "  - kubectl: kubectl -n default exec deployment/nginx -c istio-proxy -- curl http://x\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("sent from the `istio-proxy` container"),
+            "{err}"
+        );
+        assert!(
+            err.help().unwrap_or_default().contains("leave out"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn unreadable_files_are_named() {
+        let err = load_scenario(Path::new("no/such/scenario.yaml")).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("no/such/scenario.yaml: cannot read the scenario file"),
+            "{err}"
+        );
+        assert!(matches!(err, ScenarioError::Read { .. }));
+    }
+
+    #[test]
+    fn paths_resolve_against_the_scenario_folder() {
+        assert_eq!(
+            resolve(Path::new("scenarios"), "../fixtures/000/x.yaml"),
+            PathBuf::from("fixtures/000/x.yaml")
+        );
+        assert_eq!(
+            resolve(Path::new(""), "./a/b.yaml"),
+            PathBuf::from("a/b.yaml")
+        );
+        assert_eq!(
+            resolve(Path::new("/s"), "/abs/x.yaml"),
+            PathBuf::from("/abs/x.yaml")
+        );
+        assert_eq!(
+            resolve(Path::new(""), "../x.yaml"),
+            PathBuf::from("../x.yaml")
+        );
+    }
+
+    #[test]
+    fn positions_are_one_based() {
+        let text = "name: a\nsteps:\n  - apply: x.yaml\n";
+        assert_eq!(position_of(text, "x.yaml"), Some((3, 12)));
+        assert_eq!(position_of(text, "name"), Some((1, 1)));
+        assert_eq!(position_of(text, "nowhere"), None);
+    }
+}

@@ -1,0 +1,94 @@
+//! A scenario ready to run: paths resolved, manifests loaded, command lines parsed, every step one
+//! of five actions a target understands.
+//!
+//! Owns: `Scenario`, `Step` and `Action`. Leaves out: how they are read (`load`), run (`runner`)
+//! and checked (`expect`).
+
+use super::command::ExecCommand;
+use super::expectation::Expect;
+use super::format::Source;
+use super::hosts::{self, HostSpec};
+use egressbench_model::external::Internet;
+use egressbench_model::request::WorkloadRef;
+use egressbench_resources::{OutboundMode, Resource, ResourceId};
+use std::path::PathBuf;
+
+/// One scenario file, loaded.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The file, as it was named.
+    pub file: PathBuf,
+    /// The file's stem: the scenario's id in reports and test names.
+    pub slug: String,
+    /// What it shows, as a sentence.
+    pub name: String,
+    pub source: Source,
+    pub hosts: Vec<HostSpec>,
+    /// The objects of `manifests:`, applied in order before step 1.
+    pub setup: Vec<Resource>,
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    /// The outside world the scenario's target must be built with.
+    pub fn internet(&self) -> Internet {
+        hosts::internet(&self.hosts)
+    }
+}
+
+/// One step, ready to run.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// 1-based, as reports number steps.
+    pub index: usize,
+    pub name: Option<String>,
+    /// The step as reports show it: the kubectl line as written, or the structured action.
+    pub command: String,
+    pub action: Action,
+    pub expect: Expect,
+    pub discrepancy: Option<String>,
+}
+
+impl Step {
+    /// `step 3 (nginx is still blocked)`, or `step 3`.
+    pub fn title(&self) -> String {
+        match &self.name {
+            Some(n) => format!("step {} ({n})", self.index),
+            None => format!("step {}", self.index),
+        }
+    }
+}
+
+/// What a step does to the target.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Create or replace objects.
+    Apply(Vec<Resource>),
+    /// Delete objects.
+    Delete(Vec<ResourceId>),
+    /// Run a command in a workload.
+    Exec {
+        from: WorkloadRef,
+        command: ExecCommand,
+    },
+    /// Read a proxy's access log, the last `tail` entries.
+    Logs {
+        from: WorkloadRef,
+        tail: Option<usize>,
+    },
+    /// Set the mesh's outbound traffic policy.
+    Mesh { outbound: OutboundMode },
+}
+
+impl Action {
+    /// Short name for reports.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Action::Apply(_) => "apply",
+            Action::Delete(_) => "delete",
+            Action::Exec { .. } => "exec",
+            Action::Logs { .. } => "logs",
+            Action::Mesh { .. } => "mesh",
+        }
+    }
+}

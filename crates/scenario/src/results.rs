@@ -1,0 +1,249 @@
+//! What running a scenario produced: every check made, each step's verdict, the scenario's verdict.
+//!
+//! Owns: `ScenarioReport`, `StepReport`, `Check`, `Verdict`, `BadInput`. Leaves out: producing them
+//! (`runner`, `expect`) and rendering them for people or machines (`egressbench::report`).
+
+use super::command::ProcessOutput;
+use super::error::ScenarioError;
+use super::format::Source;
+use super::plan::{Scenario, Step};
+use egressbench_model::answer::Exchange;
+use egressbench_model::outcome::ClientResult;
+use serde::Serialize;
+use std::path::Path;
+
+/// One comparison of something expected with what happened. `expected` and `actual` are written
+/// for reading: text values quoted, absent values described.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// What was compared, e.g. `stdout`, `status`, `access_log[default/nginx].upstream_cluster`.
+    pub what: String,
+    pub expected: String,
+    pub actual: String,
+    pub ok: bool,
+}
+
+impl Check {
+    pub fn new(
+        what: impl Into<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+        ok: bool,
+    ) -> Self {
+        Check {
+            what: what.into(),
+            expected: expected.into(),
+            actual: actual.into(),
+            ok,
+        }
+    }
+}
+
+/// How a scenario or a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every check held.
+    Passed,
+    /// A check did not hold: the target disagrees with the scenario.
+    Failed,
+    /// The scenario could not be run as written (a file that does not load, a workload that does
+    /// not exist): fix the input, not the target.
+    BadInput,
+}
+
+/// Why a scenario or step is bad input, and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BadInput {
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// One step that ran.
+#[derive(Debug, Clone)]
+pub struct StepReport {
+    /// 1-based; 0 stands for applying the scenario's `manifests:` before step 1.
+    pub index: usize,
+    pub name: Option<String>,
+    /// `apply`, `delete`, `exec`, `logs`, `mesh`, or `setup` for `manifests:`.
+    pub action: &'static str,
+    /// The step as the scenario wrote it.
+    pub command: String,
+    pub verdict: Verdict,
+    pub checks: Vec<Check>,
+    pub discrepancy: Option<String>,
+    /// What the command printed (exec and logs steps).
+    pub output: Option<ProcessOutput>,
+    /// What the client got back (exec steps).
+    pub result: Option<ClientResult>,
+    /// The whole exchange, kept for a step that did not pass so its explanation can be shown.
+    pub exchange: Option<Exchange>,
+    /// Why the target could not carry the step out (bad input).
+    pub bad_input: Option<BadInput>,
+    /// What the destination recorded for the step's request, in its own words (targets with real
+    /// hosts: `httpbin.org:443 received GET https://… over TLS …`).
+    pub observed: Vec<String>,
+}
+
+impl StepReport {
+    /// A report for `step` with no checks yet.
+    pub fn for_step(step: &Step) -> Self {
+        StepReport {
+            index: step.index,
+            name: step.name.clone(),
+            action: step.action.key(),
+            command: step.command.clone(),
+            verdict: Verdict::Passed,
+            checks: Vec::new(),
+            discrepancy: step.discrepancy.clone(),
+            output: None,
+            result: None,
+            exchange: None,
+            bad_input: None,
+            observed: Vec::new(),
+        }
+    }
+
+    /// A report for applying the scenario's `manifests:` (`objects` of them) before step 1.
+    pub fn setup(objects: usize) -> Self {
+        StepReport {
+            index: 0,
+            name: None,
+            action: "setup",
+            command: format!("apply manifests: {objects} objects"),
+            verdict: Verdict::Passed,
+            checks: Vec::new(),
+            discrepancy: None,
+            output: None,
+            result: None,
+            exchange: None,
+            bad_input: None,
+            observed: Vec::new(),
+        }
+    }
+
+    /// `step 3 (nginx is still blocked)`, `step 3`, or `setup (manifests)`.
+    pub fn title(&self) -> String {
+        match (&self.name, self.index) {
+            (_, 0) => "setup (manifests)".to_string(),
+            (Some(n), i) => format!("step {i} ({n})"),
+            (None, i) => format!("step {i}"),
+        }
+    }
+
+    /// Set the verdict from the checks: failed when any did not hold.
+    pub fn conclude(&mut self) {
+        if self.bad_input.is_some() {
+            self.verdict = Verdict::BadInput;
+        } else if self.checks.iter().any(|c| !c.ok) {
+            self.verdict = Verdict::Failed;
+        } else {
+            self.verdict = Verdict::Passed;
+        }
+    }
+}
+
+/// One scenario on one target.
+#[derive(Debug, Clone)]
+pub struct ScenarioReport {
+    pub file: String,
+    /// The file stem: the scenario's id.
+    pub slug: String,
+    /// The scenario's sentence (absent when the file did not load).
+    pub name: Option<String>,
+    pub source: Option<Source>,
+    pub target: String,
+    pub verdict: Verdict,
+    /// Steps the scenario has (0 when it did not load).
+    pub steps_total: usize,
+    /// Steps that ran, in order; the last one is where it stopped when it did not pass.
+    pub steps: Vec<StepReport>,
+    /// Why the scenario could not be run at all.
+    pub bad_input: Option<BadInput>,
+}
+
+impl ScenarioReport {
+    /// A report for `scenario` on `target`, before anything ran.
+    pub fn start(scenario: &Scenario, target: &str) -> Self {
+        ScenarioReport {
+            file: scenario.file.display().to_string(),
+            slug: scenario.slug.clone(),
+            name: Some(scenario.name.clone()),
+            source: Some(scenario.source.clone()),
+            target: target.to_string(),
+            verdict: Verdict::Passed,
+            steps_total: scenario.steps.len(),
+            steps: Vec::new(),
+            bad_input: None,
+        }
+    }
+
+    /// A scenario file that did not load, or whose target could not be built: bad input.
+    pub fn not_run(file: &Path, target: &str, message: String, help: Option<String>) -> Self {
+        ScenarioReport {
+            file: file.display().to_string(),
+            slug: slug_of(file),
+            name: None,
+            source: None,
+            target: target.to_string(),
+            verdict: Verdict::BadInput,
+            steps_total: 0,
+            steps: Vec::new(),
+            bad_input: Some(BadInput { message, help }),
+        }
+    }
+
+    /// A scenario file that did not load.
+    pub fn load_error(file: &Path, target: &str, err: &ScenarioError) -> Self {
+        ScenarioReport::not_run(file, target, err.to_string(), err.help())
+    }
+
+    /// The step that did not pass (the run stops there).
+    pub fn stopped_at(&self) -> Option<&StepReport> {
+        self.steps.last().filter(|s| s.verdict != Verdict::Passed)
+    }
+
+    /// Steps left unrun after the one that did not pass.
+    pub fn steps_not_run(&self) -> usize {
+        let ran = self.steps.iter().filter(|s| s.index > 0).count();
+        match self.stopped_at() {
+            Some(s) if s.index == 0 => self.steps_total,
+            _ => self.steps_total.saturating_sub(ran),
+        }
+    }
+
+    /// How to fix bad input (of the file, or of the step that could not run).
+    pub fn help(&self) -> Option<&str> {
+        let bad = self
+            .bad_input
+            .as_ref()
+            .or_else(|| self.stopped_at().and_then(|s| s.bad_input.as_ref()))?;
+        bad.help.as_deref()
+    }
+
+    /// One line saying why the scenario did not pass: the first failed check, or the bad input.
+    pub fn reason(&self) -> Option<String> {
+        if let Some(b) = &self.bad_input {
+            return Some(b.message.clone());
+        }
+        let step = self.stopped_at()?;
+        if let Some(b) = &step.bad_input {
+            return Some(format!("{}: {}", step.title(), b.message));
+        }
+        let check = step.checks.iter().find(|c| !c.ok)?;
+        Some(format!(
+            "{}: {}: expected {}, got {}",
+            step.title(),
+            check.what,
+            check.expected,
+            check.actual
+        ))
+    }
+}
+
+/// A scenario file's id: its stem.
+pub fn slug_of(file: &Path) -> String {
+    file.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.display().to_string())
+}

@@ -1,0 +1,653 @@
+//! Running a loaded scenario on a target: apply its manifests, carry out each step, check each
+//! step's expectations, and stop at the first step that does not pass (later steps build on the
+//! state it should have left), saying where it stopped.
+//!
+//! Owns: `run_scenario`, `run_file` and the mesh-config bookkeeping of `mesh:` steps. Leaves out:
+//! loading (`load`), the comparisons (`expect`) and rendering (`egressbench::report`).
+
+use super::command;
+use super::expect::{self, ExecObservation};
+use super::load::load_scenario;
+use super::plan::{Action, Scenario, Step};
+use super::results::{BadInput, ScenarioReport, StepReport, Verdict};
+use crate::target::{Target, TargetError};
+use egressbench_model::external::Internet;
+use egressbench_resources::mesh_config::{MeshConfig, OutboundTrafficPolicy};
+use egressbench_resources::{Body, Kind, ObjectMeta, OutboundMode, Resource, ResourceId};
+use std::path::Path;
+
+/// Where `mesh:` steps write the mesh config: the `istio` ConfigMap in `istio-system`.
+const MESH_NAMESPACE: &str = "istio-system";
+const MESH_CONFIGMAP: &str = "istio";
+
+/// Load the scenario at `file` and run it on a fresh target from `make` (given the scenario's
+/// outside world). A file that does not load, or a target that cannot be built, is reported as bad
+/// input for `target_name`.
+pub fn run_file(
+    file: &Path,
+    target_name: &str,
+    make: impl FnOnce(Internet) -> Result<Box<dyn Target>, BadInput>,
+) -> ScenarioReport {
+    let scenario = match load_scenario(file) {
+        Ok(s) => s,
+        Err(e) => return ScenarioReport::load_error(file, target_name, &e),
+    };
+    match make(scenario.internet()) {
+        Ok(mut target) => run_scenario(&scenario, target.as_mut()),
+        Err(bad) => ScenarioReport::not_run(file, target_name, bad.message, bad.help),
+    }
+}
+
+/// Run `scenario` on `target`, which must be fresh (built for this scenario, nothing applied).
+pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioReport {
+    let mut report = ScenarioReport::start(scenario, target.name());
+    let internet = scenario.internet();
+    // Every request the scenario will make, announced up front (the Envoy target then starts
+    // each proxy with all its capture listeners, instead of restarting it per destination). A
+    // target that cannot prepare still runs each request when its step comes.
+    let requests: Vec<_> = scenario
+        .steps
+        .iter()
+        .filter_map(|step| match &step.action {
+            Action::Exec { from, command } => Some((from.clone(), command.request.clone())),
+            _ => None,
+        })
+        .collect();
+    let _ = target.prepare(&requests);
+    let mut mesh = MeshConfig::default();
+    if !scenario.setup.is_empty() {
+        let mut setup = StepReport::setup(scenario.setup.len());
+        let outcome = target
+            .apply(scenario.setup.clone())
+            .map_err(|e| e.to_string());
+        if outcome.is_ok() {
+            track_applied(&mut mesh, &scenario.setup);
+        }
+        setup.checks = expect::check_change(&Default::default(), &outcome);
+        setup.observed = dns_findings(&scenario.setup, &internet);
+        setup.conclude();
+        if setup.verdict != Verdict::Passed {
+            report.verdict = setup.verdict;
+            report.steps.push(setup);
+            return report;
+        }
+    }
+    for step in &scenario.steps {
+        let mut done = run_step(step, target, &mut mesh);
+        if let Action::Apply(resources) = &step.action {
+            done.observed = dns_findings(resources, &internet);
+        }
+        let verdict = done.verdict;
+        report.steps.push(done);
+        if verdict != Verdict::Passed {
+            report.verdict = verdict;
+            break;
+        }
+    }
+    report
+}
+
+/// ASM's DNS rule (`compile::dns`) on the policies among `resources`, under the scenario's DNS.
+fn dns_findings(resources: &[Resource], internet: &Internet) -> Vec<String> {
+    resources
+        .iter()
+        .filter_map(|r| match &r.body {
+            Body::AsmEgressTrafficPolicy(p) => Some((r.id(), p)),
+            _ => None,
+        })
+        .flat_map(|(id, p)| {
+            egressbench_compile::dns::check(p, internet)
+                .into_iter()
+                .map(move |f| format!("warning: {id} {f}"))
+        })
+        .collect()
+}
+
+fn run_step(step: &Step, target: &mut dyn Target, mesh: &mut MeshConfig) -> StepReport {
+    let mut report = StepReport::for_step(step);
+    match &step.action {
+        Action::Apply(resources) => {
+            let outcome = target.apply(resources.clone()).map_err(|e| e.to_string());
+            if outcome.is_ok() {
+                track_applied(mesh, resources);
+            }
+            report.checks = expect::check_change(&step.expect, &outcome);
+        }
+        Action::Delete(ids) => {
+            let outcome = target.delete(ids).map_err(|e| e.to_string());
+            if outcome.is_ok() && ids.contains(&mesh_id()) {
+                *mesh = MeshConfig::default();
+            }
+            report.checks = expect::check_change(&step.expect, &outcome);
+        }
+        Action::Exec { from, command: cmd } => match target.exec(from, &cmd.request) {
+            Err(e) => report.bad_input = Some(not_carried_out(target.name(), step, &e)),
+            Ok(exchange) => {
+                let output = command::run(cmd, &exchange.result);
+                let seen = ExecObservation {
+                    from,
+                    output: &output,
+                    result: &exchange.result,
+                    logs: &exchange.logs,
+                };
+                report.checks = expect::check_exec(&step.expect, &seen);
+                report.output = Some(output);
+                report.result = Some(exchange.result.clone());
+                report.observed = exchange.observed.clone();
+                report.exchange = Some(exchange);
+            }
+        },
+        Action::Logs { from, tail } => {
+            let all = target.logs(from);
+            let shown = &all[tail.map_or(0, |t| all.len().saturating_sub(t))..];
+            report.checks = expect::check_logs(&step.expect, shown);
+            let lines: Vec<String> = shown.iter().map(|e| e.to_json_line() + "\n").collect();
+            report.output = Some(command::ProcessOutput {
+                stdout: lines.concat(),
+                ..Default::default()
+            });
+        }
+        Action::Mesh { outbound } => {
+            let (next, configmap) = mesh_step(mesh, *outbound);
+            let outcome = target.apply(vec![configmap]).map_err(|e| e.to_string());
+            if outcome.is_ok() {
+                *mesh = next;
+            }
+            report.checks = expect::check_change(&step.expect, &outcome);
+        }
+    }
+    report.conclude();
+    if report.verdict == Verdict::Passed {
+        report.exchange = None;
+    }
+    report
+}
+
+/// A target that cannot carry a step out: the scenario names something that is not there.
+fn not_carried_out(target: &str, step: &Step, err: &TargetError) -> BadInput {
+    let help = match err {
+        TargetError::UnknownWorkload { .. } => {
+            "add the workload's Deployment to the scenario's manifests, or fix the workload's name"
+                .to_string()
+        }
+        _ => format!("check that `{}` suits the {target} target", step.command),
+    };
+    BadInput {
+        message: format!(
+            "the {target} target could not run `{}`: {err}",
+            step.command
+        ),
+        help: Some(help),
+    }
+}
+
+/// The object that holds the mesh config: the `istio` ConfigMap in `istio-system`.
+pub fn mesh_id() -> ResourceId {
+    ResourceId::new(Kind::ConfigMap, MESH_NAMESPACE, MESH_CONFIGMAP)
+}
+
+/// What a `mesh:` step applies: `current` with `outbound` as its outbound traffic policy (the rest
+/// kept), and the ConfigMap carrying it.
+pub fn mesh_step(current: &MeshConfig, outbound: OutboundMode) -> (MeshConfig, Resource) {
+    let mut next = current.clone();
+    next.outbound_traffic_policy
+        .get_or_insert_with(OutboundTrafficPolicy::default)
+        .mode = Some(outbound);
+    let configmap = Resource::new(
+        "v1",
+        ObjectMeta::named(MESH_CONFIGMAP, MESH_NAMESPACE),
+        Body::MeshConfig(Box::new(next.clone())),
+    );
+    (next, configmap)
+}
+
+/// Remember the mesh config the scenario applied, so `mesh:` steps change only the outbound policy.
+fn track_applied(mesh: &mut MeshConfig, applied: &[Resource]) {
+    for r in applied {
+        if let Body::MeshConfig(m) = &r.body {
+            if r.id() == mesh_id() {
+                *mesh = (**m).clone();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::parse_exec;
+    use crate::format::Source;
+    use egressbench_model::answer::Exchange;
+    use egressbench_model::outcome::{AccessLogEntry, ClientResult, ConnectionError, HttpResponse};
+    use egressbench_model::request::{ClientRequest, WorkloadRef};
+    use egressbench_resources::OutboundMode;
+    use std::collections::{BTreeMap, VecDeque};
+    use std::path::PathBuf;
+
+    /// A target that answers from a script and records what it was asked.
+    #[derive(Debug, Default)]
+    struct Scripted {
+        /// Objects with these names are refused with this message.
+        refuse: BTreeMap<String, String>,
+        exchanges: VecDeque<Result<Exchange, TargetError>>,
+        logs: BTreeMap<String, Vec<AccessLogEntry>>,
+        /// Every call, in order: `apply X`, `delete X`, `exec W URL`, `logs W`.
+        calls: Vec<String>,
+        /// The mesh configs applied, in order.
+        meshes: Vec<MeshConfig>,
+        objects: Vec<ResourceId>,
+    }
+
+    impl Target for Scripted {
+        fn name(&self) -> &'static str {
+            "scripted"
+        }
+        fn apply(&mut self, resources: Vec<Resource>) -> Result<(), TargetError> {
+            for r in &resources {
+                self.calls.push(format!("apply {}", r.id()));
+                if let Some(msg) = self.refuse.get(r.name()) {
+                    return Err(TargetError::Rejected(msg.clone()));
+                }
+            }
+            for r in resources {
+                if let Body::MeshConfig(m) = &r.body {
+                    self.meshes.push((**m).clone());
+                }
+                self.objects.push(r.id());
+            }
+            Ok(())
+        }
+        fn delete(&mut self, ids: &[ResourceId]) -> Result<(), TargetError> {
+            for id in ids {
+                self.calls.push(format!("delete {id}"));
+                let Some(at) = self.objects.iter().position(|o| o == id) else {
+                    return Err(TargetError::NotFound {
+                        what: "object",
+                        id: id.to_string(),
+                    });
+                };
+                self.objects.remove(at);
+            }
+            Ok(())
+        }
+        fn exec(
+            &mut self,
+            from: &WorkloadRef,
+            request: &ClientRequest,
+        ) -> Result<Exchange, TargetError> {
+            self.calls.push(format!("exec {from} {}", request.url()));
+            let next = self
+                .exchanges
+                .pop_front()
+                .unwrap_or(Err(TargetError::Rejected("script ran out".into())));
+            if let Ok(x) = &next {
+                for e in &x.logs {
+                    self.logs
+                        .entry(e.proxy.clone())
+                        .or_default()
+                        .push(e.clone());
+                }
+            }
+            next
+        }
+        fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry> {
+            self.logs
+                .get(&proxy.to_string())
+                .cloned()
+                .unwrap_or_default()
+        }
+    }
+
+    fn object(name: &str) -> Resource {
+        Resource::new(
+            "v1",
+            ObjectMeta::named(name, "mytest"),
+            Body::ServiceAccount,
+        )
+    }
+
+    fn id(name: &str) -> ResourceId {
+        object(name).id()
+    }
+
+    fn step(index: usize, action: Action, expect: &str) -> Step {
+        Step {
+            index,
+            name: Some(format!("step number {index}")),
+            command: format!("{} #{index}", action.key()),
+            action,
+            expect: serde_yaml::from_str(expect).unwrap_or_default(),
+            discrepancy: None,
+        }
+    }
+
+    fn scenario(setup: Vec<Resource>, actions: Vec<(Action, &str)>) -> Scenario {
+        Scenario {
+            file: PathBuf::from("scenarios/test.yaml"),
+            slug: "test".into(),
+            name: "a test scenario".into(),
+            source: Source {
+                document: "tests".into(),
+                section: None,
+                url: None,
+            },
+            hosts: Vec::new(),
+            setup,
+            steps: actions
+                .into_iter()
+                .enumerate()
+                .map(|(i, (a, e))| step(i + 1, a, e))
+                .collect(),
+        }
+    }
+
+    fn entry(proxy: &str, cluster: &str) -> AccessLogEntry {
+        let mut e = AccessLogEntry::blank(proxy);
+        e.upstream_cluster = cluster.into();
+        e
+    }
+
+    fn exec_of(url: &str) -> Action {
+        let command =
+            parse_exec(&format!("curl -s {url}")).expect("a plain curl command line parses");
+        Action::Exec {
+            from: WorkloadRef::new("mytest", "sleep-a"),
+            command,
+        }
+    }
+
+    fn answered(status: u16, logs: Vec<AccessLogEntry>) -> Result<Exchange, TargetError> {
+        Ok(Exchange {
+            result: ClientResult::Response(HttpResponse::new(status, "text/plain", "hello")),
+            logs,
+            trace: None,
+            observed: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn setup_comes_first_then_every_step_in_order() {
+        let s = scenario(
+            vec![object("setup")],
+            vec![
+                (Action::Apply(vec![object("a")]), ""),
+                (Action::Delete(vec![id("a")]), ""),
+                (
+                    Action::Delete(vec![id("a")]),
+                    "error_contains: does not exist",
+                ),
+            ],
+        );
+        let mut t = Scripted::default();
+        let report = run_scenario(&s, &mut t);
+        assert_eq!(report.verdict, Verdict::Passed, "{report:#?}");
+        assert_eq!(report.target, "scripted");
+        assert_eq!(
+            t.calls,
+            [
+                "apply ServiceAccount/mytest/setup",
+                "apply ServiceAccount/mytest/a",
+                "delete ServiceAccount/mytest/a",
+                "delete ServiceAccount/mytest/a"
+            ]
+        );
+        assert_eq!(
+            report.steps.len(),
+            3,
+            "setup that passed is not listed as a step"
+        );
+        assert!(report
+            .steps
+            .iter()
+            .all(|s| s.checks.len() == 1 && s.checks[0].ok));
+        assert_eq!(report.steps_not_run(), 0);
+        assert_eq!(report.reason(), None);
+    }
+
+    #[test]
+    fn a_failed_step_stops_the_scenario_and_says_where() {
+        let mut t = Scripted::default();
+        t.refuse
+            .insert("b".into(), "no egress gateway `gw` in istio-egress".into());
+        let s = scenario(
+            Vec::new(),
+            vec![
+                (Action::Apply(vec![object("a")]), ""),
+                (Action::Apply(vec![object("b")]), ""),
+                (Action::Delete(vec![id("a")]), ""),
+                (Action::Delete(vec![id("a")]), ""),
+            ],
+        );
+        let report = run_scenario(&s, &mut t);
+        assert_eq!(report.verdict, Verdict::Failed);
+        assert_eq!(report.steps.len(), 2);
+        assert_eq!(report.steps_not_run(), 2);
+        assert!(
+            !t.calls.iter().any(|c| c.starts_with("delete")),
+            "{:?}",
+            t.calls
+        );
+        let stopped = report.stopped_at().expect("the failed step is reported");
+        assert_eq!(stopped.index, 2);
+        assert_eq!(
+            report.reason().as_deref(),
+            Some("step 2 (step number 2): succeeds: expected success, got error: no egress gateway `gw` in istio-egress")
+        );
+    }
+
+    #[test]
+    fn an_expected_error_passes_and_a_different_one_fails() {
+        let mut t = Scripted::default();
+        t.refuse.insert("b".into(), "no egress gateway `gw`".into());
+        let s = scenario(
+            Vec::new(),
+            vec![(
+                Action::Apply(vec![object("b")]),
+                "error_contains: no egress gateway",
+            )],
+        );
+        assert_eq!(run_scenario(&s, &mut t).verdict, Verdict::Passed);
+        let s = scenario(
+            Vec::new(),
+            vec![(
+                Action::Apply(vec![object("b")]),
+                "error_contains: port conflict",
+            )],
+        );
+        let report = run_scenario(&s, &mut t);
+        assert_eq!(report.verdict, Verdict::Failed);
+        assert_eq!(
+            report.steps[0].checks[0].actual,
+            "error: no egress gateway `gw`"
+        );
+        let s = scenario(
+            Vec::new(),
+            vec![(Action::Apply(vec![object("a")]), "error_contains: anything")],
+        );
+        assert_eq!(run_scenario(&s, &mut t).verdict, Verdict::Failed);
+    }
+
+    #[test]
+    fn a_refused_setup_fails_before_step_one() {
+        let mut t = Scripted::default();
+        t.refuse.insert("bad".into(), "invalid".into());
+        let s = scenario(
+            vec![object("bad")],
+            vec![(Action::Delete(vec![id("bad")]), "")],
+        );
+        let report = run_scenario(&s, &mut t);
+        assert_eq!(report.verdict, Verdict::Failed);
+        assert_eq!(report.steps.len(), 1);
+        assert_eq!(report.steps[0].index, 0);
+        assert_eq!(report.steps[0].title(), "setup (manifests)");
+        assert_eq!(report.steps_not_run(), 1);
+        assert_eq!(t.calls, ["apply ServiceAccount/mytest/bad"]);
+    }
+
+    #[test]
+    fn mesh_steps_change_only_the_outbound_policy_of_the_applied_mesh_config() {
+        let setup_mesh = MeshConfig {
+            trust_domain: Some("example.org".into()),
+            ..MeshConfig::default()
+        };
+        let setup = Resource::new(
+            "v1",
+            ObjectMeta::named("istio", "istio-system"),
+            Body::MeshConfig(Box::new(setup_mesh)),
+        );
+        let s = scenario(
+            vec![setup],
+            vec![
+                (
+                    Action::Mesh {
+                        outbound: OutboundMode::RegistryOnly,
+                    },
+                    "",
+                ),
+                (Action::Delete(vec![mesh_id()]), ""),
+                (
+                    Action::Mesh {
+                        outbound: OutboundMode::AllowAny,
+                    },
+                    "",
+                ),
+            ],
+        );
+        let mut t = Scripted::default();
+        let report = run_scenario(&s, &mut t);
+        assert_eq!(report.verdict, Verdict::Passed, "{report:#?}");
+        assert_eq!(t.meshes.len(), 3);
+        assert_eq!(t.meshes[1].trust_domain.as_deref(), Some("example.org"));
+        assert_eq!(t.meshes[1].outbound_mode(), OutboundMode::RegistryOnly);
+        assert_eq!(
+            t.meshes[2].trust_domain, None,
+            "deleting the ConfigMap forgets its settings"
+        );
+        assert_eq!(t.meshes[2].outbound_mode(), OutboundMode::AllowAny);
+        assert!(t.objects.contains(&mesh_id()));
+    }
+
+    #[test]
+    fn logs_steps_check_the_last_entry_of_the_tail() {
+        let mut t = Scripted::default();
+        t.logs.insert(
+            "default/nginx".into(),
+            vec![
+                entry("default/nginx", "BlackHoleCluster"),
+                entry("default/nginx", "PassthroughCluster"),
+            ],
+        );
+        let nginx = WorkloadRef::new("default", "nginx");
+        let s = scenario(
+            Vec::new(),
+            vec![(
+                Action::Logs {
+                    from: nginx.clone(),
+                    tail: Some(1),
+                },
+                "access_log: {upstream_cluster: PassthroughCluster}",
+            )],
+        );
+        let report = run_scenario(&s, &mut t);
+        assert_eq!(report.verdict, Verdict::Passed);
+        let shown = report.steps[0]
+            .output
+            .as_ref()
+            .map(|o| o.stdout.lines().count());
+        assert_eq!(shown, Some(1), "--tail=1 shows one line");
+        let s = scenario(
+            Vec::new(),
+            vec![(
+                Action::Logs {
+                    from: nginx,
+                    tail: None,
+                },
+                "access_log: {upstream_cluster: BlackHoleCluster}",
+            )],
+        );
+        let report = run_scenario(&s, &mut t);
+        assert_eq!(report.verdict, Verdict::Failed);
+        assert_eq!(report.steps[0].checks[0].actual, "\"PassthroughCluster\"");
+    }
+
+    #[test]
+    fn exec_steps_check_the_exchange_and_keep_it_only_when_failing() {
+        let mut t = Scripted::default();
+        t.exchanges.push_back(answered(
+            200,
+            vec![
+                entry("mytest/sleep-a", "outbound|80||egressgateway"),
+                entry("istio-egress/gw", "outbound|80||httpbin.org"),
+            ],
+        ));
+        t.exchanges.push_back(Ok(Exchange {
+            result: ClientResult::ConnectionFailed {
+                error: ConnectionError::Reset,
+                during_tls: true,
+            },
+            logs: vec![entry("mytest/sleep-a", "BlackHoleCluster")],
+            trace: None,
+            observed: Vec::new(),
+        }));
+        let s = scenario(
+            Vec::new(),
+            vec![
+                (
+                    exec_of("http://httpbin.org/get"),
+                    "{status: 200, body_contains: hello, access_log: [{fields: {upstream_cluster: \"outbound|80||egressgateway\"}}, {proxy: istio-egress/gw, fields: {upstream_cluster: \"outbound|80||httpbin.org\"}}]}",
+                ),
+                (exec_of("https://httpbin.org/get"), "{status: 200}"),
+                (exec_of("http://never.example"), "{status: 200}"),
+            ],
+        );
+        let report = run_scenario(&s, &mut t);
+        assert_eq!(report.verdict, Verdict::Failed, "{report:#?}");
+        assert_eq!(report.steps.len(), 2);
+        let (first, second) = (&report.steps[0], &report.steps[1]);
+        assert_eq!(first.verdict, Verdict::Passed);
+        assert_eq!(first.checks.len(), 4);
+        assert!(first.exchange.is_none(), "a passed step drops its exchange");
+        assert_eq!(
+            first.result.as_ref().and_then(ClientResult::status),
+            Some(200)
+        );
+        assert!(first.output.is_some());
+        assert_eq!(second.verdict, Verdict::Failed);
+        assert!(
+            second.exchange.is_some(),
+            "a failed step keeps its exchange for the explanation"
+        );
+        assert_eq!(second.checks[0].actual, "no response (connection reset)");
+        assert_eq!(t.calls.len(), 2, "{:?}", t.calls);
+    }
+
+    #[test]
+    fn a_target_that_cannot_run_the_command_is_bad_input() {
+        let mut t = Scripted::default();
+        t.exchanges.push_back(Err(TargetError::UnknownWorkload {
+            workload: "mytest/sleep-a".into(),
+            known: "default/nginx".into(),
+        }));
+        let s = scenario(
+            Vec::new(),
+            vec![(exec_of("http://httpbin.org"), "status: 200")],
+        );
+        let report = run_scenario(&s, &mut t);
+        assert_eq!(report.verdict, Verdict::BadInput);
+        let bad = report.steps[0]
+            .bad_input
+            .as_ref()
+            .expect("the reason is kept");
+        assert!(
+            bad.message.contains("no workload `mytest/sleep-a`"),
+            "{}",
+            bad.message
+        );
+        assert!(bad
+            .help
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Deployment"));
+        assert!(report.steps[0].checks.is_empty());
+    }
+}

@@ -1,0 +1,99 @@
+//! Targets: where a scenario runs. The model (pure reference semantics) lives here; the simulated
+//! mesh, real Envoy and a live cluster implement the same trait in their own modules.
+//!
+//! Owns: the `Target` trait, the model target, and the shell the socket-running targets share
+//! (`engine`: a runtime of their own over a running `Engine`). Leaves out: parsing scenarios and checking
+//! expectations (`scenario`).
+
+mod model;
+
+pub use model::ModelTarget;
+
+use egressbench_model::answer::Exchange;
+use egressbench_model::outcome::AccessLogEntry;
+use egressbench_model::request::{ClientRequest, WorkloadRef};
+use egressbench_resources::{Kind, Resource, ResourceId, Store};
+
+/// Why a target could not carry out a step (as opposed to the step's outcome being unexpected).
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("no workload `{workload}`: known workloads are {known}")]
+    UnknownWorkload { workload: String, known: String },
+    #[error("{what} `{id}` does not exist, so it cannot be deleted")]
+    NotFound { what: &'static str, id: String },
+    #[error("{0}")]
+    Rejected(String),
+}
+
+impl TargetError {
+    /// `from` is not a workload of `mesh`; the error lists the ones that are.
+    pub fn unknown_workload(mesh: &egressbench_model::mesh::Mesh, from: &WorkloadRef) -> Self {
+        TargetError::UnknownWorkload {
+            workload: from.to_string(),
+            known: mesh
+                .ctx
+                .workloads
+                .keys()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+/// A place where requests can be made against a mesh built from resources.
+pub trait Target {
+    /// Short name for reports: `model`, `sim`, `envoy`, `live`.
+    fn name(&self) -> &'static str;
+
+    /// Create or replace objects (as `kubectl apply`). ASM policies are compiled by the target.
+    fn apply(&mut self, resources: Vec<Resource>) -> Result<(), TargetError>;
+
+    /// Delete objects by identity (as `kubectl delete`).
+    fn delete(&mut self, ids: &[ResourceId]) -> Result<(), TargetError>;
+
+    /// Make one request from a workload, as its application would.
+    fn exec(
+        &mut self,
+        from: &WorkloadRef,
+        request: &ClientRequest,
+    ) -> Result<Exchange, TargetError>;
+
+    /// Every access-log entry a proxy (`namespace/workload`) has written so far, oldest first.
+    fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry>;
+
+    /// Announce requests that are about to be made (in this state or later ones), so that a
+    /// target with per-request setup can do it once, up front. Making them is still `exec`'s job;
+    /// a request not announced works too. The default does nothing.
+    fn prepare(&mut self, requests: &[(WorkloadRef, ClientRequest)]) -> Result<(), TargetError> {
+        let _ = requests;
+        Ok(())
+    }
+}
+
+/// `store` with `resources` created or replaced (as `kubectl apply`).
+pub fn applied(store: &Store, resources: Vec<Resource>) -> Store {
+    let mut store = store.clone();
+    for r in resources {
+        store.apply(r);
+    }
+    store
+}
+
+/// `store` without the objects `ids`; every one of them must exist.
+pub fn deleted(store: &Store, ids: &[ResourceId]) -> Result<Store, TargetError> {
+    let mut store = store.clone();
+    for id in ids {
+        if store.delete(id).is_none() {
+            return Err(TargetError::NotFound {
+                what: if id.kind == Kind::AsmEgressTrafficPolicy {
+                    "ASMEgressTrafficPolicy"
+                } else {
+                    "object"
+                },
+                id: id.to_string(),
+            });
+        }
+    }
+    Ok(store)
+}

@@ -1,0 +1,312 @@
+//! One simulated mesh, running: the external hosts, each gateway's listeners, each sidecar's
+//! capture listeners, and the requests workloads make.
+//!
+//! Owns: `SimMesh` — starting the world, taking a new config snapshot (binding and closing gateway
+//! listeners to match it), capturing a workload's outbound connection to a destination (what
+//! iptables does: a listener of the workload's sidecar that knows the original destination), making
+//! one request with the built-in or the real curl, and collecting what the proxies logged and the
+//! hosts recorded. Every listener and connection task is aborted when the `SimMesh` is dropped.
+//! Leaves out: scenario bookkeeping (`target::SimTarget`).
+
+use super::proxy::{self, Direction};
+use egressbench_model::answer::Exchange;
+use egressbench_model::decide::step;
+use egressbench_model::external::Internet;
+use egressbench_model::mesh::Mesh;
+use egressbench_model::outcome::AccessLogEntry;
+use egressbench_model::request::{ClientRequest, WorkloadRef};
+use egressbench_network::client::{AppClient, ClientKind, Dial};
+use egressbench_network::fabric::{Clock, Fabric};
+use egressbench_network::hosts::{HostRecord, Hosts};
+use egressbench_network::world::{Certs, World};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::{AbortHandle, JoinSet};
+
+/// Why the simulated mesh could not be started or reconfigured.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("issuing the mesh's certificates failed: {0}")]
+    Certificates(#[from] egressbench_network::pki::PkiError),
+    #[error("starting the external hosts failed: {0}")]
+    Hosts(#[from] egressbench_network::hosts::HostsError),
+    #[error("listening for {what} failed: {source}")]
+    Listen {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("writing the public CA for curl failed: {0}")]
+    CaFile(std::io::Error),
+    #[error("the real curl gave no answer egressbench can read: {0}")]
+    Curl(#[from] egressbench_network::client::CurlError),
+}
+
+/// How long to wait, after the client has its answer, for every proxy to finish its log entry.
+const SETTLE: Duration = Duration::from_secs(3);
+
+/// A running simulated mesh.
+#[derive(Debug)]
+pub struct SimMesh {
+    world: Arc<World>,
+    hosts: Hosts,
+    /// `(gateway, port)` → its accept loop.
+    gateway_listeners: HashMap<(WorkloadRef, u16), Listening>,
+    /// `(workload, original destination)` → the capture listener's real address.
+    captures: Mutex<HashMap<(WorkloadRef, SocketAddr), Listening>>,
+    client: AppClient,
+}
+
+#[derive(Debug)]
+struct Listening {
+    real: SocketAddr,
+    simulated: Option<SocketAddr>,
+    task: AbortHandle,
+}
+
+impl Drop for SimMesh {
+    fn drop(&mut self) {
+        for l in self.gateway_listeners.values() {
+            l.task.abort();
+        }
+        for l in self
+            .captures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+        {
+            l.task.abort();
+        }
+    }
+}
+
+/// Accept connections on `listener` and serve each on `proxy` until aborted; aborting the loop
+/// aborts its connections too.
+fn accept_loop(
+    world: Arc<World>,
+    listener: TcpListener,
+    proxy: WorkloadRef,
+    direction: Direction,
+) -> AbortHandle {
+    tokio::spawn(async move {
+        let mut connections = JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Ok((stream, peer)) = accepted else { continue };
+                    let _ = stream.set_nodelay(true);
+                    connections.spawn(proxy::serve(world.clone(), proxy.clone(), direction, stream, peer));
+                }
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+    })
+    .abort_handle()
+}
+
+impl SimMesh {
+    /// Start a mesh with no config yet, its hosts listening. Must run inside a tokio runtime.
+    pub async fn start(
+        internet: Internet,
+        clock: Clock,
+        client: ClientKind,
+    ) -> Result<SimMesh, SimError> {
+        let fabric = Fabric::new(clock);
+        let internet = Arc::new(internet);
+        let certs = Arc::new(Certs::new()?);
+        let hosts = Hosts::start(internet.clone(), fabric.clone(), &certs.public_ca).await?;
+        let client = AppClient::new(
+            client,
+            &certs.public_ca.root_pem(),
+            certs.app_client.clone(),
+        )
+        .map_err(SimError::CaFile)?;
+        Ok(SimMesh {
+            world: Arc::new(World::new(fabric, internet, certs)),
+            hosts,
+            gateway_listeners: HashMap::new(),
+            captures: Mutex::new(HashMap::new()),
+            client,
+        })
+    }
+
+    pub fn world(&self) -> &Arc<World> {
+        &self.world
+    }
+
+    /// Serve `mesh` from now on: gateways listen on exactly their listeners' ports.
+    pub async fn configure(&mut self, mesh: Arc<Mesh>) -> Result<(), SimError> {
+        self.world.set_mesh(mesh.clone());
+        let wanted: HashMap<(WorkloadRef, u16), SocketAddr> = mesh
+            .gateway_listeners()
+            .map(|(id, at)| ((id.clone(), at.port()), at))
+            .collect();
+        let stale: Vec<(WorkloadRef, u16)> = self
+            .gateway_listeners
+            .iter()
+            .filter(|(k, l)| wanted.get(*k) != l.simulated.as_ref())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in stale {
+            if let Some(l) = self.gateway_listeners.remove(&k) {
+                l.task.abort();
+                if let Some(at) = l.simulated {
+                    self.world.fabric.unlisten(at);
+                }
+            }
+        }
+        for (key, at) in wanted {
+            if self.gateway_listeners.contains_key(&key) {
+                continue;
+            }
+            let listener =
+                self.world
+                    .fabric
+                    .listen(at)
+                    .await
+                    .map_err(|source| SimError::Listen {
+                        what: format!("gateway {} on {at}", key.0),
+                        source,
+                    })?;
+            let real = listener.local_addr().map_err(|source| SimError::Listen {
+                what: format!("gateway {} on {at}", key.0),
+                source,
+            })?;
+            let task = accept_loop(
+                self.world.clone(),
+                listener,
+                key.0.clone(),
+                Direction::Inbound { port: key.1 },
+            );
+            self.gateway_listeners.insert(
+                key,
+                Listening {
+                    real,
+                    simulated: Some(at),
+                    task,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// The real address of `workload`'s sidecar listener for connections headed to `original`
+    /// (bound on first use): where iptables would redirect them.
+    pub async fn capture(
+        &self,
+        workload: &WorkloadRef,
+        original: SocketAddr,
+    ) -> Result<SocketAddr, SimError> {
+        let key = (workload.clone(), original);
+        if let Some(l) = self
+            .captures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(l.real);
+        }
+        let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+            .await
+            .map_err(|source| SimError::Listen {
+                what: format!("{workload}'s sidecar capture of {original}"),
+                source,
+            })?;
+        let real = listener.local_addr().map_err(|source| SimError::Listen {
+            what: format!("{workload}'s sidecar capture of {original}"),
+            source,
+        })?;
+        let task = accept_loop(
+            self.world.clone(),
+            listener,
+            workload.clone(),
+            Direction::Outbound { original },
+        );
+        self.captures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                key,
+                Listening {
+                    real,
+                    simulated: None,
+                    task,
+                },
+            );
+        Ok(real)
+    }
+
+    /// Where `from`'s connection to `request`'s destination goes, and from which source address.
+    async fn dial(
+        &self,
+        mesh: &Mesh,
+        from: &WorkloadRef,
+        request: &ClientRequest,
+    ) -> Result<(Dial, IpAddr), SimError> {
+        let Some(w) = mesh.workload(from) else {
+            return Ok((
+                Dial::Unresolved,
+                IpAddr::V4(egressbench_model::external::DEFAULT_PEER),
+            ));
+        };
+        let pod: IpAddr = w
+            .address
+            .parse()
+            .unwrap_or(IpAddr::V4(egressbench_model::external::DEFAULT_PEER));
+        let dest = step::resolve(mesh, &self.world.internet, &from.namespace, &request.host);
+        let Some(address) = dest.address else {
+            return Ok((Dial::Unresolved, pod));
+        };
+        let original = SocketAddr::new(address, request.port);
+        if w.proxy.is_some() && mesh.proxies.contains_key(from) {
+            return Ok((Dial::Real(self.capture(from, original).await?), pod));
+        }
+        if dest.in_cluster {
+            // kube-proxy: the service's address leads to its first workload endpoint.
+            return Ok(match step::service_endpoint(mesh, &dest.host) {
+                Some(ip) => (Dial::Simulated(SocketAddr::new(ip, request.port)), pod),
+                None => (Dial::Simulated(original), pod),
+            });
+        }
+        // Leaving the cluster without a proxy: seen from the cluster's public address.
+        Ok((
+            Dial::Simulated(original),
+            IpAddr::V4(egressbench_model::external::DEFAULT_PEER),
+        ))
+    }
+
+    /// Make `request` from `from`, as its application would, and collect what every proxy logged
+    /// for it (in hop order) once they are done.
+    pub async fn exec(
+        &self,
+        from: &WorkloadRef,
+        request: &ClientRequest,
+    ) -> Result<Exchange, SimError> {
+        let mesh = self.world.mesh();
+        let mark = self.world.logs.mark();
+        let (dial, source) = self.dial(&mesh, from, request).await?;
+        let result = self
+            .client
+            .send(&self.world.fabric, source, dial, request)
+            .await?;
+        self.world.logs.settle(SETTLE).await;
+        Ok(Exchange {
+            result,
+            logs: self.world.logs.since(&mark),
+            trace: None,
+            observed: self
+                .hosts
+                .take_records()
+                .iter()
+                .map(HostRecord::describe)
+                .collect(),
+        })
+    }
+
+    /// Every entry `proxy` has written so far, oldest first.
+    pub fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry> {
+        self.world.logs.of(&proxy.to_string())
+    }
+}

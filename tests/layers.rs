@@ -1,12 +1,15 @@
 //! The workspace's layering, checked on Cargo's own dependency graph (`cargo metadata`):
 //! every crate depends only on crates before it in `ORDER` (data flows one way), and the pure
 //! crates reach no async runtime, socket, TLS or certificate crate, directly or through others.
+//! Inside the model crate, its stages import only earlier ones (`MODEL_ORDER`), and no code
+//! outside the catalogue (`outcome/reply.rs`) spells a response flag.
 //!
-//! The checks are plain functions over a graph so that they are tested on graphs that break
-//! them, too.
+//! The checks are plain functions over a graph or a source text so that they are tested on
+//! inputs that break them, too.
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The stages, first to last. A crate may depend on the crates before it only.
@@ -188,4 +191,156 @@ fn the_checks_find_a_backward_edge_and_an_impure_path() {
             ("egressbench-model".into(), "tokio".into()),
         ]
     );
+}
+
+/// The model crate's modules, first to last: each imports only the ones before it (its tests
+/// may reach further).
+const MODEL_ORDER: [&str; 9] = [
+    "request", "outcome", "external", "topology", "xds", "mesh", "decide", "answer", "explain",
+];
+
+/// Envoy's response-flag codes (`%RESPONSE_FLAGS%`).
+const FLAG_CODES: [&str; 23] = [
+    "UH", "UF", "UO", "NR", "URX", "NC", "DT", "DC", "LH", "UT", "LR", "UR", "UC", "DI", "FI",
+    "RL", "UAEX", "RLSE", "IH", "SI", "DPE", "UPE", "UMSDR",
+];
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).expect("a source folder").flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The code of a source file that is not a test: files named `tests.rs` or `*_tests.rs` have
+/// none, and a file's `#[cfg(test)]` module comes last, by this workspace's convention.
+fn non_test_code(path: &Path, text: &str) -> String {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name == "tests.rs" || name.ends_with("_tests.rs") {
+        return String::new();
+    }
+    match text.find("#[cfg(test)]") {
+        Some(i) => text[..i].to_string(),
+        None => text.to_string(),
+    }
+}
+
+/// Each string literal in `code` that is a response-flag code or a list of them (`"UF,URX"`):
+/// `(line, literal)`.
+fn flag_literals(code: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (n, line) in code.lines().enumerate() {
+        if line.trim_start().starts_with("//") {
+            continue;
+        }
+        for (i, lit) in line.split('"').enumerate() {
+            if i % 2 == 1 && !lit.is_empty() && lit.split(',').all(|c| FLAG_CODES.contains(&c)) {
+                out.push((n + 1, lit.to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// Each `crate::<module>` path in `code` that names a module after `module` in `order`.
+fn later_module_paths(module: &str, code: &str, order: &[&str]) -> Vec<String> {
+    let Some(rank) = order.iter().position(|m| *m == module) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + "crate::".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if order
+            .iter()
+            .position(|m| *m == name)
+            .is_some_and(|r| r > rank)
+        {
+            out.push(format!("crate::{name}"));
+        }
+    }
+    out
+}
+
+#[test]
+fn no_response_flag_is_spelled_outside_the_catalogue() {
+    let catalogue = workspace().join("crates/model/src/outcome/reply.rs");
+    let mut found = Vec::new();
+    let mut scanned = 0;
+    for dir in ["crates", "src"] {
+        for file in rust_files(&workspace().join(dir)) {
+            if file == catalogue || !file.components().any(|c| c.as_os_str() == "src") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).expect("a source file");
+            scanned += 1;
+            for (line, lit) in flag_literals(&non_test_code(&file, &text)) {
+                found.push(format!("{}:{line}: \"{lit}\"", file.display()));
+            }
+        }
+    }
+    assert!(scanned > 100, "only {scanned} files scanned");
+    assert!(
+        found.is_empty(),
+        "response flags spelled outside outcome/reply.rs:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_model_crate_s_stages_import_only_earlier_ones() {
+    let src = workspace().join("crates/model/src");
+    let mut found = Vec::new();
+    for module in MODEL_ORDER {
+        let dir = src.join(module);
+        let files = if dir.is_dir() {
+            rust_files(&dir)
+        } else {
+            vec![src.join(format!("{module}.rs"))]
+        };
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("a model source file");
+            for path in later_module_paths(module, &non_test_code(&file, &text), &MODEL_ORDER) {
+                found.push(format!("{}: {path}", file.display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "backward imports:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_source_scans_find_what_they_look_for() {
+    let code = "let f = \"UF,URX\"; let g = \"UFO\";\n// \"NR\" in a comment\nx(\"NC\")";
+    assert_eq!(
+        flag_literals(code),
+        vec![(1, "UF,URX".to_string()), (3, "NC".to_string())]
+    );
+    let file = Path::new("crates/model/src/xds/mod.rs");
+    let code = non_test_code(
+        file,
+        "use crate::decide::End;\n#[cfg(test)]\nuse crate::answer;",
+    );
+    assert_eq!(
+        later_module_paths("xds", &code, &MODEL_ORDER),
+        vec!["crate::decide".to_string()]
+    );
+    assert!(non_test_code(Path::new("a/tests.rs"), "crate::answer").is_empty());
 }

@@ -16,4 +16,5 @@ pub mod external;
 pub mod mesh;
 pub mod outcome;
 pub mod request;
+pub mod topology;
 pub mod xds;

@@ -91,7 +91,7 @@ pub fn sni_matches(server_names: &[String], sni: Option<&str>) -> bool {
     };
     server_names
         .iter()
-        .any(|n| crate::mesh::host::host_matches(n, sni))
+        .any(|n| crate::topology::host::host_matches(n, sni))
 }
 
 #[cfg(test)]

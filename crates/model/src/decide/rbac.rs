@@ -6,7 +6,7 @@
 //! HTTP-only field (hosts, methods, paths, request principals, `request.*` conditions) never
 //! matches, and a DENY rule is evaluated without those fields (so it denies more, never less).
 
-use crate::mesh::host::host_matches;
+use crate::topology::host::host_matches;
 use crate::xds::{RbacAction, RbacFilter, RbacPolicy};
 use egressbench_resources::istio::authorization_policy::{Condition, Operation, Rule, Source};
 use serde::Serialize;

@@ -3,9 +3,9 @@
 //! ones.
 
 use crate::decide::{End, Trace};
-use crate::mesh::scope::sidecar_for;
 use crate::mesh::Mesh;
 use crate::outcome::reply::{Details, TLS_HANDSHAKE_FAILED};
+use crate::topology::scope::sidecar_for;
 use crate::xds::{BLACKHOLE_CLUSTER, BLOCK_ALL};
 use egressbench_resources::OutboundMode;
 

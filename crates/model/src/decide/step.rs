@@ -233,7 +233,7 @@ pub fn service_endpoint(mesh: &Mesh, host: &str) -> Option<IpAddr> {
         .next()
         .and_then(|svc| {
             svc.endpoints.iter().find_map(|e| match e {
-                crate::mesh::registry::ServiceEndpoint::Workload(id) => mesh.workload(id),
+                crate::topology::registry::ServiceEndpoint::Workload(id) => mesh.workload(id),
                 _ => None,
             })
         })

@@ -764,7 +764,7 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
                 match k8s.and_then(|fqdn| mesh.ctx.registry.exact(fqdn).next()) {
                     Some(svc) => {
                         let target = svc.endpoints.iter().find_map(|e| match e {
-                            crate::mesh::registry::ServiceEndpoint::Workload(id) => {
+                            crate::topology::registry::ServiceEndpoint::Workload(id) => {
                                 Some(id.clone())
                             }
                             _ => None,

@@ -5,8 +5,9 @@
 use super::cluster::{Cluster, ClusterKind, Endpoint, EndpointTarget, UpstreamTls};
 use super::rbac::{RbacAction, RbacFilter, RbacPolicy};
 use super::{Provenance, ProxyConfig, ProxyKind};
-use crate::mesh::registry::{ServiceEndpoint, ServiceInfo};
-use crate::mesh::{MeshContext, Workload};
+use crate::topology::destination_host;
+use crate::topology::registry::{ServiceEndpoint, ServiceInfo};
+use crate::topology::{MeshContext, Workload};
 use egressbench_resources::istio::destination_rule::{effective_tls, ClientTlsSettings, TlsSource};
 use egressbench_resources::istio::virtual_service::Destination;
 use egressbench_resources::{meta::selects, Action, Body, ClientTlsMode, Kind, Protocol};
@@ -18,15 +19,6 @@ pub fn build_proxy(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
         Some(ProxyKind::Gateway) => super::gateway::build(ctx, w),
         _ => super::sidecar::build(ctx, w),
     }
-}
-
-/// The FQDN a route destination names, resolved from the VirtualService's namespace.
-pub fn destination_host(ctx: &MeshContext, host: &str, vs_ns: &str) -> String {
-    let host = host.to_ascii_lowercase();
-    if ctx.registry.exact(&host).next().is_some() {
-        return host;
-    }
-    ctx.registry.expand_short_name(&host, vs_ns).unwrap_or(host)
 }
 
 /// `outbound|port|subset|host` for a route destination. The port is the destination's, else the

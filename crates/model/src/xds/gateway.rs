@@ -3,15 +3,16 @@
 //! Gateway, and the RBAC of the AuthorizationPolicies selecting the gateway pods.
 //! (istio/istio `pilot/pkg/networking/core/gateway.go`.)
 
-use super::build::{destination_cluster, destination_host, rbac_for, service_clusters};
+use super::build::{destination_cluster, rbac_for, service_clusters};
 use super::routes::{http_routes, tcp_routes, tls_chains, Binding};
 use super::{
     ChainMatch, DownstreamTls, FilterChain, Listener, Provenance, ProxyConfig, ProxyKind,
     RouteConfiguration, Terminal, Transport, VirtualHost,
 };
-use crate::mesh::host::{hosts_overlap, split_namespaced};
-use crate::mesh::registry::exported;
-use crate::mesh::{MeshContext, Workload};
+use crate::topology::destination_host;
+use crate::topology::host::{hosts_overlap, split_namespaced};
+use crate::topology::registry::exported;
+use crate::topology::{MeshContext, Workload};
 use egressbench_resources::istio::gateway::Server;
 use egressbench_resources::istio::virtual_service::Destination;
 use egressbench_resources::istio::{Gateway, VirtualService};
@@ -84,9 +85,9 @@ fn sni_names(server: &Server) -> Vec<String> {
 /// The more specific of a VirtualService host and a server host that overlap (istiod uses their
 /// intersection as the virtual host's domain).
 fn intersect(vs_host: &str, server_host: &str) -> Option<String> {
-    if crate::mesh::host::host_matches(server_host, vs_host) {
+    if crate::topology::host::host_matches(server_host, vs_host) {
         Some(vs_host.to_string())
-    } else if crate::mesh::host::host_matches(vs_host, server_host) {
+    } else if crate::topology::host::host_matches(vs_host, server_host) {
         Some(server_host.to_string())
     } else {
         None
@@ -101,7 +102,7 @@ fn listener_port(ctx: &MeshContext, w: &Workload, server_port: u16) -> u16 {
         .iter()
         .filter(|s| {
             s.endpoints.iter().any(|e| {
-                matches!(e, crate::mesh::registry::ServiceEndpoint::Workload(id) if *id == w.id)
+                matches!(e, crate::topology::registry::ServiceEndpoint::Workload(id) if *id == w.id)
             })
         })
         .find_map(|s| s.port(server_port).map(|p| p.target_port))

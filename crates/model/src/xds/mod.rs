@@ -30,8 +30,7 @@ use egressbench_resources::{OutboundMode, ResourceId, ServerTlsMode};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// A config object's name: shared between the config and every decision that mentions it.
-pub type Name = std::sync::Arc<str>;
+pub use crate::topology::workload::{Name, ProxyKind};
 
 pub const BLACKHOLE_CLUSTER: &str = "BlackHoleCluster";
 pub const PASSTHROUGH_CLUSTER: &str = "PassthroughCluster";
@@ -89,14 +88,6 @@ impl std::fmt::Display for Provenance {
             write!(f, "{} {}", self.resource, self.rule)
         }
     }
-}
-
-/// Sidecar or gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProxyKind {
-    Sidecar,
-    Gateway,
 }
 
 /// Everything one proxy is configured with.

@@ -17,10 +17,10 @@ use super::{
     RouteConfiguration, RouteMatch, TcpRoute, Terminal, Transport, VirtualHost, ALLOW_ANY,
     BLACKHOLE_CLUSTER, BLOCK_ALL, PASSTHROUGH_CLUSTER, VIRTUAL_OUTBOUND,
 };
-use crate::mesh::host::host_matches;
-use crate::mesh::registry::ServiceInfo;
-use crate::mesh::scope::Scope;
-use crate::mesh::{MeshContext, Workload};
+use crate::topology::host::host_matches;
+use crate::topology::registry::ServiceInfo;
+use crate::topology::scope::Scope;
+use crate::topology::{MeshContext, Workload};
 use egressbench_resources::istio::virtual_service::Destination;
 use egressbench_resources::istio::VirtualService;
 use egressbench_resources::{OutboundMode, Protocol, Resource};
@@ -238,7 +238,7 @@ pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                     continue;
                 }
                 for h in &vs.hosts {
-                    let h = super::build::destination_host(ctx, h, r.namespace());
+                    let h = crate::topology::destination_host(ctx, h, r.namespace());
                     if ctx.registry.lookup(&h).next().is_some() {
                         continue;
                     }

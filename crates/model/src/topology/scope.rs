@@ -107,7 +107,7 @@ impl<'a> Scope<'a> {
         let mut vs_wild = Vec::new();
         for (i, (r, vs)) in virtual_services.iter().enumerate() {
             for h in &vs.hosts {
-                let h = crate::xds::build::destination_host(ctx, h, r.namespace());
+                let h = super::destination_host(ctx, h, r.namespace());
                 if h.starts_with('*') {
                     vs_wild.push((i, h));
                 } else {

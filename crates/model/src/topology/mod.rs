@@ -1,9 +1,11 @@
-//! The mesh at one moment: the expanded resources (ASM policies compiled), the workloads and their
-//! proxies, the service registry, and every proxy's config.
+//! The mesh's topology at one moment: the expanded resources (ASM policies compiled), the
+//! workloads and their proxies' kinds and identities, the service registry, and what each proxy
+//! can see.
 //!
-//! Owns: building that snapshot from a `Store` (deterministically), workload and registry
-//! derivation, and what each proxy can see (`scope`). Leaves out: the shape of proxy config
-//! (`xds`) and deciding requests (`decide`).
+//! Owns: building that context from a `Store` (deterministically), workload and registry
+//! derivation, DestinationRule lookup, and what each proxy can see (`scope`). Leaves out: every
+//! proxy's config (`xds`, built from this context; `mesh` holds both) and deciding requests
+//! (`decide`).
 
 pub mod host;
 pub mod registry;
@@ -14,7 +16,6 @@ pub use registry::{Registry, ServiceInfo};
 pub use workload::Workload;
 
 use crate::request::WorkloadRef;
-use crate::xds::{self, ProxyConfig};
 use egressbench_compile::{self as compile, CompileError};
 use egressbench_resources::istio::DestinationRule;
 use egressbench_resources::mesh_config::MeshConfig;
@@ -116,57 +117,11 @@ impl MeshContext {
     }
 }
 
-/// A mesh snapshot: its context and every proxy's config.
-#[derive(Debug, Clone)]
-pub struct Mesh {
-    pub ctx: MeshContext,
-    pub proxies: BTreeMap<WorkloadRef, ProxyConfig>,
-}
-
-impl Mesh {
-    /// Every gateway listener's simulated address (the gateway pod's address, the listener's port).
-    pub fn gateway_listeners(
-        &self,
-    ) -> impl Iterator<Item = (&WorkloadRef, std::net::SocketAddr)> + '_ {
-        self.proxies
-            .iter()
-            .filter(|(_, p)| p.kind == xds::ProxyKind::Gateway)
-            .filter_map(|(id, p)| {
-                p.address
-                    .parse::<std::net::IpAddr>()
-                    .ok()
-                    .map(|ip| (id, ip, p))
-            })
-            .flat_map(|(id, ip, p)| {
-                p.listeners
-                    .iter()
-                    .map(move |l| (id, std::net::SocketAddr::new(ip, l.port)))
-            })
+/// The FQDN a route destination names, resolved from the VirtualService's namespace.
+pub fn destination_host(ctx: &MeshContext, host: &str, vs_ns: &str) -> String {
+    let host = host.to_ascii_lowercase();
+    if ctx.registry.exact(&host).next().is_some() {
+        return host;
     }
-    /// The mesh of an empty cluster.
-    pub fn empty() -> Mesh {
-        Mesh {
-            ctx: MeshContext::empty(),
-            proxies: BTreeMap::new(),
-        }
-    }
-
-    pub fn build(store: &Store) -> Result<Mesh, CompileError> {
-        let ctx = MeshContext::build(store)?;
-        let proxies = ctx
-            .workloads
-            .values()
-            .filter(|w| w.proxy.is_some())
-            .map(|w| (w.id.clone(), xds::build_proxy(&ctx, w)))
-            .collect();
-        Ok(Mesh { ctx, proxies })
-    }
-
-    pub fn workload(&self, id: &WorkloadRef) -> Option<&Workload> {
-        self.ctx.workloads.get(id)
-    }
-
-    pub fn proxy(&self, id: &WorkloadRef) -> Option<&ProxyConfig> {
-        self.proxies.get(id)
-    }
+    ctx.registry.expand_short_name(&host, vs_ns).unwrap_or(host)
 }

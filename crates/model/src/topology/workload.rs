@@ -2,10 +2,20 @@
 //! or a gateway), and the identity their certificate carries.
 
 use crate::request::WorkloadRef;
-use crate::xds::ProxyKind;
 use egressbench_resources::{Body, Kind, ResourceId, Store};
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// A config object's name: shared between the config and every decision that mentions it.
+pub type Name = std::sync::Arc<str>;
+
+/// Sidecar or gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProxyKind {
+    Sidecar,
+    Gateway,
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Workload {
@@ -17,9 +27,9 @@ pub struct Workload {
     /// Why the workload has (or lacks) a proxy.
     pub proxy_reason: String,
     /// SPIFFE id: `spiffe://<trust domain>/ns/<ns>/sa/<sa>`.
-    pub identity: crate::xds::Name,
+    pub identity: Name,
     /// Pod address in the model (deterministic, per workload).
-    pub address: crate::xds::Name,
+    pub address: Name,
     pub origin: ResourceId,
 }
 

@@ -10,6 +10,7 @@
 
 mod common;
 use common::{envoy_or_skip, note};
+use egressbench_text::Diagnostic as _;
 
 use egressbench_envoy::{self as envoy, Capture, CertPaths, CertPems, Placement};
 use egressbench_manifest::load_paths;
@@ -340,7 +341,10 @@ fn unknown_proxies_are_named_with_the_ones_there_are() {
     let text = err.to_string();
     assert!(text.contains("`mytest/sleep-a`"), "{text}");
     assert!(text.contains("`istio-egress/egressgateway-a`"), "{text}");
-    assert_eq!(err.help(), "did you mean `mytest/sleep-a`?");
+    assert_eq!(
+        err.help().as_deref(),
+        Some("did you mean `mytest/sleep-a`?")
+    );
 }
 
 #[test]

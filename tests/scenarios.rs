@@ -18,6 +18,7 @@ use egressbench_network::ClientKind;
 use egressbench_scenario::target::{ModelTarget, Target};
 use egressbench_scenario::{discover, run_file, BadInput, Verdict};
 use egressbench_sim::SimTarget;
+use egressbench_text::Diagnostic as _;
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
 
@@ -93,7 +94,10 @@ fn main() {
             .flat_map(|file| targets.clone().map(|on| trial(on, file.clone())))
             .collect(),
         Err(e) => vec![Trial::test("scenarios", move || {
-            Err(Failed::from(format!("{e}\nhelp: {}", e.help())))
+            Err(Failed::from(format!(
+                "{e}\nhelp: {}",
+                e.help().unwrap_or_default()
+            )))
         })],
     };
     libtest_mimic::run(&args, trials).exit();

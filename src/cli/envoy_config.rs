@@ -7,7 +7,7 @@
 //! rendering (`envoy`).
 
 use super::compile::load;
-use super::{bad_input, Exit, Io};
+use super::{bad_input, usage, Exit, Io};
 use clap::ValueEnum;
 use egressbench_envoy::{self as envoy, CertPems, Placement};
 use egressbench_model::mesh::Mesh;
@@ -60,21 +60,23 @@ pub fn execute(args: &EnvoyConfigArgs, io: &mut Io<'_>) -> io::Result<Exit> {
         Err(e) => {
             return bad_input(
                 io,
-                &e.to_string(),
-                Some("`egressbench check` on the same files shows what is wrong"),
+                &usage(
+                    e.to_string(),
+                    "`egressbench check` on the same files shows what is wrong",
+                ),
             )
         }
     };
     let proxy = match envoy::proxy_config(&mesh, &args.proxy) {
         Ok(p) => p,
-        Err(e) => return bad_input(io, &e.to_string(), Some(&e.help())),
+        Err(e) => return bad_input(io, &e),
     };
     let mut placement = Placement::in_pod();
     if let Some(dir) = &args.certs {
         let written = CertPems::issue(&proxy.identity).and_then(|pems| pems.write(dir));
         match written {
             Ok(paths) => placement.certs = paths,
-            Err(e) => return bad_input(io, &e.to_string(), Some(&e.help())),
+            Err(e) => return bad_input(io, &e),
         }
     }
     for w in &proxy.warnings {
@@ -85,14 +87,14 @@ pub fn execute(args: &EnvoyConfigArgs, io: &mut Io<'_>) -> io::Result<Exit> {
         ConfigFormat::Json => {
             let text = match envoy::to_json(&bootstrap) {
                 Ok(t) => t,
-                Err(e) => return bad_input(io, &e.to_string(), Some(&e.help())),
+                Err(e) => return bad_input(io, &e),
             };
             writeln!(io.out, "{text}")?;
         }
         ConfigFormat::Yaml => {
             let text = match envoy::to_yaml(&bootstrap) {
                 Ok(t) => t,
-                Err(e) => return bad_input(io, &e.to_string(), Some(&e.help())),
+                Err(e) => return bad_input(io, &e),
             };
             writeln!(
                 io.out,

@@ -6,7 +6,7 @@
 
 use super::compile::load;
 use super::shell::join;
-use super::{bad_input, Exit, Io, OutputFormat};
+use super::{bad_input, usage, Exit, Io, OutputFormat};
 use crate::report::{explanation_json, render_explanation};
 use egressbench_model::external::Internet;
 use egressbench_model::outcome::{AccessLogEntry, ClientResult};
@@ -58,8 +58,10 @@ pub fn execute(args: &ExplainArgs, io: &mut Io<'_>) -> io::Result<Exit> {
         Err(e) => {
             return bad_input(
                 io,
-                &format!("cannot read the command `{line}`: {e}"),
-                Some("give a curl command line after `--`, as the documents write it"),
+                &usage(
+                    format!("cannot read the command `{line}`: {e}"),
+                    "give a curl command line after `--`, as the documents write it",
+                ),
             )
         }
     };
@@ -70,8 +72,10 @@ pub fn execute(args: &ExplainArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     if let Err(e) = target.apply(loaded.resources) {
         return bad_input(
             io,
-            &format!("the model refused the manifests: {e}"),
-            Some("`egressbench check` on the same files shows what is wrong"),
+            &usage(
+                format!("the model refused the manifests: {e}"),
+                "`egressbench check` on the same files shows what is wrong",
+            ),
         );
     }
     let exchange = match target.exec(&args.from, &cmd.request) {
@@ -79,8 +83,10 @@ pub fn execute(args: &ExplainArgs, io: &mut Io<'_>) -> io::Result<Exit> {
         Err(e) => {
             return bad_input(
                 io,
-                &format!("the model could not run the command: {e}"),
-                Some("name a workload whose Deployment is in the manifests"),
+                &usage(
+                    format!("the model could not run the command: {e}"),
+                    "name a workload whose Deployment is in the manifests",
+                ),
             )
         }
     };

@@ -15,6 +15,7 @@ mod table;
 mod targets;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use egressbench_text::{Diagnostic, Plain};
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -135,13 +136,22 @@ pub fn main_with(
     }
 }
 
-/// Print a bad-input error: the located message, then a `help:` line.
-pub(crate) fn bad_input(io: &mut Io<'_>, message: &str, help: Option<&str>) -> io::Result<Exit> {
-    writeln!(io.err, "error: {message}")?;
-    if let Some(h) = help {
+/// Print a bad-input error, the one place any error becomes text for people: `error:` and the
+/// located message, then a `help:` line when the error knows a fix.
+pub(crate) fn bad_input(io: &mut Io<'_>, error: &dyn Diagnostic) -> io::Result<Exit> {
+    writeln!(io.err, "error: {error}")?;
+    if let Some(h) = error.help() {
         writeln!(io.err, "help: {h}")?;
     }
     Ok(Exit::BadInput)
+}
+
+/// A bad-input error the command line finds itself: what is wrong, and the fix.
+pub(crate) fn usage(message: impl Into<String>, help: impl Into<String>) -> Plain {
+    Plain {
+        message: message.into(),
+        help: Some(help.into()),
+    }
 }
 
 #[cfg(test)]

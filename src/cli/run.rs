@@ -5,10 +5,11 @@
 //! report text (`report`).
 
 use super::targets::{TargetName, TargetOptions};
-use super::{bad_input, Exit, Io, OutputFormat};
+use super::{bad_input, usage, Exit, Io, OutputFormat};
 use crate::report::{human, json, junit, Summary};
 use egressbench_scenario::results::slug_of;
 use egressbench_scenario::{discover, run_file, ScenarioReport, Verdict};
+use egressbench_text::Plain;
 use std::io;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -48,11 +49,11 @@ pub fn execute(args: &RunArgs, io: &mut Io<'_>) -> io::Result<Exit> {
         envoy: args.envoy.clone(),
     };
     if let Err(bad) = args.target.available().and(options.check(args.target)) {
-        return bad_input(io, &bad.message, bad.help.as_deref());
+        return bad_input(io, &bad);
     }
     let files = match discover(&args.paths) {
         Ok(files) => files,
-        Err(e) => return bad_input(io, &e.to_string(), Some(e.help())),
+        Err(e) => return bad_input(io, &e),
     };
     let total = files.len();
     let selected: Vec<PathBuf> = files
@@ -83,7 +84,13 @@ pub fn execute(args: &RunArgs, io: &mut Io<'_>) -> io::Result<Exit> {
             write!(io.out, "{}", human::line(&report))?;
         } else if report.verdict == Verdict::BadInput {
             // The JSON document has it too; stderr is where people look.
-            bad_input(io, &report.reason().unwrap_or_default(), report.help())?;
+            bad_input(
+                io,
+                &Plain {
+                    message: report.reason().unwrap_or_default(),
+                    help: report.help().map(str::to_string),
+                },
+            )?;
         }
         reports.push(report);
     }
@@ -111,8 +118,10 @@ pub fn execute(args: &RunArgs, io: &mut Io<'_>) -> io::Result<Exit> {
         if let Err(message) = written {
             return bad_input(
                 io,
-                &format!("cannot write the JUnit report: {message}"),
-                Some("name a writable file for --junit"),
+                &usage(
+                    format!("cannot write the JUnit report: {message}"),
+                    "name a writable file for --junit",
+                ),
             );
         }
     }

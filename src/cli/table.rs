@@ -9,6 +9,7 @@ use super::{bad_input, Exit, Io};
 use crate::table::{self, render, NotTabled, Table, TargetFactory};
 use egressbench_scenario::discover;
 use egressbench_scenario::target::TargetError;
+use egressbench_text::Plain;
 use serde::Serialize;
 use std::io;
 use std::path::PathBuf;
@@ -69,13 +70,13 @@ pub fn execute(args: &TableArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     };
     for name in &names {
         if let Err(bad) = name.available() {
-            return bad_input(io, &bad.message, bad.help.as_deref());
+            return bad_input(io, &bad);
         }
     }
     let factories: Vec<TargetFactory> = names.iter().copied().map(factory).collect();
     let files = match discover(&args.paths) {
         Ok(files) => files,
-        Err(e) => return bad_input(io, &e.to_string(), Some(e.help())),
+        Err(e) => return bad_input(io, &e),
     };
     let jobs = args.jobs.map_or_else(
         || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
@@ -103,7 +104,14 @@ pub fn execute(args: &TableArgs, io: &mut Io<'_>) -> io::Result<Exit> {
                 shown
             }
             Err(NotTabled { message, help }) => {
-                let shown = bad_input(io, &message, help.as_deref()).map(|_| ());
+                let shown = bad_input(
+                    io,
+                    &Plain {
+                        message: message.clone(),
+                        help: help.clone(),
+                    },
+                )
+                .map(|_| ());
                 bad.push(BadJson {
                     file: file.display().to_string(),
                     message,
@@ -151,7 +159,7 @@ pub fn execute(args: &TableArgs, io: &mut Io<'_>) -> io::Result<Exit> {
 fn factory(name: TargetName) -> TargetFactory {
     TargetFactory::new(name.as_str(), move |internet| {
         name.build(internet)
-            .map_err(|bad| TargetError::Rejected(bad.message))
+            .map_err(|bad| TargetError::Engine(Box::new(bad)))
     })
 }
 

@@ -12,6 +12,7 @@
 use super::build::{build, TargetFactory};
 use super::Table;
 use egressbench_scenario::load_scenario;
+use egressbench_text::Diagnostic as _;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;

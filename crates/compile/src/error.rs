@@ -20,6 +20,19 @@ pub struct CompileError {
     pub problem: Box<Problem>,
 }
 
+impl egressbench_text::Diagnostic for CompileError {
+    fn location(&self) -> Option<String> {
+        Some(format!("{}: {}", self.policy, self.field))
+    }
+
+    fn help(&self) -> Option<String> {
+        Some(
+            "fix that field of the policy; `egressbench check FILES` checks manifests on their own"
+                .into(),
+        )
+    }
+}
+
 /// A problem at one field, found before the policy's name is attached.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct FieldError {

@@ -59,10 +59,9 @@ fn list(names: &[String]) -> String {
     }
 }
 
-impl EnvoyError {
-    /// What to do about it, for a `help:` line.
-    pub fn help(&self) -> String {
-        match self {
+impl egressbench_text::Diagnostic for EnvoyError {
+    fn help(&self) -> Option<String> {
+        Some(match self {
             EnvoyError::UnknownProxy {
                 suggestion: Some(s),
                 ..
@@ -82,6 +81,6 @@ impl EnvoyError {
             }
             EnvoyError::Spawn { .. } => "install Envoy with scripts/install-envoy.sh, or point EGRESSBENCH_ENVOY at an envoy binary".to_string(),
             EnvoyError::Rejected { .. } => "the config egressbench rendered is not valid for this Envoy: please report it with the manifests and `envoy --version`".to_string(),
-        }
+        })
     }
 }

@@ -21,7 +21,7 @@
 
 use super::{binary, bootstrap, AccessLogSink, Capture, CertPaths, CertPems, Placement};
 use egressbench_model::answer::Exchange;
-use egressbench_model::decide::step;
+use egressbench_model::decide::step::{self, AppConnection};
 use egressbench_model::external::{Internet, DEFAULT_PEER};
 use egressbench_model::mesh::Mesh;
 use egressbench_model::outcome::reply::{ResponseFlag, ResponseFlags};
@@ -29,7 +29,7 @@ use egressbench_model::outcome::AccessLogEntry;
 use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_model::xds::{EndpointTarget, ProxyConfig, ProxyKind};
 use egressbench_network::client::{AppClient, ClientKind, Dial};
-use egressbench_network::hosts::{HostRecord, Hosts};
+use egressbench_network::hosts::Hosts;
 use egressbench_network::world::Certs;
 use egressbench_network::{Clock, Fabric};
 use serde_json::{json, Value};
@@ -72,6 +72,26 @@ pub enum RunError {
     Proxy { proxy: String, message: String },
     #[error("the real curl gave no answer egressbench can read: {0}")]
     Curl(#[from] egressbench_network::client::CurlError),
+}
+
+impl egressbench_text::Diagnostic for RunError {
+    fn help(&self) -> Option<String> {
+        match self {
+            RunError::NoEnvoy => Some(
+                "install Envoy with scripts/install-envoy.sh, or point EGRESSBENCH_ENVOY (or --envoy) at an envoy binary"
+                    .into(),
+            ),
+            RunError::Proxy { .. } => Some(
+                "the Envoy output in the run's folder says why; `egressbench envoy-config` prints the proxy's bootstrap"
+                    .into(),
+            ),
+            RunError::Curl(_) => Some(
+                "check the curl binary (`--curl=PATH` or EGRESSBENCH_CURL), or run without --curl"
+                    .into(),
+            ),
+            RunError::Setup(_) => None,
+        }
+    }
 }
 
 /// One running Envoy.
@@ -579,17 +599,7 @@ impl EnvoyMesh {
             .send(&self.fabric, source, dial, request)
             .await?;
         let logs = self.collect(from, client, &earlier).await;
-        Ok(Exchange {
-            result,
-            logs,
-            trace: None,
-            observed: self
-                .hosts
-                .take_records()
-                .iter()
-                .map(HostRecord::describe)
-                .collect(),
-        })
+        Ok(self.hosts.exchange(result, logs))
     }
 
     async fn dial(
@@ -598,42 +608,30 @@ impl EnvoyMesh {
         from: &WorkloadRef,
         request: &ClientRequest,
     ) -> Result<(Dial, IpAddr), RunError> {
-        let Some(w) = mesh.workload(from) else {
-            return Ok((Dial::Unresolved, IpAddr::V4(DEFAULT_PEER)));
-        };
-        let pod: IpAddr = w.address.parse().unwrap_or(IpAddr::V4(DEFAULT_PEER));
-        let dest = step::resolve(mesh, &self.internet, &from.namespace, &request.host);
-        let Some(address) = dest.address else {
-            return Ok((Dial::Unresolved, pod));
-        };
-        let original = SocketAddr::new(address, request.port);
-        if w.proxy.is_some() && mesh.proxies.contains_key(from) {
-            if self
-                .destinations
-                .entry(from.clone())
-                .or_default()
-                .insert(original)
-            {
-                self.reconcile().await?;
-            }
-            return Ok(
+        let connection =
+            step::app_connection(mesh, &self.internet, from, &request.host, request.port);
+        Ok(match connection {
+            AppConnection::Unresolved { source } => (Dial::Unresolved, source),
+            AppConnection::Direct { to, source } => (Dial::Simulated(to), source),
+            AppConnection::Captured { original, source } => {
+                if self
+                    .destinations
+                    .entry(from.clone())
+                    .or_default()
+                    .insert(original)
+                {
+                    self.reconcile().await?;
+                }
                 match self
                     .running
                     .get(from)
                     .and_then(|r| r.captures.get(&original))
                 {
-                    Some(at) => (Dial::Real(*at), pod),
-                    None => (Dial::Unresolved, pod),
-                },
-            );
-        }
-        if dest.in_cluster {
-            return Ok(match step::service_endpoint(mesh, &dest.host) {
-                Some(ip) => (Dial::Simulated(SocketAddr::new(ip, request.port)), pod),
-                None => (Dial::Simulated(original), pod),
-            });
-        }
-        Ok((Dial::Simulated(original), IpAddr::V4(DEFAULT_PEER)))
+                    Some(at) => (Dial::Real(*at), source),
+                    None => (Dial::Unresolved, source),
+                }
+            }
+        })
     }
 
     /// Real loopback address → the simulated address it stands for (hosts and gateways).

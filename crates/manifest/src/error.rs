@@ -76,6 +76,20 @@ impl LoadError {
     }
 }
 
+impl egressbench_text::Diagnostic for LoadError {
+    fn location(&self) -> Option<String> {
+        Some(if self.line > 0 {
+            format!("{}:{}:{}", self.file, self.line, self.column)
+        } else {
+            self.file.clone()
+        })
+    }
+
+    fn help(&self) -> Option<String> {
+        self.hint.clone()
+    }
+}
+
 /// Length in characters of the token starting at `column` of `line` (at least 1).
 fn token_len(line: &str, column: usize) -> usize {
     let rest: Vec<char> = line.chars().skip(column.saturating_sub(1)).collect();

@@ -13,7 +13,7 @@ use egressbench_model::outcome::AccessLogEntry;
 use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_resources::{Resource, ResourceId, Store};
 use egressbench_scenario::target::{self as shared, Target, TargetError};
-use std::fmt::Display;
+use egressbench_text::{BoxDiagnostic, Diagnostic};
 use std::sync::Arc;
 
 /// A running mesh that serves requests over real sockets.
@@ -21,7 +21,7 @@ use std::sync::Arc;
 // `Send` bound, which is what the lint asks for.
 #[allow(async_fn_in_trait)]
 pub trait Engine {
-    type Error: Display;
+    type Error: Diagnostic + Send + Sync + 'static;
 
     /// The mesh it serves now.
     fn mesh(&self) -> Arc<Mesh>;
@@ -61,8 +61,34 @@ pub struct OnRuntime<E> {
     stopped: &'static str,
 }
 
-fn rejected(e: impl Display) -> TargetError {
-    TargetError::Rejected(e.to_string())
+fn rejected<D: Diagnostic + Send + Sync + 'static>(e: D) -> TargetError {
+    TargetError::Engine(Box::new(e))
+}
+
+/// Why the shell could not reach its engine.
+#[derive(Debug, thiserror::Error)]
+pub enum ShellError {
+    #[error("starting {what}: {source}")]
+    Runtime {
+        what: &'static str,
+        source: std::io::Error,
+    },
+    #[error("starting {what}: {cause}")]
+    Start {
+        what: &'static str,
+        cause: BoxDiagnostic,
+    },
+    #[error("{what} is stopped")]
+    Stopped { what: &'static str },
+}
+
+impl Diagnostic for ShellError {
+    fn help(&self) -> Option<String> {
+        match self {
+            ShellError::Start { cause, .. } => cause.help(),
+            ShellError::Runtime { .. } | ShellError::Stopped { .. } => None,
+        }
+    }
 }
 
 impl<E: Engine> OnRuntime<E> {
@@ -80,10 +106,13 @@ impl<E: Engine> OnRuntime<E> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| rejected(format!("starting {what}: {e}")))?;
-        let engine = runtime
-            .block_on(start())
-            .map_err(|e| rejected(format!("starting {what}: {e}")))?;
+            .map_err(|source| rejected(ShellError::Runtime { what, source }))?;
+        let engine = runtime.block_on(start()).map_err(|e| {
+            rejected(ShellError::Start {
+                what,
+                cause: Box::new(e),
+            })
+        })?;
         Ok(OnRuntime {
             runtime,
             engine: Some(engine),
@@ -102,13 +131,13 @@ impl<E: Engine> OnRuntime<E> {
         Fut: std::future::Future<Output = Result<T, E::Error>> + 'a,
     {
         let Some(engine) = self.engine.as_mut() else {
-            return Err(rejected(format!("{} is stopped", self.stopped)));
+            return Err(rejected(ShellError::Stopped { what: self.stopped }));
         };
         self.runtime.block_on(f(engine)).map_err(rejected)
     }
 
     fn commit(&mut self, store: Store) -> Result<(), TargetError> {
-        let mesh = Arc::new(Mesh::build(&store).map_err(rejected)?);
+        let mesh = Arc::new(Mesh::build(&store)?);
         self.on_engine(|e| e.configure(mesh))?;
         self.store = store;
         Ok(())

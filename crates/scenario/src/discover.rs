@@ -4,6 +4,7 @@
 //! Owns: `discover`. Leaves out: reading the files (`load`) and choosing among them (`--filter`,
 //! the CLI's business).
 
+use egressbench_text::Diagnostic;
 use std::path::{Path, PathBuf};
 
 /// Why the named paths do not lead to scenarios.
@@ -20,16 +21,24 @@ pub enum DiscoverError {
     },
 }
 
-impl DiscoverError {
-    /// How to fix it, for a `help:` line.
-    pub fn help(&self) -> &'static str {
+impl Diagnostic for DiscoverError {
+    fn location(&self) -> Option<String> {
         match self {
+            DiscoverError::NotFound { path }
+            | DiscoverError::Empty { path }
+            | DiscoverError::Read { path, .. } => Some(path.clone()),
+        }
+    }
+
+    fn help(&self) -> Option<String> {
+        let help = match self {
             DiscoverError::NotFound { .. } => {
                 "name scenario files, or folders of *.yaml scenario files (the default is scenarios/)"
             }
             DiscoverError::Empty { .. } => "add a scenario file to the folder, or name another folder",
             DiscoverError::Read { .. } => "check the folder's permissions",
-        }
+        };
+        Some(help.to_string())
     }
 }
 

@@ -7,6 +7,7 @@
 use super::de::HELP;
 use egressbench_manifest::LoadError;
 use egressbench_text::suggest::closest;
+use egressbench_text::Diagnostic;
 use std::fmt;
 
 /// A scenario file that cannot be run: bad input, as opposed to a failed expectation.
@@ -33,9 +34,17 @@ pub enum ScenarioError {
     },
 }
 
-impl ScenarioError {
-    /// How to fix it, for a `help:` line.
-    pub fn help(&self) -> Option<String> {
+impl Diagnostic for ScenarioError {
+    fn location(&self) -> Option<String> {
+        match self {
+            ScenarioError::Read { file, .. } | ScenarioError::Manifest { file, .. } => {
+                Some(file.clone())
+            }
+            ScenarioError::Invalid { at, .. } => Some(at.to_string()),
+        }
+    }
+
+    fn help(&self) -> Option<String> {
         match self {
             ScenarioError::Read { .. } => Some(
                 "name an existing scenario file or a folder of *.yaml scenario files".to_string(),

@@ -484,6 +484,7 @@ fn quoted(words: &[&str]) -> String {
 mod tests {
     use super::*;
     use crate::error::{from_yaml, ScenarioError};
+    use egressbench_text::Diagnostic as _;
 
     const HEAD: &str = "name: a scenario\nsource: {document: seed 000}\nsteps:\n";
 

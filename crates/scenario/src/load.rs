@@ -311,6 +311,7 @@ fn resolve(base: &Path, p: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use egressbench_text::Diagnostic as _;
 
     const SA: &str = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: sleep}\n";
     const NS: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: mytest}\n";

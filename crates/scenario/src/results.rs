@@ -9,6 +9,7 @@ use super::format::Source;
 use super::plan::{Scenario, Step};
 use egressbench_model::answer::Exchange;
 use egressbench_model::outcome::ClientResult;
+use egressbench_text::Diagnostic as _;
 use serde::Serialize;
 use std::path::Path;
 
@@ -53,10 +54,17 @@ pub enum Verdict {
 }
 
 /// Why a scenario or step is bad input, and how to fix it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{message}")]
 pub struct BadInput {
     pub message: String,
     pub help: Option<String>,
+}
+
+impl egressbench_text::Diagnostic for BadInput {
+    fn help(&self) -> Option<String> {
+        self.help.clone()
+    }
 }
 
 /// One step that ran.

@@ -221,6 +221,7 @@ mod tests {
     use egressbench_model::outcome::{AccessLogEntry, ClientResult, ConnectionError, HttpResponse};
     use egressbench_model::request::{ClientRequest, WorkloadRef};
     use egressbench_resources::OutboundMode;
+    use egressbench_text::Plain;
     use std::collections::{BTreeMap, VecDeque};
     use std::path::PathBuf;
 
@@ -246,7 +247,10 @@ mod tests {
             for r in &resources {
                 self.calls.push(format!("apply {}", r.id()));
                 if let Some(msg) = self.refuse.get(r.name()) {
-                    return Err(TargetError::Rejected(msg.clone()));
+                    return Err(TargetError::Engine(Box::new(Plain {
+                        message: msg.clone(),
+                        help: None,
+                    })));
                 }
             }
             for r in resources {
@@ -279,7 +283,10 @@ mod tests {
             let next = self
                 .exchanges
                 .pop_front()
-                .unwrap_or(Err(TargetError::Rejected("script ran out".into())));
+                .unwrap_or(Err(TargetError::Engine(Box::new(Plain {
+                    message: "script ran out".into(),
+                    help: None,
+                }))));
             if let Ok(x) = &next {
                 for e in &x.logs {
                     self.logs

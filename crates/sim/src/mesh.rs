@@ -10,14 +10,14 @@
 
 use super::proxy::{self, Direction};
 use egressbench_model::answer::Exchange;
-use egressbench_model::decide::step;
+use egressbench_model::decide::step::{self, AppConnection};
 use egressbench_model::external::Internet;
 use egressbench_model::mesh::Mesh;
 use egressbench_model::outcome::AccessLogEntry;
 use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_network::client::{AppClient, ClientKind, Dial};
 use egressbench_network::fabric::{Clock, Fabric};
-use egressbench_network::hosts::{HostRecord, Hosts};
+use egressbench_network::hosts::Hosts;
 use egressbench_network::world::{Certs, World};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -42,6 +42,24 @@ pub enum SimError {
     CaFile(std::io::Error),
     #[error("the real curl gave no answer egressbench can read: {0}")]
     Curl(#[from] egressbench_network::client::CurlError),
+}
+
+impl egressbench_text::Diagnostic for SimError {
+    fn help(&self) -> Option<String> {
+        Some(match self {
+            SimError::Listen { .. } => {
+                "another process may hold the loopback ports: stop it, or run fewer targets at once (-j)"
+                    .into()
+            }
+            SimError::Curl(_) => {
+                "check the curl binary (`--curl=PATH` or EGRESSBENCH_CURL), or run without --curl".into()
+            }
+            SimError::CaFile(_) => "make the temporary folder writable (TMPDIR)".into(),
+            SimError::Certificates(_) | SimError::Hosts(_) => {
+                "this is a bug in egressbench: please report it with the scenario".into()
+            }
+        })
+    }
 }
 
 /// How long to wait, after the client has its answer, for every proxy to finish its log entry.
@@ -238,43 +256,24 @@ impl SimMesh {
         Ok(real)
     }
 
-    /// Where `from`'s connection to `request`'s destination goes, and from which source address.
+    /// Where `from`'s connection to `request`'s destination goes (`step::app_connection`), and
+    /// from which source address; a captured one goes to the sidecar's capture listener.
     async fn dial(
         &self,
         mesh: &Mesh,
         from: &WorkloadRef,
         request: &ClientRequest,
     ) -> Result<(Dial, IpAddr), SimError> {
-        let Some(w) = mesh.workload(from) else {
-            return Ok((
-                Dial::Unresolved,
-                IpAddr::V4(egressbench_model::external::DEFAULT_PEER),
-            ));
-        };
-        let pod: IpAddr = w
-            .address
-            .parse()
-            .unwrap_or(IpAddr::V4(egressbench_model::external::DEFAULT_PEER));
-        let dest = step::resolve(mesh, &self.world.internet, &from.namespace, &request.host);
-        let Some(address) = dest.address else {
-            return Ok((Dial::Unresolved, pod));
-        };
-        let original = SocketAddr::new(address, request.port);
-        if w.proxy.is_some() && mesh.proxies.contains_key(from) {
-            return Ok((Dial::Real(self.capture(from, original).await?), pod));
-        }
-        if dest.in_cluster {
-            // kube-proxy: the service's address leads to its first workload endpoint.
-            return Ok(match step::service_endpoint(mesh, &dest.host) {
-                Some(ip) => (Dial::Simulated(SocketAddr::new(ip, request.port)), pod),
-                None => (Dial::Simulated(original), pod),
-            });
-        }
-        // Leaving the cluster without a proxy: seen from the cluster's public address.
-        Ok((
-            Dial::Simulated(original),
-            IpAddr::V4(egressbench_model::external::DEFAULT_PEER),
-        ))
+        let internet = &self.world.internet;
+        Ok(
+            match step::app_connection(mesh, internet, from, &request.host, request.port) {
+                AppConnection::Unresolved { source } => (Dial::Unresolved, source),
+                AppConnection::Captured { original, source } => {
+                    (Dial::Real(self.capture(from, original).await?), source)
+                }
+                AppConnection::Direct { to, source } => (Dial::Simulated(to), source),
+            },
+        )
     }
 
     /// Make `request` from `from`, as its application would, and collect what every proxy logged
@@ -292,17 +291,7 @@ impl SimMesh {
             .send(&self.world.fabric, source, dial, request)
             .await?;
         self.world.logs.settle(SETTLE).await;
-        Ok(Exchange {
-            result,
-            logs: self.world.logs.since(&mark),
-            trace: None,
-            observed: self
-                .hosts
-                .take_records()
-                .iter()
-                .map(HostRecord::describe)
-                .collect(),
-        })
+        Ok(self.hosts.exchange(result, self.world.logs.since(&mark)))
     }
 
     /// Every entry `proxy` has written so far, oldest first.

@@ -11,6 +11,7 @@
 //! simulated proxies, `answer`).
 
 use super::matchers::HttpView;
+use super::note::Note;
 use super::rbac::{evaluate, HttpAttrs, RbacInput, RbacOutcome};
 use super::step;
 use super::HopRequest;
@@ -53,57 +54,6 @@ impl Connection<'_> {
                 }),
             },
         )
-    }
-}
-
-/// Something the machine noticed that the explanation should say.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Note {
-    /// No virtual host of the route configuration has the request's authority.
-    NoVirtualHost {
-        route_config: Name,
-        authority: String,
-    },
-    /// The virtual host has no route whose match holds.
-    NoRoute { virtual_host: Name },
-    /// The route splits traffic by weight; the heaviest cluster is followed.
-    Weighted {
-        clusters: Vec<(Name, u32)>,
-        followed: Name,
-    },
-    /// The TCP proxy has no route for the listener's port.
-    NoTcpRoute,
-}
-
-impl std::fmt::Display for Note {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Note::NoVirtualHost {
-                route_config,
-                authority,
-            } => write!(
-                f,
-                "no virtual host of route configuration {route_config} has the domain {authority}"
-            ),
-            Note::NoRoute { virtual_host } => {
-                write!(
-                    f,
-                    "no route of virtual host {virtual_host} matches the request"
-                )
-            }
-            Note::Weighted { clusters, followed } => write!(
-                f,
-                "weighted route ({}); the model follows the heaviest, {followed}",
-                clusters
-                    .iter()
-                    .map(|(c, w)| format!("{c} {w}%"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Note::NoTcpRoute => {
-                f.write_str("the TCP proxy has no route for this port: the connection is closed")
-            }
-        }
     }
 }
 

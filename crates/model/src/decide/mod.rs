@@ -9,11 +9,13 @@
 
 pub mod machine;
 pub mod matchers;
+mod note;
 pub mod rbac;
 pub mod remedy;
 pub mod step;
 mod walk;
 
+pub use note::{Note, WireKind};
 pub use rbac::RbacOutcome;
 pub use walk::decide;
 
@@ -102,7 +104,7 @@ pub struct Hop {
     pub rbac: Option<Box<RbacOutcome>>,
     pub request: Option<HopRequest>,
     /// Why the walk went the way it did at this hop, in words.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// What the destination did.

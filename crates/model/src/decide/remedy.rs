@@ -147,7 +147,11 @@ pub fn remedies(mesh: &Mesh, trace: &Trace) -> Vec<String> {
                 "{} could not reach its upstream {}: {}",
                 h.proxy,
                 h.cluster.as_deref().unwrap_or("-"),
-                h.notes.join("; ")
+                h.notes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ));
         }
         End::Reached { .. } => {}

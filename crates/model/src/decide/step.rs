@@ -11,11 +11,12 @@ use super::matchers::{route_matches, sni_matches, HttpView};
 use super::HopRequest;
 use crate::external::Internet;
 use crate::mesh::Mesh;
+use crate::request::WorkloadRef;
 use crate::xds::{
     Endpoint, EndpointTarget, FilterChain, Listener, Name, ProxyConfig, Route, RouteAction,
     StringMatcher, Transport, VirtualHost,
 };
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// Pick the sidecar listener for a destination: `<ip>_<port>`, else `0.0.0.0_<port>`, else
 /// `virtualOutbound`.
@@ -238,6 +239,58 @@ pub fn service_endpoint(mesh: &Mesh, host: &str) -> Option<IpAddr> {
             })
         })
         .and_then(|w| w.address.parse().ok())
+}
+
+/// Where a workload's application connection goes, as the pod's kernel sends it: before any
+/// proxy, from the pod's address (or, leaving the cluster without a proxy, from its public one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppConnection {
+    /// The name does not resolve (or the workload is unknown).
+    Unresolved { source: IpAddr },
+    /// Captured by the workload's sidecar (iptables), headed for `original`.
+    Captured {
+        original: SocketAddr,
+        source: IpAddr,
+    },
+    /// Straight to `to`: kube-proxy's first endpoint for a service address, else the address.
+    Direct { to: SocketAddr, source: IpAddr },
+}
+
+/// Where `from`'s application connection to `host:port` goes (every socket-running target asks
+/// here, then dials its own capture listener for `Captured`).
+pub fn app_connection(
+    mesh: &Mesh,
+    internet: &Internet,
+    from: &WorkloadRef,
+    host: &str,
+    port: u16,
+) -> AppConnection {
+    let public = IpAddr::V4(crate::external::DEFAULT_PEER);
+    let Some(w) = mesh.workload(from) else {
+        return AppConnection::Unresolved { source: public };
+    };
+    let pod: IpAddr = w.address.parse().unwrap_or(public);
+    let dest = resolve(mesh, internet, &from.namespace, host);
+    let Some(address) = dest.address else {
+        return AppConnection::Unresolved { source: pod };
+    };
+    let original = SocketAddr::new(address, port);
+    if w.proxy.is_some() && mesh.proxies.contains_key(from) {
+        return AppConnection::Captured {
+            original,
+            source: pod,
+        };
+    }
+    if dest.in_cluster {
+        let to =
+            service_endpoint(mesh, &dest.host).map_or(original, |ip| SocketAddr::new(ip, port));
+        return AppConnection::Direct { to, source: pod };
+    }
+    // Leaving the cluster without a proxy: seen from the cluster's public address.
+    AppConnection::Direct {
+        to: original,
+        source: public,
+    }
 }
 
 /// Where a proxy connects for endpoint `ep`: host (a name or an address), port, and the address it

@@ -1,7 +1,8 @@
 //! The walk: a connection's bytes, as layers of TLS around an HTTP request (or an opaque stream),
 //! carried through listeners, filter chains, routes and clusters until something answers.
 
-use super::machine::{self, Connection, HttpNext, Note, TcpNext};
+use super::machine::{self, Connection, HttpNext, TcpNext};
+use super::note::{Note, WireKind};
 use super::step::{self, Hello};
 use super::{Call, DecideError, End, Hop, HopMode, HopRequest, Reached, Trace};
 use crate::external::{Arrival, ArrivedRequest, Internet, Served};
@@ -39,6 +40,18 @@ struct Wire {
 }
 
 impl Wire {
+    /// What the connection carries, as a proxy or host sees it arrive.
+    fn kind(&self) -> WireKind {
+        match (self.outer(), &self.http) {
+            (None, Some(_)) => WireKind::PlaintextHttp,
+            (None, None) => WireKind::PlaintextTcp,
+            (Some(l), _) => WireKind::Tls {
+                sni: l.sni.clone(),
+                client_certificate: l.client_identity.is_some(),
+            },
+        }
+    }
+
     fn outer(&self) -> Option<&TlsLayer> {
         self.layers.first()
     }
@@ -197,22 +210,6 @@ fn push_unique(matched: &mut Vec<crate::xds::Provenance>, more: &[crate::xds::Pr
     }
 }
 
-fn describe_wire(wire: &Wire) -> String {
-    match (wire.outer(), &wire.http) {
-        (None, Some(_)) => "plaintext HTTP".into(),
-        (None, None) => "a plaintext TCP stream".into(),
-        (Some(l), _) => format!(
-            "TLS with SNI {}{}",
-            l.sni.as_deref().unwrap_or("(none)"),
-            if l.client_identity.is_some() {
-                " and a client certificate"
-            } else {
-                ""
-            }
-        ),
-    }
-}
-
 impl<'a> Walk<'a> {
     fn proxy(&self, id: &WorkloadRef) -> Option<&'a ProxyConfig> {
         self.mesh.proxies.get(id)
@@ -231,11 +228,10 @@ impl<'a> Walk<'a> {
         let mut h = hop(proxy, direction, listener.name.clone());
         h.sni = wire.outer().and_then(|l| l.sni.clone());
         let Some(chain) = select_chain(listener, &wire) else {
-            h.notes.push(format!(
-                "no filter chain of listener {} accepts {}: the connection is closed",
-                listener.name,
-                describe_wire(&wire)
-            ));
+            h.notes.push(Note::NoFilterChain {
+                listener: listener.name.clone(),
+                wire: wire.kind(),
+            });
             self.hops.push(h);
             return closed(idx, NO_ROUTE_FLAG, Details::FilterChainNotFound, "-");
         };
@@ -244,10 +240,9 @@ impl<'a> Walk<'a> {
         let mut wire = wire;
         if let Some(tls) = &chain.downstream_tls {
             let Some(layer) = wire.outer().cloned() else {
-                h.notes.push(format!(
-                    "chain {} terminates TLS but the connection is plaintext",
-                    chain.name
-                ));
+                h.notes.push(Note::PlaintextOnTlsChain {
+                    chain: chain.name.clone(),
+                });
                 self.hops.push(h);
                 return closed(
                     idx,
@@ -257,10 +252,10 @@ impl<'a> Walk<'a> {
                 );
             };
             if tls.require_client_certificate && layer.client_identity.is_none() {
-                h.notes.push(format!(
-                    "chain {} is {} and requires a client certificate from the mesh CA; none was presented, so the TLS handshake fails",
-                    chain.name, tls.mode
-                ));
+                h.notes.push(Note::ClientCertificateRequired {
+                    chain: chain.name.clone(),
+                    mode: tls.mode.to_string(),
+                });
                 self.hops.push(h);
                 return closed(
                     idx,
@@ -302,16 +297,12 @@ impl<'a> Walk<'a> {
                             h.cluster = Some(route.cluster.clone());
                             h.upstream_host = self.first_endpoint(proxy, &route.cluster);
                         }
-                        h.notes.push(
-                            "RBAC denied the connection (network filter) on its first bytes: it \
-                             is closed, and so is the upstream connection the TCP proxy had opened"
-                                .into(),
-                        );
+                        h.notes.push(Note::NetworkRbacDenied);
                         self.hops.push(h);
                         denied(idx, denial.unwrap_or_default())
                     }
                     TcpNext::NoRoute => {
-                        h.notes.push(Note::NoTcpRoute.to_string());
+                        h.notes.push(Note::NoTcpRoute);
                         self.hops.push(h);
                         closed(idx, NO_ROUTE_FLAG, Details::None, "-")
                     }
@@ -350,11 +341,7 @@ impl<'a> Walk<'a> {
                     http,
                     source: wire_source,
                 };
-                h.notes.push(format!(
-                    "the chain speaks HTTP but the connection carries {}: the HTTP/1 codec fails, \
-                     so Envoy answers 400 in plain text and closes",
-                    describe_wire(&wire)
-                ));
+                h.notes.push(Note::CodecError { wire: wire.kind() });
                 self.hops.push(h);
                 return responded(idx, LocalReply::CODEC_ERROR);
             }
@@ -380,7 +367,7 @@ impl<'a> Walk<'a> {
         }
         h.rbac = step.rbac.map(Box::new);
         if let Some(note) = step.note {
-            h.notes.push(note.to_string());
+            h.notes.push(note);
         }
         h.request = Some(req);
         match step.next {
@@ -421,9 +408,9 @@ impl<'a> Walk<'a> {
         // A cluster the proxy does not have is named in the trace's notes only: Envoy logs no
         // upstream cluster for it (`-`, flag NC).
         let Some(cluster) = proxy.clusters.get(&**cluster_name) else {
-            self.hops[idx].notes.push(format!(
-                "cluster {cluster_name} does not exist on this proxy (no visible service has that host and port)"
-            ));
+            self.hops[idx].notes.push(Note::ClusterMissing {
+                cluster: cluster_name.clone(),
+            });
             return if http {
                 responded(idx, LocalReply::CLUSTER_NOT_FOUND)
             } else {
@@ -435,12 +422,9 @@ impl<'a> Walk<'a> {
             .matched
             .extend(cluster.provenance.iter().cloned());
         let Some(ep) = cluster.endpoints.first() else {
-            let why = if &*cluster.name == crate::xds::BLACKHOLE_CLUSTER {
-                "BlackHoleCluster has no endpoints: the connection is reset".to_string()
-            } else {
-                format!("cluster {} has no endpoints", cluster.name)
-            };
-            self.hops[idx].notes.push(why);
+            self.hops[idx].notes.push(Note::NoEndpoints {
+                cluster: cluster.name.clone(),
+            });
             return if http {
                 End::UpstreamFailed {
                     hop: idx,
@@ -539,10 +523,10 @@ impl<'a> Walk<'a> {
         match (target.proxy, self.proxy(w)) {
             (Some(ProxyKind::Gateway), Some(gw)) => {
                 let Some(listener) = gw.listeners.iter().find(|l| l.port == port) else {
-                    let note = format!(
-                        "gateway {} has no listener on port {port} (no Gateway server there): connection refused",
-                        gw.proxy
-                    );
+                    let note = Note::GatewayPortClosed {
+                        gateway: gw.proxy.clone(),
+                        port,
+                    };
                     if let Some(h) = from_hop.and_then(|i| self.hops.get_mut(i)) {
                         h.notes.push(note);
                     }
@@ -557,10 +541,10 @@ impl<'a> Walk<'a> {
                         },
                         Some(from),
                     ) if termination == TLS_HANDSHAKE_FAILED && hop == from + 1 => {
-                        let note = self.hops[hop].notes.join("; ");
+                        let because = self.hops[hop].notes.clone();
                         self.hops[from]
                             .notes
-                            .push(format!("the upstream TLS handshake failed: {note}"));
+                            .push(Note::UpstreamTlsFailed { because });
                         self.hops.truncate(from + 1);
                         End::UpstreamFailed {
                             hop: from,
@@ -639,8 +623,11 @@ impl<'a> Walk<'a> {
         }
         let tls = arrival.is_tls();
         if let Some(h) = idx.and_then(|i| self.hops.get_mut(i)) {
-            h.notes
-                .push(format!("{host}:{port} receives {}", describe_wire(&wire)));
+            h.notes.push(Note::Received {
+                host: host.to_string(),
+                port,
+                wire: wire.kind(),
+            });
         }
         // A second TLS layer inside the one the host terminates is not HTTP to it: a web server
         // answers 400 in plain text, which the client's own handshake cannot read.

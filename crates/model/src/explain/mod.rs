@@ -5,6 +5,7 @@
 //! Owns: rendering a `decide::Trace` (with its `answer::Exchange`) as text or JSON. Leaves out:
 //! deciding (`decide`) and scenario reports (`report`).
 
+mod notes;
 mod verdict;
 
 pub use verdict::{answer_words, decision, reason, Decision};
@@ -156,7 +157,7 @@ fn render_hop(out: &mut String, i: usize, h: &Hop) {
         );
     }
     for n in &h.notes {
-        line(out, "note", n);
+        line(out, "note", n.to_string());
     }
 }
 

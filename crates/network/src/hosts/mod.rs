@@ -38,7 +38,9 @@ pub use record::HostRecord;
 
 use crate::pki::{public_server, CertificateAuthority, Leaf, LeafSpec, PkiError};
 use crate::Fabric;
+use egressbench_model::answer::Exchange;
 use egressbench_model::external::Internet;
+use egressbench_model::outcome::{AccessLogEntry, ClientResult};
 use record::Records;
 use site::Site;
 use std::collections::HashMap;
@@ -133,6 +135,21 @@ impl Hosts {
             hosts.tasks.spawn(connection::accept_loop(site, listener));
         }
         Ok(hosts)
+    }
+
+    /// One request's exchange as a socket-running target observed it: the client's `result`,
+    /// the proxies' `logs`, and what the hosts recorded since the last exchange (drained).
+    pub fn exchange(&self, result: ClientResult, logs: Vec<AccessLogEntry>) -> Exchange {
+        Exchange {
+            result,
+            logs,
+            trace: None,
+            observed: self
+                .take_records()
+                .iter()
+                .map(HostRecord::describe)
+                .collect(),
+        }
     }
 
     /// Records written since the last call, oldest first (drains).

@@ -9,10 +9,12 @@ mod model;
 
 pub use model::ModelTarget;
 
+use egressbench_compile::CompileError;
 use egressbench_model::answer::Exchange;
 use egressbench_model::outcome::AccessLogEntry;
 use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_resources::{Kind, Resource, ResourceId, Store};
+use egressbench_text::{BoxDiagnostic, Diagnostic};
 
 /// Why a target could not carry out a step (as opposed to the step's outcome being unexpected).
 #[derive(Debug, thiserror::Error)]
@@ -21,8 +23,37 @@ pub enum TargetError {
     UnknownWorkload { workload: String, known: String },
     #[error("{what} `{id}` does not exist, so it cannot be deleted")]
     NotFound { what: &'static str, id: String },
+    /// The manifests applied so far do not make a mesh (an ASM policy that does not compile).
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// The target's engine (the simulated mesh, the Envoy processes, a cluster) failed or
+    /// refused the change; its own diagnostic says why.
     #[error("{0}")]
-    Rejected(String),
+    Engine(BoxDiagnostic),
+}
+
+impl Diagnostic for TargetError {
+    fn location(&self) -> Option<String> {
+        match self {
+            TargetError::Compile(e) => e.location(),
+            TargetError::Engine(e) => e.location(),
+            _ => None,
+        }
+    }
+
+    fn help(&self) -> Option<String> {
+        match self {
+            TargetError::UnknownWorkload { .. } => Some(
+                "run the command from a workload whose Deployment is in the manifests (NAMESPACE/NAME)"
+                    .into(),
+            ),
+            TargetError::NotFound { .. } => {
+                Some("delete only objects an earlier step applied".into())
+            }
+            TargetError::Compile(e) => e.help(),
+            TargetError::Engine(e) => e.help(),
+        }
+    }
 }
 
 impl TargetError {

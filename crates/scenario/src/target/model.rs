@@ -54,7 +54,7 @@ impl ModelTarget {
 
     /// Replace the store and rebuild; on a compile error nothing changes.
     fn commit(&mut self, store: Store) -> Result<(), TargetError> {
-        let mesh = Mesh::build(&store).map_err(|e| TargetError::Rejected(e.to_string()))?;
+        let mesh = Mesh::build(&store)?;
         self.store = store;
         self.mesh = mesh;
         Ok(())

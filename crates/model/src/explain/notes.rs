@@ -1,0 +1,108 @@
+//! The English of a decision's notes: what `decide` recorded as data (`decide::Note`), said the
+//! way the explanation says it.
+//!
+//! Owns: `Display` and `Serialize` (as that text) for `Note` and `WireKind`. Leaves out: when a
+//! note is recorded (`decide`).
+
+use crate::decide::{Note, WireKind};
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+impl fmt::Display for WireKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WireKind::PlaintextHttp => f.write_str("plaintext HTTP"),
+            WireKind::PlaintextTcp => f.write_str("a plaintext TCP stream"),
+            WireKind::Tls {
+                sni,
+                client_certificate,
+            } => write!(
+                f,
+                "TLS with SNI {}{}",
+                sni.as_deref().unwrap_or("(none)"),
+                if *client_certificate {
+                    " and a client certificate"
+                } else {
+                    ""
+                }
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::NoFilterChain { listener, wire } => write!(
+                f,
+                "no filter chain of listener {listener} accepts {wire}: the connection is closed"
+            ),
+            Note::PlaintextOnTlsChain { chain } => {
+                write!(f, "chain {chain} terminates TLS but the connection is plaintext")
+            }
+            Note::ClientCertificateRequired { chain, mode } => write!(
+                f,
+                "chain {chain} is {mode} and requires a client certificate from the mesh CA; none was presented, so the TLS handshake fails"
+            ),
+            Note::NetworkRbacDenied => f.write_str(
+                "RBAC denied the connection (network filter) on its first bytes: it is closed, \
+                 and so is the upstream connection the TCP proxy had opened",
+            ),
+            Note::NoTcpRoute => f.write_str(
+                "the TCP proxy has no route for this port: the connection is closed",
+            ),
+            Note::CodecError { wire } => write!(
+                f,
+                "the chain speaks HTTP but the connection carries {wire}: the HTTP/1 codec fails, \
+                 so Envoy answers 400 in plain text and closes"
+            ),
+            Note::NoVirtualHost {
+                route_config,
+                authority,
+            } => write!(
+                f,
+                "no virtual host of route configuration {route_config} has the domain {authority}"
+            ),
+            Note::NoRoute { virtual_host } => {
+                write!(f, "no route of virtual host {virtual_host} matches the request")
+            }
+            Note::Weighted { clusters, followed } => write!(
+                f,
+                "weighted route ({}); the model follows the heaviest, {followed}",
+                clusters
+                    .iter()
+                    .map(|(c, w)| format!("{c} {w}%"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Note::ClusterMissing { cluster } => write!(
+                f,
+                "cluster {cluster} does not exist on this proxy (no visible service has that host and port)"
+            ),
+            Note::NoEndpoints { cluster } if &**cluster == crate::xds::BLACKHOLE_CLUSTER => {
+                f.write_str("BlackHoleCluster has no endpoints: the connection is reset")
+            }
+            Note::NoEndpoints { cluster } => write!(f, "cluster {cluster} has no endpoints"),
+            Note::GatewayPortClosed { gateway, port } => write!(
+                f,
+                "gateway {gateway} has no listener on port {port} (no Gateway server there): connection refused"
+            ),
+            Note::UpstreamTlsFailed { because } => write!(
+                f,
+                "the upstream TLS handshake failed: {}",
+                because
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            Note::Received { host, port, wire } => write!(f, "{host}:{port} receives {wire}"),
+        }
+    }
+}
+
+impl Serialize for Note {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}

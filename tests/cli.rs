@@ -2,6 +2,9 @@
 //! human, JSON and JUnit reports of `run`, and `check`, `compile` and `explain` on the project's
 //! fixtures. Scenario files are written into a fresh folder under the system temp dir.
 
+// Test helpers may panic: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};

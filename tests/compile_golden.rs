@@ -2,6 +2,9 @@
 //! fixtures/000/compiled/, which scenario 000-http-via-compiled-native-resources runs. When the
 //! compiler changes on purpose, regenerate them with the command in the failure message.
 
+// Test helpers may panic: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Command;
 
 fn compile(policy: &str) -> String {

@@ -8,6 +8,9 @@
 //! the Envoy checks are skipped with a note, unless `EGRESSBENCH_REQUIRE_ENVOY` is set (CI sets
 //! it), in which case they fail.
 
+// Test helpers may panic: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 use common::{envoy_or_skip, note};
 use egressbench_text::Diagnostic as _;

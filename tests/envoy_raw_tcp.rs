@@ -16,6 +16,9 @@
 //! Without an envoy binary the tests are skipped with a note, unless `EGRESSBENCH_REQUIRE_ENVOY`
 //! is set (CI sets it), in which case they fail.
 
+// Test helpers may panic: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 use common::envoy_or_skip;
 

@@ -7,6 +7,9 @@
 //! The checks are plain functions over a graph or a source text so that they are tested on
 //! inputs that break them, too.
 
+// Test helpers may panic: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -2,6 +2,9 @@
 //! bound — the gateway's, the sidecar capture listeners, the external hosts' — refuses
 //! connections. And reconfiguring closes a gateway port its config no longer has.
 
+// Test helpers may panic: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use egressbench_manifest as manifest;
 use egressbench_model::request::{ClientRequest, Scheme, WorkloadRef};
 use egressbench_resources::{Kind, ResourceId};

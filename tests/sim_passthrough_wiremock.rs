@@ -6,6 +6,9 @@
 //! `x-forwarded-client-cert` even when the application forged one. Under REGISTRY_ONLY the same
 //! request never reaches it.
 
+// Test helpers may panic: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use egressbench_manifest as manifest;
 use egressbench_model::external::{App, ExternalHost, Internet};
 use egressbench_model::request::{ClientRequest, Scheme, WorkloadRef};

@@ -19,6 +19,9 @@
 //! Every socket of a test runs inside `SimTarget::block_on`: the simulated mesh's listeners live on
 //! that (current-thread) runtime.
 
+// Test helpers may panic: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use egressbench_manifest as manifest;
 use egressbench_model::answer::Exchange;
 use egressbench_model::outcome::{AccessLogEntry, ClientResult, ConnectionError};

@@ -4,6 +4,9 @@
 //! Envoy when an envoy binary is found (CI requires it); and `egressbench table` on the command
 //! line (exit codes, the last line, JSON).
 
+// Test helpers may panic: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 use common::envoy_or_skip;
 use egressbench::table::{build_many, render, TargetFactory};

@@ -17,7 +17,7 @@ pub struct CheckArgs {
     pub files: Vec<PathBuf>,
 }
 
-pub fn execute(args: &CheckArgs, io: &mut Io<'_>) -> io::Result<Exit> {
+pub(super) fn execute(args: &CheckArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     let Some(loaded) = load(&args.files, io)? else {
         return Ok(Exit::BadInput);
     };

@@ -20,7 +20,7 @@ pub struct CompileArgs {
     pub files: Vec<PathBuf>,
 }
 
-pub fn execute(args: &CompileArgs, io: &mut Io<'_>) -> io::Result<Exit> {
+pub(super) fn execute(args: &CompileArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     let Some(loaded) = load(&args.files, io)? else {
         return Ok(Exit::BadInput);
     };

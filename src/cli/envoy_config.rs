@@ -51,7 +51,7 @@ fn workload(s: &str) -> Result<WorkloadRef, String> {
     })
 }
 
-pub fn execute(args: &EnvoyConfigArgs, io: &mut Io<'_>) -> io::Result<Exit> {
+pub(super) fn execute(args: &EnvoyConfigArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     let Some(loaded) = load(&args.files, io)? else {
         return Ok(Exit::BadInput);
     };

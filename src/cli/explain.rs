@@ -51,7 +51,7 @@ struct Explained<'a> {
     explanation: Option<serde_json::Value>,
 }
 
-pub fn execute(args: &ExplainArgs, io: &mut Io<'_>) -> io::Result<Exit> {
+pub(super) fn execute(args: &ExplainArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     let line = join(&args.command);
     let cmd = match command::parse_exec(&line) {
         Ok(c) => c,

@@ -42,7 +42,7 @@ pub struct RunArgs {
     pub envoy: Option<PathBuf>,
 }
 
-pub fn execute(args: &RunArgs, io: &mut Io<'_>) -> io::Result<Exit> {
+pub(super) fn execute(args: &RunArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     // Ask for the target before any work, so an unavailable one is one clear error.
     let options = TargetOptions {
         curl: args.curl.clone(),

@@ -4,7 +4,7 @@
 
 /// The words as one command line. A single word is taken as the whole line (`-- "curl -s URL"`);
 /// several are quoted where the shell would need it (`-- curl -w '%{http_code}\n' URL`).
-pub fn join(words: &[String]) -> String {
+pub(super) fn join(words: &[String]) -> String {
     if let [line] = words {
         return line.clone();
     }

@@ -62,7 +62,7 @@ struct Document {
     disagreements: usize,
 }
 
-pub fn execute(args: &TableArgs, io: &mut Io<'_>) -> io::Result<Exit> {
+pub(super) fn execute(args: &TableArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     let names = if args.targets.is_empty() {
         vec![TargetName::Model, TargetName::Sim]
     } else {

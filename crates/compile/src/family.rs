@@ -36,7 +36,7 @@ impl Family {
     /// Whether each host gets its own VirtualService. The gateway routes HTTP by the request's
     /// Host, so a route must send each host to itself; a stream carries no Host, and the gateway
     /// sends it to the first host (ASM requires a rule's hosts to resolve to the same addresses).
-    pub fn routes_per_host(&self) -> bool {
+    pub(crate) fn routes_per_host(&self) -> bool {
         self.gateway_hop == Hop::Http
     }
 }

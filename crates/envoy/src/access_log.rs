@@ -50,7 +50,7 @@ const FIELDS: &[(&str, &str)] = &[
 ];
 
 /// The `json_format` struct: every field above, and `proxy` as a literal.
-pub fn json_format(proxy: &str) -> Value {
+pub(crate) fn json_format(proxy: &str) -> Value {
     let mut fields = Map::new();
     fields.insert("proxy".into(), Value::String(proxy.to_string()));
     for (name, operator) in FIELDS {
@@ -60,7 +60,7 @@ pub fn json_format(proxy: &str) -> Value {
 }
 
 /// One file access logger (`envoy.access_loggers.file`) writing `path` in the JSON format.
-pub fn file_logger(proxy: &str, path: &str) -> Value {
+pub(crate) fn file_logger(proxy: &str, path: &str) -> Value {
     json!({
         "name": "envoy.access_loggers.file",
         "typed_config": {
@@ -75,7 +75,7 @@ pub fn file_logger(proxy: &str, path: &str) -> Value {
 }
 
 /// The listener-level logger: only connections no filter chain took (`NR`), as Istio logs them.
-pub fn listener_logger(proxy: &str, path: &str) -> Value {
+pub(crate) fn listener_logger(proxy: &str, path: &str) -> Value {
     let mut logger = file_logger(proxy, path);
     if let Some(obj) = logger.as_object_mut() {
         obj.insert(
@@ -84,9 +84,4 @@ pub fn listener_logger(proxy: &str, path: &str) -> Value {
         );
     }
     logger
-}
-
-/// The field names written, `proxy` first (for tests and the runner's reader).
-pub fn field_names() -> impl Iterator<Item = &'static str> {
-    std::iter::once("proxy").chain(FIELDS.iter().map(|(name, _)| *name))
 }

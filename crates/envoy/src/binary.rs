@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The environment variable naming the envoy binary.
-pub const ENVOY_ENV: &str = "EGRESSBENCH_ENVOY";
+pub(crate) const ENVOY_ENV: &str = "EGRESSBENCH_ENVOY";
 
 /// The virtual environment `scripts/install-envoy.sh` creates by default.
-pub const VENV_DIR: &str = ".venv-envoy";
+pub(crate) const VENV_DIR: &str = ".venv-envoy";
 
 /// The envoy binary inside a virtual environment made by `scripts/install-envoy.sh`.
 fn in_venv(venv: &Path) -> Option<PathBuf> {

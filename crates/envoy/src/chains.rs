@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 
 /// The `filter_chain_match` of a chain (`None` when it matches everything). A bare `*` among the
 /// server names matches any SNI, which Envoy writes as no `server_names`.
-pub fn chain_match(m: &ChainMatch) -> Option<Value> {
+pub(crate) fn chain_match(m: &ChainMatch) -> Option<Value> {
     let mut out = Map::new();
     if !m.server_names.is_empty() && !m.server_names.iter().any(|n| n == "*") {
         let names: Vec<String> = m
@@ -73,7 +73,7 @@ fn filters(proxy: &ProxyConfig, listener: &str, chain: &FilterChain, log: &str) 
 }
 
 /// The whole chain, without its match when `with_match` is false (the default chain).
-pub fn filter_chain(
+pub(crate) fn filter_chain(
     proxy: &ProxyConfig,
     listener: &str,
     chain: &FilterChain,

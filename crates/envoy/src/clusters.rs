@@ -24,7 +24,7 @@ use std::net::IpAddr;
 const CONNECT_TIMEOUT: &str = "10s";
 
 /// Every cluster of `proxy`, in name order.
-pub fn clusters(proxy: &ProxyConfig, mesh: &Mesh, placement: &Placement) -> Vec<Value> {
+pub(crate) fn clusters(proxy: &ProxyConfig, mesh: &Mesh, placement: &Placement) -> Vec<Value> {
     proxy
         .clusters
         .values()

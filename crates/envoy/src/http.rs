@@ -20,7 +20,7 @@ use egressbench_model::xds::{ProxyConfig, ProxyKind, RbacFilter};
 use serde_json::{json, Value};
 
 /// The connection manager for a chain named `chain` whose routes are `route_config`.
-pub fn connection_manager(
+pub(crate) fn connection_manager(
     proxy: &ProxyConfig,
     listener: &str,
     chain: &str,

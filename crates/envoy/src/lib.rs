@@ -15,16 +15,16 @@
 //! (`cli::envoy_config`).
 //! Names are istiod's throughout, so that access logs and Envoy's admin output read as in a mesh.
 
-pub mod access_log;
-pub mod binary;
-pub mod certs;
+mod access_log;
+mod binary;
+mod certs;
 mod chains;
 mod clusters;
-pub mod error;
+mod error;
 mod http;
 mod listeners;
 mod matchers;
-pub mod placement;
+mod placement;
 mod rbac;
 mod rbac_rules;
 mod routes;

@@ -21,7 +21,7 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 
 /// Every listener of `proxy`, in config order.
-pub fn listeners(proxy: &ProxyConfig, placement: &Placement) -> Vec<Value> {
+pub(crate) fn listeners(proxy: &ProxyConfig, placement: &Placement) -> Vec<Value> {
     proxy
         .listeners
         .iter()

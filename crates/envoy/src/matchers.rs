@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 /// An Envoy `StringMatcher` from the config's matcher (`None` for `Any` and for an empty prefix,
 /// which Envoy does not take and which matches any value: callers render a presence match or
 /// leave the matcher out).
-pub fn string_matcher(m: &StringMatcher) -> Option<Value> {
+pub(crate) fn string_matcher(m: &StringMatcher) -> Option<Value> {
     Some(match m {
         StringMatcher::Exact(s) => json!({"exact": s}),
         StringMatcher::Prefix(s) if s.is_empty() => return None,
@@ -23,7 +23,7 @@ pub fn string_matcher(m: &StringMatcher) -> Option<Value> {
 /// A route `HeaderMatcher`: a string match, or a presence match for `Any`. An inverted string
 /// match treats a missing header as empty (so `withoutHeaders` matches when the header is absent),
 /// as istiod renders `withoutHeaders`.
-pub fn header_matcher(name: &str, m: &StringMatcher, invert: bool) -> Value {
+pub(crate) fn header_matcher(name: &str, m: &StringMatcher, invert: bool) -> Value {
     let mut v = match string_matcher(m) {
         Some(sm) => {
             let mut h = json!({"name": name, "string_match": sm});
@@ -42,7 +42,7 @@ pub fn header_matcher(name: &str, m: &StringMatcher, invert: bool) -> Value {
 
 /// Istio's string matcher for an AuthorizationPolicy value, with `prefix` put before the value:
 /// `*` is any non-empty value, `*x` a suffix, `x*` a prefix, else exact (`StringMatcherWithPrefix`).
-pub fn istio_string(value: &str, prefix: &str) -> Value {
+pub(crate) fn istio_string(value: &str, prefix: &str) -> Value {
     if value == "*" {
         json!({"safe_regex": {"regex": ".+"}})
     } else if let Some(suffix) = value.strip_prefix('*') {
@@ -60,7 +60,7 @@ pub fn istio_string(value: &str, prefix: &str) -> Value {
 
 /// Istio's header matcher for an AuthorizationPolicy value: `*` is a presence match, else
 /// `istio_string` (`HeaderMatcher` / `HostMatcher`, the latter ignoring case).
-pub fn istio_header(name: &str, value: &str, ignore_case: bool) -> Value {
+pub(crate) fn istio_header(name: &str, value: &str, ignore_case: bool) -> Value {
     if value == "*" {
         return json!({"name": name, "present_match": true});
     }
@@ -79,7 +79,7 @@ pub fn istio_header(name: &str, value: &str, ignore_case: bool) -> Value {
 }
 
 /// A `CidrRange` from `10.0.0.1` or `10.0.0.0/16` (IPv4 or IPv6); `None` when it does not parse.
-pub fn cidr(value: &str) -> Option<Value> {
+pub(crate) fn cidr(value: &str) -> Option<Value> {
     let (addr, len) = match value.split_once('/') {
         Some((a, l)) => (a, Some(l)),
         None => (value, None),
@@ -94,7 +94,7 @@ pub fn cidr(value: &str) -> Option<Value> {
 }
 
 /// `s` with RE2's metacharacters escaped, as Go's `regexp.QuoteMeta` (which istiod uses) does it.
-pub fn quote_meta(s: &str) -> String {
+pub(crate) fn quote_meta(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if "\\.+*?()|[]{}^$".contains(c) {

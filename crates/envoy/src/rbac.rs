@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 /// Which filter family: in an HTTP connection manager or in a network filter chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layer {
+pub(crate) enum Layer {
     Http,
     Tcp,
 }
@@ -50,7 +50,7 @@ fn rules(action: RbacAction, policies: &[&RbacPolicy], tcp: bool) -> Value {
 
 /// The RBAC filters for `rbac` on a chain of `layer`, in evaluation order (empty without
 /// policies).
-pub fn filters(rbac: Option<&RbacFilter>, layer: Layer) -> Vec<Value> {
+pub(crate) fn filters(rbac: Option<&RbacFilter>, layer: Layer) -> Vec<Value> {
     let Some(rbac) = rbac else {
         return Vec::new();
     };

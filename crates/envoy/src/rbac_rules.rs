@@ -27,7 +27,7 @@ enum Skip {
 
 /// What is being generated: for which chain and which action, from which policy's namespace.
 #[derive(Debug, Clone, Copy)]
-pub struct RuleContext<'a> {
+pub(crate) struct RuleContext<'a> {
     pub tcp: bool,
     pub action: RbacAction,
     /// The policy's namespace (the default namespace of `serviceAccounts` entries).
@@ -275,7 +275,7 @@ fn condition_term(c: &Condition) -> Option<Term<'_>> {
 
 /// The RBAC `Policy` for one rule; `None` when the rule is left out (an ALLOW rule needing HTTP on
 /// a TCP chain, an invalid value in an ALLOW rule, an unknown `when` key).
-pub fn policy(rule: &Rule, cx: RuleContext<'_>) -> Option<Value> {
+pub(crate) fn policy(rule: &Rule, cx: RuleContext<'_>) -> Option<Value> {
     let mut base_permission = Vec::new();
     let mut base_principal = Vec::new();
     for c in &rule.when {
@@ -317,7 +317,7 @@ pub fn policy(rule: &Rule, cx: RuleContext<'_>) -> Option<Value> {
 
 /// istiod's policy for an AuthorizationPolicy without rules: it matches nothing (an ALLOW policy
 /// without rules allows nothing; a DENY one denies nothing).
-pub fn match_never() -> Value {
+pub(crate) fn match_never() -> Value {
     json!({
         "permissions": [{"not_rule": {"any": true}}],
         "principals": [never_principal()],

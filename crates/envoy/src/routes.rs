@@ -18,7 +18,7 @@ use std::collections::HashSet;
 
 /// The inline `route_config` for route configuration `name` (empty when the proxy has none by
 /// that name: every request then gets `404 NR`, as with a missing RDS resource).
-pub fn route_config(name: &str, rc: Option<&RouteConfiguration>) -> Value {
+pub(crate) fn route_config(name: &str, rc: Option<&RouteConfiguration>) -> Value {
     // Envoy refuses a domain (or a virtual host name) twice in one route configuration; the
     // first virtual host claiming a domain is the one that serves it (as `xds::domains` picks).
     let mut claimed: HashSet<String> = HashSet::new();
@@ -53,7 +53,7 @@ pub fn route_config(name: &str, rc: Option<&RouteConfiguration>) -> Value {
 }
 
 /// Do any routes of `rc` inject a fault (so the connection manager needs the fault filter)?
-pub fn uses_fault(rc: Option<&RouteConfiguration>) -> bool {
+pub(crate) fn uses_fault(rc: Option<&RouteConfiguration>) -> bool {
     rc.is_some_and(|rc| {
         rc.virtual_hosts.iter().any(|vh| {
             vh.routes
@@ -171,7 +171,7 @@ fn route_match(m: &RouteMatch) -> Value {
 }
 
 /// A duration in Envoy's JSON form (`0s`, `3s`, `1.500s`).
-pub fn duration_ms(ms: u64) -> String {
+pub(crate) fn duration_ms(ms: u64) -> String {
     if ms % 1000 == 0 {
         format!("{}s", ms / 1000)
     } else {

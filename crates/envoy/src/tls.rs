@@ -35,7 +35,7 @@ fn transport_socket(type_url: &str, context: Value) -> Value {
 /// A cluster's upstream TLS. ISTIO_MUTUAL: the proxy's certificate, the mesh root, and the
 /// expected SPIFFE ids of the endpoints when known (`peer_identities`), ALPN as istiod advertises
 /// in-mesh. SIMPLE (and MUTUAL): the public CA bundle, the SNI's DNS name as the expected SAN.
-pub fn upstream(
+pub(crate) fn upstream(
     tls: &UpstreamTls,
     certs: &CertPaths,
     peer_identities: &[String],
@@ -87,7 +87,7 @@ pub fn upstream(
 /// A chain's downstream TLS: the proxy's certificate; with a client certificate required (or
 /// optional, for OPTIONAL_MUTUAL), validation against the mesh root only — who may connect is
 /// RBAC's job. `http` chains advertise `h2` and `http/1.1` as istiod's gateway servers do.
-pub fn downstream(
+pub(crate) fn downstream(
     mode: ServerTlsMode,
     require_client_certificate: bool,
     certs: &CertPaths,

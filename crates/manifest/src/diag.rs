@@ -8,7 +8,7 @@ use super::locate::Pos;
 
 /// A problem at `pos` of the text being read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diag {
+pub(crate) struct Diag {
     pub pos: Pos,
     pub message: String,
     pub hint: Option<String>,
@@ -18,13 +18,13 @@ pub struct Diag {
 
 /// A second place an error refers to, printed after the message as "(`what` at line L column C)".
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Related {
+pub(crate) struct Related {
     pub what: String,
     pub pos: Pos,
 }
 
 impl Diag {
-    pub fn new(pos: Pos, message: impl Into<String>) -> Self {
+    pub(crate) fn new(pos: Pos, message: impl Into<String>) -> Self {
         Diag {
             pos,
             message: message.into(),
@@ -33,12 +33,12 @@ impl Diag {
         }
     }
 
-    pub fn with_hint(mut self, hint: Option<String>) -> Self {
+    pub(crate) fn with_hint(mut self, hint: Option<String>) -> Self {
         self.hint = hint;
         self
     }
 
-    pub fn with_related(mut self, what: impl Into<String>, pos: Pos) -> Self {
+    pub(crate) fn with_related(mut self, what: impl Into<String>, pos: Pos) -> Self {
         self.related = Some(Related {
             what: what.into(),
             pos,
@@ -47,7 +47,7 @@ impl Diag {
     }
 
     /// The same problem in another text's coordinates (every position goes through `f`).
-    pub fn map_pos(mut self, f: impl Fn(Pos) -> Pos) -> Self {
+    pub(crate) fn map_pos(mut self, f: impl Fn(Pos) -> Pos) -> Self {
         self.pos = f(self.pos);
         if let Some(r) = &mut self.related {
             r.pos = f(r.pos);
@@ -56,7 +56,7 @@ impl Diag {
     }
 
     /// The message with the related place spelt out.
-    pub fn full_message(&self) -> String {
+    pub(crate) fn full_message(&self) -> String {
         match &self.related {
             None => self.message.clone(),
             Some(r) => format!(
@@ -68,7 +68,7 @@ impl Diag {
 }
 
 /// Shift a position by `lines` lines (a document that starts further down its file).
-pub fn shift(lines: usize) -> impl Fn(Pos) -> Pos {
+pub(crate) fn shift(lines: usize) -> impl Fn(Pos) -> Pos {
     move |p| Pos::new(p.line + lines, p.column)
 }
 

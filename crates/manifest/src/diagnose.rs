@@ -15,7 +15,7 @@ use egressbench_text::suggest;
 
 /// What a typed read was about, for messages and hints.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     /// The kind being read, when known (selects the hint table's entries).
     pub kind: Option<Kind>,
     /// The fields of that kind's `spec`, to spot spec fields written at the top level.
@@ -37,7 +37,7 @@ impl Ctx<'_> {
 }
 
 /// Explain `err`, raised while reading `text` with `path` the deepest field reached.
-pub fn data_error(text: &str, path: &FieldPath, err: &serde_yaml::Error, ctx: &Ctx) -> Diag {
+pub(crate) fn data_error(text: &str, path: &FieldPath, err: &serde_yaml::Error, ctx: &Ctx) -> Diag {
     let fallback = locate::error_pos(err).unwrap_or(Pos::new(1, 1));
     let message = bare_message(err, path);
     if let Some(rest) = message.strip_prefix("unknown field `") {

@@ -12,7 +12,7 @@ use super::{syntax, Loaded};
 use serde_yaml::Value;
 
 /// Load the document `doc` into `out`. Errors are relative to the document's text.
-pub fn load(doc: &Doc, out: &mut Loaded) -> Result<(), Diag> {
+pub(crate) fn load(doc: &Doc, out: &mut Loaded) -> Result<(), Diag> {
     syntax::check(doc.text)?;
     let value: Value = serde_yaml::from_str(doc.text).map_err(|e| {
         let pos = locate::error_pos(&e).unwrap_or(Pos::new(1, 1));

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 /// Most kinds: `spec`, and `status` (accepted, ignored, as `kubectl get -o yaml` writes it).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Object<S> {
+pub(crate) struct Object<S> {
     #[allow(dead_code)]
     pub api_version: IgnoredAny,
     #[allow(dead_code)]
@@ -29,7 +29,7 @@ pub struct Object<S> {
 /// `ConfigMap`: `data`, `binaryData`, `immutable`; no `spec`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ConfigMapObject {
+pub(crate) struct ConfigMapObject {
     #[allow(dead_code)]
     pub api_version: IgnoredAny,
     #[allow(dead_code)]
@@ -49,7 +49,7 @@ pub struct ConfigMapObject {
 /// `ServiceAccount`: its own top-level fields; no `spec`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ServiceAccountObject {
+pub(crate) struct ServiceAccountObject {
     #[allow(dead_code)]
     pub api_version: IgnoredAny,
     #[allow(dead_code)]
@@ -70,7 +70,7 @@ pub struct ServiceAccountObject {
 /// kubectl's `List`: `items`, each an object of its own.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ListObject {
+pub(crate) struct ListObject {
     #[allow(dead_code)]
     pub api_version: IgnoredAny,
     #[allow(dead_code)]

@@ -8,51 +8,51 @@ use std::fmt;
 
 /// One step of a path: a mapping key or a sequence index.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seg {
+pub(crate) enum Seg {
     Key(String),
     Index(usize),
 }
 
 /// A path from a document's root; empty is the root itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldPath(pub Vec<Seg>);
+pub(crate) struct FieldPath(pub Vec<Seg>);
 
 impl FieldPath {
-    pub fn root() -> Self {
+    pub(crate) fn root() -> Self {
         FieldPath(Vec::new())
     }
 
-    pub fn is_root(&self) -> bool {
+    pub(crate) fn is_root(&self) -> bool {
         self.0.is_empty()
     }
 
-    pub fn segs(&self) -> &[Seg] {
+    pub(crate) fn segs(&self) -> &[Seg] {
         &self.0
     }
 
     /// This path with one more key.
-    pub fn key(&self, key: &str) -> Self {
+    pub(crate) fn key(&self, key: &str) -> Self {
         let mut p = self.clone();
         p.0.push(Seg::Key(key.to_string()));
         p
     }
 
     /// This path with one more index.
-    pub fn index(&self, index: usize) -> Self {
+    pub(crate) fn index(&self, index: usize) -> Self {
         let mut p = self.clone();
         p.0.push(Seg::Index(index));
         p
     }
 
     /// The path without its last step (the root stays the root).
-    pub fn parent(&self) -> Self {
+    pub(crate) fn parent(&self) -> Self {
         let mut p = self.clone();
         p.0.pop();
         p
     }
 
     /// The last step when it is a key.
-    pub fn last_key(&self) -> Option<&str> {
+    pub(crate) fn last_key(&self) -> Option<&str> {
         match self.0.last() {
             Some(Seg::Key(k)) => Some(k),
             _ => None,
@@ -60,7 +60,7 @@ impl FieldPath {
     }
 
     /// The keys of the path, indices left out (`spec.egressRules[0].to` → `spec`, `egressRules`, `to`).
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.iter().filter_map(|s| match s {
             Seg::Key(k) => Some(k.as_str()),
             Seg::Index(_) => None,
@@ -68,7 +68,7 @@ impl FieldPath {
     }
 
     /// The path from the object's own root: a `List` item's `items[N]` prefix removed.
-    pub fn relative_to_object(&self) -> FieldPath {
+    pub(crate) fn relative_to_object(&self) -> FieldPath {
         let mut segs = self.0.as_slice();
         while let [Seg::Key(k), Seg::Index(_), rest @ ..] = segs {
             if k != "items" {
@@ -81,7 +81,7 @@ impl FieldPath {
 
     /// Read a `serde_path_to_error` path. Enum variants and unknown steps end the path there (the
     /// models here have no externally tagged enums, so they do not arise).
-    pub fn from_tracked(path: &serde_path_to_error::Path) -> Self {
+    pub(crate) fn from_tracked(path: &serde_path_to_error::Path) -> Self {
         let mut out = Vec::new();
         for seg in path.iter() {
             match seg {

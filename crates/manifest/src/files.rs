@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The files to load, in order: each argument in turn; a folder's files sorted by path.
-pub fn collect<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<PathBuf>, LoadError> {
+pub(crate) fn collect<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<PathBuf>, LoadError> {
     let mut out = Vec::new();
     let mut seen_dirs = BTreeSet::new();
     for p in paths {
@@ -58,7 +58,7 @@ fn is_yaml(path: &Path) -> bool {
     )
 }
 
-pub fn unreadable(path: &Path, err: &std::io::Error) -> LoadError {
+pub(crate) fn unreadable(path: &Path, err: &std::io::Error) -> LoadError {
     let shown = path.display();
     let message = match err.kind() {
         std::io::ErrorKind::NotFound => format!("no such file or folder `{shown}`"),

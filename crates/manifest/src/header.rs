@@ -14,7 +14,7 @@ use serde_yaml::Value;
 
 /// What a document is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum What {
+pub(crate) enum What {
     /// A kind egressbench models, at an accepted group/version.
     Known(Kind),
     /// kubectl's `List` of objects.
@@ -25,13 +25,13 @@ pub enum What {
 
 /// The header of the object at `at` in document `text`, parsed as `value`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Header {
+pub(crate) struct Header {
     pub api_version: String,
     pub what: What,
 }
 
 /// Read and check `apiVersion` and `kind` of the object `value` (at `at` in `text`).
-pub fn read(text: &str, at: &FieldPath, value: &Value) -> Result<Header, Diag> {
+pub(crate) fn read(text: &str, at: &FieldPath, value: &Value) -> Result<Header, Diag> {
     let object_pos = || locate::value_at(text, at).unwrap_or(Pos::new(1, 1));
     let Value::Mapping(map) = value else {
         return Err(Diag::new(
@@ -144,7 +144,7 @@ fn identity(kind: &str, value: &Value) -> String {
 }
 
 /// `group/version` → (group, version); the core group is `""`.
-pub fn split_api_version(api_version: &str) -> (&str, &str) {
+pub(crate) fn split_api_version(api_version: &str) -> (&str, &str) {
     api_version.rsplit_once('/').unwrap_or(("", api_version))
 }
 

@@ -77,7 +77,11 @@ const TABLE: &[Entry] = &[
 ];
 
 /// The hint for unknown field `field` in the mapping at `parent` of a `kind` resource.
-pub fn unsupported_field(kind: Kind, parent: &FieldPath, field: &str) -> Option<&'static str> {
+pub(crate) fn unsupported_field(
+    kind: Kind,
+    parent: &FieldPath,
+    field: &str,
+) -> Option<&'static str> {
     let last = parent.keys().last();
     TABLE
         .iter()

@@ -7,7 +7,7 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 use std::fmt;
 
 /// The fields `T` declares (empty when `T` is not a struct).
-pub fn struct_fields<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+pub(crate) fn struct_fields<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
     let mut fields: &'static [&'static str] = &[];
     let _ = T::deserialize(Capture {
         fields: &mut fields,

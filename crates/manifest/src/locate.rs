@@ -14,13 +14,13 @@ use std::fmt;
 
 /// A 1-based line and column, relative to the text that was parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pos {
+pub(crate) struct Pos {
     pub line: usize,
     pub column: usize,
 }
 
 impl Pos {
-    pub fn new(line: usize, column: usize) -> Self {
+    pub(crate) fn new(line: usize, column: usize) -> Self {
         Pos { line, column }
     }
 }
@@ -29,17 +29,17 @@ impl Pos {
 const PROBE: &str = "\u{1}egressbench-locate-probe\u{1}";
 
 /// Where the value at `path` starts.
-pub fn value_at(text: &str, path: &FieldPath) -> Option<Pos> {
+pub(crate) fn value_at(text: &str, path: &FieldPath) -> Option<Pos> {
     probe(text, path, FailHere)
 }
 
 /// Where the `nth` (0-based) occurrence of `key` in the mapping at `parent` is.
-pub fn key_at(text: &str, parent: &FieldPath, key: &str, nth: usize) -> Option<Pos> {
+pub(crate) fn key_at(text: &str, parent: &FieldPath, key: &str, nth: usize) -> Option<Pos> {
     probe(text, parent, FailAtKey { key, nth })
 }
 
 /// Turn a parser error into a position (the parser's own location of it).
-pub fn error_pos(err: &serde_yaml::Error) -> Option<Pos> {
+pub(crate) fn error_pos(err: &serde_yaml::Error) -> Option<Pos> {
     err.location().map(|l| Pos::new(l.line(), l.column()))
 }
 

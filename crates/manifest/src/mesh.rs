@@ -14,7 +14,7 @@ use super::{syntax, typed};
 use egressbench_resources::mesh_config::MeshConfig;
 
 /// Parse `mesh`, the string at `mesh_at` in document `doc`. Errors are in `doc`'s coordinates.
-pub fn read(doc: &str, mesh_at: &FieldPath, mesh: &str) -> Result<MeshConfig, Diag> {
+pub(crate) fn read(doc: &str, mesh_at: &FieldPath, mesh: &str) -> Result<MeshConfig, Diag> {
     let has_content = mesh.lines().any(|l| {
         let t = l.trim();
         !t.is_empty() && !t.starts_with('#') && t != "---"

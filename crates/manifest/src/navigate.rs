@@ -10,13 +10,13 @@ use std::fmt;
 
 /// Runs `inner` on the value at `path`; `None` when the document has no such place.
 #[derive(Debug)]
-pub struct Navigate<'p, S> {
+pub(crate) struct Navigate<'p, S> {
     path: &'p [Seg],
     inner: S,
 }
 
 impl<'p, S> Navigate<'p, S> {
-    pub fn new(path: &'p FieldPath, inner: S) -> Self {
+    pub(crate) fn new(path: &'p FieldPath, inner: S) -> Self {
         Navigate {
             path: path.segs(),
             inner,
@@ -125,7 +125,7 @@ fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
 /// Reads a mapping key as text: strings as they are, numbers and booleans spelt out, `None` for
 /// null and for mapping or sequence keys.
 #[derive(Debug, Clone, Copy)]
-pub struct KeyText;
+pub(crate) struct KeyText;
 
 impl<'de> DeserializeSeed<'de> for KeyText {
     type Value = Option<String>;

@@ -19,7 +19,7 @@ use serde_yaml::Value;
 
 /// The document being read: its text, and where it sits in its file.
 #[derive(Debug, Clone, Copy)]
-pub struct Doc<'a> {
+pub(crate) struct Doc<'a> {
     pub file: &'a str,
     pub text: &'a str,
     /// Lines of the file before the document's first line.
@@ -41,7 +41,7 @@ impl Doc<'_> {
 }
 
 /// Load the object `value`, found at `at` in `doc`, into `out`. Errors are document-relative.
-pub fn load(doc: &Doc, at: &FieldPath, value: &Value, out: &mut Loaded) -> Result<(), Diag> {
+pub(crate) fn load(doc: &Doc, at: &FieldPath, value: &Value, out: &mut Loaded) -> Result<(), Diag> {
     let header = header::read(doc.text, at, value)?;
     let origin = doc.origin(doc.pos_of(at));
     let kind = match header.what {

@@ -9,7 +9,7 @@
 
 /// One document of a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Chunk<'a> {
+pub(crate) struct Chunk<'a> {
     /// The document's text, from the start of its first line (a `---` line when it has one).
     pub text: &'a str,
     /// How many lines of the stream come before `text` (0 for the first document).
@@ -54,7 +54,7 @@ fn classify(line: &str) -> Line {
 }
 
 /// The documents of `text` that have content, in order. A UTF-8 byte order mark is ignored.
-pub fn split(text: &str) -> Vec<Chunk<'_>> {
+pub(crate) fn split(text: &str) -> Vec<Chunk<'_>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut chunks = Vec::new();
     // Current document: byte start, first line, whether it has content / a `---` of its own.

@@ -17,7 +17,7 @@ use std::fmt;
 const DUPLICATE: &str = "\u{1}egressbench-duplicate-key\u{1}";
 
 /// Check that `text` (one document) parses and has no mapping with a key twice.
-pub fn check(text: &str) -> Result<(), Diag> {
+pub(crate) fn check(text: &str) -> Result<(), Diag> {
     let found = RefCell::new(None);
     let walk = Walk {
         path: FieldPath::root(),
@@ -53,7 +53,7 @@ fn duplicate(text: &str, parent: &FieldPath, key: &str, pos: Pos) -> Diag {
 
 /// A parser error as a `Diag`: message without the parser's own positions, the context it gives
 /// as a related place, and a hint for the usual causes.
-pub fn yaml_error(text: &str, err: &serde_yaml::Error, pos: Pos) -> Diag {
+pub(crate) fn yaml_error(text: &str, err: &serde_yaml::Error, pos: Pos) -> Diag {
     let full = err.to_string();
     let (problem, context) = match full.split_once(", while ") {
         Some((p, c)) => (p.to_string(), Some(format!("while {c}"))),
@@ -109,7 +109,7 @@ fn hint(problem: &str, line: &str) -> Option<String> {
 }
 
 /// Split a trailing ` at line L column C` (or ` at position N`) off a parser message.
-pub fn strip_mark(s: &str) -> (String, Option<Pos>) {
+pub(crate) fn strip_mark(s: &str) -> (String, Option<Pos>) {
     if let Some((head, tail)) = s.rsplit_once(" at line ") {
         if let Some((l, c)) = tail.split_once(" column ") {
             if let (Ok(l), Ok(c)) = (l.trim().parse(), c.trim().parse()) {

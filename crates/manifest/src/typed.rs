@@ -12,7 +12,7 @@ use serde::de::{DeserializeOwned, DeserializeSeed};
 use std::marker::PhantomData;
 
 /// Read the value at `at` in `text` as a `T`; `Ok(None)` when there is no value there.
-pub fn read_at<T: DeserializeOwned>(
+pub(crate) fn read_at<T: DeserializeOwned>(
     text: &str,
     at: &FieldPath,
     ctx: &Ctx,

@@ -144,7 +144,7 @@ impl Resource {
 
 /// Serializing the differently-typed specs through one path.
 mod erased {
-    pub trait Ser {
+    pub(crate) trait Ser {
         fn value(&self) -> serde_yaml::Value;
     }
     impl<T: serde::Serialize> Ser for T {

@@ -12,7 +12,7 @@ use egressbench_model::request::WorkloadRef;
 
 /// What an exec step observed.
 #[derive(Debug, Clone, Copy)]
-pub struct ExecObservation<'a> {
+pub(crate) struct ExecObservation<'a> {
     /// The workload the command ran in (the default proxy for access-log expectations).
     pub from: &'a WorkloadRef,
     pub output: &'a ProcessOutput,
@@ -22,7 +22,7 @@ pub struct ExecObservation<'a> {
 }
 
 /// Check an exec step's expectations.
-pub fn check_exec(expect: &Expect, seen: &ExecObservation<'_>) -> Vec<Check> {
+pub(crate) fn check_exec(expect: &Expect, seen: &ExecObservation<'_>) -> Vec<Check> {
     let mut checks = Vec::new();
     let out = seen.output;
     if let Some(e) = &expect.stdout {
@@ -96,7 +96,7 @@ pub fn check_exec(expect: &Expect, seen: &ExecObservation<'_>) -> Vec<Check> {
 }
 
 /// Check a logs step's expectations against the entries it showed (after `--tail`).
-pub fn check_logs(expect: &Expect, shown: &[AccessLogEntry]) -> Vec<Check> {
+pub(crate) fn check_logs(expect: &Expect, shown: &[AccessLogEntry]) -> Vec<Check> {
     match &expect.access_log {
         Some(AccessLogExpect::Fields(fields)) => {
             check_entry("access_log", shown.last(), fields.iter(), "shown")
@@ -106,7 +106,7 @@ pub fn check_logs(expect: &Expect, shown: &[AccessLogEntry]) -> Vec<Check> {
 }
 
 /// Check an apply, delete or mesh step: it succeeds, or (with `error_contains`) fails saying so.
-pub fn check_change(expect: &Expect, outcome: &Result<(), String>) -> Vec<Check> {
+pub(crate) fn check_change(expect: &Expect, outcome: &Result<(), String>) -> Vec<Check> {
     let check = match (&expect.error_contains, outcome) {
         (None, Ok(())) => Check::new("succeeds", "success", "success", true),
         (None, Err(e)) => Check::new("succeeds", "success", format!("error: {e}"), false),

@@ -130,7 +130,7 @@ impl<'de> Deserialize<'de> for HostSpec {
 /// the scenario replaces a built-in one that shares a name).
 ///
 /// This is the one seam between the scenario format and `external`.
-pub fn internet(hosts: &[HostSpec]) -> Internet {
+pub(crate) fn internet(hosts: &[HostSpec]) -> Internet {
     let mut internet = Internet::builtin();
     for h in hosts {
         internet.add(external_host(h));

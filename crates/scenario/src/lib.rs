@@ -6,14 +6,14 @@
 
 pub mod command;
 mod de;
-pub mod discover;
-pub mod error;
-pub mod expect;
-pub mod expectation;
+pub(crate) mod discover;
+pub(crate) mod error;
+pub(crate) mod expect;
+pub(crate) mod expectation;
 pub mod format;
-pub mod hosts;
-pub mod load;
-pub mod plan;
+pub(crate) mod hosts;
+pub(crate) mod load;
+pub(crate) mod plan;
 pub mod results;
 pub mod runner;
 pub mod target;

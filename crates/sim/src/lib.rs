@@ -5,8 +5,8 @@
 //! (`egressbench-network`: fabric, certificates, hosts, clients) and what config each proxy gets
 //! (`egressbench-model`, built from the same manifests).
 
-pub mod mesh;
-pub mod proxy;
+mod mesh;
+mod proxy;
 mod target;
 
 pub use mesh::{SimError, SimMesh};

@@ -2,7 +2,7 @@
 //! case-insensitive name maps, and the `Diagnostic` trait every user-facing error implements.
 //! Leaves out: anything about manifests, meshes or requests.
 
-pub mod diagnostic;
+mod diagnostic;
 pub mod index;
 pub mod suggest;
 

@@ -3,7 +3,7 @@
 use crate::xds::{HeaderMatcher, RouteMatch, StringMatcher};
 
 /// A string against an Envoy string matcher.
-pub fn string_matches(m: &StringMatcher, value: &str, ignore_case: bool) -> bool {
+pub(crate) fn string_matches(m: &StringMatcher, value: &str, ignore_case: bool) -> bool {
     match m {
         StringMatcher::Any => true,
         StringMatcher::Exact(e) if ignore_case => e.eq_ignore_ascii_case(value),
@@ -61,7 +61,7 @@ fn header_ok(h: &HeaderMatcher, view: &HttpView<'_>) -> bool {
 }
 
 /// Does a route's match hold for the request?
-pub fn route_matches(m: &RouteMatch, view: &HttpView<'_>) -> bool {
+pub(crate) fn route_matches(m: &RouteMatch, view: &HttpView<'_>) -> bool {
     let path_only = view.path.split('?').next().unwrap_or(view.path);
     m.path
         .as_ref()
@@ -82,7 +82,7 @@ pub fn route_matches(m: &RouteMatch, view: &HttpView<'_>) -> bool {
 }
 
 /// An SNI against a filter chain's `server_names` (exact or `*.suffix`; empty matches any).
-pub fn sni_matches(server_names: &[String], sni: Option<&str>) -> bool {
+pub(crate) fn sni_matches(server_names: &[String], sni: Option<&str>) -> bool {
     if server_names.is_empty() {
         return true;
     }

@@ -8,9 +8,9 @@
 //! proxies log (`answer`), and rendering for people (`explain`).
 
 pub mod machine;
-pub mod matchers;
+pub(crate) mod matchers;
 mod note;
-pub mod rbac;
+pub(crate) mod rbac;
 pub mod remedy;
 pub mod step;
 mod walk;

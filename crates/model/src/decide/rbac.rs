@@ -13,7 +13,7 @@ use serde::Serialize;
 
 /// The request attributes RBAC sees at one proxy.
 #[derive(Debug, Clone)]
-pub struct RbacInput<'a> {
+pub(crate) struct RbacInput<'a> {
     /// Peer principal from the verified client certificate (`cluster.local/ns/x/sa/y`); `None` over
     /// plaintext.
     pub principal: Option<&'a str>,
@@ -26,7 +26,7 @@ pub struct RbacInput<'a> {
 }
 
 #[derive(Debug, Clone)]
-pub struct HttpAttrs<'a> {
+pub(crate) struct HttpAttrs<'a> {
     pub method: &'a str,
     pub path: &'a str,
     pub host: &'a str,
@@ -314,7 +314,7 @@ fn verdict(p: &RbacPolicy, input: &RbacInput<'_>) -> PolicyVerdict {
 }
 
 /// Evaluate the RBAC filter on a request.
-pub fn evaluate(filter: &RbacFilter, input: &RbacInput<'_>) -> RbacOutcome {
+pub(crate) fn evaluate(filter: &RbacFilter, input: &RbacInput<'_>) -> RbacOutcome {
     let verdicts: Vec<PolicyVerdict> = filter
         .policies
         .iter()

@@ -24,7 +24,7 @@ pub(super) struct AppRequest<'a> {
 
 impl AppRequest<'_> {
     /// The method as servers compare it (upper-case).
-    pub fn method(&self) -> String {
+    pub(super) fn method(&self) -> String {
         self.request.method.to_ascii_uppercase()
     }
 }

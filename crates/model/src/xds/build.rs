@@ -23,7 +23,12 @@ pub fn build_proxy(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
 
 /// `outbound|port|subset|host` for a route destination. The port is the destination's, else the
 /// service's only port, else the listener's.
-pub fn destination_cluster(ctx: &MeshContext, d: &Destination, vs_ns: &str, port: u16) -> String {
+pub(crate) fn destination_cluster(
+    ctx: &MeshContext,
+    d: &Destination,
+    vs_ns: &str,
+    port: u16,
+) -> String {
     let host = destination_host(ctx, &d.host, vs_ns);
     let port = d.port.as_ref().map(|p| p.number).unwrap_or_else(|| {
         let svc = ctx.registry.exact(&host).next();
@@ -63,7 +68,7 @@ fn accepts_istio_mtls(ctx: &MeshContext, ep: &ServiceEndpoint) -> bool {
 }
 
 /// Clusters for every port (and DestinationRule subset) of the services a proxy can see.
-pub fn service_clusters(
+pub(crate) fn service_clusters(
     ctx: &MeshContext,
     client_ns: &str,
     services: &[&ServiceInfo],
@@ -206,7 +211,7 @@ pub fn service_clusters(
 
 /// The AuthorizationPolicies that apply to a workload: in its namespace or the root namespace,
 /// with no selector or a selector matching its labels.
-pub fn rbac_for(ctx: &MeshContext, w: &Workload) -> Option<RbacFilter> {
+pub(crate) fn rbac_for(ctx: &MeshContext, w: &Workload) -> Option<RbacFilter> {
     let root = ctx.config.root_namespace();
     let policies: Vec<RbacPolicy> = ctx
         .store

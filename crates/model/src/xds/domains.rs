@@ -2,7 +2,7 @@
 //! domains in a hash map, `*.suffix` and `prefix*` wildcards ordered longest first, then `*`.
 
 #[derive(Debug, Clone, Default)]
-pub struct DomainIndex {
+pub(crate) struct DomainIndex {
     exact: egressbench_text::index::NameMap<String, usize>,
     /// (suffix without the `*`, virtual host), longest suffix first.
     suffixes: Vec<(String, usize)>,
@@ -13,7 +13,7 @@ pub struct DomainIndex {
 
 impl DomainIndex {
     /// Index the domains of virtual hosts (in order: the first virtual host claiming a domain wins).
-    pub fn build<'a>(vhosts: impl Iterator<Item = &'a [String]>) -> DomainIndex {
+    pub(crate) fn build<'a>(vhosts: impl Iterator<Item = &'a [String]>) -> DomainIndex {
         let mut ix = DomainIndex::default();
         for (i, domains) in vhosts.enumerate() {
             for d in domains {
@@ -35,7 +35,7 @@ impl DomainIndex {
     }
 
     /// The virtual host for an authority (`Host` header), Envoy's way.
-    pub fn select(&self, authority: &str) -> Option<usize> {
+    pub(crate) fn select(&self, authority: &str) -> Option<usize> {
         let lowered;
         let a = if authority.bytes().any(|b| b.is_ascii_uppercase()) {
             lowered = authority.to_ascii_lowercase();

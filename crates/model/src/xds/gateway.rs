@@ -114,7 +114,7 @@ fn is_catch_all(r: &crate::xds::Route) -> bool {
     r.matcher == crate::xds::RouteMatch::default()
 }
 
-pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
+pub(crate) fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
     let ns = w.id.namespace.as_str();
     let gateways: Vec<(&Resource, &Gateway)> = ctx
         .store

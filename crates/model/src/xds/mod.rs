@@ -12,13 +12,13 @@
 //! host and route `block_all` (REGISTRY_ONLY, direct 502) or `allow_any` (PassthroughCluster);
 //! clusters `outbound|<port>|<subset>|<host>`, `BlackHoleCluster`, `PassthroughCluster`.
 
-pub mod build;
-pub mod cluster;
-pub mod domains;
-pub mod gateway;
-pub mod rbac;
-pub mod routes;
-pub mod sidecar;
+pub(crate) mod build;
+pub(crate) mod cluster;
+pub(crate) mod domains;
+pub(crate) mod gateway;
+pub(crate) mod rbac;
+pub(crate) mod routes;
+pub(crate) mod sidecar;
 #[cfg(test)]
 mod tests;
 

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 /// Which proxy a VirtualService is being applied to.
 #[derive(Debug, Clone)]
-pub enum Binding<'a> {
+pub(crate) enum Binding<'a> {
     /// A sidecar (the reserved gateway name `mesh`), with its workload's labels and namespace.
     Mesh {
         labels: &'a BTreeMap<String, String>,
@@ -32,7 +32,7 @@ pub enum Binding<'a> {
 }
 
 /// A gateway reference as written in a VirtualService (`mesh`, `name`, `ns/name`) made absolute.
-pub fn normalize_gateway(reference: &str, vs_namespace: &str) -> String {
+pub(crate) fn normalize_gateway(reference: &str, vs_namespace: &str) -> String {
     if reference == "mesh" || reference.contains('/') {
         reference.to_string()
     } else {
@@ -80,13 +80,13 @@ impl Binding<'_> {
 
     /// Is the VirtualService bound to this proxy? Only its top-level `gateways` count (istiod
     /// indexes VirtualServices by them); a match's `gateways` only narrow its own rules.
-    pub fn applies_to(&self, vs: &VirtualService, vs_namespace: &str) -> bool {
+    pub(crate) fn applies_to(&self, vs: &VirtualService, vs_namespace: &str) -> bool {
         self.bound(&vs.gateways, vs_namespace)
     }
 }
 
 /// Envoy duration text (`5s`, `250ms`, `1.5s`, `1m`, `1h`) in milliseconds.
-pub fn parse_duration_ms(s: &str) -> Option<u64> {
+pub(crate) fn parse_duration_ms(s: &str) -> Option<u64> {
     let s = s.trim();
     let (num, mult) = if let Some(n) = s.strip_suffix("ms") {
         (n, 1.0)
@@ -146,7 +146,7 @@ fn route_match(m: &HttpMatchRequest) -> RouteMatch {
 }
 
 /// Resolves a route destination to a cluster name (the caller knows the registry).
-pub type ClusterNamer<'a> = dyn Fn(&Destination, &str, u16) -> String + 'a;
+pub(crate) type ClusterNamer<'a> = dyn Fn(&Destination, &str, u16) -> String + 'a;
 
 fn http_action(rule: &HttpRoute, vs_ns: &str, port: u16, namer: &ClusterNamer<'_>) -> RouteAction {
     if let Some(d) = &rule.direct_response {
@@ -202,7 +202,7 @@ fn http_action(rule: &HttpRoute, vs_ns: &str, port: u16, namer: &ClusterNamer<'_
 }
 
 /// The HTTP routes a VirtualService contributes on `port` for this binding.
-pub fn http_routes(
+pub(crate) fn http_routes(
     vs_res: &Resource,
     vs: &VirtualService,
     binding: &Binding<'_>,
@@ -278,7 +278,7 @@ impl L4<'_> {
 }
 
 /// TCP routes of a VirtualService's `tcp:` rules on `port` for this binding.
-pub fn tcp_routes(
+pub(crate) fn tcp_routes(
     vs_res: &Resource,
     vs: &VirtualService,
     binding: &Binding<'_>,
@@ -323,7 +323,7 @@ pub fn tcp_routes(
 /// applicable match, with the match's `sniHosts` (else the VirtualService's hosts) as the server
 /// names of its filter chain, as istiod builds TLS chains (`buildSidecarOutboundTLSFilterChainOpts`,
 /// `buildGatewayNetworkFiltersFromTLSRoutes`).
-pub fn tls_chains(
+pub(crate) fn tls_chains(
     vs_res: &Resource,
     vs: &VirtualService,
     binding: &Binding<'_>,

@@ -99,7 +99,7 @@ fn default_route(cluster: String) -> Route {
     }
 }
 
-pub fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
+pub(crate) fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
     let scope = Scope::for_workload(ctx, w);
     let ns = w.id.namespace.as_str();
     let binding = Binding::Mesh {

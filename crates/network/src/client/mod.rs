@@ -6,9 +6,9 @@
 //! by the caller from the workload's sidecar and DNS), the certificates (`sim::pki`), and turning
 //! command lines into requests or results into curl's output (`scenario::command`).
 
-pub mod app;
-pub mod builtin;
-pub mod real_curl;
+pub(crate) mod app;
+pub(crate) mod builtin;
+pub(crate) mod real_curl;
 
 #[cfg(test)]
 mod tests;

@@ -21,10 +21,10 @@ pub enum Filter {
 }
 
 /// For error messages: the programs a pipeline may use after curl.
-pub const SUPPORTED: &str = "grep (also egrep, fgrep), head, tail, wc, cut";
+pub(crate) const SUPPORTED: &str = "grep (also egrep, fgrep), head, tail, wc, cut";
 
 /// `program` without a leading `/bin/` or `/usr/bin/`.
-pub fn base_name(program: &str) -> &str {
+pub(crate) fn base_name(program: &str) -> &str {
     ["/usr/bin/", "/bin/", "/usr/local/bin/"]
         .iter()
         .find_map(|dir| program.strip_prefix(dir))

@@ -284,7 +284,7 @@ fn value<'a>(
 }
 
 /// The lines of `text` without their newlines; a last line without one still counts.
-pub fn lines(text: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
     let text = text.strip_suffix('\n').unwrap_or(text);
     let empty = text.is_empty();
     text.split('\n').filter(move |_| !empty)

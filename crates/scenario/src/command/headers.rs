@@ -12,7 +12,7 @@ use super::url::parse_url;
 use egressbench_model::request::ClientRequest;
 
 /// The User-Agent curl 8.5.0 sends unless told otherwise.
-pub const USER_AGENT: &str = "curl/8.5.0";
+pub(crate) const USER_AGENT: &str = "curl/8.5.0";
 
 /// A request body from `-d`/`--data-raw`/`--data-binary`/`--json`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -38,7 +38,7 @@ impl Data {
 }
 
 /// Check one `-H` argument; the error says what is wrong with it.
-pub fn check_header(raw: &str) -> Result<(), String> {
+pub(crate) fn check_header(raw: &str) -> Result<(), String> {
     if raw.starts_with('@') {
         return Err(
             "reading headers from a file (@FILE) is not supported; write each as -H 'Name: value'"
@@ -86,7 +86,7 @@ fn custom(raw: &str) -> Option<Custom<'_>> {
 
 /// The headers curl sends after `Host`, in order. `Content-Length` (for a body) is included only
 /// when `with_content_length`: a request value leaves it out, since it follows from the body.
-pub fn request_headers(o: &CurlOptions, with_content_length: bool) -> Vec<(String, String)> {
+pub(crate) fn request_headers(o: &CurlOptions, with_content_length: bool) -> Vec<(String, String)> {
     let mut customs: Vec<Custom<'_>> = o.headers.iter().filter_map(|h| custom(h)).collect();
     let has = |customs: &[Custom<'_>], name: &str| {
         customs.iter().any(|c| c.name.eq_ignore_ascii_case(name))
@@ -133,7 +133,7 @@ pub fn request_headers(o: &CurlOptions, with_content_length: bool) -> Vec<(Strin
 }
 
 /// The method curl uses: `-X` as written, else HEAD for `-I`, POST for a body, GET.
-pub fn method(o: &CurlOptions) -> String {
+pub(crate) fn method(o: &CurlOptions) -> String {
     match (&o.method, o.head, &o.data.body) {
         (Some(m), _, _) => m.clone(),
         (None, true, _) => "HEAD".into(),
@@ -143,7 +143,7 @@ pub fn method(o: &CurlOptions) -> String {
 }
 
 /// The request a parsed curl command sends.
-pub fn build_request(o: &CurlOptions) -> Result<ClientRequest, CommandError> {
+pub(crate) fn build_request(o: &CurlOptions) -> Result<ClientRequest, CommandError> {
     let url = parse_url(&o.url, o.globoff)?;
     Ok(ClientRequest {
         scheme: url.scheme,

@@ -33,7 +33,7 @@ pub enum Count {
 }
 
 /// Parse `head`'s or `tail`'s arguments (`program` says which).
-pub fn parse_take(program: &'static str, args: &[String]) -> Result<Take, CommandError> {
+pub(crate) fn parse_take(program: &'static str, args: &[String]) -> Result<Take, CommandError> {
     let mut take = Take::Lines(10);
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
@@ -124,7 +124,7 @@ fn count_value(
 }
 
 /// `head` on `input`.
-pub fn head(take: Take, input: &str) -> String {
+pub(crate) fn head(take: Take, input: &str) -> String {
     match take {
         Take::Lines(n) => input.split_inclusive('\n').take(n).collect(),
         Take::FromLine(n) => input
@@ -139,7 +139,7 @@ pub fn head(take: Take, input: &str) -> String {
 }
 
 /// `tail` on `input`.
-pub fn tail(take: Take, input: &str) -> String {
+pub(crate) fn tail(take: Take, input: &str) -> String {
     let lines: Vec<&str> = input.split_inclusive('\n').collect();
     match take {
         Take::Lines(n) => lines[lines.len().saturating_sub(n)..].concat(),
@@ -152,7 +152,7 @@ pub fn tail(take: Take, input: &str) -> String {
 }
 
 /// Parse `wc`'s arguments: exactly one count.
-pub fn parse_wc(args: &[String]) -> Result<Count, CommandError> {
+pub(crate) fn parse_wc(args: &[String]) -> Result<Count, CommandError> {
     let mut counts = Vec::new();
     for arg in args {
         let found = match arg.as_str() {
@@ -203,7 +203,7 @@ fn wc_unknown(flag: &str) -> CommandError {
 }
 
 /// `wc` on `input`: the count and a newline.
-pub fn wc(count: Count, input: &str) -> String {
+pub(crate) fn wc(count: Count, input: &str) -> String {
     let n = match count {
         Count::Lines => input.matches('\n').count(),
         Count::Words => input.split_whitespace().count(),

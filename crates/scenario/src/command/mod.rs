@@ -10,24 +10,24 @@
 //! request), `output`, `verbose`, `status` (what curl prints), `filter`, `grep`, `pattern`, `lines`,
 //! `cut` (the filters), `kubectl`, `streams`, `error`.
 
-pub mod curl;
-pub mod cut;
-pub mod error;
-pub mod filter;
-pub mod grep;
-pub mod headers;
-pub mod kubectl;
-pub mod lines;
-pub mod output;
-pub mod pattern;
-pub mod pipeline;
-pub mod shell;
-pub mod status;
-pub mod streams;
-pub mod url;
-pub mod verbose;
-pub mod words;
-pub mod writeout;
+pub(crate) mod curl;
+pub(crate) mod cut;
+pub(crate) mod error;
+pub(crate) mod filter;
+pub(crate) mod grep;
+pub(crate) mod headers;
+pub(crate) mod kubectl;
+pub(crate) mod lines;
+pub(crate) mod output;
+pub(crate) mod pattern;
+pub(crate) mod pipeline;
+pub(crate) mod shell;
+pub(crate) mod status;
+pub(crate) mod streams;
+pub(crate) mod url;
+pub(crate) mod verbose;
+pub(crate) mod words;
+pub(crate) mod writeout;
 
 pub use curl::CurlOptions;
 pub use error::CommandError;

@@ -33,7 +33,11 @@ struct Attempt<'a> {
 }
 
 /// What curl prints and returns for `request` (made from `o`) given `result`.
-pub fn curl_output(o: &CurlOptions, request: &ClientRequest, result: &ClientResult) -> Emitted {
+pub(crate) fn curl_output(
+    o: &CurlOptions,
+    request: &ClientRequest,
+    result: &ClientResult,
+) -> Emitted {
     let attempt = match result {
         ClientResult::Response(r) => response(o, request, r),
         ClientResult::ConnectionFailed { error, during_tls } => {

@@ -28,7 +28,7 @@ const CLASSES: [&str; 12] = [
 ];
 
 /// The pattern in `regex` crate syntax, or why it cannot be translated.
-pub fn translate(pattern: &str, syntax: Syntax) -> Result<String, String> {
+pub(crate) fn translate(pattern: &str, syntax: Syntax) -> Result<String, String> {
     if syntax == Syntax::Fixed {
         return Ok(regex::escape(pattern));
     }

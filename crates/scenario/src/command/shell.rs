@@ -21,13 +21,13 @@ const STARTS: &str = "curl, or a shell running a curl pipeline: sh -c \"…\" / 
 
 /// A parsed command line: its pipeline, and the arguments of its curl.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     pub pipeline: Pipeline,
     pub curl_args: Vec<String>,
 }
 
 /// Read `line` as a pipeline starting with curl (directly or inside `sh -c`).
-pub fn parse(line: &str) -> Result<Parsed, CommandError> {
+pub(crate) fn parse(line: &str) -> Result<Parsed, CommandError> {
     parse_nested(line, 0)
 }
 

@@ -9,7 +9,7 @@
 use egressbench_model::outcome::HttpResponse;
 
 /// The reason phrase Envoy writes for `status`.
-pub fn reason_phrase(status: u16) -> &'static str {
+pub(crate) fn reason_phrase(status: u16) -> &'static str {
     match status {
         100 => "Continue",
         200 => "OK",
@@ -64,13 +64,13 @@ pub fn reason_phrase(status: u16) -> &'static str {
 }
 
 /// `HTTP/1.1 200 OK`, without the line end.
-pub fn status_line(status: u16) -> String {
+pub(crate) fn status_line(status: u16) -> String {
     format!("HTTP/1.1 {status} {}", reason_phrase(status))
 }
 
 /// The response's head as curl receives it, one entry per line without its CRLF: the status line,
 /// then `name: value` for each header.
-pub fn head_lines(response: &HttpResponse) -> Vec<String> {
+pub(crate) fn head_lines(response: &HttpResponse) -> Vec<String> {
     let first = match response.version {
         // curl prints an HTTP/2 status line without a reason phrase.
         egressbench_model::outcome::HttpVersion::Http2 => format!("HTTP/2 {}", response.status),

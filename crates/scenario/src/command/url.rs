@@ -11,7 +11,7 @@ use egressbench_model::request::Scheme;
 
 /// Where a curl URL points.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Url {
+pub(crate) struct Url {
     pub scheme: Scheme,
     pub host: String,
     pub port: u16,
@@ -30,7 +30,7 @@ const GUESSED_SCHEMES: [(&str, &str); 6] = [
 ];
 
 /// Parse a URL as it stands on a curl command line. `globoff` is curl's `-g`.
-pub fn parse_url(raw: &str, globoff: bool) -> Result<Url, CommandError> {
+pub(crate) fn parse_url(raw: &str, globoff: bool) -> Result<Url, CommandError> {
     let fail = |reason: &str| CommandError::Url {
         url: raw.to_string(),
         reason: reason.to_string(),

@@ -15,12 +15,12 @@ use egressbench_model::outcome::HttpResponse;
 use egressbench_model::request::ClientRequest;
 
 /// A `* ` info line.
-pub fn info(e: &mut Emitted, text: &str) {
+pub(crate) fn info(e: &mut Emitted, text: &str) {
     e.write(Stream::Stderr, format!("* {text}\n"));
 }
 
 /// The lines of a TCP connect that succeeded.
-pub fn connected(e: &mut Emitted, req: &ClientRequest) {
+pub(crate) fn connected(e: &mut Emitted, req: &ClientRequest) {
     trying(e, req);
     info(
         e,
@@ -33,7 +33,7 @@ pub fn connected(e: &mut Emitted, req: &ClientRequest) {
 }
 
 /// The line of a connect attempt.
-pub fn trying(e: &mut Emitted, req: &ClientRequest) {
+pub(crate) fn trying(e: &mut Emitted, req: &ClientRequest) {
     e.write(
         Stream::Stderr,
         format!("*   Trying {}:{}...\n", req.host, req.port),
@@ -41,7 +41,7 @@ pub fn trying(e: &mut Emitted, req: &ClientRequest) {
 }
 
 /// The request as sent: request line, Host, the other headers, the blank line, the body marker.
-pub fn request(e: &mut Emitted, o: &CurlOptions, req: &ClientRequest) {
+pub(crate) fn request(e: &mut Emitted, o: &CurlOptions, req: &ClientRequest) {
     let mut lines = vec![
         format!("{} {} HTTP/1.1", req.method, req.path),
         format!("Host: {}", req.authority()),
@@ -61,21 +61,21 @@ pub fn request(e: &mut Emitted, o: &CurlOptions, req: &ClientRequest) {
 }
 
 /// The response head as received.
-pub fn response_head(e: &mut Emitted, r: &HttpResponse) {
+pub(crate) fn response_head(e: &mut Emitted, r: &HttpResponse) {
     for line in head_lines(r).into_iter().chain([String::new()]) {
         e.write(Stream::Stderr, format!("< {line}\r\n"));
     }
 }
 
 /// The marker for body bytes received.
-pub fn data_in(e: &mut Emitted, bytes: usize) {
+pub(crate) fn data_in(e: &mut Emitted, bytes: usize) {
     if bytes > 0 {
         e.write(Stream::Stderr, format!("{{ [{bytes} bytes data]\n"));
     }
 }
 
 /// The last line of a transfer that kept its connection.
-pub fn left_intact(e: &mut Emitted, req: &ClientRequest) {
+pub(crate) fn left_intact(e: &mut Emitted, req: &ClientRequest) {
     info(
         e,
         &format!("Connection #0 to host {} left intact", req.host),
@@ -83,7 +83,7 @@ pub fn left_intact(e: &mut Emitted, req: &ClientRequest) {
 }
 
 /// The last line of a transfer that closed its connection.
-pub fn closing(e: &mut Emitted) {
+pub(crate) fn closing(e: &mut Emitted) {
     info(e, "Closing connection");
 }
 

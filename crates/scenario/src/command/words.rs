@@ -11,7 +11,7 @@ use super::error::CommandError;
 
 /// A shell operator between words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operator {
+pub(crate) enum Operator {
     /// `|`
     Pipe,
     /// `||`
@@ -31,7 +31,7 @@ pub enum Operator {
 
 /// The redirection operators of POSIX sh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RedirectKind {
+pub(crate) enum RedirectKind {
     /// `>` and `>|`
     Write,
     /// `>>`
@@ -50,14 +50,14 @@ pub enum RedirectKind {
 
 /// One token and where it stands in the line (`start..end` are byte offsets).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
+pub(crate) struct Token {
     pub kind: TokenKind,
     pub start: usize,
     pub end: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenKind {
+pub(crate) enum TokenKind {
     /// A word after quote removal.
     Word(String),
     Op(Operator),
@@ -65,7 +65,7 @@ pub enum TokenKind {
 
 impl Token {
     /// The word's text, if this token is a word.
-    pub fn word(&self) -> Option<&str> {
+    pub(crate) fn word(&self) -> Option<&str> {
         match &self.kind {
             TokenKind::Word(w) => Some(w),
             TokenKind::Op(_) => None,
@@ -74,7 +74,7 @@ impl Token {
 }
 
 /// Split `line` into words and operators as `sh` would, without expanding anything.
-pub fn tokenize(line: &str) -> Result<Vec<Token>, CommandError> {
+pub(crate) fn tokenize(line: &str) -> Result<Vec<Token>, CommandError> {
     Lexer {
         line,
         chars: line.char_indices().collect(),
@@ -84,8 +84,9 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, CommandError> {
     .run()
 }
 
-/// Just the words of `line`; any operator is an error naming it.
-pub fn split_words(line: &str) -> Result<Vec<String>, CommandError> {
+/// Just the words of `line`; any operator is an error naming it (for tests).
+#[cfg(test)]
+pub(crate) fn split_words(line: &str) -> Result<Vec<String>, CommandError> {
     tokenize(line)?
         .into_iter()
         .map(|t| match t.kind {

@@ -66,7 +66,8 @@ const VARIABLES: [(&str, WriteVar); 10] = [
 ];
 
 /// For error messages: every variable name the bench accepts.
-pub const SUPPORTED: &str = "content_type, errormsg, exitcode, http_code, method, response_code, \
+pub(crate) const SUPPORTED: &str =
+    "content_type, errormsg, exitcode, http_code, method, response_code, \
      scheme, size_download, url, url_effective, stdout, stderr, onerror, and %header{NAME}";
 
 /// What a transfer produced, for the variables to read.

@@ -110,7 +110,7 @@ impl Target for ModelTarget {
 mod tests_support {
     use super::*;
 
-    pub fn target_with(files: &[&str]) -> ModelTarget {
+    pub(super) fn target_with(files: &[&str]) -> ModelTarget {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
         let paths: Vec<String> = files
             .iter()
@@ -122,7 +122,7 @@ mod tests_support {
         t
     }
 
-    pub fn get(
+    pub(super) fn get(
         t: &mut ModelTarget,
         from: &str,
         scheme: egressbench_model::request::Scheme,

@@ -45,7 +45,7 @@ struct Chain {
 /// Serve HTTP/1.1 on `stream` with route configuration `route_config` and `rbac`. Bytes that are
 /// not HTTP (a TLS ClientHello, a raw stream) fail in the codec: hyper answers 400 in plain text
 /// and closes, as Envoy does, and the failure is logged under `seq`, the connection's order.
-pub async fn serve(
+pub(crate) async fn serve(
     down: Arc<Downstream>,
     stream: BoxIo,
     route_config: Name,

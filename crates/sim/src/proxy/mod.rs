@@ -8,9 +8,9 @@
 //! to the chain's terminal filter: `http` (hyper) or `tcp`. Leaves out: building the config
 //! (`xds`) and the certificate authorities (`pki`).
 
-pub mod http;
-pub mod tcp;
-pub mod upstream;
+pub(crate) mod http;
+pub(crate) mod tcp;
+pub(crate) mod upstream;
 
 use egressbench_model::decide::machine::Connection;
 use egressbench_model::decide::step::{self, Hello};
@@ -29,7 +29,7 @@ use upstream::BoxIo;
 
 /// How a connection reached the proxy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
+pub(crate) enum Direction {
     /// Captured from the proxy's own application, headed for `original` (iptables' original
     /// destination).
     Outbound { original: SocketAddr },
@@ -39,7 +39,7 @@ pub enum Direction {
 
 /// One downstream connection as the proxy knows it once the TLS (if any) is terminated.
 #[derive(Debug)]
-pub struct Downstream {
+pub(crate) struct Downstream {
     pub world: Arc<World>,
     /// The snapshot this connection is served with.
     pub mesh: Arc<Mesh>,
@@ -59,12 +59,12 @@ pub struct Downstream {
 }
 
 impl Downstream {
-    pub fn config(&self) -> Option<&ProxyConfig> {
+    pub(crate) fn config(&self) -> Option<&ProxyConfig> {
         self.mesh.proxies.get(&self.proxy)
     }
 
     /// An access-log entry for this connection, with what every entry of it shares.
-    pub fn entry(&self) -> AccessLogEntry {
+    pub(crate) fn entry(&self) -> AccessLogEntry {
         let mut e = AccessLogEntry::blank(self.proxy.to_string());
         if let Some(sni) = &self.sni {
             e.requested_server_name = sni.clone();
@@ -77,7 +77,7 @@ impl Downstream {
 
     /// What the request-handling machine knows of this connection; `source` is the peer's
     /// address as text (`self.source`, written out by the caller, which keeps it).
-    pub fn connection<'a>(&'a self, source: &'a str) -> Connection<'a> {
+    pub(crate) fn connection<'a>(&'a self, source: &'a str) -> Connection<'a> {
         Connection {
             source,
             port: self.port,
@@ -88,7 +88,7 @@ impl Downstream {
     }
 
     /// The original destination as `(host, port)` for `decide::step::endpoint_address`.
-    pub fn original_host(&self) -> (String, u16) {
+    pub(crate) fn original_host(&self) -> (String, u16) {
         (self.original.ip().to_string(), self.original.port())
     }
 }
@@ -111,7 +111,7 @@ impl Down {
 }
 
 /// Serve one accepted connection on `proxy`.
-pub async fn serve(
+pub(crate) async fn serve(
     world: Arc<World>,
     proxy: WorkloadRef,
     direction: Direction,

@@ -20,7 +20,7 @@ use tokio::io::AsyncWriteExt;
 /// the chain's network RBAC filter `rbac`, to the first of `routes`' clusters; `seq` orders the
 /// access-log entry. Returns the stream when the proxy resets it (Envoy closes the downstream
 /// connection abortively when it cannot relay it), for the caller to reset at the TCP level.
-pub async fn proxy<S: Io>(
+pub(crate) async fn proxy<S: Io>(
     down: Arc<Downstream>,
     mut stream: S,
     routes: &[TcpRoute],

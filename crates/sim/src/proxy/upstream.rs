@@ -15,12 +15,12 @@ use std::net::{IpAddr, SocketAddr};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// A byte stream of any kind (plain TCP, TLS over TCP, a replayed prefix before either).
-pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
-pub type BoxIo = Box<dyn Io>;
+pub(crate) type BoxIo = Box<dyn Io>;
 
 /// An open upstream connection.
-pub struct Upstream {
+pub(crate) struct Upstream {
     pub stream: BoxIo,
     /// The simulated address connected to (Envoy's `upstream_host`).
     pub host: SocketAddr,
@@ -42,7 +42,7 @@ impl std::fmt::Debug for Upstream {
 
 /// Why no upstream connection could be had.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// The route names a cluster this proxy does not have (Envoy `NC`).
     ClusterNotFound,
     /// The cluster has no endpoints (`BlackHoleCluster`; Envoy `UH`).
@@ -55,7 +55,7 @@ pub enum Failure {
 
 impl Failure {
     /// The failure as the reference semantics names it (`None`: the cluster does not exist).
-    pub fn kind(&self) -> Option<UpstreamFailure> {
+    pub(crate) fn kind(&self) -> Option<UpstreamFailure> {
         match self {
             Failure::ClusterNotFound => None,
             Failure::NoEndpoints | Failure::Unresolved => Some(UpstreamFailure::NoHealthyUpstream),
@@ -63,7 +63,7 @@ impl Failure {
         }
     }
 
-    pub fn host(&self) -> Option<SocketAddr> {
+    pub(crate) fn host(&self) -> Option<SocketAddr> {
         match self {
             Failure::Connect { host, .. } => Some(*host),
             _ => None,
@@ -73,7 +73,7 @@ impl Failure {
 
 /// Open a connection from `proxy` through cluster `cluster_name`. `original` is where the
 /// downstream connection was originally headed (for `PassthroughCluster`).
-pub async fn connect(
+pub(crate) async fn connect(
     world: &World,
     proxy: &ProxyConfig,
     cluster_name: &str,

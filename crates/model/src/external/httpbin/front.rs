@@ -34,7 +34,7 @@ pub(super) struct Environ {
 
 impl Environ {
     /// A header by name, case-insensitively.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))

@@ -9,6 +9,9 @@
 //! `Target` trait, the model target) → `egressbench-network` (the shared test network) →
 //! `egressbench-sim` and `egressbench-envoy` (the two socket-running targets) → this crate (`cli`,
 //! the truth `table`, and the `report` renderers).
+//!
+//! Owns: `cli`, `table` and `report`; the binary (`main.rs`) only calls `cli`. Leaves out:
+//! loading, compiling, deciding and running, which the library crates above do.
 
 pub mod cli;
 pub mod report;

@@ -93,11 +93,16 @@ async fn read_all(stream: &mut TcpStream) -> Option<Vec<u8>> {
     }
 }
 
-/// sleep-a's access-log entries written after the first `skip`, once Envoy has flushed them.
+/// sleep-a's access-log entries written after the first `skip`, once Envoy has flushed at least
+/// one (it flushes every 10 ms, `--file-flush-interval-msec`, and writes a connection's entry
+/// when it closes, which it has by now), then 100 ms more for any that should not be there. A
+/// busy machine only makes the wait longer, up to 10 s.
 async fn entries_after(mesh: &EnvoyMesh, skip: usize) -> Vec<AccessLogEntry> {
-    // Envoy flushes its access log every 10 ms (`--file-flush-interval-msec`); an entry for the
-    // connection is written when it closes, which it has by now.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while mesh.logs(&sleep_a()).len() <= skip && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
     mesh.logs(&sleep_a()).into_iter().skip(skip).collect()
 }
 

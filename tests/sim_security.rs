@@ -236,7 +236,9 @@ impl Bench {
                 .await
                 .map_err(TlsFailure::from)?;
             let mut b = [0u8; 1];
-            match tokio::time::timeout(Duration::from_millis(300), tls.read(&mut b)).await {
+            // A refusal's alert is on its way as soon as the server has read the certificate;
+            // 3 s leaves room for a busy machine (only an accepted handshake waits them out).
+            match tokio::time::timeout(Duration::from_secs(3), tls.read(&mut b)).await {
                 Err(_) => Ok(()),
                 Ok(Ok(n)) => Err(TlsFailure::Other(format!(
                     "the gateway closed the accepted connection ({n} bytes)"

@@ -1,4 +1,8 @@
 //! Sample results for the renderers' tests: one passed, one failed at step 2, one bad input.
+//!
+//! Owns: `reports` and `step_bad_input`, built by hand (compiled for tests only). Leaves out: the
+//! tests that render them (`human`, `json`, `junit` and `report`'s `mod.rs`) and real results
+//! (`runner` in `egressbench-scenario`).
 
 use egressbench_model::outcome::{ClientResult, HttpResponse};
 use egressbench_scenario::command::ProcessOutput;

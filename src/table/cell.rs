@@ -1,7 +1,7 @@
 //! One cell of the truth table: a request (`Probe`) and what each target made of it.
 //!
 //! Owns: `Outcome` (the client's result reduced to what targets must agree on: the exact status,
-//! or the connection error and whether it happened during the client's TLS handshake), `Hop` (a
+//! or the connection error and whether it happened during the client's TLS handshake), `LoggedHop` (a
 //! proxy and the upstream cluster it chose, from its access-log entry), `Observation` (one target's
 //! outcome and route) and `Cell` with its agreement rule. Leaves out: which requests are made
 //! (`probe`) and making them (`build`).
@@ -69,15 +69,15 @@ impl fmt::Display for Outcome {
 /// One proxy on the request's way, the upstream cluster it sent it to (`-` when none) and the
 /// response flags it logged (`-` when none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Hop {
+pub struct LoggedHop {
     pub proxy: String,
     pub cluster: String,
     pub flags: String,
 }
 
-impl Hop {
-    pub fn of(entry: &AccessLogEntry) -> Hop {
-        Hop {
+impl LoggedHop {
+    pub fn of(entry: &AccessLogEntry) -> LoggedHop {
+        LoggedHop {
             proxy: entry.proxy.clone(),
             cluster: entry.upstream_cluster.clone(),
             flags: entry.response_flags.clone(),
@@ -85,7 +85,7 @@ impl Hop {
     }
 }
 
-impl fmt::Display for Hop {
+impl fmt::Display for LoggedHop {
     /// `proxy→cluster`, then the flags when there are any: `proxy→cluster (UF,URX)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}→{}", self.proxy, self.cluster)?;
@@ -97,7 +97,7 @@ impl fmt::Display for Hop {
 }
 
 /// The route as shown in tables: `[a→c1, b→c2]`, `[]` when no proxy saw the request.
-pub fn route_text(route: &[Hop]) -> String {
+pub fn route_text(route: &[LoggedHop]) -> String {
     let hops: Vec<String> = route.iter().map(ToString::to_string).collect();
     format!("[{}]", hops.join(", "))
 }
@@ -108,7 +108,7 @@ pub struct Observation {
     pub target: &'static str,
     pub outcome: Outcome,
     /// Every proxy that logged the request, in hop order, with its upstream cluster.
-    pub route: Vec<Hop>,
+    pub route: Vec<LoggedHop>,
 }
 
 impl Observation {
@@ -116,7 +116,7 @@ impl Observation {
         Observation {
             target,
             outcome: Outcome::of(&exchange.result),
-            route: exchange.logs.iter().map(Hop::of).collect(),
+            route: exchange.logs.iter().map(LoggedHop::of).collect(),
         }
     }
 

@@ -19,7 +19,7 @@ pub mod render;
 pub mod states;
 
 pub use build::{build, TargetFactory};
-pub use cell::{Cell, Hop, Observation, Outcome};
+pub use cell::{Cell, LoggedHop, Observation, Outcome};
 pub use error::TableError;
 pub use many::{build_many, table_file, NotTabled};
 pub use probe::Probe;

@@ -7,7 +7,7 @@ use egressbench_resources::Protocol;
 
 /// Which kind of VirtualService route a proxy uses on one hop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Hop {
+pub(crate) enum RouteKind {
     /// `http:` routes, matched on port (the proxy parses HTTP).
     Http,
     /// `tls:` routes, matched on port and SNI (the application's own TLS).
@@ -25,9 +25,9 @@ pub(crate) struct Family {
     /// family; HTTPS means the gateway terminates it and routes HTTP, TLS that it routes the stream.
     pub server_protocol: Protocol,
     /// Route kind on the sidecar (the hop to the gateway).
-    pub mesh_hop: Hop,
+    pub mesh_hop: RouteKind,
     /// Route kind on the gateway (the hop to the external host).
-    pub gateway_hop: Hop,
+    pub gateway_hop: RouteKind,
     /// Whether `httpsUpgrade` (TLS origination at the gateway) applies.
     pub upgradable: bool,
 }
@@ -37,7 +37,7 @@ impl Family {
     /// Host, so a route must send each host to itself; a stream carries no Host, and the gateway
     /// sends it to the first host (ASM requires a rule's hosts to resolve to the same addresses).
     pub(crate) fn routes_per_host(&self) -> bool {
-        self.gateway_hop == Hop::Http
+        self.gateway_hop == RouteKind::Http
     }
 }
 
@@ -45,8 +45,8 @@ impl Family {
 pub(crate) const HTTP: Family = Family {
     name: "HTTP",
     server_protocol: Protocol::Https,
-    mesh_hop: Hop::Http,
-    gateway_hop: Hop::Http,
+    mesh_hop: RouteKind::Http,
+    gateway_hop: RouteKind::Http,
     upgradable: true,
 };
 
@@ -54,8 +54,8 @@ pub(crate) const HTTP: Family = Family {
 pub(crate) const SNI: Family = Family {
     name: "TLS",
     server_protocol: Protocol::Tls,
-    mesh_hop: Hop::Sni,
-    gateway_hop: Hop::Tcp,
+    mesh_hop: RouteKind::Sni,
+    gateway_hop: RouteKind::Tcp,
     upgradable: false,
 };
 
@@ -63,8 +63,8 @@ pub(crate) const SNI: Family = Family {
 pub(crate) const TCP: Family = Family {
     name: "TCP",
     server_protocol: Protocol::Tls,
-    mesh_hop: Hop::Tcp,
-    gateway_hop: Hop::Tcp,
+    mesh_hop: RouteKind::Tcp,
+    gateway_hop: RouteKind::Tcp,
     upgradable: false,
 };
 

@@ -20,7 +20,7 @@
 //! the port (TCP), and the gateway, which sees only a stream, forwards to the first host; ASM
 //! requires a rule's hosts to resolve to the same addresses for exactly this reason.
 
-use crate::family::Hop;
+use crate::family::RouteKind;
 use crate::names::object_name;
 use crate::plan::{Plan, Target};
 use crate::provenance::{object, Source};
@@ -37,7 +37,7 @@ const MESH: &str = "mesh";
 /// One hop of a destination, before it is written as routes of its kind.
 #[derive(Debug)]
 struct Leg<'h> {
-    hop: Hop,
+    hop: RouteKind,
     /// Route name (`http:` routes only carry names).
     name: &'static str,
     /// The gateway (or `mesh`) the match binds to.
@@ -132,7 +132,7 @@ fn virtual_service(plan: &Plan<'_>, target: &Target<'_>, hosts: &[String]) -> Vi
 fn add(vs: &mut VirtualService, leg: Leg<'_>) {
     let gateways = vec![leg.gateway];
     match leg.hop {
-        Hop::Http => vs.http.push(HttpRoute {
+        RouteKind::Http => vs.http.push(HttpRoute {
             name: Some(leg.name.to_string()),
             matches: vec![HttpMatchRequest {
                 gateways,
@@ -145,7 +145,7 @@ fn add(vs: &mut VirtualService, leg: Leg<'_>) {
             }],
             ..HttpRoute::default()
         }),
-        Hop::Sni => vs.tls.extend(leg.sni_hosts.iter().map(|h| TlsRoute {
+        RouteKind::Sni => vs.tls.extend(leg.sni_hosts.iter().map(|h| TlsRoute {
             matches: vec![TlsMatchAttributes {
                 sni_hosts: vec![h.clone()],
                 gateways: gateways.clone(),
@@ -157,7 +157,7 @@ fn add(vs: &mut VirtualService, leg: Leg<'_>) {
                 weight: None,
             }],
         })),
-        Hop::Tcp => vs.tcp.push(TcpRoute {
+        RouteKind::Tcp => vs.tcp.push(TcpRoute {
             matches: vec![L4MatchAttributes {
                 gateways,
                 port: Some(leg.port),

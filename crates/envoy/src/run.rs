@@ -136,18 +136,18 @@ pub struct EnvoyMesh {
 
 /// Which downstream connection an awaited access-log entry is for.
 #[derive(Debug, Clone)]
-enum Downstream {
+enum AwaitedPeer {
     /// Any connection from the exchange's client address (the sidecar's entry).
     Client(Ipv4Addr),
     /// The connection from this `address:port` (a gateway's entry, for a sidecar's upstream).
     Connection(String),
 }
 
-impl Downstream {
+impl AwaitedPeer {
     fn matches(&self, line: &Line) -> bool {
         match self {
-            Downstream::Client(ip) => line.downstream_ip() == Some(*ip),
-            Downstream::Connection(at) => line.field("downstream_remote_address") == at,
+            AwaitedPeer::Client(ip) => line.downstream_ip() == Some(*ip),
+            AwaitedPeer::Connection(at) => line.field("downstream_remote_address") == at,
         }
     }
 }
@@ -666,7 +666,7 @@ impl EnvoyMesh {
         let started = Instant::now();
         let gateways = self.gateway_addresses();
         let mut lines: Vec<Line> = Vec::new();
-        let mut wanted = client.map(|c| (from.clone(), Downstream::Client(c)));
+        let mut wanted = client.map(|c| (from.clone(), AwaitedPeer::Client(c)));
         // A sidecar's entry leads to at most one gateway's: two steps.
         for _ in 0..2 {
             let Some((proxy, downstream)) = wanted.take() else {
@@ -692,7 +692,7 @@ impl EnvoyMesh {
                         .filter(|_| !failed)
                         .map(|gw| {
                             let upstream = l.field("upstream_local_address").to_string();
-                            (gw.clone(), Downstream::Connection(upstream))
+                            (gw.clone(), AwaitedPeer::Connection(upstream))
                         });
                     break;
                 }

@@ -22,7 +22,7 @@ mod header;
 mod hints;
 mod introspect;
 mod locate;
-mod mesh;
+mod mesh_config;
 mod navigate;
 mod object;
 mod split;

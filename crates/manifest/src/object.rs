@@ -12,7 +12,7 @@ use super::field_path::FieldPath;
 use super::header::{self, What};
 use super::introspect::struct_fields;
 use super::locate::{self, Pos};
-use super::{mesh, typed, Loaded, Note};
+use super::{mesh_config, typed, Loaded, Note};
 use egressbench_resources::{kube, Body, Kind, ObjectMeta, Origin, Resource};
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
@@ -193,7 +193,7 @@ fn config_map(
     };
     match (mesh_named, mesh_text) {
         (true, Some(text)) => {
-            let config = mesh::read(doc.text, &at.key("data").key("mesh"), text)?;
+            let config = mesh_config::read(doc.text, &at.key("data").key("mesh"), text)?;
             Ok(Some((meta, Body::MeshConfig(Box::new(config)))))
         }
         (true, None) if meta.name == "istio" => {

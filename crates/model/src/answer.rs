@@ -6,6 +6,12 @@
 //! hop relays bytes, so a failure reaches the client as a closed connection. Each hop writes one
 //! access-log entry with Envoy's fields. The client's view follows curl: a reset during the TLS
 //! handshake (HTTPS) is distinguished from one after the request was sent.
+//!
+//! Owns: `Exchange` (one request's result on any target: the client's view, the log entries, and
+//! the trace or the hosts' records when there are any) and `answer`, which builds it from a
+//! `decide::Trace`. Leaves out: the walk that produces the trace (`decide`), the catalogue of
+//! flags, details and local replies (`outcome::reply`), the `Exchange` a socket-running target
+//! observes (`Hosts::exchange` in `egressbench-network`), and rendering it (`explain`).
 
 use crate::decide::{End, Hop, HopMode, Reached, Trace};
 use crate::outcome::reply::{Details, LocalReply, ResponseFlag, ResponseFlags, UpstreamFailure};

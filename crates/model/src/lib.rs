@@ -2,12 +2,15 @@
 //! request, as pure functions of the manifests.
 //!
 //! Data flows one way, one module per stage: `request` and `outcome` (the values on the wire) →
-//! `external` (the hosts outside the mesh) → `mesh` (workloads, registry, what each proxy sees) →
-//! `xds` (per-proxy config, as istiod would build it) → `decide` (a request walked through it, with
-//! a trace) → `answer` (what the client sees, what proxies log, for one request: an `Exchange`) →
-//! `explain`. Leaves out:
-//! reading YAML (`egressbench-manifest`), compiling ASM policies (`egressbench-compile`), sockets,
-//! processes and clocks (the targets).
+//! `external` (the hosts outside the mesh) → `topology` (workloads, registry, what each proxy
+//! sees) → `xds` (per-proxy config, as istiod would build it) → `mesh` (the snapshot: topology
+//! and every proxy's config) → `decide` (a request walked through it, with a trace) → `answer`
+//! (what the client sees, what proxies log, for one request: an `Exchange`) → `explain`.
+//!
+//! Owns: these stages, pure and deterministic. Leaves out: reading YAML (`egressbench-manifest`),
+//! compiling ASM policies (`egressbench-compile`, which `topology` calls), scenarios and the model
+//! target (`egressbench-scenario`), and sockets, processes and clocks (the socket-running
+//! targets: `egressbench-network`, `egressbench-sim`, `egressbench-envoy`).
 
 pub mod answer;
 pub mod decide;
@@ -18,3 +21,6 @@ pub mod outcome;
 pub mod request;
 pub mod topology;
 pub mod xds;
+
+#[cfg(test)]
+mod testing;

@@ -2,8 +2,11 @@
 //! bytes, tell TLS from plaintext, and pull SNI and ALPN out of a ClientHello (parsed by rustls's
 //! sans-IO `Acceptor`); plus `Replay`, a stream that hands the inspected bytes back first.
 //!
-//! Leaves out: timeouts (a server-first protocol sends nothing; the caller bounds the wait),
-//! filter-chain matching on the result, and anything after the ClientHello.
+//! Owns: `inspect` (at most `MAX_INSPECT_BYTES`; anything but a whole, well-formed ClientHello
+//! counts as plaintext), `FirstBytes`, `ClientHello` and `Replay`. Leaves out: timeouts (a
+//! server-first protocol sends nothing; the caller bounds the wait), filter-chain matching on the
+//! result (`decide::step::select_chain` in `egressbench-model`, called by the simulated proxies in
+//! `egressbench-sim`), and anything after the ClientHello.
 
 use std::io;
 use std::pin::Pin;

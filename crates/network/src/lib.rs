@@ -4,8 +4,10 @@
 //! (`client`), access-log settling (`logs`), what a running mesh shares (`world`), and the target
 //! shell over a running engine (`engine`).
 //!
-//! Leaves out: the proxies (the simulated ones in `egressbench-sim`, real Envoy in
-//! `egressbench-envoy`) and what config they get (`egressbench-model`).
+//! Owns: those modules, plus tasks scoped to their owner (`task`). Leaves out: the proxies (the
+//! simulated ones in `egressbench-sim`, real Envoy in `egressbench-envoy`), what config they get
+//! (`egressbench-model`), and what the external hosts answer (`external` in `egressbench-model`;
+//! `hosts` serves it over sockets).
 
 pub mod client;
 pub mod engine;

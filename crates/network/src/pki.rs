@@ -3,9 +3,13 @@
 //! server certificates and that workloads trust like a system bundle), and the rustls configs
 //! built from them (mesh mTLS server/client, public TLS server/client).
 //!
-//! Leaves out: sockets, ClientHello inspection (`hello`), which proxy uses which config, CRLs,
-//! OCSP, intermediate CAs and certificate rotation. One crypto provider (ring) is used
-//! everywhere; nothing relies on rustls's process-wide default provider.
+//! Owns: `CertificateAuthority` (a self-signed root that issues `Leaf`s from a `LeafSpec`, current
+//! or expired), `peer_identity` (a certificate's SPIFFE URI SAN), the SPIFFE-checking verifiers,
+//! and `mesh_server`, `mesh_client`, `public_server` and `public_client`. Leaves out: sockets,
+//! ClientHello inspection (`hello`), which proxy uses which config (`world`'s `Certs`, the
+//! simulated proxies in `egressbench-sim`), the PEM files real Envoy reads (`egressbench-envoy`'s
+//! `certs`), CRLs, OCSP, intermediate CAs and certificate rotation. One crypto provider (ring) is
+//! used everywhere; nothing relies on rustls's process-wide default provider.
 
 use std::fmt;
 use std::net::IpAddr;

@@ -1,6 +1,10 @@
 //! A spawned task that lives exactly as long as its owner: dropping the guard aborts it (a hyper
 //! connection driver stops, and its socket closes, when the exchange that needed it is over — also
 //! when that exchange is dropped half-way, as a timeout does).
+//!
+//! Owns: `Scoped`, the guard, spawning on the current tokio runtime. Leaves out: what the tasks do
+//! (the hyper connection drivers of the built-in client in `client` and of the simulated proxies'
+//! upstreams in `egressbench-sim`) and tasks aborted together as a set (`hosts`' `Tasks`).
 
 use std::future::Future;
 use tokio::task::JoinHandle;

@@ -1,8 +1,12 @@
 //! `ASMEgressTrafficPolicy` (istio.alibabacloud.com v1 / v1beta1), Alibaba Cloud Service Mesh's one
 //! resource for "these workloads may reach these hosts through this egress gateway".
 //!
-//! Fields follow the public Go types (aliyun/alibabacloud-servicemesh-api). What they compile to is
-//! `compile`'s business.
+//! Fields follow the public Go types (aliyun/alibabacloud-servicemesh-api).
+//!
+//! Owns: the spec's types (the policy, its gateway, its rules with their `from` and `to`, ports,
+//! gateway ports and `httpsUpgrade`), strict: unknown fields are rejected. Leaves out: reading
+//! YAML and checking `apiVersion` (`egressbench-manifest`), and validating a policy and what it
+//! compiles to (`egressbench-compile`).
 
 use crate::enums::Protocol;
 use serde::{Deserialize, Serialize};

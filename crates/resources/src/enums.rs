@@ -2,6 +2,13 @@
 //!
 //! Each enum reads its YAML spelling (case-insensitively where Istio does) and rejects anything
 //! else with the list of accepted words and the closest one, so a typo is a clear error.
+//!
+//! Owns: the `word_enum!` macro and its enums (`Protocol`, `Location`, `Resolution`,
+//! `ServerTlsMode`, `ClientTlsMode`, `Action`, `OutboundMode`, `CaptureMode`), the message for an
+//! unknown word (`unknown_word`), and `Protocol`'s helpers (`is_http`, `is_tls`,
+//! `from_port_name`). Leaves out: finding the closest word (`egressbench-text`'s `suggest`),
+//! placing an error in its file (`egressbench-manifest`), and what the modes do to traffic
+//! (`egressbench-model`).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -1,6 +1,13 @@
-//! The cluster side: `Namespace`, `Deployment`, `Service`, `ServiceAccount`, and the `istio`
-//! `ConfigMap` that carries the mesh config. Only the fields the mesh reads are typed; the rest of
-//! a pod spec is accepted by name (so a misspelled key is still an error) and not interpreted.
+//! The cluster side: `Namespace`, `Deployment`, `Service` and `ServiceAccount` (the `istio`
+//! `ConfigMap` that carries the mesh config is `mesh_config`'s). Only the fields the mesh reads
+//! are typed; the rest of a pod spec is accepted by name (so a misspelled key is still an error)
+//! and not interpreted.
+//!
+//! Owns: the fields of `Namespace`, `Deployment` (pod template, pod spec, containers), `Service`
+//! (its ports, with the protocol Istio picks for one: `KubeServicePort::mesh_protocol`) and
+//! `ServiceAccount`. Leaves out: the mesh config the ConfigMap carries (`mesh_config`, parsed out
+//! of the ConfigMap by `egressbench-manifest`), object metadata (`meta`), and the workloads and
+//! services these become (`topology` in `egressbench-model`).
 
 use crate::meta::{LabelSelector, ObjectMeta};
 use serde::{Deserialize, Serialize};

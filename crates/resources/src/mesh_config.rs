@@ -14,6 +14,12 @@
 //! ```
 //!
 //! Without one, Istio's default applies: `ALLOW_ANY`.
+//!
+//! Owns: `MeshConfig` and `OutboundTrafficPolicy`: the keys egressbench reads (the outbound
+//! traffic policy, the root namespace, the trust domain) with Istio's defaults; other MeshConfig
+//! keys are accepted and ignored. Leaves out: parsing the `mesh` string and placing its errors
+//! (`egressbench-manifest`'s `mesh_config`), finding the ConfigMap in a store
+//! (`Store::mesh_config`), and what the mode does (`egressbench-model`).
 
 use crate::enums::OutboundMode;
 use serde::{Deserialize, Serialize};

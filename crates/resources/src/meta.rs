@@ -1,4 +1,10 @@
 //! Object metadata, identities of resources, and where each one was read from.
+//!
+//! Owns: `ObjectMeta` (server-populated fields accepted and dropped), `Origin`, `Kind` (names,
+//! the spellings kubectl accepts, API groups and versions, whether namespaced), `ResourceId`, the
+//! two selector shapes and `selects` (label equality; `matchExpressions` is not evaluated).
+//! Leaves out: `Resource` and `Body` (the crate root), reading `apiVersion`, `kind` and origins
+//! from documents (`egressbench-manifest`), and the store keyed by `ResourceId` (`store`).
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};

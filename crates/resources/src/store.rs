@@ -1,4 +1,10 @@
 //! The store: the set of objects a cluster holds at one moment, keyed by identity.
+//!
+//! Owns: `Store` — create or replace (`apply`, as `kubectl apply`), `delete`, lookup by identity
+//! or kind, iteration in identity order, and the mesh config it holds (`mesh_config`). Leaves
+//! out: reading objects from files (`egressbench-manifest`), the store with ASM policies replaced
+//! by what they compile to (`egressbench-compile`'s `expand`), and applying a scenario's changes
+//! (the targets: `target` in `egressbench-scenario`, `engine` in `egressbench-network`).
 
 use super::{Body, Kind, Resource, ResourceId};
 use crate::mesh_config::MeshConfig;
@@ -54,7 +60,8 @@ impl Store {
         self.objects.is_empty()
     }
 
-    /// The mesh config: from the `istio` ConfigMap in the root namespace, else Istio's defaults.
+    /// The mesh config: from the first ConfigMap named `istio` (in any namespace), else Istio's
+    /// defaults.
     pub fn mesh_config(&self) -> MeshConfig {
         self.of_kind(Kind::ConfigMap)
             .find_map(|r| match &r.body {

@@ -3,7 +3,7 @@
 //! Owns: the `Expect` struct and its parts (JSON-body matches, access-log matches), with their
 //! parsing and the checks that need no step context (known access-log fields, one operator per
 //! JSON match). Leaves out: which expectations suit which kind of step (`format`) and comparing
-//! them with what a target did (`expect`).
+//! them with what a target did (`verify`).
 
 use super::de::{checked_map, one_or_many, opt_scalar, with_help, Scalar};
 use egressbench_model::outcome::{AccessLogEntry, ConnectionError};

@@ -1,14 +1,20 @@
 //! Scenarios: documented command lines replayed against a target, with expectations.
 //!
 //! A scenario file (`format`, `expectation`, `hosts`) is loaded into a `Scenario` (`load`, `plan`),
-//! run on any `Target` (`runner`), its expectations checked (`expect`), and the results recorded
-//! (`results`) for `egressbench::report` to render. Command lines themselves are `command`'s business.
+//! run on any `Target` (`runner`), its expectations checked (`verify`), and the results recorded
+//! (`results`) for `egressbench::report` to render. Command lines themselves are `command`'s
+//! business.
+//!
+//! Owns: those stages, finding scenario files (`discover`), the command-line emulation
+//! (`command`), and the `Target` trait with the model target (`target`). Leaves out: what the mesh
+//! does with a request (`egressbench-model`), reading manifests (`egressbench-manifest`), the
+//! socket-running targets (`egressbench-sim` and `egressbench-envoy`, on `egressbench-network`),
+//! and rendering results (`report` in `egressbench`).
 
 pub mod command;
 mod de;
 pub(crate) mod discover;
 pub(crate) mod error;
-pub(crate) mod expect;
 pub(crate) mod expectation;
 pub mod format;
 pub(crate) mod hosts;
@@ -17,6 +23,7 @@ pub(crate) mod plan;
 pub mod results;
 pub mod runner;
 pub mod target;
+pub(crate) mod verify;
 
 pub use discover::{discover, DiscoverError};
 pub use error::ScenarioError;

@@ -2,7 +2,7 @@
 //! of five actions a target understands.
 //!
 //! Owns: `Scenario`, `Step` and `Action`. Leaves out: how they are read (`load`), run (`runner`)
-//! and checked (`expect`).
+//! and checked (`verify`).
 
 use super::command::ExecCommand;
 use super::expectation::Expect;

@@ -1,7 +1,7 @@
 //! What running a scenario produced: every check made, each step's verdict, the scenario's verdict.
 //!
 //! Owns: `ScenarioReport`, `StepReport`, `Check`, `Verdict`, `BadInput`. Leaves out: producing them
-//! (`runner`, `expect`) and rendering them for people or machines (`egressbench::report`).
+//! (`runner`, `verify`) and rendering them for people or machines (`egressbench::report`).
 
 use super::command::ProcessOutput;
 use super::error::ScenarioError;

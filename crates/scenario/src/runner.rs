@@ -3,13 +3,13 @@
 //! state it should have left), saying where it stopped.
 //!
 //! Owns: `run_scenario`, `run_file` and the mesh-config bookkeeping of `mesh:` steps. Leaves out:
-//! loading (`load`), the comparisons (`expect`) and rendering (`egressbench::report`).
+//! loading (`load`), the comparisons (`verify`) and rendering (`egressbench::report`).
 
 use super::command;
-use super::expect::{self, ExecObservation};
 use super::load::load_scenario;
 use super::plan::{Action, Scenario, Step};
 use super::results::{BadInput, ScenarioReport, StepReport, Verdict};
+use super::verify::{self, ExecObservation};
 use crate::target::{Target, TargetError};
 use egressbench_model::external::Internet;
 use egressbench_resources::mesh_config::{MeshConfig, OutboundTrafficPolicy};
@@ -63,7 +63,7 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
         if outcome.is_ok() {
             track_applied(&mut mesh, &scenario.setup);
         }
-        setup.checks = expect::check_change(&Default::default(), &outcome);
+        setup.checks = verify::check_change(&Default::default(), &outcome);
         setup.observed = dns_findings(&scenario.setup, &internet);
         setup.conclude();
         if setup.verdict != Verdict::Passed {
@@ -111,14 +111,14 @@ fn run_step(step: &Step, target: &mut dyn Target, mesh: &mut MeshConfig) -> Step
             if outcome.is_ok() {
                 track_applied(mesh, resources);
             }
-            report.checks = expect::check_change(&step.expect, &outcome);
+            report.checks = verify::check_change(&step.expect, &outcome);
         }
         Action::Delete(ids) => {
             let outcome = target.delete(ids).map_err(|e| e.to_string());
             if outcome.is_ok() && ids.contains(&mesh_id()) {
                 *mesh = MeshConfig::default();
             }
-            report.checks = expect::check_change(&step.expect, &outcome);
+            report.checks = verify::check_change(&step.expect, &outcome);
         }
         Action::Exec { from, command: cmd } => match target.exec(from, &cmd.request) {
             Err(e) => report.bad_input = Some(not_carried_out(target.name(), step, &e)),
@@ -130,7 +130,7 @@ fn run_step(step: &Step, target: &mut dyn Target, mesh: &mut MeshConfig) -> Step
                     result: &exchange.result,
                     logs: &exchange.logs,
                 };
-                report.checks = expect::check_exec(&step.expect, &seen);
+                report.checks = verify::check_exec(&step.expect, &seen);
                 report.output = Some(output);
                 report.result = Some(exchange.result.clone());
                 report.observed = exchange.observed.clone();
@@ -140,7 +140,7 @@ fn run_step(step: &Step, target: &mut dyn Target, mesh: &mut MeshConfig) -> Step
         Action::Logs { from, tail } => {
             let all = target.logs(from);
             let shown = &all[tail.map_or(0, |t| all.len().saturating_sub(t))..];
-            report.checks = expect::check_logs(&step.expect, shown);
+            report.checks = verify::check_logs(&step.expect, shown);
             let lines: Vec<String> = shown.iter().map(|e| e.to_json_line() + "\n").collect();
             report.output = Some(command::ProcessOutput {
                 stdout: lines.concat(),
@@ -153,7 +153,7 @@ fn run_step(step: &Step, target: &mut dyn Target, mesh: &mut MeshConfig) -> Step
             if outcome.is_ok() {
                 *mesh = next;
             }
-            report.checks = expect::check_change(&step.expect, &outcome);
+            report.checks = verify::check_change(&step.expect, &outcome);
         }
     }
     report.conclude();

@@ -1,6 +1,9 @@
-//! Small text and lookup helpers every stage shares: "did you mean …?" suggestions,
-//! case-insensitive name maps, and the `Diagnostic` trait every user-facing error implements.
-//! Leaves out: anything about manifests, meshes or requests.
+//! Small text and lookup helpers every stage shares: "did you mean …?" suggestions, fast maps
+//! keyed by names, and the `Diagnostic` trait every user-facing error implements.
+//!
+//! Owns: `suggest`, `index` and the `Diagnostic` trait (with `BoxDiagnostic` and `Plain`). Leaves
+//! out: anything about manifests, meshes or requests, and rendering diagnostics (`cli` in
+//! `egressbench`).
 
 mod diagnostic;
 pub mod index;

@@ -1,4 +1,9 @@
 //! "Did you mean …?": the closest accepted word to a typo.
+//!
+//! Owns: `closest` — Damerau–Levenshtein distance, ignoring case, within a third of the longer
+//! word (at least 2); a word that already matches, ignoring case, gets no suggestion. Leaves out:
+//! the accepted words and the messages that quote a suggestion (`egressbench-resources`'s
+//! `enums`, `egressbench-manifest`, `egressbench-compile`, `egressbench-scenario`).
 
 /// The accepted word closest to `got`, when it is close enough to be a likely typo.
 pub fn closest<'a>(got: &str, accepted: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {

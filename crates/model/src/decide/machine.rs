@@ -10,9 +10,9 @@
 //! (`step`), opening the upstream connection and what comes back from it (the walk, the
 //! simulated proxies, `answer`).
 
+use super::authorize::{evaluate, HttpAttrs, RbacInput, RbacOutcome};
 use super::matchers::HttpView;
 use super::note::Note;
-use super::rbac::{evaluate, HttpAttrs, RbacInput, RbacOutcome};
 use super::step;
 use super::HopRequest;
 use crate::outcome::reply::LocalReply;
@@ -221,5 +221,188 @@ pub fn tcp_connection<'p>(
     TcpStep {
         rbac: verdict,
         next,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decide::step::{self, Hello};
+    use crate::outcome::reply::Details;
+    use crate::request::{ClientRequest, Scheme, WorkloadRef};
+    use crate::testing::{mesh, HTTP_VIA_GATEWAY};
+    use crate::xds::Terminal;
+
+    /// A DENY policy on the gateway for POST.
+    const DENY_POST: &str = r#"
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: no-post, namespace: istio-system}
+spec:
+  selector: {matchLabels: {istio: egressgateway}}
+  action: DENY
+  rules: [{to: [{operation: {methods: [POST]}}]}]
+"#;
+
+    /// The HTTP terminal of `proxy`'s listener on `port` for plaintext.
+    fn http_chain(proxy: &ProxyConfig, port: u16) -> (Name, Option<RbacFilter>) {
+        let listener = step::outbound_listener(proxy, None, port)
+            .or_else(|| step::gateway_listener(proxy, port))
+            .expect("a listener on the port");
+        match &step::select_chain(listener, Hello::Plain)
+            .expect("a plaintext chain")
+            .terminal
+        {
+            Terminal::Http { route_config, rbac } => (route_config.clone(), rbac.clone()),
+            Terminal::Tcp { .. } => panic!("not an HTTP chain"),
+        }
+    }
+
+    fn request(method: &str, host: &str) -> HopRequest {
+        let mut r = ClientRequest::get(Scheme::Http, host, 80, "/");
+        r.method = method.into();
+        HopRequest::from_client(&r)
+    }
+
+    const PLAIN: Connection<'static> = Connection {
+        source: "10.0.0.1",
+        port: 80,
+        sni: None,
+        peer_identity: None,
+        tls_terminated: false,
+    };
+
+    #[test]
+    fn an_unregistered_host_gets_block_all_s_direct_response() {
+        let m = mesh("");
+        let sidecar = &m.proxies[&WorkloadRef::new("default", "sleep")];
+        let (rc, rbac) = http_chain(sidecar, 80);
+        let step = http_request(
+            sidecar,
+            &rc,
+            rbac.as_ref(),
+            &PLAIN,
+            &request("GET", "httpbin.org"),
+        );
+        assert_eq!(step.route.map(|r| &*r.name), Some(crate::xds::BLOCK_ALL));
+        assert_eq!(step.logged_cluster, None);
+        match step.next {
+            HttpNext::Respond(r) => {
+                assert_eq!((r.status, r.details), (502, Details::DirectResponse));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_routed_request_is_forwarded_through_the_route_s_cluster() {
+        let m = mesh(HTTP_VIA_GATEWAY);
+        let sidecar = &m.proxies[&WorkloadRef::new("default", "sleep")];
+        let (rc, rbac) = http_chain(sidecar, 80);
+        let step = http_request(
+            sidecar,
+            &rc,
+            rbac.as_ref(),
+            &PLAIN,
+            &request("GET", "httpbin.org"),
+        );
+        let via_gateway = "outbound|80||gw.istio-system.svc.cluster.local";
+        assert_eq!(step.logged_cluster.as_deref(), Some(via_gateway));
+        match step.next {
+            HttpNext::Forward {
+                cluster, request, ..
+            } => {
+                assert_eq!(&*cluster, via_gateway);
+                assert_eq!(&*request.authority, "httpbin.org");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn rbac_runs_after_route_selection_and_denies_with_its_details() {
+        let m = mesh(&format!("{HTTP_VIA_GATEWAY}\n---\n{DENY_POST}"));
+        let gateway = &m.proxies[&WorkloadRef::new("istio-system", "gw")];
+        let (rc, rbac) = http_chain(gateway, 8080);
+        assert!(rbac.is_some(), "the gateway's chain has the policy");
+        let conn = Connection {
+            port: 8080,
+            ..PLAIN
+        };
+        let post = http_request(
+            gateway,
+            &rc,
+            rbac.as_ref(),
+            &conn,
+            &request("POST", "httpbin.org"),
+        );
+        // The route was chosen before RBAC ran, so the entry still names its cluster.
+        assert_eq!(
+            post.logged_cluster.as_deref(),
+            Some("outbound|80||httpbin.org")
+        );
+        assert!(post.rbac.as_ref().is_some_and(|r| !r.allowed));
+        match post.next {
+            HttpNext::Respond(r) => {
+                assert_eq!(r.status, 403);
+                assert!(
+                    matches!(r.details, Details::Rbac(ref d) if d.starts_with("rbac_access_denied"))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let get = http_request(
+            gateway,
+            &rc,
+            rbac.as_ref(),
+            &conn,
+            &request("GET", "httpbin.org"),
+        );
+        assert!(matches!(get.next, HttpNext::Forward { .. }));
+    }
+
+    #[test]
+    fn no_virtual_host_for_the_authority_is_a_404_with_a_note() {
+        let m = mesh(HTTP_VIA_GATEWAY);
+        let gateway = &m.proxies[&WorkloadRef::new("istio-system", "gw")];
+        let (rc, rbac) = http_chain(gateway, 8080);
+        let conn = Connection {
+            port: 8080,
+            ..PLAIN
+        };
+        let step = http_request(
+            gateway,
+            &rc,
+            rbac.as_ref(),
+            &conn,
+            &request("GET", "other.org"),
+        );
+        assert!(
+            matches!(step.note, Some(Note::NoVirtualHost { .. })),
+            "{:?}",
+            step.note
+        );
+        match step.next {
+            HttpNext::Respond(r) => assert_eq!(r, LocalReply::NO_ROUTE),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_tcp_proxy_without_a_route_closes_and_with_one_forwards() {
+        let m = mesh("");
+        let sidecar = &m.proxies[&WorkloadRef::new("default", "sleep")];
+        let none = tcp_connection(sidecar, &[], None, &PLAIN);
+        assert!(matches!(none.next, TcpNext::NoRoute));
+        assert_eq!(none.denial(), None);
+        let routes = [TcpRoute {
+            cluster: crate::xds::PASSTHROUGH_CLUSTER.into(),
+            port: None,
+            provenance: None,
+        }];
+        let one = tcp_connection(sidecar, &routes, None, &PLAIN);
+        assert!(
+            matches!(one.next, TcpNext::Forward(r) if &*r.cluster == crate::xds::PASSTHROUGH_CLUSTER)
+        );
     }
 }

@@ -1,4 +1,11 @@
 //! Envoy's matching rules, applied to a request: route matches and SNI.
+//!
+//! Owns: `HttpView` (what a route match sees of a request), Envoy's string matchers (a regex must
+//! match the whole value), route matches (path without the query, method, authority, scheme,
+//! headers, query parameters) and SNI against a chain's server names. Leaves out: which listener,
+//! chain, virtual host and route are tried, in which order (`step`, `xds::domains`), host-name
+//! wildcards themselves (`topology::host`), RBAC's matching (`authorize`), and Envoy's matcher
+//! messages (`egressbench-envoy`'s `matchers`).
 
 use crate::xds::{HeaderMatcher, RouteMatch, StringMatcher};
 

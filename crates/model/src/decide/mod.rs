@@ -7,16 +7,16 @@
 //! Pure and deterministic: no sockets, no clocks. Leaves out: what the client sees and what the
 //! proxies log (`answer`), and rendering for people (`explain`).
 
+pub(crate) mod authorize;
 pub mod machine;
 pub(crate) mod matchers;
 mod note;
-pub(crate) mod rbac;
 pub mod remedy;
 pub mod step;
 mod walk;
 
+pub use authorize::RbacOutcome;
 pub use note::{Note, WireKind};
-pub use rbac::RbacOutcome;
 pub use walk::decide;
 
 pub use crate::outcome::reply::UpstreamFailure;

@@ -1,6 +1,12 @@
 //! "What would allow it": for a blocked request, the registry and policy facts that blocked it and
 //! the change that would let it through, found by looking at every resource, not only the visible
 //! ones.
+//!
+//! Owns: `remedies`, read off a finished `Trace` and the whole `Mesh` (ServiceEntries with their
+//! ports and exportTo, Sidecar imports, the outbound traffic policy and where it came from, RBAC
+//! verdicts, the ASM policy a generated resource came from). Leaves out: the walk that produced
+//! the trace (`walk`), asking for remedies (the model target in `egressbench-scenario` fills
+//! `Trace::remedies`), and showing them (`explain`).
 
 use crate::decide::{End, Trace};
 use crate::mesh::Mesh;

@@ -790,3 +790,7 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
         remedies: Vec::new(),
     })
 }
+
+#[cfg(test)]
+#[path = "walk_tests.rs"]
+mod tests;

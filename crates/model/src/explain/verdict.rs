@@ -1,4 +1,10 @@
 //! The verdict of a trace in one line: allowed or blocked, by whom, and the client-visible answer.
+//!
+//! Owns: `Decision` (allowed, blocked, or failed at the destination) and `decision`, which reads
+//! it off a trace's end; `reason` (the sentence saying why); and `answer_words` (a client result,
+//! short, with curl's exit code for a failed connection). Leaves out: the hop-by-hop text and the
+//! `Explanation` value (`explain`'s `mod.rs`), the words of a hop's notes (`notes`), and what
+//! would allow a blocked request (`decide::remedy`).
 
 use crate::decide::{End, Reached, Trace};
 use crate::outcome::reply::{Details, TLS_HANDSHAKE_FAILED};

@@ -1,4 +1,10 @@
 //! Envoy-style access-log entries, with the field names of Istio's JSON access log.
+//!
+//! Owns: `AccessLogEntry` — its fields, the blank entry (every field unset), a field by its JSON
+//! name (`field`, `FIELDS`, for scenario expectations) and the entry as one JSON line. Leaves out:
+//! filling entries (`answer` for the model, the simulated proxies in `egressbench-sim`), Envoy's
+//! log format and reading its lines into entries (`egressbench-envoy`'s `access_log` and `run`),
+//! and the flag and details values (`reply`).
 
 use serde::Serialize;
 

@@ -1,4 +1,9 @@
 //! Host names as Istio matches them: exact names and `*.suffix` wildcards, case-insensitively.
+//!
+//! Owns: `host_matches`, `hosts_overlap` and `split_namespaced` (the `namespace/host` entries of
+//! Sidecar egress and Gateway servers). Leaves out: Envoy's virtual-host domain lookup, which
+//! also has `prefix*` wildcards (`xds::domains`), and the matching built on these names
+//! (`decide::matchers` for SNI, `decide::authorize` for RBAC hosts).
 
 /// Does `pattern` (exact, `*`, or `*.suffix`) match the concrete host `host`?
 pub fn host_matches(pattern: &str, host: &str) -> bool {

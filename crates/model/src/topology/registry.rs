@@ -1,5 +1,12 @@
 //! The service registry: Kubernetes Services and ServiceEntry hosts, with their ports, protocols,
 //! endpoints and export scope — what istiod's service registry holds.
+//!
+//! Owns: `Registry` and `ServiceInfo`, built from a store's Services (their ClusterIP, else an
+//! address the model assigns; endpoints from the workloads their selector picks) and
+//! ServiceEntries (each host a service of its own); lookups by exact host, wildcard host and
+//! Kubernetes short name; and the `exportTo` rule (`exported`). Leaves out: the workloads
+//! (`workload`), the services one proxy can see (`scope`), DestinationRule lookup (`topology`'s
+//! `MeshContext`), and the clusters built from services (`xds::build`).
 
 use super::host::host_matches;
 use super::workload::Workload;

@@ -1,5 +1,11 @@
 //! What one proxy can see: the services and VirtualServices exported to its namespace, narrowed by
 //! the `Sidecar` resource that applies to it, and the outbound traffic policy in force.
+//!
+//! Owns: which `Sidecar` applies to a workload (`sidecar_for`, Istio's precedence), what its
+//! egress hosts import, and `Scope`: the visible services and VirtualServices (indexed by host)
+//! and the outbound traffic policy with where it came from. Leaves out: the registry and the
+//! `exportTo` rule (`registry`), the listeners and routes built from a scope (`xds::sidecar`),
+//! and a gateway's view (`xds::gateway` works it out from the Gateways that select it).
 
 use super::host::{host_matches, hosts_overlap, split_namespaced};
 use super::registry::{exported, ServiceInfo};

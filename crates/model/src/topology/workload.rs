@@ -1,5 +1,12 @@
 //! Workloads: the Deployments of the cluster, whether a proxy runs beside them (sidecar injection
 //! or a gateway), and the identity their certificate carries.
+//!
+//! Owns: `Workload`, `ProxyKind`, `Name`, and `workloads`: every Deployment with its proxy (a
+//! gateway by its labels or injection template, else sidecar injection as Istio's webhook decides
+//! the common cases, with the reason), its SPIFFE identity (service account and trust domain) and
+//! a pod address the model assigns. Leaves out: the Deployment's shape (`egressbench-resources`'s
+//! `kube`), the services that select workloads (`registry`), the certificates that carry the
+//! identity (`egressbench-network`'s `pki` and `world`), and the proxy's config (`xds`).
 
 use crate::request::WorkloadRef;
 use egressbench_resources::{Body, Kind, ResourceId, Store};

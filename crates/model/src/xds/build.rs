@@ -1,6 +1,13 @@
 //! What sidecar and gateway config share: clusters for visible services (with DestinationRule
 //! subsets and upstream TLS, including auto mTLS), the cluster a route destination names, and the
 //! RBAC filter of the AuthorizationPolicies that select a workload.
+//!
+//! Owns: `build_proxy` (a sidecar's or a gateway's config, by the workload's proxy kind),
+//! `destination_cluster`, `service_clusters` (every port and subset of the visible services, plus
+//! BlackHoleCluster and PassthroughCluster) and `rbac_for` (the policies in the workload's or the
+//! root namespace that select it). Leaves out: the cluster and RBAC types (`cluster`, `rbac`),
+//! listeners and routes (`sidecar`, `gateway`, `routes`), which services are visible and which
+//! DestinationRule applies (`topology`), and evaluating RBAC (`decide::authorize`).
 
 use super::cluster::{Cluster, ClusterKind, Endpoint, EndpointTarget, UpstreamTls};
 use super::rbac::{RbacAction, RbacFilter, RbacPolicy};

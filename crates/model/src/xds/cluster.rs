@@ -1,4 +1,10 @@
 //! Clusters: where a route or TCP proxy sends traffic, and with which upstream TLS.
+//!
+//! Owns: `Cluster` and its parts (`ClusterKind`, `Endpoint`, `EndpointTarget`, `UpstreamTls`),
+//! istiod's `outbound|<port>|<subset>|<host>` name, and the two special clusters
+//! (`BlackHoleCluster`, `PassthroughCluster`). Leaves out: building a proxy's clusters (`build`),
+//! connecting through one (the walk in `decide`, the simulated proxies in `egressbench-sim`), and
+//! Envoy's cluster config (`egressbench-envoy`'s `clusters`).
 
 use super::Provenance;
 use crate::request::WorkloadRef;

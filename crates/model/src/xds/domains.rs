@@ -1,5 +1,11 @@
 //! The virtual-host lookup of a route configuration, as Envoy builds it when config loads: exact
 //! domains in a hash map, `*.suffix` and `prefix*` wildcards ordered longest first, then `*`.
+//!
+//! Owns: `DomainIndex`, built once from the virtual hosts' domains (the first virtual host that
+//! claims a domain keeps it) and asked for the virtual host of an authority, case-insensitively.
+//! Leaves out: the domains each virtual host gets (`sidecar`, `gateway`), the route configuration
+//! that holds the index (`RouteConfiguration` in `xds`), and the route chosen inside the virtual
+//! host (`decide::step`, `decide::matchers`).
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct DomainIndex {

@@ -1,9 +1,14 @@
 //! RBAC as a proxy holds it: the AuthorizationPolicies that apply to the proxy's workload, in the
-//! order Envoy evaluates them (CUSTOM, then DENY, then ALLOW; AUDIT only logs).
+//! store's order (the evaluation order, CUSTOM, then DENY, then ALLOW, with AUDIT only logging,
+//! is `decide::authorize`'s).
 //!
 //! Each policy keeps its rules as written; Envoy's policy names are derived per rule,
-//! `ns[<ns>]-policy[<name>]-rule[<i>]` (istio/istio `pilot/pkg/security/authz/builder`). Evaluating a
-//! request against them is `decide::rbac`'s job.
+//! `ns[<ns>]-policy[<name>]-rule[<i>]` (istio/istio `pilot/pkg/security/authz/builder`).
+//!
+//! Owns: `RbacAction`, `RbacPolicy` (one AuthorizationPolicy as applied, with its dry-run flag
+//! and its rule names) and `RbacFilter`. Leaves out: which policies apply to a workload
+//! (`build::rbac_for`), evaluating a request against them (`decide::authorize`), and Envoy's RBAC
+//! filters (`egressbench-envoy`'s `rbac` and `rbac_rules`).
 
 use super::Provenance;
 use egressbench_resources::istio::authorization_policy::Rule;

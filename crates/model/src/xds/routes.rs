@@ -4,6 +4,14 @@
 //! every `match` of an `http` rule becomes its own route; a match bound to other gateways, another
 //! port, other source labels or another source namespace is dropped for this proxy; a rule with no
 //! `match` matches everything. TCP and TLS rules become TCP proxy routes the same way.
+//!
+//! Owns: `Binding` (whether a VirtualService, or one of its matches, applies to this proxy), the
+//! translation of matches and actions (direct response, redirect, weighted clusters, timeout,
+//! rewrites, added request headers, a fault abort that applies to every request), and
+//! `http_routes`, `tcp_routes` and `tls_chains`. Leaves out: which VirtualServices a proxy
+//! considers and where the routes go (virtual hosts, listeners and chains: `sidecar`, `gateway`),
+//! the cluster a destination names (the caller's `ClusterNamer`, `build::destination_cluster`),
+//! and matching a request against the routes (`decide`).
 
 use super::{HeaderMatcher, Provenance, Route, RouteAction, RouteMatch, StringMatcher, TcpRoute};
 use egressbench_resources::istio::virtual_service::{

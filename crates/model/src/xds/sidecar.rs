@@ -9,6 +9,13 @@
 //! - `virtualOutbound` (15001) catches every other destination with that same fallthrough.
 //!
 //! (istio/istio `pilot/pkg/networking/core/listener.go`, `httproute.go`.)
+//!
+//! Owns: `build` for a sidecar: its listeners and filter chains, route configurations and virtual
+//! hosts (with the Kubernetes short names a pod can use as domains), the catch-alls, and a warning
+//! when two TCP services claim one port. Leaves out: what the workload can see
+//! (`topology::scope`), its clusters (`build`), VirtualService translation (`routes`), a
+//! gateway's config (`gateway`), and the inbound side (the walk in `decide` models it, with the
+//! RBAC of `build::rbac_for`).
 
 use super::build::{destination_cluster, service_clusters};
 use super::routes::{http_routes, tcp_routes, tls_chains, Binding};

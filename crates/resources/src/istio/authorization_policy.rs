@@ -1,4 +1,10 @@
 //! `AuthorizationPolicy` (security.istio.io): ALLOW / DENY / AUDIT / CUSTOM rules on a workload.
+//!
+//! Owns: `AuthorizationPolicy` (ALLOW when `action` is left out; `targetRef`, `targetRefs` and
+//! `provider` accepted as untyped values) and its rule parts (`Rule`, `Source`, `Operation`,
+//! `Condition`). Leaves out: which workloads a policy applies to (`xds::build` in
+//! `egressbench-model`), evaluating it (`decide::authorize`), and rendering it as Envoy RBAC
+//! (`egressbench-envoy`'s `rbac_rules`).
 
 use crate::enums::Action;
 use crate::meta::LabelSelector;

@@ -1,4 +1,11 @@
 //! `DestinationRule` (networking.istio.io): subsets and upstream TLS for a host.
+//!
+//! Owns: `DestinationRule` and its parts (traffic policy, port-level settings, client TLS
+//! settings, subsets; load balancing, connection pools, outlier detection, tunnel and PROXY
+//! protocol accepted as untyped values), and which TLS settings hold for a port
+//! (`TrafficPolicy::tls_for_port`, and `effective_tls` with a subset's merged over the rule's).
+//! Leaves out: which DestinationRule applies to a host (`MeshContext::destination_rule` in
+//! `egressbench-model`'s `topology`) and the clusters and upstream TLS it yields (`xds::build`).
 
 use crate::enums::ClientTlsMode;
 use crate::istio::virtual_service::PortSelector;

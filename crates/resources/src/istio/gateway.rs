@@ -1,4 +1,9 @@
 //! `Gateway` (networking.istio.io): the servers (ports, hosts, TLS) a gateway proxy exposes.
+//!
+//! Owns: `Gateway`, `Server` and `ServerTlsSettings` (a server's port is `service_entry`'s
+//! `ServicePort`). Leaves out: which gateway workloads a Gateway selects and the listeners, chains
+//! and TLS it yields (`xds::gateway` in `egressbench-model`), and the VirtualServices bound to it
+//! (`xds::routes`).
 
 use crate::enums::ServerTlsMode;
 use crate::istio::service_entry::ServicePort;

@@ -1,6 +1,8 @@
 //! Istio's networking and security kinds, as strict serde models of the fields users write.
 //!
-//! Only the shape lives here; what the fields mean to a proxy is decided in `xds` and `decide`.
+//! Owns: the shape only, one module per kind, with each kind's top type re-exported. Leaves out:
+//! reading them from YAML (`egressbench-manifest`) and what the fields mean to a proxy (`xds` and
+//! `decide` in `egressbench-model`).
 
 pub mod authorization_policy;
 pub mod destination_rule;

@@ -1,4 +1,9 @@
 //! `ServiceEntry` (networking.istio.io): adds hosts to the mesh's registry.
+//!
+//! Owns: `ServiceEntry`, `WorkloadEntry` (its endpoints) and `ServicePort`, which Gateway servers
+//! and Sidecar egress listeners share, with the protocol a port gets (`protocol`, else the name's
+//! prefix, else TCP). Leaves out: the registry services a ServiceEntry becomes
+//! (`topology::registry` in `egressbench-model`) and the words of its enums (`enums`).
 
 use crate::enums::{Location, Protocol, Resolution};
 use crate::meta::WorkloadSelector;

@@ -1,4 +1,9 @@
 //! `Sidecar` (networking.istio.io): which hosts a workload's proxy can see and reach.
+//!
+//! Owns: `Sidecar`, `EgressListener` and `SidecarOutboundPolicy` (`ingress` and `egressProxy`
+//! accepted as untyped values). Leaves out: which Sidecar applies to a workload and what it
+//! imports (`topology::scope` in `egressbench-model`), and the listeners the workload's proxy gets
+//! (`xds::sidecar`).
 
 use crate::enums::{CaptureMode, OutboundMode};
 use crate::istio::service_entry::ServicePort;

@@ -1,4 +1,10 @@
 //! `VirtualService` (networking.istio.io): routing rules bound to the mesh or to gateways.
+//!
+//! Owns: `VirtualService` and its rule types (`http`, `tls` and `tcp` routes, their matches and
+//! destinations, redirects, direct responses, rewrites, fault aborts, header operations; retries,
+//! mirrors, CORS and fault delays accepted as untyped values). Leaves out: which proxies a
+//! VirtualService binds to and the Envoy routes it becomes (`xds::routes` in `egressbench-model`),
+//! and which VirtualServices a sidecar sees (`topology::scope`).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -1,9 +1,10 @@
 //! Targets: where a scenario runs. The model (pure reference semantics) lives here; the simulated
 //! mesh, real Envoy and a live cluster implement the same trait in their own modules.
 //!
-//! Owns: the `Target` trait, the model target, and the shell the socket-running targets share
-//! (`engine`: a runtime of their own over a running `Engine`). Leaves out: parsing scenarios and checking
-//! expectations (`scenario`).
+//! Owns: the `Target` trait, `TargetError`, the model target, and applying or deleting objects
+//! in a store (`applied`, `deleted`). Leaves out: parsing scenarios and checking expectations (the
+//! rest of this crate), and the shell the socket-running targets share
+//! (`egressbench-network`'s `engine`).
 
 mod model;
 

@@ -1,6 +1,12 @@
 //! The model target: the reference semantics, no sockets. Objects are kept in a store; every
 //! change rebuilds the mesh snapshot (ASM policies compiled, per-proxy config built), and each
 //! request is decided on it and turned into the client's answer and the proxies' log lines.
+//!
+//! Owns: `ModelTarget` — the store, the current `Mesh` (a change whose store does not compile
+//! leaves both as they were), the outside world, and each proxy's log entries; `exec` decides,
+//! fills the trace's remedies and answers. Leaves out: the `Target` trait and applying a change to
+//! a store (`target`), the semantics themselves (`mesh`, `decide` and `answer` in
+//! `egressbench-model`), and the socket-running targets (`egressbench-sim`, `egressbench-envoy`).
 
 use super::{Target, TargetError};
 use egressbench_model::answer::answer;

@@ -5,6 +5,13 @@
 //! On a TCP chain there is no HTTP: following Istio's authz builder, an ALLOW rule that needs an
 //! HTTP-only field (hosts, methods, paths, request principals, `request.*` conditions) never
 //! matches, and a DENY rule is evaluated without those fields (so it denies more, never less).
+//!
+//! Owns: `evaluate` over a proxy's `RbacFilter`, each policy's verdict with the reason every rule
+//! did or did not match (`PolicyVerdict`), and the outcome with Envoy's denial details
+//! (`RbacOutcome`). Leaves out: which policies a proxy holds and their rule names (`xds::build`,
+//! `xds::rbac`), what the proxy does on a denial (`machine`, with the reply from
+//! `outcome::reply`), and the RBAC filters rendered for real Envoy (`egressbench-envoy`'s `rbac`
+//! and `rbac_rules`).
 
 use crate::topology::host::host_matches;
 use crate::xds::{RbacAction, RbacFilter, RbacPolicy};

@@ -3,8 +3,8 @@
 //! Owns: `Outcome` (the client's result reduced to what targets must agree on: the exact status,
 //! or the connection error and whether it happened during the client's TLS handshake),
 //! `LoggedHop` (a proxy and the upstream cluster it chose, from its access-log entry),
-//! `Observation` (one target's outcome and route) and `Cell` with its agreement rule. Leaves out: which requests are made
-//! (`probe`) and making them (`build`).
+//! `Observation` (one target's outcome and route) and `Cell` with its agreement rule. Leaves
+//! out: which requests are made (`probe`) and making them (`build`).
 
 use super::probe::Probe;
 use egressbench_model::answer::Exchange;

@@ -12,12 +12,10 @@
 
 use egressbench::report::human::render_failure;
 use egressbench_envoy::find_envoy;
-use egressbench_envoy::EnvoyTarget;
 use egressbench_network::client::find_curl;
 use egressbench_network::ClientKind;
 use egressbench_scenario::target::{ModelTarget, Target};
 use egressbench_scenario::{discover, run_file, BadInput, Verdict};
-use egressbench_sim::SimTarget;
 use egressbench_text::Diagnostic as _;
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
@@ -118,13 +116,13 @@ fn trial(on: On, file: PathBuf) -> Trial {
         let report = run_file(&file, target, |internet| {
             Ok(match &on {
                 On::Sim(client) => Box::new(
-                    SimTarget::with_client(internet, client.clone()).map_err(|e| BadInput {
+                    egressbench_sim::target(internet, client.clone()).map_err(|e| BadInput {
                         message: e.to_string(),
                         help: None,
                     })?,
                 ) as Box<dyn Target>,
                 On::Envoy(client) => Box::new(
-                    EnvoyTarget::with_options(internet, None, client.clone()).map_err(|e| {
+                    egressbench_envoy::target(internet, None, client.clone()).map_err(|e| {
                         BadInput {
                             message: e.to_string(),
                             help: None,

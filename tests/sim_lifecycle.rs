@@ -7,9 +7,9 @@
 
 use egressbench_manifest as manifest;
 use egressbench_model::request::{ClientRequest, Scheme, WorkloadRef};
+use egressbench_network::ClientKind;
 use egressbench_resources::{Kind, ResourceId};
 use egressbench_scenario::target::Target;
-use egressbench_sim::SimTarget;
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -30,7 +30,8 @@ fn accepts(addr: SocketAddr) -> bool {
 
 #[test]
 fn dropping_the_target_closes_every_listener_it_bound() {
-    let mut t = SimTarget::new(Default::default()).expect("simulated mesh starts");
+    let mut t = egressbench_sim::target(Default::default(), ClientKind::BuiltIn)
+        .expect("simulated mesh starts");
     t.apply(fixtures(&[
         "mesh/registry-only.yaml",
         "000/namespaces.yaml",
@@ -46,7 +47,7 @@ fn dropping_the_target_closes_every_listener_it_bound() {
         )
         .expect("exec");
     assert_eq!(x.result.status(), Some(200), "{x:#?}");
-    let sim = t.sim().expect("running");
+    let sim = t.engine().expect("running");
     let mesh = sim.world().mesh();
     let gw = mesh
         .workload(&WorkloadRef::new("istio-egress", "egressgateway-a"))
@@ -82,7 +83,8 @@ fn dropping_the_target_closes_every_listener_it_bound() {
 
 #[test]
 fn a_gateway_port_the_config_drops_is_closed() {
-    let mut t = SimTarget::new(Default::default()).expect("simulated mesh starts");
+    let mut t = egressbench_sim::target(Default::default(), ClientKind::BuiltIn)
+        .expect("simulated mesh starts");
     t.apply(fixtures(&[
         "mesh/registry-only.yaml",
         "000/namespaces.yaml",
@@ -91,7 +93,7 @@ fn a_gateway_port_the_config_drops_is_closed() {
         "000/egress-http.yaml",
     ]))
     .expect("fixtures apply");
-    let sim = t.sim().expect("running");
+    let sim = t.engine().expect("running");
     let gw_ip = sim
         .world()
         .mesh()
@@ -109,7 +111,7 @@ fn a_gateway_port_the_config_drops_is_closed() {
         "egress-by-egressgateway-a",
     )])
     .expect("delete the policy");
-    let sim = t.sim().expect("running");
+    let sim = t.engine().expect("running");
     assert_eq!(sim.world().fabric.real_addr(at), None);
     // The accept loop is aborted on the runtime; give it a turn to drop the listener.
     t.block_on(async { tokio::time::sleep(Duration::from_millis(10)).await });

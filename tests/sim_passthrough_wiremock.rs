@@ -12,6 +12,7 @@
 use egressbench_manifest as manifest;
 use egressbench_model::external::{App, ExternalHost, Internet};
 use egressbench_model::request::{ClientRequest, Scheme, WorkloadRef};
+use egressbench_network::ClientKind;
 use egressbench_scenario::target::Target;
 use egressbench_sim::SimTarget;
 use std::net::SocketAddr;
@@ -38,7 +39,8 @@ fn target(mesh: &str) -> (SimTarget, SocketAddr) {
     let resources = manifest::load_paths(&paths)
         .expect("fixtures load")
         .resources;
-    let mut t = SimTarget::new(internet).expect("simulated mesh starts");
+    let mut t =
+        egressbench_sim::target(internet, ClientKind::BuiltIn).expect("simulated mesh starts");
     t.apply(resources).expect("fixtures apply");
     (t, at)
 }
@@ -76,7 +78,7 @@ fn allow_any_passes_the_request_through_with_the_headers_envoy_adds() {
             .await;
         server
     });
-    let fabric = &t.sim().expect("the simulated mesh runs").world().fabric;
+    let fabric = &t.engine().expect("the simulated mesh runs").world().fabric;
     fabric.route_to(at, *server.address());
     assert_eq!(fabric.real_addr(at), Some(*server.address()));
     let x = t
@@ -109,7 +111,7 @@ fn registry_only_never_reaches_the_host() {
             .await;
         server
     });
-    let fabric = &t.sim().expect("the simulated mesh runs").world().fabric;
+    let fabric = &t.engine().expect("the simulated mesh runs").world().fabric;
     fabric.route_to(at, *server.address());
     assert_eq!(fabric.real_addr(at), Some(*server.address()));
     let x = t

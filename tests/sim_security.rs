@@ -16,7 +16,7 @@
 //! - a workload without a sidecar cannot get through the gateway (plain text is reset, TLS without
 //!   a client certificate is refused).
 //!
-//! Every socket of a test runs inside `SimTarget::block_on`: the simulated mesh's listeners live on
+//! Every socket of a test runs inside `SimTarget`'s `block_on`: the simulated mesh's listeners live on
 //! that (current-thread) runtime.
 
 // Test helpers may panic: a failed setup is a failed test.
@@ -28,6 +28,7 @@ use egressbench_model::outcome::{AccessLogEntry, ClientResult, ConnectionError};
 use egressbench_model::request::{ClientRequest, Scheme, WorkloadRef};
 use egressbench_model::xds::Terminal;
 use egressbench_network::pki::{self, CertificateAuthority, LeafSpec, Validity};
+use egressbench_network::ClientKind;
 use egressbench_scenario::target::Target;
 use egressbench_sim::SimTarget;
 use rustls::pki_types::ServerName;
@@ -151,11 +152,12 @@ fn bench() -> Bench {
         .expect("fixtures load")
         .resources;
     resources.extend(load(ALLOW_SLEEP_A, "allow-sleep-a.yaml"));
-    let mut target = SimTarget::new(Default::default()).expect("simulated mesh starts");
+    let mut target = egressbench_sim::target(Default::default(), ClientKind::BuiltIn)
+        .expect("simulated mesh starts");
     target.apply(resources).expect("fixtures apply");
 
     let gateway = WorkloadRef::new("istio-egress", "egressgateway-a");
-    let mesh = target.sim().expect("running").world().mesh();
+    let mesh = target.engine().expect("running").world().mesh();
     let ip = |w: &WorkloadRef| -> IpAddr {
         mesh.workload(w)
             .unwrap_or_else(|| panic!("workload {w}"))
@@ -197,7 +199,7 @@ fn bench() -> Bench {
 
 impl Bench {
     fn mesh_ca(&self) -> &CertificateAuthority {
-        &self.target.sim().expect("running").world().certs.mesh_ca
+        &self.target.engine().expect("running").world().certs.mesh_ca
     }
 
     /// A client that trusts the real mesh CA (and checks the gateway's SPIFFE identity, not its
@@ -217,7 +219,12 @@ impl Bench {
     }
 
     fn fabric(&self) -> Arc<egressbench_network::Fabric> {
-        self.target.sim().expect("running").world().fabric.clone()
+        self.target
+            .engine()
+            .expect("running")
+            .world()
+            .fabric
+            .clone()
     }
 
     /// TLS to the gateway, then wait for the gateway without sending anything: `Ok(())` if the
@@ -700,7 +707,7 @@ fn a_workload_without_a_sidecar_cannot_get_through_the_gateway() {
         .apply(load(NO_SIDECAR, "no-sidecar.yaml"))
         .expect("apply");
     let legacy = WorkloadRef::new("legacy", "curl");
-    let mesh = b.target.sim().expect("running").world().mesh();
+    let mesh = b.target.engine().expect("running").world().mesh();
     let pod = mesh.workload(&legacy).expect("legacy/curl");
     assert_eq!(pod.proxy, None, "{}", pod.proxy_reason);
     assert!(mesh.proxy(&legacy).is_none());

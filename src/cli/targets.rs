@@ -4,12 +4,10 @@
 //! Owns: `TargetName` and building a target for a scenario. Leaves out: the targets (`target`).
 
 use clap::ValueEnum;
-use egressbench_envoy::EnvoyTarget;
 use egressbench_model::external::Internet;
 use egressbench_network::ClientKind;
 use egressbench_scenario::target::{ModelTarget, Target};
 use egressbench_scenario::BadInput;
-use egressbench_sim::SimTarget;
 use std::path::PathBuf;
 
 /// Options of the targets that have some.
@@ -138,14 +136,14 @@ impl TargetName {
     ) -> Result<Box<dyn Target>, BadInput> {
         match self {
             TargetName::Model => Ok(Box::new(ModelTarget::new(internet))),
-            TargetName::Sim => SimTarget::with_client(internet, options.client())
+            TargetName::Sim => egressbench_sim::target(internet, options.client())
                 .map(|t| Box::new(t) as Box<dyn Target>)
                 .map_err(|e| BadInput {
                     message: e.to_string(),
                     help: None,
                 }),
             TargetName::Envoy => {
-                EnvoyTarget::with_options(internet, options.envoy.clone(), options.client())
+                egressbench_envoy::target(internet, options.envoy.clone(), options.client())
                     .map(|t| Box::new(t) as Box<dyn Target>)
                     .map_err(|e| BadInput {
                         message: e.to_string(),

@@ -12,12 +12,11 @@ use super::error::TableError;
 use super::probe::{requests_for, Probe};
 use super::states::{step_title, Change, ChangeOutcome, ChangeRecord, SETUP_TITLE};
 use super::{StateTable, Table};
-use egressbench_envoy::EnvoyTarget;
 use egressbench_model::external::Internet;
 use egressbench_model::xds::ProxyKind;
+use egressbench_network::ClientKind;
 use egressbench_scenario::target::{ModelTarget, Target, TargetError};
 use egressbench_scenario::{Action, Scenario};
-use egressbench_sim::SimTarget;
 
 type Make = dyn Fn(Internet) -> Result<Box<dyn Target>, TargetError> + Send + Sync;
 
@@ -55,14 +54,16 @@ impl TargetFactory {
     /// The simulated mesh (built-in curl).
     pub fn sim() -> Self {
         TargetFactory::new("sim", |internet| {
-            SimTarget::new(internet).map(|t| Box::new(t) as Box<dyn Target>)
+            egressbench_sim::target(internet, ClientKind::BuiltIn)
+                .map(|t| Box::new(t) as Box<dyn Target>)
         })
     }
 
     /// Real Envoy (the binary `envoy::find_envoy` finds; built-in curl).
     pub fn envoy() -> Self {
         TargetFactory::new("envoy", |internet| {
-            EnvoyTarget::new(internet).map(|t| Box::new(t) as Box<dyn Target>)
+            egressbench_envoy::target(internet, None, ClientKind::BuiltIn)
+                .map(|t| Box::new(t) as Box<dyn Target>)
         })
     }
 

@@ -156,4 +156,4 @@ pub fn to_json(bootstrap: &Value) -> Result<String, EnvoyError> {
         .map_err(|e| EnvoyError::Print(e.to_string()))
 }
 mod target;
-pub use target::EnvoyTarget;
+pub use target::{target, EnvoyTarget};

@@ -52,9 +52,9 @@ pub trait Engine {
 /// A target over engine `E`, on a runtime of its own.
 #[derive(Debug)]
 pub struct OnRuntime<E> {
-    pub runtime: tokio::runtime::Runtime,
+    runtime: tokio::runtime::Runtime,
     /// `Some` until dropped (it is dropped inside the runtime).
-    pub engine: Option<E>,
+    engine: Option<E>,
     store: Store,
     name: &'static str,
     /// Said when the engine is gone: `the simulated mesh is stopped`.
@@ -120,6 +120,16 @@ impl<E: Engine> OnRuntime<E> {
             name,
             stopped: what,
         })
+    }
+
+    /// The running engine (`None` once it is stopped).
+    pub fn engine(&self) -> Option<&E> {
+        self.engine.as_ref()
+    }
+
+    /// Run `f` inside this target's runtime (where the engine's sockets live), to completion.
+    pub fn block_on<T>(&self, f: impl std::future::Future<Output = T>) -> T {
+        self.runtime.block_on(f)
     }
 
     /// Run what `f` makes of the engine on the runtime, to completion.

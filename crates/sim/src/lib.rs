@@ -10,4 +10,4 @@ mod sim_mesh;
 mod target;
 
 pub use sim_mesh::{SimError, SimMesh};
-pub use target::SimTarget;
+pub use target::{target, SimTarget};

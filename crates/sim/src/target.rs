@@ -1,8 +1,8 @@
 //! The simulated-mesh target: the same manifests and config as the model, served by real proxies
-//! over real sockets in process (`crate::sim`).
+//! over real sockets in process (`sim_mesh`).
 //!
-//! Owns: `SimTarget` — the shared target shell (`engine::OnRuntime`) over a running `SimMesh`, and
-//! how it is started. Dropping it stops every listener, connection and task it started. Leaves
+//! Owns: `SimTarget` — the shared target shell (`engine::OnRuntime`) over a running `SimMesh` — and
+//! `target`, which starts one. Dropping it stops every listener, connection and task it started. Leaves
 //! out: the simulated mesh itself (`sim`).
 
 use crate::{SimError, SimMesh};
@@ -13,43 +13,11 @@ use egressbench_model::outcome::AccessLogEntry;
 use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_network::engine::{Engine, OnRuntime};
 use egressbench_network::{ClientKind, Clock};
-use egressbench_resources::{Resource, ResourceId};
-use egressbench_scenario::target::{Target, TargetError};
+use egressbench_scenario::target::TargetError;
 use std::sync::Arc;
 
 /// The simulated mesh as a target.
-#[derive(Debug)]
-pub struct SimTarget(OnRuntime<SimMesh>);
-
-impl Target for SimTarget {
-    fn name(&self) -> &'static str {
-        self.0.name()
-    }
-
-    fn apply(&mut self, resources: Vec<Resource>) -> Result<(), TargetError> {
-        self.0.apply(resources)
-    }
-
-    fn delete(&mut self, ids: &[ResourceId]) -> Result<(), TargetError> {
-        self.0.delete(ids)
-    }
-
-    fn exec(
-        &mut self,
-        from: &WorkloadRef,
-        request: &ClientRequest,
-    ) -> Result<Exchange, TargetError> {
-        self.0.exec(from, request)
-    }
-
-    fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry> {
-        self.0.logs(proxy)
-    }
-
-    fn prepare(&mut self, requests: &[(WorkloadRef, ClientRequest)]) -> Result<(), TargetError> {
-        self.0.prepare(requests)
-    }
-}
+pub type SimTarget = OnRuntime<SimMesh>;
 
 impl Engine for SimMesh {
     type Error = SimError;
@@ -75,31 +43,14 @@ impl Engine for SimMesh {
     }
 }
 
-impl SimTarget {
-    /// A simulated mesh over `internet`, requests made by the built-in curl.
-    pub fn new(internet: Internet) -> Result<Self, TargetError> {
-        SimTarget::with_client(internet, ClientKind::BuiltIn)
-    }
-
-    /// A simulated mesh over `internet`, requests made by `client`.
-    pub fn with_client(internet: Internet, client: ClientKind) -> Result<Self, TargetError> {
-        let name = match client {
-            ClientKind::BuiltIn => "sim",
-            ClientKind::RealCurl(_) => "sim-curl",
-        };
-        OnRuntime::start(name, "the simulated mesh", || {
-            SimMesh::start(internet, Clock::default(), client)
-        })
-        .map(SimTarget)
-    }
-
-    /// The running simulated mesh.
-    pub fn sim(&self) -> Option<&SimMesh> {
-        self.0.engine.as_ref()
-    }
-
-    /// Run `f` on the simulated mesh inside this target's runtime.
-    pub fn block_on<T>(&self, f: impl std::future::Future<Output = T>) -> T {
-        self.0.runtime.block_on(f)
-    }
+/// A simulated mesh over `internet` as a target, requests made by `client` (the built-in curl, or
+/// the real one: the target is then called `sim-curl`).
+pub fn target(internet: Internet, client: ClientKind) -> Result<SimTarget, TargetError> {
+    let name = match client {
+        ClientKind::BuiltIn => "sim",
+        ClientKind::RealCurl(_) => "sim-curl",
+    };
+    OnRuntime::start(name, "the simulated mesh", || {
+        SimMesh::start(internet, Clock::default(), client)
+    })
 }

@@ -49,7 +49,49 @@ pub struct PolicyVerdict {
     /// The matching rule's Envoy name, when one matched.
     pub matched_rule: Option<String>,
     /// Why each rule did or did not match.
-    pub reasons: Vec<String>,
+    pub reasons: Vec<RuleReason>,
+}
+
+/// What one policy's evaluation found (`explain` words it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleReason {
+    /// The policy has no rules, so it matches nothing.
+    NoRules,
+    /// `rules[index]` matched.
+    Matched { index: usize },
+    /// `rules[index]` did not match, because of `why`.
+    NotMatched { index: usize, why: Mismatch },
+    /// CUSTOM (ext_authz) policies are not modelled: skipped.
+    CustomSkipped,
+}
+
+/// Why a rule did not match the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mismatch {
+    /// `source.<field>` needs a peer identity, and the connection is not mTLS.
+    NeedsPeerIdentity { field: &'static str },
+    /// `source.principals`: the peer is someone else.
+    Principal { peer: String },
+    /// `source.namespaces`: the peer is in another namespace.
+    Namespace { peer_namespace: String },
+    /// `source.requestPrincipals`: no JWT is modelled.
+    RequestPrincipals,
+    /// Another `source.<field>` (service accounts, IP blocks) did not match.
+    Source { field: &'static str },
+    /// `to.operation.ports`.
+    Port { port: u16 },
+    /// `to.operation.hosts`.
+    Host { host: String },
+    /// `to.operation.methods`.
+    Method { method: String },
+    /// `to.operation.paths`.
+    Path { path: String },
+    /// A `when` condition on `key`, whose value was `value` (`None`: absent).
+    Condition { key: String, value: Option<String> },
+    /// An ALLOW rule with HTTP-only fields on a TCP connection never matches.
+    HttpOnlyOnTcp,
+    /// None of the rule's `from` (or `to`) entries matched, each for its reason.
+    NoneOf(Vec<Mismatch>),
 }
 
 /// The RBAC decision at one proxy.
@@ -112,7 +154,7 @@ fn cidr_contains(cidr: &str, ip: &str) -> bool {
     (u32::from(net) & mask) == (u32::from(ip) & mask)
 }
 
-fn source_matches(s: &Source, input: &RbacInput<'_>, http: bool) -> Result<(), String> {
+fn source_matches(s: &Source, input: &RbacInput<'_>, http: bool) -> Result<(), Mismatch> {
     let ns = input.principal.and_then(principal_namespace);
     let sa = input.principal.map(|p| p.rsplit('/').next().unwrap_or(p));
     let checks: [(&str, bool); 5] = [
@@ -156,23 +198,24 @@ fn source_matches(s: &Source, input: &RbacInput<'_>, http: bool) -> Result<(), S
         None => Ok(()),
         Some((name, _)) => Err(match *name {
             "principals" | "namespaces" | "serviceAccounts" if input.principal.is_none() => {
-                format!("source.{name} needs a peer identity, and the connection is not mTLS")
+                Mismatch::NeedsPeerIdentity { field: name }
             }
-            "principals" => format!(
-                "source.principals: peer is {}",
-                input.principal.unwrap_or("-")
-            ),
-            "namespaces" => format!("source.namespaces: peer namespace is {}", ns.unwrap_or("-")),
-            "requestPrincipals" => "source.requestPrincipals: no JWT is modelled".to_string(),
-            other => format!("source.{other} did not match"),
+            "principals" => Mismatch::Principal {
+                peer: input.principal.unwrap_or("-").to_string(),
+            },
+            "namespaces" => Mismatch::Namespace {
+                peer_namespace: ns.unwrap_or("-").to_string(),
+            },
+            "requestPrincipals" => Mismatch::RequestPrincipals,
+            other => Mismatch::Source { field: other },
         }),
     }
 }
 
-fn operation_matches(o: &Operation, input: &RbacInput<'_>) -> Result<(), String> {
+fn operation_matches(o: &Operation, input: &RbacInput<'_>) -> Result<(), Mismatch> {
     let port = input.port.to_string();
     if !field(&o.ports, &o.not_ports, Some(&port), &wildcard) {
-        return Err(format!("to.operation.ports: request port is {port}"));
+        return Err(Mismatch::Port { port: input.port });
     }
     let Some(h) = &input.http else {
         return Ok(());
@@ -182,17 +225,18 @@ fn operation_matches(o: &Operation, input: &RbacInput<'_>) -> Result<(), String>
     let host = h.host.to_ascii_lowercase();
     let host_m = |p: &str, v: &str| host_matches(p, v) || wildcard(&p.to_ascii_lowercase(), v);
     if !field(&o.hosts, &o.not_hosts, Some(&host), &host_m) {
-        return Err(format!("to.operation.hosts: request host is {host}"));
+        return Err(Mismatch::Host { host });
     }
     if !field(&o.methods, &o.not_methods, Some(h.method), &wildcard) {
-        return Err(format!(
-            "to.operation.methods: request method is {}",
-            h.method
-        ));
+        return Err(Mismatch::Method {
+            method: h.method.to_string(),
+        });
     }
     let path = h.path.split('?').next().unwrap_or(h.path);
     if !field(&o.paths, &o.not_paths, Some(path), &wildcard) {
-        return Err(format!("to.operation.paths: request path is {path}"));
+        return Err(Mismatch::Path {
+            path: path.to_string(),
+        });
     }
     Ok(())
 }
@@ -223,7 +267,7 @@ fn condition_value<'a>(c: &Condition, input: &'a RbacInput<'a>) -> Option<String
     }
 }
 
-fn condition_matches(c: &Condition, input: &RbacInput<'_>) -> Result<(), String> {
+fn condition_matches(c: &Condition, input: &RbacInput<'_>) -> Result<(), Mismatch> {
     let v = condition_value(c, input);
     let m: &dyn Fn(&str, &str) -> bool = if c.key.ends_with(".ip") {
         &cidr_contains
@@ -233,11 +277,10 @@ fn condition_matches(c: &Condition, input: &RbacInput<'_>) -> Result<(), String>
     if field(&c.values, &c.not_values, v.as_deref(), m) {
         Ok(())
     } else {
-        Err(format!(
-            "when {}: value is {}",
-            c.key,
-            v.as_deref().unwrap_or("absent")
-        ))
+        Err(Mismatch::Condition {
+            key: c.key.clone(),
+            value: v,
+        })
     }
 }
 
@@ -256,32 +299,30 @@ fn uses_http_only(rule: &Rule) -> bool {
 }
 
 /// Does one rule match? `Err` says why not.
-fn rule_matches(rule: &Rule, input: &RbacInput<'_>, action: RbacAction) -> Result<(), String> {
+fn rule_matches(rule: &Rule, input: &RbacInput<'_>, action: RbacAction) -> Result<(), Mismatch> {
     let tcp = input.http.is_none();
     if tcp && action == RbacAction::Allow && uses_http_only(rule) {
-        return Err(
-            "uses HTTP-only fields on a TCP connection, so this ALLOW rule never matches".into(),
-        );
+        return Err(Mismatch::HttpOnlyOnTcp);
     }
     // On TCP, a DENY rule drops its HTTP-only fields: the source and ports still have to match.
     if !rule.from.is_empty() {
-        let errs: Vec<String> = rule
+        let errs: Vec<Mismatch> = rule
             .from
             .iter()
             .filter_map(|f| source_matches(&f.source, input, !tcp).err())
             .collect();
         if errs.len() == rule.from.len() {
-            return Err(errs.join("; "));
+            return Err(one_or_all(errs));
         }
     }
     if !rule.to.is_empty() {
-        let errs: Vec<String> = rule
+        let errs: Vec<Mismatch> = rule
             .to
             .iter()
             .filter_map(|t| operation_matches(&t.operation, input).err())
             .collect();
         if errs.len() == rule.to.len() {
-            return Err(errs.join("; "));
+            return Err(one_or_all(errs));
         }
     }
     for c in &rule.when {
@@ -293,20 +334,29 @@ fn rule_matches(rule: &Rule, input: &RbacInput<'_>, action: RbacAction) -> Resul
     Ok(())
 }
 
+/// The one reason, or all of them.
+fn one_or_all(mut errs: Vec<Mismatch>) -> Mismatch {
+    if errs.len() == 1 {
+        errs.remove(0)
+    } else {
+        Mismatch::NoneOf(errs)
+    }
+}
+
 fn verdict(p: &RbacPolicy, input: &RbacInput<'_>) -> PolicyVerdict {
     let mut reasons = Vec::new();
     let mut matched_rule = None;
     match &p.rules {
-        None => reasons.push("has no rules: matches nothing".into()),
+        None => reasons.push(RuleReason::NoRules),
         Some(rules) => {
             for (i, r) in rules.iter().enumerate() {
                 match rule_matches(r, input, p.action) {
                     Ok(()) => {
-                        reasons.push(format!("rules[{i}] matched"));
+                        reasons.push(RuleReason::Matched { index: i });
                         matched_rule = Some(p.rule_name(i));
                         break;
                     }
-                    Err(why) => reasons.push(format!("rules[{i}] did not match: {why}")),
+                    Err(why) => reasons.push(RuleReason::NotMatched { index: i, why }),
                 }
             }
         }
@@ -328,8 +378,7 @@ pub(crate) fn evaluate(filter: &RbacFilter, input: &RbacInput<'_>) -> RbacOutcom
         .map(|p| {
             let mut v = verdict(p, input);
             if p.action == RbacAction::Custom {
-                v.reasons
-                    .push("CUSTOM (ext_authz) policies are not modelled: skipped".into());
+                v.reasons.push(RuleReason::CustomSkipped);
                 v.matched_rule = None;
             }
             v

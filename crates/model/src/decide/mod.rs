@@ -7,7 +7,7 @@
 //! Pure and deterministic: no sockets, no clocks. Leaves out: what the client sees and what the
 //! proxies log (`answer`), and rendering for people (`explain`).
 
-pub(crate) mod authorize;
+pub mod authorize;
 pub mod machine;
 pub(crate) mod matchers;
 mod note;

@@ -113,7 +113,7 @@ pub fn remedies(mesh: &Mesh, trace: &Trace) -> Vec<String> {
                         (None, crate::xds::RbacAction::Allow) if !v.dry_run => out.push(format!(
                             "ALLOW {} has no rule for this request ({}); add a rule matching source principal {} and this host/method/path",
                             v.policy,
-                            v.reasons.join("; "),
+                            v.reasons.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
                             h.peer_identity
                                 .as_deref()
                                 .map(|p| p.trim_start_matches("spiffe://"))

@@ -125,7 +125,11 @@ fn render_hop(out: &mut String, i: usize, h: &Hop) {
                     v.action,
                     v.policy,
                     if v.dry_run { " (dry-run)" } else { "" },
-                    v.reasons.join("; ")
+                    v.reasons
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 ),
             );
         }

@@ -1,9 +1,10 @@
 //! The English of a decision's notes: what `decide` recorded as data (`decide::Note`), said the
 //! way the explanation says it.
 //!
-//! Owns: `Display` and `Serialize` (as that text) for `Note` and `WireKind`. Leaves out: when a
-//! note is recorded (`decide`).
+//! Owns: `Display` and `Serialize` (as that text) for `Note`, `WireKind` and the RBAC reasons
+//! (`RuleReason`, `Mismatch`). Leaves out: when a note or reason is recorded (`decide`).
 
+use crate::decide::authorize::{Mismatch, RuleReason};
 use crate::decide::{Note, WireKind};
 use serde::{Serialize, Serializer};
 use std::fmt;
@@ -104,5 +105,104 @@ impl fmt::Display for Note {
 impl Serialize for Note {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mismatch::NeedsPeerIdentity { field } => write!(
+                f,
+                "source.{field} needs a peer identity, and the connection is not mTLS"
+            ),
+            Mismatch::Principal { peer } => write!(f, "source.principals: peer is {peer}"),
+            Mismatch::Namespace { peer_namespace } => {
+                write!(f, "source.namespaces: peer namespace is {peer_namespace}")
+            }
+            Mismatch::RequestPrincipals => {
+                f.write_str("source.requestPrincipals: no JWT is modelled")
+            }
+            Mismatch::Source { field } => write!(f, "source.{field} did not match"),
+            Mismatch::Port { port } => write!(f, "to.operation.ports: request port is {port}"),
+            Mismatch::Host { host } => write!(f, "to.operation.hosts: request host is {host}"),
+            Mismatch::Method { method } => {
+                write!(f, "to.operation.methods: request method is {method}")
+            }
+            Mismatch::Path { path } => write!(f, "to.operation.paths: request path is {path}"),
+            Mismatch::Condition { key, value } => write!(
+                f,
+                "when {key}: value is {}",
+                value.as_deref().unwrap_or("absent")
+            ),
+            Mismatch::HttpOnlyOnTcp => f.write_str(
+                "uses HTTP-only fields on a TCP connection, so this ALLOW rule never matches",
+            ),
+            Mismatch::NoneOf(all) => {
+                for (i, m) in all.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{m}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Display for RuleReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuleReason::NoRules => f.write_str("has no rules: matches nothing"),
+            RuleReason::Matched { index } => write!(f, "rules[{index}] matched"),
+            RuleReason::NotMatched { index, why } => {
+                write!(f, "rules[{index}] did not match: {why}")
+            }
+            RuleReason::CustomSkipped => {
+                f.write_str("CUSTOM (ext_authz) policies are not modelled: skipped")
+            }
+        }
+    }
+}
+
+impl Serialize for RuleReason {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_and_notes_read_as_the_explanation_prints_them() {
+        let why = Mismatch::NoneOf(vec![
+            Mismatch::NeedsPeerIdentity {
+                field: "principals",
+            },
+            Mismatch::Condition {
+                key: "request.headers[x-team]".into(),
+                value: None,
+            },
+        ]);
+        assert_eq!(
+            RuleReason::NotMatched { index: 1, why }.to_string(),
+            "rules[1] did not match: source.principals needs a peer identity, and the connection \
+             is not mTLS; when request.headers[x-team]: value is absent"
+        );
+        let note = Note::UpstreamTlsFailed {
+            because: vec![Note::ClientCertificateRequired {
+                chain: "0.0.0.0_443".into(),
+                mode: "ISTIO_MUTUAL".into(),
+            }],
+        };
+        assert!(note.to_string().starts_with(
+            "the upstream TLS handshake failed: chain 0.0.0.0_443 is ISTIO_MUTUAL and requires"
+        ));
+        assert_eq!(
+            serde_json::to_string(&Note::NoTcpRoute).unwrap_or_default(),
+            "\"the TCP proxy has no route for this port: the connection is closed\""
+        );
     }
 }

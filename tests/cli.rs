@@ -127,9 +127,27 @@ fn a_failing_scenario_exits_1_and_shows_expected_against_actual() {
         out.contains("stdout: expected \"200\", got \"502\""),
         "{out}"
     );
-    assert!(out.contains("1 later step not run"), "{out}");
+    // A failed expectation does not stop the run: the logs step after it ran.
+    assert!(!out.contains("not run"), "{out}");
     assert!(
         out.contains("test result: FAILED. 0 passed; 1 failed; 0 bad input"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_failed_precondition_stops_the_run_and_says_so() {
+    let dir = scratch("precondition");
+    let text = blocked_nginx_scenario("200").replace(
+        "    expect: {stdout:",
+        "    precondition: true\n    expect: {stdout:",
+    );
+    assert!(text.contains("precondition: true"), "{text}");
+    std::fs::write(dir.join("pre.yaml"), text).unwrap();
+    let (code, out, err) = egressbench(&["run", path(&dir.join("pre.yaml"))]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("stopped at step 1 (nginx tries www.httpbin.org): 1 later step not run"),
         "{out}"
     );
 }

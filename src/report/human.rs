@@ -1,6 +1,7 @@
 //! The human report, shaped like `cargo test`'s: a line per scenario as it finishes, then a section
-//! per scenario that did not pass (where it stopped, the command, expected against actual, the
-//! discrepancy notes, the explanation), then the totals.
+//! per scenario that did not pass (every step that failed, with its command, expected against
+//! actual, the discrepancy notes and the explanation; where the run stopped, if it did), then the
+//! totals.
 //!
 //! Owns: the text. Leaves out: where it is printed (the CLI prints the parts as the run goes).
 
@@ -120,16 +121,17 @@ pub fn render_failure(report: &ScenarioReport) -> String {
             let _ = writeln!(out, "help: {help}");
         }
     }
-    if let Some(step) = report.stopped_at() {
+    for step in report.failed_steps() {
         render_step(&mut out, step);
+    }
+    if let Some(step) = report.stopped_at() {
         let rest = report.steps_not_run();
-        if rest > 0 {
-            let _ = writeln!(
-                out,
-                "{rest} later step{} not run",
-                if rest == 1 { "" } else { "s" }
-            );
-        }
+        let _ = writeln!(
+            out,
+            "stopped at {}: {rest} later step{} not run",
+            step.title(),
+            if rest == 1 { "" } else { "s" }
+        );
     }
     let earlier: Vec<&StepReport> = report
         .steps
@@ -248,7 +250,7 @@ failed at step 2 (step 2 says something): exec
     stdout:
       | 502
   discrepancy: the mesh answers 502
-2 later steps not run
+stopped at step 2 (step 2 says something): 2 later steps not run
 discrepancies noted on earlier steps:
   step 1 (step 1 says something): the document says 503
 ";

@@ -120,6 +120,45 @@ pub(crate) fn opt_scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Strin
     Ok(Some(Scalar::deserialize(d)?.0))
 }
 
+/// One text or a list of texts: `stdout_contains: 200` or `stdout_contains: [200, OK]`.
+pub(crate) fn texts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct Texts;
+    impl<'de> Visitor<'de> for Texts {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a text or a list of texts")
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+            let mut items = Vec::new();
+            while let Some(Scalar(item)) = seq.next_element()? {
+                items.push(item);
+            }
+            if items.is_empty() {
+                return Err(de::Error::custom(
+                    "expected at least one text, got an empty list",
+                ));
+            }
+            Ok(items)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<String>, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Vec<String>, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Vec<String>, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Vec<String>, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Vec<String>, E> {
+            Ok(vec![v.to_string()])
+        }
+    }
+    d.deserialize_any(Texts)
+}
+
 /// One map or a list of maps: `json: {..}` or `json: [{..}, {..}]`.
 pub(crate) fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where

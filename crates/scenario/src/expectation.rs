@@ -5,7 +5,7 @@
 //! JSON match). Leaves out: which expectations suit which kind of step (`format`) and comparing
 //! them with what a target did (`verify`).
 
-use super::de::{checked_map, one_or_many, opt_scalar, with_help, Scalar};
+use super::de::{checked_map, one_or_many, opt_scalar, texts, with_help, Scalar};
 use egressbench_model::outcome::{AccessLogEntry, ConnectionError};
 use egressbench_model::request::WorkloadRef;
 use egressbench_text::suggest::closest;
@@ -21,10 +21,16 @@ pub struct Expect {
     /// The command's whole stdout, compared after trimming trailing whitespace on both sides.
     #[serde(default, deserialize_with = "opt_scalar")]
     pub stdout: Option<String>,
-    #[serde(default, deserialize_with = "opt_scalar")]
-    pub stdout_contains: Option<String>,
-    #[serde(default, deserialize_with = "opt_scalar")]
-    pub stderr_contains: Option<String>,
+    /// Texts stdout must contain (one or a list: all of them).
+    #[serde(default, deserialize_with = "texts")]
+    pub stdout_contains: Vec<String>,
+    /// Texts stdout must not contain (one or a list: none of them).
+    #[serde(default, deserialize_with = "texts")]
+    pub stdout_not_contains: Vec<String>,
+    #[serde(default, deserialize_with = "texts")]
+    pub stderr_contains: Vec<String>,
+    #[serde(default, deserialize_with = "texts")]
+    pub stderr_not_contains: Vec<String>,
     #[serde(default)]
     pub exit_code: Option<i32>,
     /// The HTTP status the client received.
@@ -33,9 +39,13 @@ pub struct Expect {
     /// The connection failed this way.
     #[serde(default)]
     pub connection: Option<ConnectionExpect>,
-    /// Text in the response body, even when the command hid the body.
-    #[serde(default, deserialize_with = "opt_scalar")]
-    pub body_contains: Option<String>,
+    /// Texts in the response body, even when the command hid the body (one or a list).
+    #[serde(default, deserialize_with = "texts")]
+    pub body_contains: Vec<String>,
+    /// Texts the response body must not contain (one or a list); a failed connection has no
+    /// body, which contains nothing.
+    #[serde(default, deserialize_with = "texts")]
+    pub body_not_contains: Vec<String>,
     /// Fields of the JSON response body (one match or a list).
     #[serde(default, deserialize_with = "one_or_many")]
     pub json: Vec<JsonExpect>,
@@ -44,6 +54,10 @@ pub struct Expect {
     /// The step (apply / delete) must fail with this text.
     #[serde(default, deserialize_with = "opt_scalar")]
     pub error_contains: Option<String>,
+    /// One of these sets of expectations must hold in full (a document that says "either …
+    /// or …": a `502` from `block_all`, or a reset, depending on the Istio version).
+    #[serde(default)]
+    pub any_of: Vec<Expect>,
 }
 
 impl Expect {
@@ -51,15 +65,19 @@ impl Expect {
     pub fn keys(&self) -> Vec<&'static str> {
         let set = [
             ("stdout", self.stdout.is_some()),
-            ("stdout_contains", self.stdout_contains.is_some()),
-            ("stderr_contains", self.stderr_contains.is_some()),
+            ("stdout_contains", !self.stdout_contains.is_empty()),
+            ("stdout_not_contains", !self.stdout_not_contains.is_empty()),
+            ("stderr_contains", !self.stderr_contains.is_empty()),
+            ("stderr_not_contains", !self.stderr_not_contains.is_empty()),
             ("exit_code", self.exit_code.is_some()),
             ("status", self.status.is_some()),
             ("connection", self.connection.is_some()),
-            ("body_contains", self.body_contains.is_some()),
+            ("body_contains", !self.body_contains.is_empty()),
+            ("body_not_contains", !self.body_not_contains.is_empty()),
             ("json", !self.json.is_empty()),
             ("access_log", self.access_log.is_some()),
             ("error_contains", self.error_contains.is_some()),
+            ("any_of", !self.any_of.is_empty()),
         ];
         set.into_iter()
             .filter(|(_, on)| *on)
@@ -308,7 +326,7 @@ mod tests {
     fn scalars_of_any_kind_are_text() {
         let e = parse("stdout: 502\nbody_contains: true\nstatus: 403\nexit_code: 56").unwrap();
         assert_eq!(e.stdout.as_deref(), Some("502"));
-        assert_eq!(e.body_contains.as_deref(), Some("true"));
+        assert_eq!(e.body_contains, ["true"]);
         assert_eq!(e.status, Some(403));
         assert_eq!(e.exit_code, Some(56));
         assert_eq!(e.keys(), ["stdout", "exit_code", "status", "body_contains"]);

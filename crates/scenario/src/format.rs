@@ -52,6 +52,9 @@ pub struct StepSpec {
     pub expect: Expect,
     /// What the document says against what the mesh does; reported, never checked.
     pub discrepancy: Option<String>,
+    /// When this step does not pass, the steps after it are not run (the state they assume is
+    /// not there).
+    pub precondition: bool,
 }
 
 /// The one action of a step.
@@ -103,13 +106,17 @@ impl StepKind {
             StepKind::Exec => &[
                 "stdout",
                 "stdout_contains",
+                "stdout_not_contains",
                 "stderr_contains",
+                "stderr_not_contains",
                 "exit_code",
                 "status",
                 "connection",
                 "body_contains",
+                "body_not_contains",
                 "json",
                 "access_log",
+                "any_of",
             ],
             StepKind::Logs => &["access_log"],
             StepKind::Change => &["error_contains"],
@@ -198,6 +205,8 @@ struct RawStep {
     expect: Option<Expect>,
     #[serde(default)]
     discrepancy: Option<String>,
+    #[serde(default)]
+    precondition: bool,
 }
 
 #[derive(Deserialize)]
@@ -272,6 +281,7 @@ fn step(raw: RawStep) -> Result<StepSpec, String> {
     check_expectations_fit(&action, &expect)?;
     Ok(StepSpec {
         name: raw.name,
+        precondition: raw.precondition,
         action,
         expect,
         discrepancy: raw.discrepancy,
@@ -281,6 +291,15 @@ fn step(raw: RawStep) -> Result<StepSpec, String> {
 /// Each kind of step can only observe some things: a logs step has no HTTP status, an apply step
 /// has no stdout. An expectation it cannot observe is a mistake in the file, not a failure.
 fn check_expectations_fit(action: &ActionSpec, expect: &Expect) -> Result<(), String> {
+    for alternative in &expect.any_of {
+        if !alternative.any_of.is_empty() {
+            return Err(with_help(
+                "`expect.any_of` inside `any_of` is not supported",
+                "list every alternative in one `any_of`",
+            ));
+        }
+        check_expectations_fit(action, alternative)?;
+    }
     let kind = action.kind();
     let allowed = kind.allowed_keys();
     if let Some(bad) = expect.keys().into_iter().find(|k| !allowed.contains(k)) {
@@ -618,6 +637,26 @@ mod tests {
         assert_eq!(help, "did you mean `ServiceEntry`?");
         let (_, help) = error("  - apply: a.yaml\n    expcet: {}\n");
         assert_eq!(help, "did you mean `expect`?");
+    }
+
+    #[test]
+    fn any_of_alternatives_fit_the_step_and_do_not_nest() {
+        let (msg, help) = error(
+            "  - exec: {from: default/nginx, command: curl -s http://a}\n    expect: {any_of: [{status: 200}, {error_contains: x}]}\n",
+        );
+        assert!(
+            msg.contains("`expect.error_contains` does not apply to an exec step"),
+            "{msg}"
+        );
+        assert!(help.contains("any_of"), "{help}");
+        let (msg, _) = error(
+            "  - exec: {from: default/nginx, command: curl -s http://a}\n    expect: {any_of: [{any_of: [{status: 200}]}]}\n",
+        );
+        assert!(msg.contains("`expect.any_of` inside `any_of`"), "{msg}");
+        let (msg, _) = error(
+            "  - exec: {from: default/nginx, command: curl -s http://a}\n    expect: {stdout_contains: []}\n",
+        );
+        assert!(msg.contains("expected at least one text"), "{msg}");
     }
 
     #[test]

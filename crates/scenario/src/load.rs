@@ -134,6 +134,7 @@ impl Resolver<'_> {
             action,
             expect: spec.expect,
             discrepancy: spec.discrepancy,
+            precondition: spec.precondition,
         })
     }
 

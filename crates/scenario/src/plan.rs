@@ -8,6 +8,7 @@ use super::command::ExecCommand;
 use super::expectation::Expect;
 use super::format::Source;
 use super::hosts::{self, HostSpec};
+use super::results::Verdict;
 use egressbench_model::external::Internet;
 use egressbench_model::request::WorkloadRef;
 use egressbench_resources::{OutboundMode, Resource, ResourceId};
@@ -47,9 +48,23 @@ pub struct Step {
     pub action: Action,
     pub expect: Expect,
     pub discrepancy: Option<String>,
+    /// `precondition: true`: the steps after it run only when it passes.
+    pub precondition: bool,
 }
 
 impl Step {
+    /// Whether the run stops when this step ends with `verdict`: a step that could not run, a
+    /// change (apply, delete, mesh) that did not go as expected (the mesh is not in the state
+    /// the later steps assume), or a precondition that did not hold. A failed expectation of an
+    /// exec or logs step does not stop it.
+    pub fn stops_the_run(&self, verdict: Verdict) -> bool {
+        match verdict {
+            Verdict::Passed => false,
+            Verdict::BadInput => true,
+            Verdict::Failed => self.precondition || self.action.is_change(),
+        }
+    }
+
     /// `step 3 (nginx is still blocked)`, or `step 3`.
     pub fn title(&self) -> String {
         match &self.name {
@@ -90,5 +105,13 @@ impl Action {
             Action::Logs { .. } => "logs",
             Action::Mesh { .. } => "mesh",
         }
+    }
+
+    /// Whether it changes the cluster (apply, delete, mesh) rather than observing it.
+    pub fn is_change(&self) -> bool {
+        matches!(
+            self,
+            Action::Apply(_) | Action::Delete(_) | Action::Mesh { .. }
+        )
     }
 }

@@ -53,6 +53,22 @@ pub enum Verdict {
     BadInput,
 }
 
+impl Verdict {
+    /// The worse of the two: bad input, then failed, then passed.
+    pub fn worse(self, other: Verdict) -> Verdict {
+        let rank = |v: Verdict| match v {
+            Verdict::Passed => 0,
+            Verdict::Failed => 1,
+            Verdict::BadInput => 2,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
 /// Why a scenario or step is bad input, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{message}")]
@@ -206,16 +222,23 @@ impl ScenarioReport {
         ScenarioReport::not_run(file, target, err.to_string(), err.help())
     }
 
-    /// The step that did not pass (the run stops there).
-    pub fn stopped_at(&self) -> Option<&StepReport> {
-        self.steps.last().filter(|s| s.verdict != Verdict::Passed)
+    /// The steps that did not pass, in order (a run goes on past a failed expectation).
+    pub fn failed_steps(&self) -> impl Iterator<Item = &StepReport> {
+        self.steps.iter().filter(|s| s.verdict != Verdict::Passed)
     }
 
-    /// Steps left unrun after the one that did not pass.
+    /// The step the run stopped at, when steps after it were left unrun.
+    pub fn stopped_at(&self) -> Option<&StepReport> {
+        self.steps
+            .last()
+            .filter(|s| s.verdict != Verdict::Passed && self.steps_not_run() > 0)
+    }
+
+    /// Steps left unrun after the one the run stopped at.
     pub fn steps_not_run(&self) -> usize {
         let ran = self.steps.iter().filter(|s| s.index > 0).count();
-        match self.stopped_at() {
-            Some(s) if s.index == 0 => self.steps_total,
+        match self.steps.last() {
+            Some(s) if s.index == 0 && s.verdict != Verdict::Passed => self.steps_total,
             _ => self.steps_total.saturating_sub(ran),
         }
     }
@@ -225,22 +248,28 @@ impl ScenarioReport {
         let bad = self
             .bad_input
             .as_ref()
-            .or_else(|| self.stopped_at().and_then(|s| s.bad_input.as_ref()))?;
+            .or_else(|| self.failed_steps().find_map(|s| s.bad_input.as_ref()))?;
         bad.help.as_deref()
     }
 
-    /// One line saying why the scenario did not pass: the first failed check, or the bad input.
+    /// One line saying why the scenario did not pass: the first failed check (and how many more
+    /// steps failed), or the bad input.
     pub fn reason(&self) -> Option<String> {
         if let Some(b) = &self.bad_input {
             return Some(b.message.clone());
         }
-        let step = self.stopped_at()?;
+        let step = self.failed_steps().next()?;
+        let more = match self.failed_steps().count() - 1 {
+            0 => String::new(),
+            1 => " (and 1 more failing step)".to_string(),
+            n => format!(" (and {n} more failing steps)"),
+        };
         if let Some(b) = &step.bad_input {
-            return Some(format!("{}: {}", step.title(), b.message));
+            return Some(format!("{}: {}{more}", step.title(), b.message));
         }
         let check = step.checks.iter().find(|c| !c.ok)?;
         Some(format!(
-            "{}: {}: expected {}, got {}",
+            "{}: {}: expected {}, got {}{more}",
             step.title(),
             check.what,
             check.expected,

@@ -72,6 +72,8 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
             return report;
         }
     }
+    // Every step runs, so the report lists every failing expectation; a step that leaves the
+    // mesh in a state later steps do not assume stops the run (`Step::stops_the_run`).
     for step in &scenario.steps {
         let mut done = run_step(step, target, &mut mesh);
         if let Action::Apply(resources) = &step.action {
@@ -79,8 +81,8 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
         }
         let verdict = done.verdict;
         report.steps.push(done);
-        if verdict != Verdict::Passed {
-            report.verdict = verdict;
+        report.verdict = report.verdict.worse(verdict);
+        if step.stops_the_run(verdict) {
             break;
         }
     }
@@ -325,6 +327,7 @@ mod tests {
             action,
             expect: serde_yaml::from_str(expect).unwrap_or_default(),
             discrepancy: None,
+            precondition: false,
         }
     }
 
@@ -604,12 +607,26 @@ mod tests {
                     "{status: 200, body_contains: hello, access_log: [{fields: {upstream_cluster: \"outbound|80||egressgateway\"}}, {proxy: istio-egress/gw, fields: {upstream_cluster: \"outbound|80||httpbin.org\"}}]}",
                 ),
                 (exec_of("https://httpbin.org/get"), "{status: 200}"),
-                (exec_of("http://never.example"), "{status: 200}"),
+                (exec_of("http://third.example"), "{status: 200}"),
             ],
         );
+        t.exchanges.push_back(answered(200, Vec::new()));
         let report = run_scenario(&s, &mut t);
         assert_eq!(report.verdict, Verdict::Failed, "{report:#?}");
-        assert_eq!(report.steps.len(), 2);
+        assert_eq!(
+            report.steps.len(),
+            3,
+            "a failed expectation does not stop the run"
+        );
+        assert_eq!(report.steps[2].verdict, Verdict::Passed);
+        assert_eq!(report.steps_not_run(), 0);
+        assert!(report.stopped_at().is_none());
+        assert_eq!(
+            report.reason().as_deref(),
+            Some(
+                "step 2 (step number 2): status: expected 200, got no response (connection reset)"
+            )
+        );
         let (first, second) = (&report.steps[0], &report.steps[1]);
         assert_eq!(first.verdict, Verdict::Passed);
         assert_eq!(first.checks.len(), 4);
@@ -625,7 +642,34 @@ mod tests {
             "a failed step keeps its exchange for the explanation"
         );
         assert_eq!(second.checks[0].actual, "no response (connection reset)");
+        assert_eq!(t.calls.len(), 3, "{:?}", t.calls);
+    }
+
+    #[test]
+    fn a_failed_precondition_stops_the_run_and_every_failure_is_reported() {
+        let mut t = Scripted::default();
+        for status in [502, 503, 200] {
+            t.exchanges.push_back(answered(status, Vec::new()));
+        }
+        let mut s = scenario(
+            Vec::new(),
+            vec![
+                (exec_of("http://a.example"), "{status: 200}"),
+                (exec_of("http://b.example"), "{status: 200}"),
+                (exec_of("http://c.example"), "{status: 200}"),
+            ],
+        );
+        s.steps[1].precondition = true;
+        let report = run_scenario(&s, &mut t);
+        assert_eq!(report.verdict, Verdict::Failed);
+        assert_eq!(report.failed_steps().count(), 2, "both failures are listed");
+        assert_eq!(report.steps_not_run(), 1);
+        assert_eq!(report.stopped_at().map(|s| s.index), Some(2));
         assert_eq!(t.calls.len(), 2, "{:?}", t.calls);
+        assert!(report
+            .reason()
+            .unwrap_or_default()
+            .ends_with("(and 1 more failing step)"));
     }
 
     #[test]

@@ -29,12 +29,18 @@ pub(crate) fn check_exec(expect: &Expect, seen: &ExecObservation<'_>) -> Vec<Che
         let (want, got) = (e.trim_end(), out.stdout.trim_end());
         checks.push(Check::new("stdout", q(want), q(got), want == got));
     }
-    if let Some(e) = &expect.stdout_contains {
-        checks.push(contains("stdout", e, &out.stdout));
-    }
-    if let Some(e) = &expect.stderr_contains {
-        checks.push(contains("stderr", e, &out.stderr));
-    }
+    checks.extend(texts(
+        "stdout",
+        &expect.stdout_contains,
+        &expect.stdout_not_contains,
+        &out.stdout,
+    ));
+    checks.extend(texts(
+        "stderr",
+        &expect.stderr_contains,
+        &expect.stderr_not_contains,
+        &out.stderr,
+    ));
     if let Some(e) = expect.exit_code {
         checks.push(Check::new(
             "exit_code",
@@ -65,16 +71,34 @@ pub(crate) fn check_exec(expect: &Expect, seen: &ExecObservation<'_>) -> Vec<Che
             ok,
         ));
     }
-    if let Some(e) = &expect.body_contains {
-        checks.push(match seen.result {
-            ClientResult::Response(r) => contains("body", e, &r.body),
-            failed => Check::new(
-                "body_contains",
-                format!("text containing {}", q(e)),
-                no_response(failed),
-                false,
-            ),
-        });
+    match seen.result {
+        ClientResult::Response(r) => {
+            checks.extend(texts(
+                "body",
+                &expect.body_contains,
+                &expect.body_not_contains,
+                &r.body,
+            ));
+        }
+        failed => {
+            for e in &expect.body_contains {
+                checks.push(Check::new(
+                    "body_contains",
+                    format!("text containing {}", q(e)),
+                    no_response(failed),
+                    false,
+                ));
+            }
+            // No response has no body: it contains none of the texts.
+            for e in &expect.body_not_contains {
+                checks.push(Check::new(
+                    "body_not_contains",
+                    format!("text without {}", q(e)),
+                    no_response(failed),
+                    true,
+                ));
+            }
+        }
     }
     for j in &expect.json {
         checks.push(check_json(j, seen.result));
@@ -92,7 +116,42 @@ pub(crate) fn check_exec(expect: &Expect, seen: &ExecObservation<'_>) -> Vec<Che
             ));
         }
     }
+    if !expect.any_of.is_empty() {
+        checks.push(any_of(&expect.any_of, seen));
+    }
     checks
+}
+
+/// `any_of`: one check, passed when one alternative holds in full; when none does, it says how
+/// each one failed (its first failed comparison).
+fn any_of(alternatives: &[Expect], seen: &ExecObservation<'_>) -> Check {
+    let mut failures = Vec::new();
+    for (i, alt) in alternatives.iter().enumerate() {
+        let checks = check_exec(alt, seen);
+        match checks.iter().find(|c| !c.ok) {
+            None => {
+                return Check::new(
+                    "any_of",
+                    format!("one of {} alternatives", alternatives.len()),
+                    format!("alternative {} ({}) held", i + 1, alt.keys().join(", ")),
+                    true,
+                )
+            }
+            Some(c) => failures.push(format!(
+                "{}: {} expected {}, got {}",
+                i + 1,
+                c.what,
+                c.expected,
+                c.actual
+            )),
+        }
+    }
+    Check::new(
+        "any_of",
+        format!("one of {} alternatives", alternatives.len()),
+        format!("none held ({})", failures.join("; ")),
+        false,
+    )
 }
 
 /// Check a logs step's expectations against the entries it showed (after `--tail`).
@@ -193,13 +252,25 @@ fn json_field<'v>(value: &'v serde_json::Value, path: &str) -> Option<&'v serde_
     })
 }
 
-fn contains(what: &str, want: &str, got: &str) -> Check {
-    Check::new(
-        format!("{what}_contains"),
-        format!("text containing {}", q(want)),
-        q(got),
-        got.contains(want),
-    )
+/// `<what>_contains` for each of `wanted`, `<what>_not_contains` for each of `unwanted`.
+fn texts(what: &str, wanted: &[String], unwanted: &[String], got: &str) -> Vec<Check> {
+    let has = wanted.iter().map(|w| {
+        Check::new(
+            format!("{what}_contains"),
+            format!("text containing {}", q(w)),
+            q(got),
+            got.contains(w.as_str()),
+        )
+    });
+    let lacks = unwanted.iter().map(|u| {
+        Check::new(
+            format!("{what}_not_contains"),
+            format!("text without {}", q(u)),
+            q(got),
+            !got.contains(u.as_str()),
+        )
+    });
+    has.chain(lacks).collect()
 }
 
 fn no_response(result: &ClientResult) -> String {
@@ -218,6 +289,52 @@ fn q(s: &str) -> String {
 mod tests {
     use super::*;
     use egressbench_model::outcome::{ConnectionError, HttpResponse};
+
+    #[test]
+    fn lists_and_negations_of_texts_check_each_text() {
+        let from = WorkloadRef::new("default", "sleep");
+        let e = expect("{stdout_contains: [\"200\", OK], stdout_not_contains: [teapot, \"404\"], body_not_contains: RBAC}");
+        let out = ProcessOutput {
+            stdout: "200 OK 404".into(),
+            ..Default::default()
+        };
+        let result = ClientResult::Response(HttpResponse::new(200, "text/plain", "fine"));
+        let checks = check_exec(&e, &observe(&from, &out, &result, &[]));
+        assert_eq!(checks.len(), 5);
+        assert_eq!(failed(&checks), ["stdout_not_contains"]);
+        let reset = ClientResult::ConnectionFailed {
+            error: ConnectionError::Reset,
+            during_tls: false,
+        };
+        let checks = check_exec(
+            &expect("{body_not_contains: RBAC}"),
+            &observe(&from, &out, &reset, &[]),
+        );
+        assert!(failed(&checks).is_empty(), "no response has no body");
+    }
+
+    #[test]
+    fn any_of_holds_when_one_alternative_holds_in_full() {
+        let from = WorkloadRef::new("default", "sleep");
+        let e = expect("{any_of: [{status: 502}, {connection: reset}]}");
+        let out = ProcessOutput::default();
+        let reset = ClientResult::ConnectionFailed {
+            error: ConnectionError::Reset,
+            during_tls: false,
+        };
+        let checks = check_exec(&e, &observe(&from, &out, &reset, &[]));
+        assert_eq!(checks.len(), 1);
+        assert!(checks[0].ok, "{:?}", checks[0]);
+        assert!(checks[0].actual.contains("alternative 2 (connection)"));
+        let ok = ClientResult::Response(HttpResponse::new(200, "text/plain", ""));
+        let checks = check_exec(&e, &observe(&from, &out, &ok, &[]));
+        assert_eq!(failed(&checks), ["any_of"]);
+        assert!(
+            checks[0].actual.contains("1: status expected 502, got 200"),
+            "{}",
+            checks[0].actual
+        );
+    }
 
     fn expect(yaml: &str) -> Expect {
         serde_yaml::from_str(yaml).unwrap()

@@ -46,6 +46,9 @@ pub struct CurlOptions {
     pub head: bool,
     /// `-i/--include`: the status line and headers are printed before the body.
     pub include: bool,
+    /// `-D -`/`--dump-header -`: the status line and headers are printed to stdout as they
+    /// arrive, even when the body is thrown away (`-o /dev/null`).
+    pub dump_header: bool,
     /// `-v/--verbose`: the exchange is traced on stderr.
     pub verbose: bool,
     /// `-X/--request`: the method, as written.
@@ -88,6 +91,7 @@ enum Opt {
     WriteOut,
     Head,
     Include,
+    DumpHeader,
     Verbose,
     Request,
     Header,
@@ -129,13 +133,14 @@ const fn spec(short: Option<char>, long: &'static str, takes_value: bool, opt: O
     }
 }
 
-const SPECS: [Spec; 31] = [
+const SPECS: [Spec; 32] = [
     spec(Some('s'), "silent", false, Opt::Silent),
     spec(Some('S'), "show-error", false, Opt::ShowError),
     spec(Some('o'), "output", true, Opt::Output),
     spec(Some('w'), "write-out", true, Opt::WriteOut),
     spec(Some('I'), "head", false, Opt::Head),
     spec(Some('i'), "include", false, Opt::Include),
+    spec(Some('D'), "dump-header", true, Opt::DumpHeader),
     spec(Some('v'), "verbose", false, Opt::Verbose),
     spec(Some('X'), "request", true, Opt::Request),
     spec(Some('H'), "header", true, Opt::Header),
@@ -252,6 +257,14 @@ impl CurlOptions {
                     .into(),
             });
         }
+        if o.dump_header && (o.include || o.head) {
+            return Err(CommandError::Usage {
+                program: "curl",
+                message: "-D - together with -i or -I prints every header line twice, which the \
+                          bench does not reproduce; keep one of them"
+                    .into(),
+            });
+        }
         Ok(o)
     }
 
@@ -282,6 +295,18 @@ impl CurlOptions {
                              the body, or -o - (or no -o) to print it",
                         )),
                     }
+            }
+            Opt::DumpHeader => {
+                self.dump_header = match value.as_str() {
+                    "-" => true,
+                    "/dev/null" => false,
+                    _ => {
+                        return Err(bad(
+                            "the bench shows only what reaches stdout; use -D - to print the \
+                             headers there",
+                        ))
+                    }
+                }
             }
             Opt::WriteOut => {
                 if value.starts_with('@') {

@@ -118,7 +118,7 @@ fn response<'a>(o: &CurlOptions, req: &ClientRequest, r: &'a HttpResponse) -> At
         verbose::request(&mut e, o, req);
         verbose::response_head(&mut e, r);
     }
-    if (o.head || o.include) && !o.discard_body {
+    if o.dump_header || ((o.head || o.include) && !o.discard_body) {
         let head: String = super::status::head_lines(r)
             .into_iter()
             .chain([String::new()])
@@ -403,6 +403,20 @@ mod tests {
             printed("curl -sI -o /dev/null http://a", &response(200, "x")),
             (s(""), s(""), 0)
         );
+    }
+
+    #[test]
+    fn dump_header_prints_the_head_even_when_the_body_is_dropped() {
+        let (out, _, code) = printed(
+            "curl -s -o /dev/null -D - http://a",
+            &response(403, "RBAC: access denied"),
+        );
+        assert!(out.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{out:?}");
+        assert!(out.ends_with("\r\n\r\n"), "{out:?}");
+        assert!(!out.contains("RBAC: access denied"), "{out:?}");
+        assert_eq!(code, 0);
+        let (out, _, _) = printed("curl -s -D - http://a", &response(200, "hello"));
+        assert!(out.ends_with("\r\n\r\nhello"), "{out:?}");
     }
 
     #[test]

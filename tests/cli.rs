@@ -136,6 +136,32 @@ fn a_failing_scenario_exits_1_and_shows_expected_against_actual() {
 }
 
 #[test]
+fn a_failure_on_the_sim_is_explained_by_the_model() {
+    let dir = three_scenarios("sim-explained");
+    let (code, out, err) = egressbench(&["run", "--target", "sim", path(&dir.join("fail.yaml"))]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(
+            "explanation (the model's decision for the same request in the same mesh state):"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("route        80 → virtual host block_all"),
+        "{out}"
+    );
+    let (_, json, _) = egressbench(&[
+        "run",
+        "--target",
+        "sim",
+        "--output",
+        "json",
+        path(&dir.join("fail.yaml")),
+    ]);
+    assert!(json.contains("\"explanation_by\": \"model\""), "{json}");
+}
+
+#[test]
 fn a_failed_precondition_stops_the_run_and_says_so() {
     let dir = scratch("precondition");
     let text = blocked_nginx_scenario("200").replace(

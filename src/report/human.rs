@@ -184,8 +184,16 @@ fn render_step(out: &mut String, step: &StepReport) {
     if let Some(d) = &step.discrepancy {
         let _ = writeln!(out, "  discrepancy: {d}");
     }
-    if let Some(text) = step.exchange.as_ref().and_then(render_explanation) {
-        out.push_str("  explanation:\n");
+    let own = step.exchange.as_ref().and_then(render_explanation);
+    let (heading, text) = match own {
+        Some(text) => ("  explanation:\n", Some(text)),
+        None => (
+            "  explanation (the model's decision for the same request in the same mesh state):\n",
+            step.model_exchange.as_ref().and_then(render_explanation),
+        ),
+    };
+    if let Some(text) = text {
+        out.push_str(heading);
         for l in text.lines() {
             let _ = writeln!(out, "    {l}");
         }

@@ -49,6 +49,10 @@ struct StepDoc<'a> {
     output: Option<&'a ProcessOutput>,
     error: Option<&'a BadInput>,
     explanation: Option<String>,
+    /// `target` when the target explained itself, `model` when the explanation is the model's
+    /// decision for the same request (targets that cannot explain themselves).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanation_by: Option<&'static str>,
 }
 
 /// The run as one pretty-printed JSON document.
@@ -78,6 +82,13 @@ fn scenario(r: &ScenarioReport) -> ScenarioDoc<'_> {
 }
 
 fn step(s: &StepReport) -> StepDoc<'_> {
+    let (explanation, explanation_by) = match s.exchange.as_ref().and_then(render_explanation) {
+        Some(text) => (Some(text), Some("target")),
+        None => match s.model_exchange.as_ref().and_then(render_explanation) {
+            Some(text) => (Some(text), Some("model")),
+            None => (None, None),
+        },
+    };
     StepDoc {
         index: s.index,
         name: s.name.as_deref(),
@@ -89,7 +100,8 @@ fn step(s: &StepReport) -> StepDoc<'_> {
         client_result: s.result.as_ref(),
         output: s.output.as_ref(),
         error: s.bad_input.as_ref(),
-        explanation: s.exchange.as_ref().and_then(render_explanation),
+        explanation,
+        explanation_by,
     }
 }
 

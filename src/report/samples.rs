@@ -22,6 +22,7 @@ fn step(index: usize, verdict: Verdict, checks: Vec<Check>) -> StepReport {
         output: None,
         result: None,
         exchange: None,
+        model_exchange: None,
         bad_input: None,
         observed: Vec::new(),
     }

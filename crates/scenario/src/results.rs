@@ -102,6 +102,10 @@ pub struct StepReport {
     pub result: Option<ClientResult>,
     /// The whole exchange, kept for a step that did not pass so its explanation can be shown.
     pub exchange: Option<Exchange>,
+    /// On a target that cannot explain itself (the sim, Envoy), the model's exchange for the same
+    /// request in the same mesh state, kept for a step that did not pass: its trace explains what
+    /// the reference semantics decide.
+    pub model_exchange: Option<Exchange>,
     /// Why the target could not carry the step out (bad input).
     pub bad_input: Option<BadInput>,
     /// What the destination recorded for the step's request, in its own words (targets with real
@@ -123,6 +127,7 @@ impl StepReport {
             output: None,
             result: None,
             exchange: None,
+            model_exchange: None,
             bad_input: None,
             observed: Vec::new(),
         }
@@ -141,6 +146,7 @@ impl StepReport {
             output: None,
             result: None,
             exchange: None,
+            model_exchange: None,
             bad_input: None,
             observed: Vec::new(),
         }

@@ -10,7 +10,7 @@ use super::load::load_scenario;
 use super::plan::{Action, Scenario, Step};
 use super::results::{BadInput, ScenarioReport, StepReport, Verdict};
 use super::verify::{self, ExecObservation};
-use crate::target::{Target, TargetError};
+use crate::target::{ModelTarget, Target, TargetError};
 use egressbench_model::external::Internet;
 use egressbench_resources::mesh_config::{MeshConfig, OutboundTrafficPolicy};
 use egressbench_resources::{Body, Kind, ObjectMeta, OutboundMode, Resource, ResourceId};
@@ -54,9 +54,16 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
         })
         .collect();
     let _ = target.prepare(&requests);
+    // A target that cannot explain itself gets the model beside it, fed the same changes, so a
+    // failing request can be explained by the reference semantics in the same mesh state.
+    let mut shadow =
+        (!target.name().starts_with("model")).then(|| ModelTarget::new(internet.clone()));
     let mut mesh = MeshConfig::default();
     if !scenario.setup.is_empty() {
         let mut setup = StepReport::setup(scenario.setup.len());
+        if let Some(model) = shadow.as_mut() {
+            let _ = model.apply(scenario.setup.clone());
+        }
         let outcome = target
             .apply(scenario.setup.clone())
             .map_err(|e| e.to_string());
@@ -75,7 +82,7 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
     // Every step runs, so the report lists every failing expectation; a step that leaves the
     // mesh in a state later steps do not assume stops the run (`Step::stops_the_run`).
     for step in &scenario.steps {
-        let mut done = run_step(step, target, &mut mesh);
+        let mut done = run_step(step, target, shadow.as_mut(), &mut mesh);
         if let Action::Apply(resources) = &step.action {
             done.observed = dns_findings(resources, &internet);
         }
@@ -105,10 +112,19 @@ fn dns_findings(resources: &[Resource], internet: &Internet) -> Vec<String> {
         .collect()
 }
 
-fn run_step(step: &Step, target: &mut dyn Target, mesh: &mut MeshConfig) -> StepReport {
+fn run_step(
+    step: &Step,
+    target: &mut dyn Target,
+    shadow: Option<&mut ModelTarget>,
+    mesh: &mut MeshConfig,
+) -> StepReport {
     let mut report = StepReport::for_step(step);
+    let mut shadow = shadow;
     match &step.action {
         Action::Apply(resources) => {
+            if let Some(model) = shadow.as_deref_mut() {
+                let _ = model.apply(resources.clone());
+            }
             let outcome = target.apply(resources.clone()).map_err(|e| e.to_string());
             if outcome.is_ok() {
                 track_applied(mesh, resources);
@@ -116,6 +132,9 @@ fn run_step(step: &Step, target: &mut dyn Target, mesh: &mut MeshConfig) -> Step
             report.checks = verify::check_change(&step.expect, &outcome);
         }
         Action::Delete(ids) => {
+            if let Some(model) = shadow.as_deref_mut() {
+                let _ = model.delete(ids);
+            }
             let outcome = target.delete(ids).map_err(|e| e.to_string());
             if outcome.is_ok() && ids.contains(&mesh_id()) {
                 *mesh = MeshConfig::default();
@@ -151,6 +170,9 @@ fn run_step(step: &Step, target: &mut dyn Target, mesh: &mut MeshConfig) -> Step
         }
         Action::Mesh { outbound } => {
             let (next, configmap) = mesh_step(mesh, *outbound);
+            if let Some(model) = shadow.as_deref_mut() {
+                let _ = model.apply(vec![configmap.clone()]);
+            }
             let outcome = target.apply(vec![configmap]).map_err(|e| e.to_string());
             if outcome.is_ok() {
                 *mesh = next;
@@ -161,6 +183,10 @@ fn run_step(step: &Step, target: &mut dyn Target, mesh: &mut MeshConfig) -> Step
     report.conclude();
     if report.verdict == Verdict::Passed {
         report.exchange = None;
+    } else if let (Action::Exec { from, command }, Some(model)) = (&step.action, shadow) {
+        if report.exchange.as_ref().is_some_and(|x| x.trace.is_none()) {
+            report.model_exchange = model.exec(from, &command.request).ok();
+        }
     }
     report
 }

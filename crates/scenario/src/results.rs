@@ -117,29 +117,24 @@ impl StepReport {
     /// A report for `step` with no checks yet.
     pub fn for_step(step: &Step) -> Self {
         StepReport {
-            index: step.index,
             name: step.name.clone(),
-            action: step.action.key(),
-            command: step.command.clone(),
-            verdict: Verdict::Passed,
-            checks: Vec::new(),
             discrepancy: step.discrepancy.clone(),
-            output: None,
-            result: None,
-            exchange: None,
-            model_exchange: None,
-            bad_input: None,
-            observed: Vec::new(),
+            ..StepReport::blank(step.index, step.action.key(), step.command.clone())
         }
     }
 
     /// A report for applying the scenario's `manifests:` (`objects` of them) before step 1.
     pub fn setup(objects: usize) -> Self {
+        StepReport::blank(0, "setup", format!("apply manifests: {objects} objects"))
+    }
+
+    /// A passed report with nothing observed yet.
+    fn blank(index: usize, action: &'static str, command: String) -> Self {
         StepReport {
-            index: 0,
+            index,
             name: None,
-            action: "setup",
-            command: format!("apply manifests: {objects} objects"),
+            action,
+            command,
             verdict: Verdict::Passed,
             checks: Vec::new(),
             discrepancy: None,

@@ -8,7 +8,6 @@ use super::command::ExecCommand;
 use super::expectation::Expect;
 use super::format::Source;
 use super::hosts::{self, HostSpec};
-use super::results::Verdict;
 use egressbench_model::external::Internet;
 use egressbench_model::request::WorkloadRef;
 use egressbench_resources::{OutboundMode, Resource, ResourceId};
@@ -53,18 +52,6 @@ pub struct Step {
 }
 
 impl Step {
-    /// Whether the run stops when this step ends with `verdict`: a step that could not run, a
-    /// change (apply, delete, mesh) that did not go as expected (the mesh is not in the state
-    /// the later steps assume), or a precondition that did not hold. A failed expectation of an
-    /// exec or logs step does not stop it.
-    pub fn stops_the_run(&self, verdict: Verdict) -> bool {
-        match verdict {
-            Verdict::Passed => false,
-            Verdict::BadInput => true,
-            Verdict::Failed => self.precondition || self.action.is_change(),
-        }
-    }
-
     /// `step 3 (nginx is still blocked)`, or `step 3`.
     pub fn title(&self) -> String {
         match &self.name {

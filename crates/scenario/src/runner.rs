@@ -80,7 +80,7 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
         }
     }
     // Every step runs, so the report lists every failing expectation; a step that leaves the
-    // mesh in a state later steps do not assume stops the run (`Step::stops_the_run`).
+    // mesh in a state later steps do not assume stops the run (`stops_the_run`).
     for step in &scenario.steps {
         let mut done = run_step(step, target, shadow.as_mut(), &mut mesh);
         if let Action::Apply(resources) = &step.action {
@@ -89,11 +89,23 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
         let verdict = done.verdict;
         report.steps.push(done);
         report.verdict = report.verdict.worse(verdict);
-        if step.stops_the_run(verdict) {
+        if stops_the_run(step, verdict) {
             break;
         }
     }
     report
+}
+
+/// Whether the run stops when `step` ends with `verdict`: a step that could not run, a change
+/// (apply, delete, mesh) that did not go as expected (the mesh is not in the state the later
+/// steps assume), or a precondition that did not hold. A failed expectation of an exec or logs
+/// step does not stop it.
+fn stops_the_run(step: &Step, verdict: Verdict) -> bool {
+    match verdict {
+        Verdict::Passed => false,
+        Verdict::BadInput => true,
+        Verdict::Failed => step.precondition || step.action.is_change(),
+    }
 }
 
 /// ASM's DNS rule (`compile::dns`) on the policies among `resources`, under the scenario's DNS.

@@ -161,6 +161,13 @@ fn every_crate_depends_only_on_earlier_stages() {
             "{name} is not in the workspace graph"
         );
     }
+    // Every crate of the workspace has its place in ORDER, so none goes unchecked.
+    for member in g.all.keys().filter(|k| k.starts_with("egressbench")) {
+        assert!(
+            ORDER.contains(&member.as_str()),
+            "{member} is not placed in ORDER"
+        );
+    }
     assert_eq!(backward_edges(&g, &ORDER), Vec::<(String, String)>::new());
 }
 
@@ -230,17 +237,48 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The code of a source file that is not a test: files named `tests.rs` or `*_tests.rs` have
-/// none, and a file's `#[cfg(test)]` module comes last, by this workspace's convention.
+/// The code of a source file that is not a test: files named `tests.rs` or `*_tests.rs` (and
+/// `testing.rs` fixtures) have none; elsewhere each item after a `#[cfg(test)]` is cut out — up
+/// to its `;` (`mod tests;`) or to the brace that closes its body (a module or a function).
 fn non_test_code(path: &Path, text: &str) -> String {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    if name == "tests.rs" || name.ends_with("_tests.rs") {
+    if name == "tests.rs" || name.ends_with("_tests.rs") || name == "testing.rs" {
         return String::new();
     }
-    match text.find("#[cfg(test)]") {
-        Some(i) => text[..i].to_string(),
-        None => text.to_string(),
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..i]);
+        rest = &rest[i + "#[cfg(test)]".len()..];
+        let end = match (rest.find(';'), rest.find('{')) {
+            (Some(semi), Some(open)) if semi < open => semi + 1,
+            (Some(semi), None) => semi + 1,
+            (_, Some(open)) => closing_brace(rest, open).map_or(rest.len(), |c| c + 1),
+            (None, None) => rest.len(),
+        };
+        rest = &rest[end..];
     }
+    out.push_str(rest);
+    out
+}
+
+/// The index of the brace that closes the one at `open` (braces inside string literals and
+/// comments count too; this workspace's test items keep them balanced).
+fn closing_brace(text: &str, open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in text[open..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(open + i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Each string literal in `code` that is a response-flag code or a list of them (`"UF,URX"`):
@@ -260,27 +298,39 @@ fn flag_literals(code: &str) -> Vec<(usize, String)> {
     out
 }
 
-/// Each `crate::<module>` path in `code` that names a module after `module` in `order`.
+/// Each `crate::<module>` path in `code` (also inside a group, `crate::{a, b::C}`) that names a
+/// module after `module` in `order`.
 fn later_module_paths(module: &str, code: &str, order: &[&str]) -> Vec<String> {
     let Some(rank) = order.iter().position(|m| *m == module) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    for (i, _) in code.match_indices("crate::") {
-        let rest = &code[i + "crate::".len()..];
-        let name: String = rest
+    let ident = |s: &str| -> String {
+        s.trim_start()
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        if order
-            .iter()
-            .position(|m| *m == name)
-            .is_some_and(|r| r > rank)
-        {
-            out.push(format!("crate::{name}"));
+            .collect()
+    };
+    let mut names = Vec::new();
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + "crate::".len()..];
+        match rest.strip_prefix('{') {
+            Some(group) => {
+                let group = &group[..group.find('}').unwrap_or(group.len())];
+                names.extend(group.split(',').map(ident));
+            }
+            None => names.push(ident(rest)),
         }
     }
-    out
+    names
+        .into_iter()
+        .filter(|name| {
+            order
+                .iter()
+                .position(|m| m == name)
+                .is_some_and(|r| r > rank)
+        })
+        .map(|name| format!("crate::{name}"))
+        .collect()
 }
 
 #[test]
@@ -339,11 +389,12 @@ fn the_source_scans_find_what_they_look_for() {
     let file = Path::new("crates/model/src/xds/mod.rs");
     let code = non_test_code(
         file,
-        "use crate::decide::End;\n#[cfg(test)]\nuse crate::answer;",
+        "#[cfg(test)]\nmod tests;\nuse crate::decide::End;\n#[cfg(test)]\nfn helper() { crate::answer::x(); }\nuse crate::{request, explain::Y};\n#[cfg(test)]\nmod t { use crate::answer; }\n",
     );
+    assert!(!code.contains("answer"), "{code}");
     assert_eq!(
         later_module_paths("xds", &code, &MODEL_ORDER),
-        vec!["crate::decide".to_string()]
+        vec!["crate::decide".to_string(), "crate::explain".to_string()]
     );
     assert!(non_test_code(Path::new("a/tests.rs"), "crate::answer").is_empty());
 }

@@ -139,7 +139,7 @@ pub fn render_failure(report: &ScenarioReport) -> String {
         .filter(|s| s.verdict == Verdict::Passed && s.discrepancy.is_some())
         .collect();
     if !earlier.is_empty() {
-        out.push_str("discrepancies noted on earlier steps:\n");
+        out.push_str("discrepancies noted on steps that passed:\n");
         for s in earlier {
             let _ = writeln!(
                 out,
@@ -259,7 +259,7 @@ failed at step 2 (step 2 says something): exec
       | 502
   discrepancy: the mesh answers 502
 stopped at step 2 (step 2 says something): 2 later steps not run
-discrepancies noted on earlier steps:
+discrepancies noted on steps that passed:
   step 1 (step 1 says something): the document says 503
 ";
         assert_eq!(text, expected);

@@ -56,8 +56,19 @@ pub struct Expect {
     pub error_contains: Option<String>,
     /// One of these sets of expectations must hold in full (a document that says "either …
     /// or …": a `502` from `block_all`, or a reset, depending on the Istio version).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "alternatives")]
     pub any_of: Vec<Expect>,
+}
+
+/// `any_of:` as written: at least one alternative (an empty list is refused, not ignored).
+fn alternatives<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Expect>, D::Error> {
+    let list = Vec::<Expect>::deserialize(d)?;
+    if list.is_empty() {
+        return Err(de::Error::custom(
+            "expected at least one alternative, got an empty list",
+        ));
+    }
+    Ok(list)
 }
 
 impl Expect {

@@ -292,6 +292,12 @@ fn step(raw: RawStep) -> Result<StepSpec, String> {
 /// has no stdout. An expectation it cannot observe is a mistake in the file, not a failure.
 fn check_expectations_fit(action: &ActionSpec, expect: &Expect) -> Result<(), String> {
     for alternative in &expect.any_of {
+        if alternative.keys().is_empty() {
+            return Err(with_help(
+                "an alternative of `expect.any_of` expects nothing, so it would always hold",
+                "give each alternative at least one expectation, e.g. `{status: 502}`",
+            ));
+        }
         if !alternative.any_of.is_empty() {
             return Err(with_help(
                 "`expect.any_of` inside `any_of` is not supported",
@@ -657,6 +663,17 @@ mod tests {
             "  - exec: {from: default/nginx, command: curl -s http://a}\n    expect: {stdout_contains: []}\n",
         );
         assert!(msg.contains("expected at least one text"), "{msg}");
+        let (msg, _) = error(
+            "  - exec: {from: default/nginx, command: curl -s http://a}\n    expect: {any_of: []}\n",
+        );
+        assert!(msg.contains("expected at least one alternative"), "{msg}");
+        let (msg, _) = error(
+            "  - exec: {from: default/nginx, command: curl -s http://a}\n    expect: {any_of: [{status: 200}, {}]}\n",
+        );
+        assert!(
+            msg.contains("expects nothing, so it would always hold"),
+            "{msg}"
+        );
     }
 
     #[test]

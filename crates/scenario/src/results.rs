@@ -181,7 +181,7 @@ pub struct ScenarioReport {
     pub verdict: Verdict,
     /// Steps the scenario has (0 when it did not load).
     pub steps_total: usize,
-    /// Steps that ran, in order; the last one is where it stopped when it did not pass.
+    /// Steps that ran, in order (when the run stopped early, the last one is where).
     pub steps: Vec<StepReport>,
     /// Why the scenario could not be run at all.
     pub bad_input: Option<BadInput>,
@@ -259,7 +259,11 @@ impl ScenarioReport {
         if let Some(b) = &self.bad_input {
             return Some(b.message.clone());
         }
-        let step = self.failed_steps().next()?;
+        // Bad input is what the verdict says first; otherwise the first failure.
+        let step = self
+            .failed_steps()
+            .find(|s| s.bad_input.is_some())
+            .or_else(|| self.failed_steps().next())?;
         let more = match self.failed_steps().count() - 1 {
             0 => String::new(),
             1 => " (and 1 more failing step)".to_string(),

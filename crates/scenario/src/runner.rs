@@ -1,6 +1,7 @@
-//! Running a loaded scenario on a target: apply its manifests, carry out each step, check each
-//! step's expectations, and stop at the first step that does not pass (later steps build on the
-//! state it should have left), saying where it stopped.
+//! Running a loaded scenario on a target: apply its manifests, carry out every step, and check
+//! each step's expectations; a step that leaves the cluster in a state the later steps do not
+//! assume (a failed change, bad input, a failed precondition) stops the run, which the report
+//! says. On a target that cannot explain itself, the model runs beside it to explain failures.
 //!
 //! Owns: `run_scenario`, `run_file` and the mesh-config bookkeeping of `mesh:` steps. Leaves out:
 //! loading (`load`), the comparisons (`verify`) and rendering (`egressbench::report`).
@@ -54,21 +55,20 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
         })
         .collect();
     let _ = target.prepare(&requests);
-    // A target that cannot explain itself gets the model beside it, fed the same changes, so a
-    // failing request can be explained by the reference semantics in the same mesh state.
+    // A target that cannot explain itself gets the model beside it, fed the changes the target
+    // accepted, so a failing request can be explained by the reference semantics in the same
+    // mesh state.
     let mut shadow =
         (!target.name().starts_with("model")).then(|| ModelTarget::new(internet.clone()));
     let mut mesh = MeshConfig::default();
     if !scenario.setup.is_empty() {
         let mut setup = StepReport::setup(scenario.setup.len());
-        if let Some(model) = shadow.as_mut() {
-            let _ = model.apply(scenario.setup.clone());
-        }
         let outcome = target
             .apply(scenario.setup.clone())
             .map_err(|e| e.to_string());
         if outcome.is_ok() {
             track_applied(&mut mesh, &scenario.setup);
+            mirror(&mut shadow, |m| m.apply(scenario.setup.clone()));
         }
         setup.checks = verify::check_change(&Default::default(), &outcome);
         setup.observed = dns_findings(&scenario.setup, &internet);
@@ -82,7 +82,7 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
     // Every step runs, so the report lists every failing expectation; a step that leaves the
     // mesh in a state later steps do not assume stops the run (`stops_the_run`).
     for step in &scenario.steps {
-        let mut done = run_step(step, target, shadow.as_mut(), &mut mesh);
+        let mut done = run_step(step, target, &mut shadow, &mut mesh);
         if let Action::Apply(resources) = &step.action {
             done.observed = dns_findings(resources, &internet);
         }
@@ -124,32 +124,42 @@ fn dns_findings(resources: &[Resource], internet: &Internet) -> Vec<String> {
         .collect()
 }
 
+/// Feed a change the target accepted to the model beside it. A model that refuses it no longer
+/// stands for the target's mesh state, and is dropped (failures after it go unexplained).
+fn mirror(
+    shadow: &mut Option<ModelTarget>,
+    change: impl FnOnce(&mut ModelTarget) -> Result<(), TargetError>,
+) {
+    if let Some(model) = shadow.as_mut() {
+        if change(model).is_err() {
+            *shadow = None;
+        }
+    }
+}
+
 fn run_step(
     step: &Step,
     target: &mut dyn Target,
-    shadow: Option<&mut ModelTarget>,
+    shadow: &mut Option<ModelTarget>,
     mesh: &mut MeshConfig,
 ) -> StepReport {
     let mut report = StepReport::for_step(step);
-    let mut shadow = shadow;
     match &step.action {
         Action::Apply(resources) => {
-            if let Some(model) = shadow.as_deref_mut() {
-                let _ = model.apply(resources.clone());
-            }
             let outcome = target.apply(resources.clone()).map_err(|e| e.to_string());
             if outcome.is_ok() {
                 track_applied(mesh, resources);
+                mirror(shadow, |m| m.apply(resources.clone()));
             }
             report.checks = verify::check_change(&step.expect, &outcome);
         }
         Action::Delete(ids) => {
-            if let Some(model) = shadow.as_deref_mut() {
-                let _ = model.delete(ids);
-            }
             let outcome = target.delete(ids).map_err(|e| e.to_string());
-            if outcome.is_ok() && ids.contains(&mesh_id()) {
-                *mesh = MeshConfig::default();
+            if outcome.is_ok() {
+                mirror(shadow, |m| m.delete(ids));
+                if ids.contains(&mesh_id()) {
+                    *mesh = MeshConfig::default();
+                }
             }
             report.checks = verify::check_change(&step.expect, &outcome);
         }
@@ -182,12 +192,12 @@ fn run_step(
         }
         Action::Mesh { outbound } => {
             let (next, configmap) = mesh_step(mesh, *outbound);
-            if let Some(model) = shadow.as_deref_mut() {
-                let _ = model.apply(vec![configmap.clone()]);
-            }
-            let outcome = target.apply(vec![configmap]).map_err(|e| e.to_string());
+            let outcome = target
+                .apply(vec![configmap.clone()])
+                .map_err(|e| e.to_string());
             if outcome.is_ok() {
                 *mesh = next;
+                mirror(shadow, |m| m.apply(vec![configmap]));
             }
             report.checks = verify::check_change(&step.expect, &outcome);
         }
@@ -195,7 +205,7 @@ fn run_step(
     report.conclude();
     if report.verdict == Verdict::Passed {
         report.exchange = None;
-    } else if let (Action::Exec { from, command }, Some(model)) = (&step.action, shadow) {
+    } else if let (Action::Exec { from, command }, Some(model)) = (&step.action, shadow.as_mut()) {
         if report.exchange.as_ref().is_some_and(|x| x.trace.is_none()) {
             report.model_exchange = model.exec(from, &command.request).ok();
         }
@@ -681,6 +691,29 @@ mod tests {
         );
         assert_eq!(second.checks[0].actual, "no response (connection reset)");
         assert_eq!(t.calls.len(), 3, "{:?}", t.calls);
+    }
+
+    #[test]
+    fn bad_input_after_a_failure_is_what_the_reason_says() {
+        let mut t = Scripted::default();
+        t.exchanges.push_back(answered(502, Vec::new()));
+        t.exchanges.push_back(Err(TargetError::UnknownWorkload {
+            workload: "mytest/nobody".into(),
+            known: "default/nginx".into(),
+        }));
+        let s = scenario(
+            Vec::new(),
+            vec![
+                (exec_of("http://a.example"), "{status: 200}"),
+                (exec_of("http://b.example"), "{status: 200}"),
+            ],
+        );
+        let report = run_scenario(&s, &mut t);
+        assert_eq!(report.verdict, Verdict::BadInput);
+        let reason = report.reason().unwrap_or_default();
+        assert!(reason.starts_with("step 2 "), "{reason}");
+        assert!(reason.contains("no workload `mytest/nobody`"), "{reason}");
+        assert!(report.help().is_some_and(|h| h.contains("Deployment")));
     }
 
     #[test]

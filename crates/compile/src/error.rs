@@ -21,10 +21,6 @@ pub struct CompileError {
 }
 
 impl egressbench_text::Diagnostic for CompileError {
-    fn location(&self) -> Option<String> {
-        Some(format!("{}: {}", self.policy, self.field))
-    }
-
     fn help(&self) -> Option<String> {
         Some(
             "fix that field of the policy; `egressbench check FILES` checks manifests on their own"

@@ -2,8 +2,8 @@
 //! process per proxy on loopback (`crate::run`), in front of the simulated mesh's hosts.
 //!
 //! Owns: `EnvoyTarget` — the shared target shell (`engine::OnRuntime`) over a running
-//! `EnvoyMesh` — and `target`, which starts one. Dropping it kills every Envoy. Leaves out: running Envoy
-//! (`envoy::run`).
+//! `EnvoyMesh` — and `target`, which starts one. Dropping it kills every Envoy. Leaves out:
+//! running Envoy (`run`).
 
 use crate::run::{EnvoyMesh, RunError};
 use egressbench_model::answer::Exchange;

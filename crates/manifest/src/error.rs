@@ -77,14 +77,6 @@ impl LoadError {
 }
 
 impl egressbench_text::Diagnostic for LoadError {
-    fn location(&self) -> Option<String> {
-        Some(if self.line > 0 {
-            format!("{}:{}:{}", self.file, self.line, self.column)
-        } else {
-            self.file.clone()
-        })
-    }
-
     fn help(&self) -> Option<String> {
         self.hint.clone()
     }

@@ -84,12 +84,11 @@ pub(crate) fn call(
     port: u16,
     path: &str,
 ) -> Exchange {
-    let from = WorkloadRef::parse(from).unwrap_or_else(|| WorkloadRef::new("default", from));
-    let req = ClientRequest::get(scheme, host, port, path);
-    match decide(mesh, &Internet::builtin(), &Call::new(from, req)) {
-        Ok(t) => answer(&t),
-        Err(e) => panic!("{e}"),
-    }
+    answer(&decision(
+        mesh,
+        from,
+        ClientRequest::get(scheme, host, port, path),
+    ))
 }
 
 pub(crate) fn status(x: &Exchange) -> Option<u16> {
@@ -127,9 +126,16 @@ spec:
     route: [{destination: {host: httpbin.org, port: {number: 80}}}]
 "#;
 
-/// The trace of a GET from `from` (`ns/name`, or a name in `default`).
+/// The trace of a GET of `/` from `from` (`ns/name`, or a name in `default`).
 pub(crate) fn trace(mesh: &Mesh, from: &str, scheme: Scheme, host: &str, port: u16) -> Trace {
+    decision(mesh, from, ClientRequest::get(scheme, host, port, "/"))
+}
+
+/// The model's decision on `req` from `from` (`ns/name`, or a name in `default`).
+fn decision(mesh: &Mesh, from: &str, req: ClientRequest) -> Trace {
     let from = WorkloadRef::parse(from).unwrap_or_else(|| WorkloadRef::new("default", from));
-    let req = ClientRequest::get(scheme, host, port, "/");
-    decide(mesh, &Internet::builtin(), &Call::new(from, req)).expect("the workload exists")
+    match decide(mesh, &Internet::builtin(), &Call::new(from, req)) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    }
 }

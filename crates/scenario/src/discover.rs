@@ -22,14 +22,6 @@ pub enum DiscoverError {
 }
 
 impl Diagnostic for DiscoverError {
-    fn location(&self) -> Option<String> {
-        match self {
-            DiscoverError::NotFound { path }
-            | DiscoverError::Empty { path }
-            | DiscoverError::Read { path, .. } => Some(path.clone()),
-        }
-    }
-
     fn help(&self) -> Option<String> {
         let help = match self {
             DiscoverError::NotFound { .. } => {

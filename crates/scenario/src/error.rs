@@ -35,15 +35,6 @@ pub enum ScenarioError {
 }
 
 impl Diagnostic for ScenarioError {
-    fn location(&self) -> Option<String> {
-        match self {
-            ScenarioError::Read { file, .. } | ScenarioError::Manifest { file, .. } => {
-                Some(file.clone())
-            }
-            ScenarioError::Invalid { at, .. } => Some(at.to_string()),
-        }
-    }
-
     fn help(&self) -> Option<String> {
         match self {
             ScenarioError::Read { .. } => Some(

@@ -1,9 +1,9 @@
 //! The simulated-mesh target: the same manifests and config as the model, served by real proxies
 //! over real sockets in process (`sim_mesh`).
 //!
-//! Owns: `SimTarget` — the shared target shell (`engine::OnRuntime`) over a running `SimMesh` — and
-//! `target`, which starts one. Dropping it stops every listener, connection and task it started. Leaves
-//! out: the simulated mesh itself (`sim`).
+//! Owns: `SimTarget` — the shared target shell (`engine::OnRuntime`) over a running `SimMesh` —
+//! and `target`, which starts one. Dropping it stops every listener, connection and task it
+//! started. Leaves out: the simulated mesh itself (`sim_mesh`).
 
 use crate::{SimError, SimMesh};
 use egressbench_model::answer::Exchange;

@@ -1,4 +1,4 @@
-//! `Diagnostic`: an error as a person reads it — what is wrong and where (its `Display`), and
+//! `Diagnostic`: an error as a person reads it — what is wrong, led by where (its `Display`), and
 //! how to fix it (`help`). Every error enum a user can meet implements it, and the command line
 //! renders any of them the same way, in one place.
 //!
@@ -7,12 +7,6 @@
 /// An error with a fix. Its `Display` is the message, the location first when it has one
 /// (`file:line:column: …`, `ASMEgressTrafficPolicy/ns/name: spec.…: …`).
 pub trait Diagnostic: std::error::Error {
-    /// Where the problem is, when it is in a file or an object (`file:line:column`,
-    /// `ASMEgressTrafficPolicy/ns/name`), for machine-readable reports.
-    fn location(&self) -> Option<String> {
-        None
-    }
-
     /// How to fix it, for a `help:` line.
     fn help(&self) -> Option<String> {
         None
@@ -49,6 +43,5 @@ mod tests {
         });
         assert_eq!(d.to_string(), "refused");
         assert_eq!(d.help().as_deref(), Some("ask again"));
-        assert_eq!(d.location(), None);
     }
 }

@@ -34,14 +34,6 @@ pub enum TargetError {
 }
 
 impl Diagnostic for TargetError {
-    fn location(&self) -> Option<String> {
-        match self {
-            TargetError::Compile(e) => e.location(),
-            TargetError::Engine(e) => e.location(),
-            _ => None,
-        }
-    }
-
     fn help(&self) -> Option<String> {
         match self {
             TargetError::UnknownWorkload { .. } => Some(

@@ -1,9 +1,8 @@
 //! A TCP proxy filter chain, as the request-handling machine (`decide::machine`) says: the network
-//! RBAC filter on the real peer identity (a denied
-//! connection still dials the route's cluster first, as Envoy's TCP proxy does on accept, and is
-//! closed with a FIN: the filter read its first bytes), then
-//! the bytes relayed to the route's cluster (the ClientHello already read is replayed first, so passthrough
-//! TLS reaches the destination untouched).
+//! RBAC filter on the real peer identity (a denied connection still dials the route's cluster
+//! first, as Envoy's TCP proxy does on accept, and is closed with a FIN: the filter read its first
+//! bytes), then the bytes relayed to the route's cluster (the ClientHello already read is replayed
+//! first, so passthrough TLS reaches the destination untouched).
 //!
 //! Owns: relaying one connection and its access-log entry. Leaves out: opening the upstream
 //! connection (`upstream`).

@@ -319,7 +319,7 @@ impl EnvoyMesh {
         self.expected.extend(
             requests
                 .iter()
-                .map(|(from, r)| (from.clone(), r.host.clone(), r.port)),
+                .map(|(from, r)| (from.clone(), r.dial_host().to_string(), r.dial_port())),
         );
         if self.expected.len() == before {
             return Ok(());
@@ -608,8 +608,13 @@ impl EnvoyMesh {
         from: &WorkloadRef,
         request: &ClientRequest,
     ) -> Result<(Dial, IpAddr), RunError> {
-        let connection =
-            step::app_connection(mesh, &self.internet, from, &request.host, request.port);
+        let connection = step::app_connection(
+            mesh,
+            &self.internet,
+            from,
+            request.dial_host(),
+            request.dial_port(),
+        );
         Ok(match connection {
             AppConnection::Unresolved { source } => (Dial::Unresolved, source),
             AppConnection::Direct { to, source } => (Dial::Simulated(to), source),

@@ -24,10 +24,30 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
     parse_scenario(&text, path)
 }
 
+/// A YAML syntax error, with the fix for the usual cause in scenarios (a command line holding
+/// `: `, as in `-H "Host: …"`, written as a plain scalar).
+fn syntax_error(file: &str, err: &serde_yaml::Error) -> ScenarioError {
+    let mut e = from_yaml(file, err);
+    if let ScenarioError::Invalid { message, help, .. } = &mut e {
+        if message.contains("mapping values are not allowed") {
+            *help = Some(
+                "a value holding `: ` (such as a command with -H \"Host: x\") must be quoted in \
+                 YAML: wrap the whole line in single quotes, or write it as a block (`kubectl: >-` \
+                 and the command on the next line, indented)"
+                    .into(),
+            );
+        }
+    }
+    e
+}
+
 /// Load a scenario from its text; `path` names it in errors and anchors its relative paths.
 pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
-    let file: ScenarioFile =
-        serde_yaml::from_str(text).map_err(|e| from_yaml(&path.display().to_string(), &e))?;
+    let name = path.display().to_string();
+    // YAML syntax first: a command line with an unquoted `: ` in it is cut there by the reader,
+    // and the cut command would otherwise be reported before the real fault.
+    serde_yaml::from_str::<serde_yaml::Value>(text).map_err(|e| syntax_error(&name, &e))?;
+    let file: ScenarioFile = serde_yaml::from_str(text).map_err(|e| from_yaml(&name, &e))?;
     let ctx = Resolver {
         text,
         file: path.display().to_string(),
@@ -518,5 +538,22 @@ mod tests {
         assert_eq!(position_of(text, "x.yaml"), Some((3, 12)));
         assert_eq!(position_of(text, "name"), Some((1, 1)));
         assert_eq!(position_of(text, "nowhere"), None);
+    }
+
+    #[test]
+    fn an_unquoted_colon_in_a_command_is_a_yaml_error_with_its_fix() {
+        let dir = tree("colon");
+        let e = load(
+            &dir,
+            "  - kubectl: kubectl -n a exec deploy/b -- curl -H \"Host: x\" http://y\n    expect: {status: 200}\n",
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("s.yaml:5:"), "{text}");
+        assert!(text.contains("mapping values are not allowed"), "{text}");
+        assert!(
+            e.help().is_some_and(|h| h.contains("single quotes")),
+            "{e:?}"
+        );
     }
 }

@@ -266,7 +266,13 @@ impl SimMesh {
     ) -> Result<(Dial, IpAddr), SimError> {
         let internet = &self.world.internet;
         Ok(
-            match step::app_connection(mesh, internet, from, &request.host, request.port) {
+            match step::app_connection(
+                mesh,
+                internet,
+                from,
+                request.dial_host(),
+                request.dial_port(),
+            ) {
                 AppConnection::Unresolved { source } => (Dial::Unresolved, source),
                 AppConnection::Captured { original, source } => {
                     (Dial::Real(self.capture(from, original).await?), source)

@@ -691,7 +691,10 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
                 .collect::<Vec<_>>()
                 .join(", "),
         })?;
-    let dest = step::resolve(mesh, internet, &from.namespace, &request.host);
+    // The connection goes to the dial host and port (`--resolve`, `--connect-to`), which are the
+    // URL's unless the client pinned others; SNI and Host stay the URL's.
+    let (dial_host, port) = (request.dial_host(), request.dial_port());
+    let dest = step::resolve(mesh, internet, &from.namespace, dial_host);
     let k8s = dest.in_cluster.then_some(dest.host.as_str());
     let (dest_host, address) = (dest.host.as_str(), dest.address);
     let mut walk = Walk {
@@ -699,7 +702,7 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
         internet,
         hops: Vec::with_capacity(2),
         original_host: dest_host,
-        original_port: request.port,
+        original_port: port,
     };
     let http = call.sent.clone();
     let wire = match request.scheme {
@@ -729,22 +732,16 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
     };
     let end = if k8s.is_none() && address.is_none() {
         End::Reached {
-            destination: request.host.clone(),
-            port: request.port,
+            destination: dial_host.to_string(),
+            port,
             tls: request.scheme == Scheme::Https,
             outcome: Reached::Unresolved,
         }
     } else {
         match (w.proxy, walk.proxy(from)) {
-            (Some(_), Some(proxy)) => match step::outbound_listener(proxy, address, request.port) {
+            (Some(_), Some(proxy)) => match step::outbound_listener(proxy, address, port) {
                 Some(listener) => walk.receive(proxy, listener, "outbound", wire),
-                None => walk.reach(
-                    None,
-                    dest_host,
-                    request.port,
-                    wire,
-                    crate::external::DEFAULT_PEER,
-                ),
+                None => walk.reach(None, dest_host, port, wire, crate::external::DEFAULT_PEER),
             },
             _ => {
                 // No sidecar: the application's connection goes straight out (or to the mesh pod).
@@ -759,23 +756,17 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
                         match target {
                             Some(t) => {
                                 let c = Cluster::blackhole();
-                                walk.enter_workload(None, &c, &t, request.port, wire)
+                                walk.enter_workload(None, &c, &t, port, wire)
                             }
                             None => End::Reached {
                                 destination: dest_host.to_string(),
-                                port: request.port,
+                                port,
                                 tls: false,
                                 outcome: Reached::Refused,
                             },
                         }
                     }
-                    None => walk.reach(
-                        None,
-                        dest_host,
-                        request.port,
-                        wire,
-                        crate::external::DEFAULT_PEER,
-                    ),
+                    None => walk.reach(None, dest_host, port, wire, crate::external::DEFAULT_PEER),
                 }
             }
         }

@@ -94,6 +94,19 @@ pub struct ClientRequest {
     pub body: Option<String>,
     /// Client-side limit on the whole exchange (`curl -m`), in milliseconds.
     pub timeout_ms: Option<u64>,
+    /// A `Host` header that differs from the URL's (`curl -H 'Host: …'`); the TLS SNI and the
+    /// name looked up stay the URL's.
+    pub host_header: Option<String>,
+    /// Where the connection goes when not to the URL's host and port (`curl --resolve` pins an
+    /// address, `--connect-to` a host and port).
+    pub dial: Option<Dial>,
+}
+
+/// The host (a name or an address) and port a connection is opened to, instead of the URL's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dial {
+    pub host: String,
+    pub port: u16,
 }
 
 impl ClientRequest {
@@ -108,11 +121,21 @@ impl ClientRequest {
             headers: Vec::new(),
             body: None,
             timeout_ms: None,
+            host_header: None,
+            dial: None,
         }
     }
 
-    /// The `Host` header value curl sends: the host, with the port when it is not the scheme's default.
+    /// The `Host` header value sent: `-H 'Host: …'` when given, else the URL's host with the port
+    /// when it is not the scheme's default (as curl writes it).
     pub fn authority(&self) -> String {
+        self.host_header
+            .clone()
+            .unwrap_or_else(|| self.url_authority())
+    }
+
+    /// The URL's authority: the host, with the port when it is not the scheme's default.
+    pub fn url_authority(&self) -> String {
         if self.port == self.scheme.default_port() {
             self.host.clone()
         } else {
@@ -122,7 +145,17 @@ impl ClientRequest {
 
     /// The URL as the client wrote it.
     pub fn url(&self) -> String {
-        format!("{}://{}{}", self.scheme, self.authority(), self.path)
+        format!("{}://{}{}", self.scheme, self.url_authority(), self.path)
+    }
+
+    /// The host (name or address) the connection is opened to.
+    pub fn dial_host(&self) -> &str {
+        self.dial.as_ref().map_or(&self.host, |d| &d.host)
+    }
+
+    /// The port the connection is opened to.
+    pub fn dial_port(&self) -> u16 {
+        self.dial.as_ref().map_or(self.port, |d| d.port)
     }
 
     /// A header's value (case-insensitive name).
@@ -145,6 +178,20 @@ mod tests {
         assert_eq!(r.url(), "https://www.httpbin.org/get");
         let r = ClientRequest::get(Scheme::Http, "httpbin.org", 8080, "/");
         assert_eq!(r.authority(), "httpbin.org:8080");
+    }
+
+    #[test]
+    fn a_host_header_and_a_dial_leave_the_url_alone() {
+        let mut r = ClientRequest::get(Scheme::Http, "httpbin.org", 8080, "/get");
+        assert_eq!((r.dial_host(), r.dial_port()), ("httpbin.org", 8080));
+        r.host_header = Some("example.com".into());
+        r.dial = Some(Dial {
+            host: "10.0.0.7".into(),
+            port: 80,
+        });
+        assert_eq!(r.authority(), "example.com");
+        assert_eq!(r.url(), "http://httpbin.org:8080/get");
+        assert_eq!((r.dial_host(), r.dial_port()), ("10.0.0.7", 80));
     }
 
     #[test]

@@ -142,6 +142,10 @@ fn arguments(
         arg("-X");
         arg(&request.method);
     }
+    if let Some(host) = &request.host_header {
+        arg("-H");
+        arg(&format!("Host: {host}"));
+    }
     for (name, value) in &request.headers {
         if value.is_empty() {
             arg("-H");

@@ -7,6 +7,7 @@
 //! listing what is supported. Leaves out: the request the options make (`headers`), and what curl
 //! prints (`output`).
 
+use super::dial::{ConnectTo, Resolve};
 use super::error::CommandError;
 use super::headers::{check_header, Data};
 use super::writeout::WriteOut;
@@ -71,10 +72,10 @@ pub struct CurlOptions {
     pub user_agent: Option<String>,
     /// `--http1.1`.
     pub http1_1: bool,
-    /// `--resolve HOST:PORT:ADDR`, kept as written; the request is unchanged.
-    pub resolve: Vec<String>,
-    /// `--connect-to HOST1:PORT1:HOST2:PORT2`, kept as written; the request is unchanged.
-    pub connect_to: Vec<String>,
+    /// `--resolve HOST:PORT:ADDR`, in order (the first match wins).
+    pub resolve: Vec<Resolve>,
+    /// `--connect-to HOST1:PORT1:HOST2:PORT2`, in order (the first match wins).
+    pub connect_to: Vec<ConnectTo>,
     /// `-4` / `-6`.
     pub ip_version: Option<IpVersion>,
     /// `--retry N`.
@@ -345,22 +346,12 @@ impl CurlOptions {
             Opt::FailWithBody => self.fail = FailMode::WithBody,
             Opt::UserAgent => self.user_agent = Some(value),
             Opt::Http11 => self.http1_1 = true,
-            Opt::Resolve => {
-                if value.split(':').count() < 3 {
-                    return Err(bad(
-                        "HOST:PORT:ADDRESS, for example httpbin.org:80:10.0.0.1",
-                    ));
-                }
-                self.resolve.push(value);
-            }
-            Opt::ConnectTo => {
-                if value.split(':').count() < 4 {
-                    return Err(bad(
-                        "HOST1:PORT1:HOST2:PORT2, for example httpbin.org:80:egress.local:8080",
-                    ));
-                }
-                self.connect_to.push(value);
-            }
+            Opt::Resolve => self
+                .resolve
+                .push(Resolve::parse(&value).map_err(|w| bad(&w))?),
+            Opt::ConnectTo => self
+                .connect_to
+                .push(ConnectTo::parse(&value).map_err(|w| bad(&w))?),
             Opt::Ipv4 => self.ip_version = Some(IpVersion::V4),
             Opt::Ipv6 => self.ip_version = Some(IpVersion::V6),
             Opt::Retry => {
@@ -478,8 +469,8 @@ mod tests {
         assert_eq!(o.fail, FailMode::Fail);
         assert_eq!(o.user_agent.as_deref(), Some("bench"));
         assert!(o.http1_1);
-        assert_eq!(o.resolve, ["a:80:10.0.0.1"]);
-        assert_eq!(o.connect_to, ["a:80:b:8080"]);
+        assert_eq!(o.resolve, [Resolve::parse("a:80:10.0.0.1").unwrap()]);
+        assert_eq!(o.connect_to, [ConnectTo::parse("a:80:b:8080").unwrap()]);
         assert_eq!(o.ip_version, Some(IpVersion::V4));
         assert_eq!(o.retry, Some(3));
         assert_eq!(o.url, "http://a");

@@ -7,6 +7,7 @@
 //! Leaves out: reading flags (`curl`) and the URL grammar (`url`).
 
 use super::curl::CurlOptions;
+use super::dial::dial_for;
 use super::error::CommandError;
 use super::url::parse_url;
 use egressbench_model::request::ClientRequest;
@@ -55,11 +56,10 @@ pub(crate) fn check_header(raw: &str) -> Result<(), String> {
     if h.name.is_empty() || h.name.contains(char::is_whitespace) {
         return Err("the header name must be a single word before the `:`".into());
     }
-    if h.name.eq_ignore_ascii_case("host") {
+    if h.name.eq_ignore_ascii_case("host") && h.value.is_none_or(str::is_empty) {
         return Err(
-            "a Host header different from the URL's host is not supported, since the bench reads \
-             the destination from the URL; put the host name in the URL and pin its address with \
-             --resolve HOST:PORT:ADDRESS"
+            "a Host header with a value, such as `Host: httpbin.org`; sending no Host (or an \
+             empty one) is not supported"
                 .into(),
         );
     }
@@ -116,7 +116,10 @@ pub(crate) fn request_headers(o: &CurlOptions, with_content_length: bool) -> Vec
     if !has(&customs, "Accept") {
         add("Accept", "*/*");
     }
-    for c in &customs {
+    for c in customs
+        .iter()
+        .filter(|c| !c.name.eq_ignore_ascii_case("host"))
+    {
         if let Some(v) = c.value {
             add(c.name, v);
         }
@@ -146,6 +149,7 @@ pub(crate) fn method(o: &CurlOptions) -> String {
 pub(crate) fn build_request(o: &CurlOptions) -> Result<ClientRequest, CommandError> {
     let url = parse_url(&o.url, o.globoff)?;
     Ok(ClientRequest {
+        dial: dial_for(&o.resolve, &o.connect_to, &url.host, url.port),
         scheme: url.scheme,
         host: url.host,
         port: url.port,
@@ -154,7 +158,18 @@ pub(crate) fn build_request(o: &CurlOptions) -> Result<ClientRequest, CommandErr
         headers: request_headers(o, false),
         body: o.data.body.clone(),
         timeout_ms: o.max_time_ms,
+        host_header: host_header(o),
     })
+}
+
+/// The `-H 'Host: …'` value (curl uses the first one given), if any.
+fn host_header(o: &CurlOptions) -> Option<String> {
+    o.headers
+        .iter()
+        .filter_map(|h| custom(h))
+        .filter(|c| c.name.eq_ignore_ascii_case("host"))
+        .find_map(|c| c.value)
+        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -191,6 +206,8 @@ mod tests {
                 headers: pairs(&[("User-Agent", "curl/8.5.0"), ("Accept", "*/*")]),
                 body: None,
                 timeout_ms: None,
+                host_header: None,
+                dial: None,
             }
         );
     }
@@ -270,11 +287,30 @@ mod tests {
     }
 
     #[test]
+    fn host_header_and_connection_pins_change_where_and_what_not_the_url() {
+        let r = request(
+            "curl -H 'Host: httpbin.example.com' -H 'Host: second' --resolve \
+             httpbin.example.com:80:10.0.0.1 --connect-to ::gateway.test:8080 http://httpbin.example.com/x",
+        );
+        assert_eq!(r.host_header.as_deref(), Some("httpbin.example.com"));
+        assert!(r
+            .headers
+            .iter()
+            .all(|(n, _)| !n.eq_ignore_ascii_case("host")));
+        assert_eq!(r.url(), "http://httpbin.example.com/x");
+        let dial = r.dial.unwrap();
+        assert_eq!((dial.host.as_str(), dial.port), ("gateway.test", 8080));
+        let r =
+            request("curl --resolve httpbin.example.com:80:10.0.0.1 http://httpbin.example.com/");
+        assert_eq!(r.dial_host(), "10.0.0.1");
+        assert_eq!(r.authority(), "httpbin.example.com");
+    }
+
+    #[test]
     fn bad_headers_are_explained() {
         assert!(check_header("novalue").unwrap_err().contains("Name: value"));
-        assert!(check_header("Host: other")
-            .unwrap_err()
-            .contains("--resolve"));
+        assert!(check_header("Host:").unwrap_err().contains("with a value"));
+        assert!(check_header("Host: other").is_ok());
         assert!(check_header(": x").unwrap_err().contains("single word"));
         assert!(check_header("@headers.txt").unwrap_err().contains("@FILE"));
         assert!(check_header("X-A: 1").is_ok());

@@ -6,12 +6,13 @@
 //! the result its request got), `KubectlCommand` with `parse_kubectl`, `ProcessOutput` and
 //! `CommandError`. Leaves out: deciding what happens to the request (`decide`, targets) and the
 //! scenario runner. Each step lives in its own file: `words` (shell word splitting), `shell` and
-//! `pipeline` (pipes and redirections), `curl`, `url`, `headers`, `writeout` (curl's options and
+//! `pipeline` (pipes and redirections), `curl`, `url`, `dial`, `headers`, `writeout` (curl's options and
 //! request), `output`, `verbose`, `status` (what curl prints), `filter`, `grep`, `pattern`, `lines`,
 //! `cut` (the filters), `kubectl`, `streams`, `error`.
 
 pub(crate) mod curl;
 pub(crate) mod cut;
+pub(crate) mod dial;
 pub(crate) mod error;
 pub(crate) mod filter;
 pub(crate) mod grep;

@@ -4,7 +4,8 @@
 //! as curl passes the raw header bytes through), and the `} [N bytes data]` / `{ [N bytes data]`
 //! markers curl writes when its stdout is not a terminal. The bench does not know addresses, so
 //! the host name stands where curl prints the IP (`Connected to httpbin.org (httpbin.org) port
-//! 80`), and TLS handshake lines are not traced. Leaves out: deciding which lines an exchange
+//! 80`) unless `--resolve`/`--connect-to` named the address or host to connect to, and TLS
+//! handshake lines are not traced. Leaves out: deciding which lines an exchange
 //! produces (`output`).
 
 use super::curl::CurlOptions;
@@ -25,9 +26,10 @@ pub(crate) fn connected(e: &mut Emitted, req: &ClientRequest) {
     info(
         e,
         &format!(
-            "Connected to {h} ({h}) port {p}",
-            h = req.host,
-            p = req.port
+            "Connected to {} ({}) port {}",
+            req.host,
+            req.dial_host(),
+            req.dial_port()
         ),
     );
 }
@@ -36,7 +38,7 @@ pub(crate) fn connected(e: &mut Emitted, req: &ClientRequest) {
 pub(crate) fn trying(e: &mut Emitted, req: &ClientRequest) {
     e.write(
         Stream::Stderr,
-        format!("*   Trying {}:{}...\n", req.host, req.port),
+        format!("*   Trying {}:{}...\n", req.dial_host(), req.dial_port()),
     );
 }
 

@@ -66,7 +66,7 @@ impl Probe {
             return Ok(ClientRequest::get(Scheme::Tcp, &self.host, self.port, "/"));
         };
         egressbench_scenario::command::parse_exec(&line)
-            .map(|cmd| cmd.request)
+            .map(|cmd| *cmd.request)
             .map_err(|e| TableError::Request {
                 host: self.host.clone(),
                 command: line.clone(),

@@ -50,7 +50,7 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
         .steps
         .iter()
         .filter_map(|step| match &step.action {
-            Action::Exec { from, command } => Some((from.clone(), command.request.clone())),
+            Action::Exec { from, command } => Some((from.clone(), (*command.request).clone())),
             _ => None,
         })
         .collect();

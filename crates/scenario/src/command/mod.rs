@@ -50,8 +50,8 @@ pub struct ProcessOutput {
 /// A command run inside a workload: one curl, optionally piped through filters (`| grep url`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecCommand {
-    /// The request the curl sends.
-    pub request: ClientRequest,
+    /// The request the curl sends (boxed to keep `KubectlCommand` compact).
+    pub request: Box<ClientRequest>,
     /// The command line as written.
     pub text: String,
     /// The curl's options, which decide what it prints (and `follow_redirects`, which the caller
@@ -65,7 +65,7 @@ pub struct ExecCommand {
 pub fn parse_exec(line: &str) -> Result<ExecCommand, CommandError> {
     let parsed = shell::parse(line)?;
     let curl = Box::new(CurlOptions::parse(&parsed.curl_args)?);
-    let request = headers::build_request(&curl)?;
+    let request = Box::new(headers::build_request(&curl)?);
     Ok(ExecCommand {
         request,
         text: line.trim().to_string(),

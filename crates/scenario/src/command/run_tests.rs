@@ -45,7 +45,7 @@ fn seed_pipeline_inside_sh_c() {
     let line = r#"sh -c "curl -s http://httpbin.org/anything | grep url""#;
     let cmd = parse_exec(line).unwrap();
     assert_eq!(cmd.text, line);
-    assert_eq!(cmd.request, {
+    assert_eq!(*cmd.request, {
         let mut r = ClientRequest::get(Scheme::Http, "httpbin.org", 80, "/anything");
         r.headers = vec![
             ("User-Agent".into(), "curl/8.5.0".into()),

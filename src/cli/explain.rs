@@ -12,7 +12,7 @@ use egressbench_model::external::Internet;
 use egressbench_model::outcome::{AccessLogEntry, ClientResult};
 use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_scenario::command::{self, ProcessOutput};
-use egressbench_scenario::target::{ModelTarget, Target};
+use egressbench_scenario::target::{ModelTarget, Target, TargetNetwork};
 use serde::Serialize;
 use std::io;
 use std::path::PathBuf;
@@ -49,6 +49,19 @@ struct Explained<'a> {
     output: &'a ProcessOutput,
     access_log: &'a [AccessLogEntry],
     explanation: Option<serde_json::Value>,
+    /// The requests the command made before the last (redirects `-L` followed, earlier curls of
+    /// a `;`/`&&`/`||` list), in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    earlier: Vec<Earlier<'a>>,
+}
+
+/// A request made before the last one.
+#[derive(Debug, Serialize)]
+struct Earlier<'a> {
+    request: &'a ClientRequest,
+    client_result: &'a ClientResult,
+    access_log: &'a [AccessLogEntry],
+    explanation: Option<serde_json::Value>,
 }
 
 pub(super) fn execute(args: &ExplainArgs, io: &mut Io<'_>) -> io::Result<Exit> {
@@ -78,30 +91,49 @@ pub(super) fn execute(args: &ExplainArgs, io: &mut Io<'_>) -> io::Result<Exit> {
             ),
         );
     }
-    let exchange = match target.exec(&args.from, &cmd.request) {
-        Ok(x) => x,
-        Err(e) => {
-            return bad_input(
-                io,
-                &usage(
-                    format!("the model could not run the command: {e}"),
-                    "name a workload whose Deployment is in the manifests",
-                ),
-            )
-        }
+    let mut net = TargetNetwork::new(&mut target, &args.from);
+    let output = command::run(&cmd, &mut net);
+    let (made, refused) = (net.made, net.refused);
+    let (output, Some((request, exchange))) = (output, made.last()) else {
+        let why = refused.map_or_else(|| "it made no request".to_string(), |e| e.to_string());
+        return bad_input(
+            io,
+            &usage(
+                format!("the model could not run the command: {why}"),
+                "name a workload whose Deployment is in the manifests",
+            ),
+        );
     };
-    let output = command::run(&cmd, &exchange.result);
+    let Ok(output) = output else {
+        return bad_input(
+            io,
+            &usage(
+                "the model could not run the command".to_string(),
+                "name a workload whose Deployment is in the manifests",
+            ),
+        );
+    };
+    let earlier = &made[..made.len() - 1];
     match args.output {
         OutputFormat::Json => {
             let doc = Explained {
                 format: "egressbench.explain/v1",
                 from: &args.from,
                 command: &line,
-                request: &cmd.request,
+                request,
                 client_result: &exchange.result,
                 output: &output,
                 access_log: &exchange.logs,
-                explanation: explanation_json(&exchange),
+                explanation: explanation_json(exchange),
+                earlier: earlier
+                    .iter()
+                    .map(|(request, x)| Earlier {
+                        request,
+                        client_result: &x.result,
+                        access_log: &x.logs,
+                        explanation: explanation_json(x),
+                    })
+                    .collect(),
             };
             let text = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
             writeln!(io.out, "{text}")?;
@@ -118,20 +150,27 @@ pub(super) fn execute(args: &ExplainArgs, io: &mut Io<'_>) -> io::Result<Exit> {
                     }
                 }
             }
-            match render_explanation(&exchange) {
-                Some(text) => {
-                    writeln!(o, "explanation:")?;
-                    for l in text.lines() {
-                        writeln!(o, "  {l}")?;
+            for (i, (request, exchange)) in made.iter().enumerate() {
+                let heading = if made.len() > 1 {
+                    format!("explanation of request {} of {}", i + 1, made.len())
+                } else {
+                    "explanation".to_string()
+                };
+                match render_explanation(exchange) {
+                    Some(text) => {
+                        writeln!(o, "{heading}:")?;
+                        for l in text.lines() {
+                            writeln!(o, "  {l}")?;
+                        }
                     }
-                }
-                None => {
-                    writeln!(o, "explanation: none (the target gave no trace)")?;
-                    let (method, url) = (&cmd.request.method, cmd.request.url());
-                    writeln!(o, "request: {method} {url} from {}", args.from)?;
-                    writeln!(o, "access log:")?;
-                    for e in &exchange.logs {
-                        writeln!(o, "  {}", e.to_json_line())?;
+                    None => {
+                        writeln!(o, "{heading}: none (the target gave no trace)")?;
+                        let (method, url) = (&request.method, request.url());
+                        writeln!(o, "request: {method} {url} from {}", args.from)?;
+                        writeln!(o, "access log:")?;
+                        for e in &exchange.logs {
+                            writeln!(o, "  {}", e.to_json_line())?;
+                        }
                     }
                 }
             }

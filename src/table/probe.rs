@@ -66,7 +66,11 @@ impl Probe {
             return Ok(ClientRequest::get(Scheme::Tcp, &self.host, self.port, "/"));
         };
         egressbench_scenario::command::parse_exec(&line)
-            .map(|cmd| *cmd.request)
+            .and_then(|cmd| {
+                cmd.first_request()
+                    .cloned()
+                    .ok_or(egressbench_scenario::command::CommandError::Empty)
+            })
             .map_err(|e| TableError::Request {
                 host: self.host.clone(),
                 command: line.clone(),

@@ -406,7 +406,7 @@ mod tests {
             panic!("expected an exec step");
         };
         assert_eq!(from.to_string(), "mytest/sleep");
-        assert_eq!(command.request.url(), "http://httpbin.org/get");
+        assert_eq!(command.requests()[0].url(), "http://httpbin.org/get");
         assert_eq!(
             s.steps[7].command,
             "kubectl -n mytest exec deploy/sleep -- curl -s http://httpbin.org/get"

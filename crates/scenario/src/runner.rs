@@ -11,8 +11,9 @@ use super::load::load_scenario;
 use super::plan::{Action, Scenario, Step};
 use super::results::{BadInput, ScenarioReport, StepReport, Verdict};
 use super::verify::{self, ExecObservation};
-use crate::target::{ModelTarget, Target, TargetError};
+use crate::target::{ModelTarget, Target, TargetError, TargetNetwork};
 use egressbench_model::external::Internet;
+use egressbench_model::request::ClientRequest;
 use egressbench_resources::mesh_config::{MeshConfig, OutboundTrafficPolicy};
 use egressbench_resources::{Body, Kind, ObjectMeta, OutboundMode, Resource, ResourceId};
 use std::path::Path;
@@ -50,9 +51,16 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
         .steps
         .iter()
         .filter_map(|step| match &step.action {
-            Action::Exec { from, command } => Some((from.clone(), (*command.request).clone())),
+            Action::Exec { from, command } => Some(
+                command
+                    .requests()
+                    .into_iter()
+                    .map(|r| (from.clone(), r.clone()))
+                    .collect::<Vec<_>>(),
+            ),
             _ => None,
         })
+        .flatten()
         .collect();
     let _ = target.prepare(&requests);
     // A target that cannot explain itself gets the model beside it, fed the changes the target
@@ -144,6 +152,8 @@ fn run_step(
     mesh: &mut MeshConfig,
 ) -> StepReport {
     let mut report = StepReport::for_step(step);
+    // The request an exec step made last (the one its status and explanation are about).
+    let mut last_request: Option<ClientRequest> = None;
     match &step.action {
         Action::Apply(resources) => {
             let outcome = target.apply(resources.clone()).map_err(|e| e.to_string());
@@ -163,23 +173,38 @@ fn run_step(
             }
             report.checks = verify::check_change(&step.expect, &outcome);
         }
-        Action::Exec { from, command: cmd } => match target.exec(from, &cmd.request) {
-            Err(e) => report.bad_input = Some(not_carried_out(target.name(), step, &e)),
-            Ok(exchange) => {
-                let output = command::run(cmd, &exchange.result);
-                let seen = ExecObservation {
-                    from,
-                    output: &output,
-                    result: &exchange.result,
-                    logs: &exchange.logs,
-                };
-                report.checks = verify::check_exec(&step.expect, &seen);
-                report.output = Some(output);
-                report.result = Some(exchange.result.clone());
-                report.observed = exchange.observed.clone();
-                report.exchange = Some(exchange);
+        Action::Exec { from, command: cmd } => {
+            let mut net = TargetNetwork::new(&mut *target, from);
+            let output = command::run(cmd, &mut net);
+            let (made, refused) = (net.made, net.refused);
+            match (output, refused, made.last()) {
+                (_, Some(e), _) => {
+                    report.bad_input = Some(not_carried_out(target.name(), step, &e));
+                }
+                (Ok(output), None, Some((_, last))) => {
+                    let logs: Vec<_> = made.iter().flat_map(|(_, x)| x.logs.clone()).collect();
+                    let seen = ExecObservation {
+                        from,
+                        output: &output,
+                        result: &last.result,
+                        logs: &logs,
+                    };
+                    report.checks = verify::check_exec(&step.expect, &seen);
+                    report.output = Some(output);
+                    report.result = Some(last.result.clone());
+                    report.observed = made.iter().flat_map(|(_, x)| x.observed.clone()).collect();
+                    last_request = made.last().map(|(r, _)| r.clone());
+                    report.exchange = made.into_iter().last().map(|(_, x)| x);
+                }
+                // A command runs at least one curl, and a refusal is the only abort.
+                (_, None, _) => {
+                    report.bad_input = Some(BadInput {
+                        message: format!("`{}` made no request", step.command),
+                        help: None,
+                    });
+                }
             }
-        },
+        }
         Action::Logs { from, tail } => {
             let all = target.logs(from);
             let shown = &all[tail.map_or(0, |t| all.len().saturating_sub(t))..];
@@ -205,9 +230,11 @@ fn run_step(
     report.conclude();
     if report.verdict == Verdict::Passed {
         report.exchange = None;
-    } else if let (Action::Exec { from, command }, Some(model)) = (&step.action, shadow.as_mut()) {
+    } else if let (Action::Exec { from, .. }, Some(model), Some(request)) =
+        (&step.action, shadow.as_mut(), last_request.as_ref())
+    {
         if report.exchange.as_ref().is_some_and(|x| x.trace.is_none()) {
-            report.model_exchange = model.exec(from, &command.request).ok();
+            report.model_exchange = model.exec(from, request).ok();
         }
     }
     report

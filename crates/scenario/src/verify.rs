@@ -106,14 +106,16 @@ pub(crate) fn check_exec(expect: &Expect, seen: &ExecObservation<'_>) -> Vec<Che
     if let Some(AccessLogExpect::Proxies(items)) = &expect.access_log {
         for item in items {
             let proxy = item.proxy.as_ref().unwrap_or(seen.from).to_string();
-            let last = seen.logs.iter().rev().find(|e| e.proxy == proxy);
             let what = format!("access_log[{proxy}]");
-            checks.extend(check_entry(
-                &what,
-                last,
-                item.fields.iter(),
-                "written during this step",
-            ));
+            let check =
+                |entry| check_entry(&what, entry, item.fields.iter(), "written during this step");
+            // A command that made several requests (`-L`, a `;` list) leaves several entries:
+            // the latest one matching every field holds, else the comparison is with the last.
+            let mut written = seen.logs.iter().rev().filter(|e| e.proxy == proxy);
+            let last = written.clone().next();
+            let held =
+                written.find_map(|e| Some(check(Some(e))).filter(|c| c.iter().all(|c| c.ok)));
+            checks.extend(held.unwrap_or_else(|| check(last)));
         }
     }
     if !expect.any_of.is_empty() {

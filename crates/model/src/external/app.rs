@@ -44,6 +44,37 @@ pub(super) fn answer(app: &App, req: &AppRequest<'_>) -> (HttpResponse, u64) {
             }
             (response, 0)
         }
+        App::RedirectToHttps(inner) if req.tls => answer(inner, req),
+        App::RedirectToHttps(_) => (to_https(req), 0),
+    }
+}
+
+/// The `301` a CDN front answers plain HTTP with: the same host and path over HTTPS, no body
+/// (the headers edition.cnn.com's Varnish front sends, as Istio's egress tasks print them).
+fn to_https(req: &AppRequest<'_>) -> HttpResponse {
+    let authority = req.request.authority.as_str();
+    let host = match authority.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => authority,
+    };
+    let host = if host.is_empty() {
+        req.server_name
+    } else {
+        host
+    };
+    HttpResponse {
+        version: crate::outcome::HttpVersion::Http11,
+        status: 301,
+        headers: vec![
+            ("server".into(), "Varnish".into()),
+            ("retry-after".into(), "0".into()),
+            ("content-length".into(), "0".into()),
+            (
+                "location".into(),
+                format!("https://{host}{}", req.request.path),
+            ),
+        ],
+        body: String::new(),
     }
 }
 
@@ -72,6 +103,28 @@ mod tests {
             assert_eq!(r.body, "<p>hi</p>");
             assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
         }
+    }
+
+    #[test]
+    fn plain_http_is_moved_to_https_and_tls_gets_the_page() {
+        let app = App::html_page("<p>hi</p>").https_only();
+        let request = ArrivedRequest::new("GET", "/politics?x=1", "edition.cnn.com");
+        let mut req = AppRequest {
+            request: &request,
+            tls: false,
+            port: 80,
+            peer: Ipv4Addr::new(192, 0, 2, 10),
+            server_name: "edition.cnn.com",
+        };
+        let (r, _) = answer(&app, &req);
+        assert_eq!(r.status, 301);
+        assert_eq!(
+            r.header("location"),
+            Some("https://edition.cnn.com/politics?x=1")
+        );
+        assert_eq!(r.body, "");
+        req.tls = true;
+        assert_eq!(answer(&app, &req).0.status, 200);
     }
 
     #[test]

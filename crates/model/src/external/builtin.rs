@@ -42,7 +42,15 @@ pub(super) fn hosts() -> Vec<ExternalHost> {
         .at(at(20)),
         web("www.aliyun.com", "Aliyun", 21),
         web("www.baidu.com", "Baidu", 30),
-        web("edition.cnn.com", "CNN International", 40),
+        // Plain HTTP is moved to HTTPS, as the real site does: Istio's TLS origination task
+        // shows origination working by that 301 disappearing.
+        ExternalHost::new(
+            "edition.cnn.com",
+            page("CNN International", "edition.cnn.com").https_only(),
+        )
+        .listen(80, false)
+        .listen(443, true)
+        .at(at(40)),
         web("www.google.com", "Google", 50),
         web("istio.io", "Istio", 60),
     ]

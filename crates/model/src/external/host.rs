@@ -18,9 +18,17 @@ pub enum App {
         content_type: String,
         body: String,
     },
+    /// Plain HTTP gets `301 Moved Permanently` to the same URL over HTTPS (what
+    /// `edition.cnn.com` answers on port 80); requests that came over TLS get the inner app.
+    RedirectToHttps(Box<App>),
 }
 
 impl App {
+    /// This app behind a redirect of plain HTTP to HTTPS.
+    pub fn https_only(self) -> App {
+        App::RedirectToHttps(Box::new(self))
+    }
+
     /// A `Fixed` app answering 200 with an HTML page.
     pub fn html_page(body: impl Into<String>) -> App {
         App::Fixed {

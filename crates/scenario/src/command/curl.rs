@@ -64,8 +64,10 @@ pub struct CurlOptions {
     pub connect_timeout_ms: Option<u64>,
     /// `-k/--insecure`.
     pub insecure: bool,
-    /// `-L/--location`: the caller follows redirects and hands over the last response.
+    /// `-L/--location`: redirects are followed (`redirect`).
     pub follow_redirects: bool,
+    /// `--max-redirs N`: how many redirects `-L` follows (curl's default is 50; -1 is no limit).
+    pub max_redirects: Option<u32>,
     /// `-f/--fail`, `--fail-with-body`.
     pub fail: FailMode,
     /// `-A/--user-agent`.
@@ -112,6 +114,7 @@ enum Opt {
     Ipv4,
     Ipv6,
     Retry,
+    MaxRedirs,
     Globoff,
     Url,
     /// Accepted, and changes nothing the bench shows (`--no-progress-meter`, `--fail-early`).
@@ -134,7 +137,7 @@ const fn spec(short: Option<char>, long: &'static str, takes_value: bool, opt: O
     }
 }
 
-const SPECS: [Spec; 32] = [
+const SPECS: [Spec; 33] = [
     spec(Some('s'), "silent", false, Opt::Silent),
     spec(Some('S'), "show-error", false, Opt::ShowError),
     spec(Some('o'), "output", true, Opt::Output),
@@ -163,11 +166,19 @@ const SPECS: [Spec; 32] = [
     spec(Some('4'), "ipv4", false, Opt::Ipv4),
     spec(Some('6'), "ipv6", false, Opt::Ipv6),
     spec(None, "retry", true, Opt::Retry),
+    spec(None, "max-redirs", true, Opt::MaxRedirs),
     spec(Some('g'), "globoff", false, Opt::Globoff),
     spec(None, "url", true, Opt::Url),
     spec(None, "no-progress-meter", false, Opt::NoEffect),
     spec(None, "fail-early", false, Opt::NoEffect),
 ];
+
+/// The most redirects `-L` follows here, also for `--max-redirs -1` (no limit in curl): a loop
+/// between hosts ends rather than running forever.
+pub(crate) const MAX_REDIRECTS: u32 = 1000;
+
+/// curl's `--max-redirs` when none is given.
+pub(crate) const DEFAULT_MAX_REDIRECTS: u32 = 50;
 
 /// The most `--retry` tries the bench replays.
 const MAX_RETRIES: u32 = 100;
@@ -364,6 +375,21 @@ impl CurlOptions {
                     )));
                 }
                 self.retry = Some(n);
+            }
+            Opt::MaxRedirs => {
+                self.max_redirects = match value.as_str() {
+                    "-1" => Some(MAX_REDIRECTS),
+                    n => Some(
+                        n.parse::<u32>()
+                            .ok()
+                            .filter(|n| *n <= MAX_REDIRECTS)
+                            .ok_or_else(|| {
+                                bad(&format!(
+                                    "a number of redirects from 0 to {MAX_REDIRECTS}, or -1"
+                                ))
+                            })?,
+                    ),
+                }
             }
             Opt::Globoff => self.globoff = true,
             Opt::Url => set_url(url, &value)?,

@@ -41,8 +41,8 @@ pub enum CommandError {
     },
 
     #[error(
-        "`{line}` sends no request: the bench replays exactly one curl command, optionally wrapped \
-         in sh -c \"…\" and followed by filters (`curl … | grep …`)"
+        "`{line}` sends no request: an exec step runs at least one curl (alone, in a list joined \
+         by `;`, `&&`, `||`, piped through filters, or inside sh -c \"…\")"
     )]
     NoCurl { line: String },
 

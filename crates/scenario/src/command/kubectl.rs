@@ -489,9 +489,10 @@ mod tests {
             command.text,
             r#"curl -s -o /dev/null -w "%{http_code}\n" http://www.httpbin.org"#
         );
-        assert_eq!(command.request.scheme, Scheme::Http);
-        assert_eq!(command.request.host, "www.httpbin.org");
-        assert!(command.curl.discard_body);
+        let curl = command.script.curls()[0];
+        assert_eq!(curl.request.scheme, Scheme::Http);
+        assert_eq!(curl.request.host, "www.httpbin.org");
+        assert!(curl.options.discard_body);
     }
 
     #[test]
@@ -505,7 +506,7 @@ mod tests {
             command.text,
             r#"sh -c "curl -s http://httpbin.org/anything | grep url""#
         );
-        assert_eq!(command.request.path, "/anything");
+        assert_eq!(command.requests()[0].path, "/anything");
     }
 
     #[test]
@@ -523,7 +524,7 @@ mod tests {
         assert_eq!(workload, WorkloadRef::new("foo", "sleep-abc"));
         assert_eq!(container.as_deref(), Some("sleep"));
         assert_eq!(command.text, "curl -sS http://a | grep x");
-        assert_eq!(command.pipeline.stages.len(), 2);
+        assert_eq!(command.script.items[0].1.stages.len(), 2);
         let KubectlCommand::Exec { workload, .. } =
             parse("kubectl exec deploy/sleep -- curl http://a")
         else {

@@ -1,15 +1,16 @@
-//! The command lines scenarios run: a curl (optionally inside `sh -c` and piped through filters)
-//! and `kubectl`.
+//! The command lines scenarios run: curls (in lists, pipelines and `sh -c`), and `kubectl`.
 //!
 //! Owns: the public face of the module — `ExecCommand` with `parse_exec` (a command line into the
-//! request it sends and the pipeline around it), `run` (what that command prints and returns for
-//! the result its request got), `KubectlCommand` with `parse_kubectl`, `ProcessOutput` and
-//! `CommandError`. Leaves out: deciding what happens to the request (`decide`, targets) and the
-//! scenario runner. Each step lives in its own file: `words` (shell word splitting), `shell` and
-//! `pipeline` (pipes and redirections), `curl`, `url`, `dial`, `headers`, `writeout` (curl's options and
-//! request), `output`, `verbose`, `status` (what curl prints), `filter`, `grep`, `pattern`, `lines`,
-//! `cut` (the filters), `kubectl`, `streams`, `error`.
+//! script it runs), `run` (what the script prints and returns, its requests sent over a
+//! `Network`), `KubectlCommand` with `parse_kubectl`, `ProcessOutput` and `CommandError`. Leaves
+//! out: deciding what happens to a request (`decide`, targets) and the scenario runner. Each step
+//! lives in its own file: `words` (shell word splitting), `shell`, `script` and `pipeline` (lists,
+//! pipes and redirections), `builtin` (`echo`, `true`, `false`, `sleep`), `curl`, `url`, `dial`, `headers`, `writeout` (curl's options and
+//! request), `transfer` and `redirect` (a curl run, `-L` followed), `output`, `verbose`, `status`
+//! (what curl prints), `filter`, `grep`, `pattern`, `lines`, `cut` (the filters), `kubectl`,
+//! `streams`, `error`.
 
+pub(crate) mod builtin;
 pub(crate) mod curl;
 pub(crate) mod cut;
 pub(crate) mod dial;
@@ -22,9 +23,12 @@ pub(crate) mod lines;
 pub(crate) mod output;
 pub(crate) mod pattern;
 pub(crate) mod pipeline;
+pub(crate) mod redirect;
+pub(crate) mod script;
 pub(crate) mod shell;
 pub(crate) mod status;
 pub(crate) mod streams;
+pub(crate) mod transfer;
 pub(crate) mod url;
 pub(crate) mod verbose;
 pub(crate) mod words;
@@ -34,8 +38,9 @@ pub use curl::CurlOptions;
 pub use error::CommandError;
 pub use kubectl::{parse_kubectl, KubectlCommand};
 pub use pipeline::Pipeline;
+pub use script::{Joiner, Script};
+pub use transfer::{Aborted, Curl, Network};
 
-use egressbench_model::outcome::ClientResult;
 use egressbench_model::request::ClientRequest;
 use streams::Stream;
 
@@ -47,42 +52,55 @@ pub struct ProcessOutput {
     pub exit_code: i32,
 }
 
-/// A command run inside a workload: one curl, optionally piped through filters (`| grep url`).
+/// A command run inside a workload: curls, in pipelines through filters (`| grep url`), joined
+/// by `;`, `&&` and `||`, optionally inside `sh -c`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecCommand {
-    /// The request the curl sends (boxed to keep `KubectlCommand` compact).
-    pub request: Box<ClientRequest>,
     /// The command line as written.
     pub text: String,
-    /// The curl's options, which decide what it prints (and `follow_redirects`, which the caller
-    /// honours by handing `run` the last response). Boxed to keep `KubectlCommand` compact.
-    pub curl: Box<CurlOptions>,
-    /// The pipeline around the curl.
-    pub pipeline: Pipeline,
+    pub script: Script,
 }
 
-/// Read a command line: a curl, optionally wrapped as `sh -c "…"` and piped through filters.
+impl ExecCommand {
+    /// The first request of every curl in the command, in order (redirects `-L` will follow
+    /// are not known before the responses come).
+    pub fn requests(&self) -> Vec<&ClientRequest> {
+        self.script
+            .curls()
+            .into_iter()
+            .map(|c| &c.request)
+            .collect()
+    }
+
+    /// The request of the command's first curl (every command has one).
+    pub fn first_request(&self) -> Option<&ClientRequest> {
+        self.requests().into_iter().next()
+    }
+}
+
+/// Read a command line: curls, optionally wrapped as `sh -c "…"`, piped through filters, joined
+/// by `;`, `&&`, `||`.
 pub fn parse_exec(line: &str) -> Result<ExecCommand, CommandError> {
-    let parsed = shell::parse(line)?;
-    let curl = Box::new(CurlOptions::parse(&parsed.curl_args)?);
-    let request = Box::new(headers::build_request(&curl)?);
+    let script = shell::parse(line)?;
+    if script.curls().is_empty() {
+        return Err(CommandError::NoCurl {
+            line: line.trim().to_string(),
+        });
+    }
     Ok(ExecCommand {
-        request,
         text: line.trim().to_string(),
-        curl,
-        pipeline: parsed.pipeline,
+        script,
     })
 }
 
-/// What the command prints and returns, given what its request got back.
-pub fn run(cmd: &ExecCommand, result: &ClientResult) -> ProcessOutput {
-    let printed = output::curl_output(&cmd.curl, &cmd.request, result);
-    let out = cmd.pipeline.run(&printed);
-    ProcessOutput {
+/// What the command prints and returns, its requests sent over `net`.
+pub fn run(cmd: &ExecCommand, net: &mut dyn Network) -> Result<ProcessOutput, Aborted> {
+    let out = cmd.script.run(net)?;
+    Ok(ProcessOutput {
         stdout: out.text(Stream::Stdout),
         stderr: out.text(Stream::Stderr),
         exit_code: out.exit_code,
-    }
+    })
 }
 
 #[cfg(test)]

@@ -32,31 +32,54 @@ struct Attempt<'a> {
     errormsg: Option<String>,
 }
 
-/// What curl prints and returns for `request` (made from `o`) given `result`.
-pub(crate) fn curl_output(
-    o: &CurlOptions,
-    request: &ClientRequest,
-    result: &ClientResult,
-) -> Emitted {
-    let attempt = match result {
-        ClientResult::Response(r) => response(o, request, r),
-        ClientResult::ConnectionFailed { error, during_tls } => {
-            failure(o, request, *error, *during_tls)
+/// One request of a transfer and what it got: several when `-L` followed redirects.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Hop {
+    pub request: ClientRequest,
+    pub result: ClientResult,
+}
+
+/// Why a transfer ended on a redirect it did not follow (`-L`): curl's exit code and message.
+pub(crate) type Stopped = (i32, String);
+
+/// What curl prints and returns for a transfer: its `hops` (every one but the last a redirect
+/// `-L` followed) and, when it gave up on the last one's redirect, why.
+pub(crate) fn curl_output(o: &CurlOptions, hops: &[Hop], stopped: Option<&Stopped>) -> Emitted {
+    let Some((last, followed)) = hops.split_last() else {
+        return Emitted::default();
+    };
+    let mut once = Emitted::default();
+    for hop in followed {
+        if let ClientResult::Response(r) = &hop.result {
+            append(&mut once, &redirected(o, &hop.request, r, true));
+        }
+    }
+    let attempt = match (&last.result, stopped) {
+        (ClientResult::Response(r), Some(stop)) => Attempt {
+            emitted: redirected(o, &last.request, r, false),
+            response: Some(r),
+            downloaded: 0,
+            failure: Some(stop.clone()),
+            errormsg: Some(stop.1.clone()),
+        },
+        (ClientResult::Response(r), None) => response(o, &last.request, r),
+        (ClientResult::ConnectionFailed { error, during_tls }, _) => {
+            failure(o, &last.request, *error, *during_tls)
         }
     };
+    append(&mut once, &attempt.emitted);
     let exit_code = attempt.failure.as_ref().map_or(0, |(code, _)| *code);
-    let mut once = attempt.emitted.clone();
     if let Some((code, message)) = &attempt.failure {
         if !o.silent || o.show_error {
             once.write(Stream::Stderr, format!("curl: ({code}) {message}\n"));
         }
     }
     let mut out = Emitted::default();
-    let retries = retries(o, result);
+    let retries = retries(o, &last.result);
     for left in (0..=retries).rev() {
         append(&mut out, &once);
         if left > 0 && !o.silent {
-            let what = match result {
+            let what = match &last.result {
                 ClientResult::Response(_) => "HTTP error",
                 ClientResult::ConnectionFailed { .. } => "timeout",
             };
@@ -72,17 +95,51 @@ pub(crate) fn curl_output(
     }
     if let Some(w) = &o.write_out {
         let transfer = Transfer {
-            request,
+            request: &last.request,
             url_as_written: &o.url,
             response: attempt.response,
             downloaded: attempt.downloaded,
             exit_code,
             error: attempt.errormsg.as_deref(),
+            redirects: followed.len(),
         };
         append(&mut out, &w.render(&transfer));
     }
     out.exit_code = exit_code;
     out
+}
+
+/// A redirect response `-L` followed (`next`) or gave up on: its head where `-i`/`-I`/`-D -`
+/// print heads, its body never (curl skips it).
+fn redirected(o: &CurlOptions, req: &ClientRequest, r: &HttpResponse, next: bool) -> Emitted {
+    let mut e = Emitted::default();
+    if o.verbose {
+        verbose::connected(&mut e, req);
+        verbose::request(&mut e, o, req);
+        verbose::response_head(&mut e, r);
+        verbose::info(&mut e, "Ignoring the response-body");
+        verbose::left_intact(&mut e, req);
+        if next {
+            let location = r.header("location").unwrap_or_default();
+            verbose::info(
+                &mut e,
+                &format!("Issue another request to this URL: '{location}'"),
+            );
+        }
+    }
+    if o.dump_header || ((o.head || o.include) && !o.discard_body) {
+        e.write(Stream::Stdout, head(r));
+    }
+    e
+}
+
+/// The status line and headers as curl prints them (CRLF line ends, a blank line after).
+fn head(r: &HttpResponse) -> String {
+    super::status::head_lines(r)
+        .into_iter()
+        .chain([String::new()])
+        .map(|l| l + "\r\n")
+        .collect()
 }
 
 fn append(out: &mut Emitted, more: &Emitted) {
@@ -119,12 +176,7 @@ fn response<'a>(o: &CurlOptions, req: &ClientRequest, r: &'a HttpResponse) -> At
         verbose::response_head(&mut e, r);
     }
     if o.dump_header || ((o.head || o.include) && !o.discard_body) {
-        let head: String = super::status::head_lines(r)
-            .into_iter()
-            .chain([String::new()])
-            .map(|l| l + "\r\n")
-            .collect();
-        e.write(Stream::Stdout, head);
+        e.write(Stream::Stdout, head(r));
     }
     let error_status = r.status >= 400;
     let message = format!("The requested URL returned error: {}", r.status);
@@ -263,7 +315,11 @@ mod tests {
     fn printed(line: &str, result: &ClientResult) -> (String, String, i32) {
         let o = CurlOptions::parse(&split_words(line).unwrap()[1..]).unwrap();
         let req = build_request(&o).unwrap();
-        let e = curl_output(&o, &req, result);
+        let hop = Hop {
+            request: req,
+            result: result.clone(),
+        };
+        let e = curl_output(&o, &[hop], None);
         (e.text(Stream::Stdout), e.text(Stream::Stderr), e.exit_code)
     }
 

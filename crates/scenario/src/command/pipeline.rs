@@ -1,14 +1,17 @@
-//! A pipeline as data, and running it on what curl printed.
+//! A pipeline as data, and running it.
 //!
-//! Owns: `Pipeline` (stages joined by `|`), each `Stage`'s program (curl, a nested `sh -c`
-//! pipeline, or a filter) and `Routing` (where its stdout and stderr go after redirections such
+//! Owns: `Pipeline` (stages joined by `|`), each `Stage`'s program (a curl, a builtin such as
+//! `echo`, a nested `sh -c` script, or a filter) and `Routing` (where its stdout and stderr go after redirections such
 //! as `2>&1` or `>/dev/null`), and running stages in order the way `sh` without `pipefail` does:
 //! each stage reads the previous one's stdout, stderr goes to the terminal unless redirected, the
-//! exit code is the last stage's. Leaves out: reading the pipeline from text (`shell`) and what
-//! curl prints (`output`).
+//! exit code is the last stage's. Leaves out: reading the pipeline from text (`shell`), lists of
+//! pipelines (`script`) and what curl prints (`transfer`, `output`).
 
+use super::builtin::Builtin;
 use super::filter::Filter;
+use super::script::Script;
 use super::streams::{Emitted, Stream};
+use super::transfer::{Aborted, Curl, Network};
 
 /// Where one of a stage's output streams ends up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,10 +43,11 @@ impl Default for Routing {
 /// What a stage runs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Program {
-    /// The command's curl (its options live on the `ExecCommand`).
-    Curl,
-    /// `sh -c "…"`: a pipeline of its own, containing the curl.
-    Shell(Pipeline),
+    Curl(Box<Curl>),
+    /// `echo`, `true`, `false`, `sleep`.
+    Builtin(Builtin),
+    /// `sh -c "…"`: a script of its own.
+    Shell(Script),
     Filter(Filter),
 }
 
@@ -54,32 +58,35 @@ pub struct Stage {
     pub routing: Routing,
 }
 
-/// Stages joined by `|`; the first one is curl or a shell running it.
+/// Stages joined by `|`; the first one is a curl or a shell.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pipeline {
     pub stages: Vec<Stage>,
 }
 
 impl Pipeline {
-    /// A pipeline that is just curl.
-    pub fn curl_only() -> Pipeline {
-        Pipeline {
-            stages: vec![Stage {
-                program: Program::Curl,
-                routing: Routing::default(),
-            }],
-        }
+    /// Every curl's first request, in order (nested shells included).
+    pub fn curls(&self) -> Vec<&Curl> {
+        self.stages
+            .iter()
+            .flat_map(|s| match &s.program {
+                Program::Curl(c) => vec![&**c],
+                Program::Shell(inner) => inner.curls(),
+                Program::Filter(_) | Program::Builtin(_) => Vec::new(),
+            })
+            .collect()
     }
 
-    /// What the pipeline prints and returns, given what its curl printed.
-    pub fn run(&self, curl: &Emitted) -> Emitted {
+    /// What the pipeline prints and returns, its curls sending over `net`.
+    pub fn run(&self, net: &mut dyn Network) -> Result<Emitted, Aborted> {
         let mut out = Emitted::default();
         let mut input = String::new();
         let last = self.stages.len().saturating_sub(1);
         for (i, stage) in self.stages.iter().enumerate() {
             let produced = match &stage.program {
-                Program::Curl => curl.clone(),
-                Program::Shell(inner) => inner.run(curl),
+                Program::Curl(curl) => curl.run(net)?,
+                Program::Shell(inner) => inner.run(net)?,
+                Program::Builtin(b) => b.run(),
                 Program::Filter(f) => {
                     let (text, exit_code) = f.run(&input);
                     let mut e = Emitted {
@@ -106,23 +113,41 @@ impl Pipeline {
             input = next;
             out.exit_code = produced.exit_code;
         }
-        out
+        Ok(out)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::curl::CurlOptions;
+    use crate::command::headers::build_request;
+    use crate::command::words::split_words;
+    use egressbench_model::outcome::{ClientResult, ConnectionError, HttpResponse};
+    use egressbench_model::request::ClientRequest;
 
-    fn curl_printed() -> Emitted {
-        let mut e = Emitted {
-            exit_code: 56,
-            ..Emitted::default()
-        };
-        e.write(Stream::Stderr, "* info\n");
-        e.write(Stream::Stdout, "body\n");
-        e.write(Stream::Stderr, "curl: (56) Recv failure\n");
-        e
+    /// Answers every request with `body`, or resets it when `body` is `None`.
+    struct Fixed(Option<&'static str>);
+
+    impl Network for Fixed {
+        fn send(&mut self, _: &ClientRequest) -> Result<ClientResult, Aborted> {
+            Ok(match self.0 {
+                Some(body) => ClientResult::Response(HttpResponse::new(200, "text/plain", body)),
+                None => ClientResult::ConnectionFailed {
+                    error: ConnectionError::Reset,
+                    during_tls: false,
+                },
+            })
+        }
+    }
+
+    fn curl(line: &str, routing: Routing) -> Stage {
+        let options = CurlOptions::parse(&split_words(line).unwrap()[1..]).unwrap();
+        let request = build_request(&options).unwrap();
+        Stage {
+            program: Program::Curl(Box::new(Curl { options, request })),
+            routing,
+        }
     }
 
     fn grep(pattern: &str) -> Stage {
@@ -133,31 +158,36 @@ mod tests {
         }
     }
 
-    fn curl(routing: Routing) -> Stage {
-        Stage {
-            program: Program::Curl,
-            routing,
-        }
+    fn run(stages: Vec<Stage>, net: Option<&'static str>) -> Emitted {
+        Pipeline { stages }.run(&mut Fixed(net)).unwrap()
     }
+
+    const RESET: &str = "curl: (56) Recv failure: Connection reset by peer\n";
 
     #[test]
     fn curl_alone_passes_through() {
-        let out = Pipeline::curl_only().run(&curl_printed());
-        assert_eq!(out, curl_printed());
+        let out = run(vec![curl("curl -sS http://a", Routing::default())], None);
+        assert_eq!(out.text(Stream::Stderr), RESET);
+        assert_eq!(out.exit_code, 56);
     }
 
     #[test]
     fn exit_code_is_the_last_stages() {
-        let p = Pipeline {
-            stages: vec![curl(Routing::default()), grep("body")],
-        };
-        let out = p.run(&curl_printed());
-        assert_eq!(out.text(Stream::Stdout), "body\n");
-        assert_eq!(
-            out.text(Stream::Stderr),
-            "* info\ncurl: (56) Recv failure\n"
+        let out = run(
+            vec![curl("curl -sS http://a", Routing::default()), grep("body")],
+            None,
         );
-        assert_eq!(out.exit_code, 0);
+        assert_eq!(out.text(Stream::Stdout), "");
+        assert_eq!(out.text(Stream::Stderr), RESET);
+        assert_eq!(out.exit_code, 1);
+        let out = run(
+            vec![curl("curl -sS http://a", Routing::default()), grep("body")],
+            Some("body\n"),
+        );
+        assert_eq!(
+            (out.text(Stream::Stdout).as_str(), out.exit_code),
+            ("body\n", 0)
+        );
     }
 
     #[test]
@@ -166,11 +196,8 @@ mod tests {
             stdout: Sink::Stdout,
             stderr: Sink::Stdout,
         };
-        let p = Pipeline {
-            stages: vec![curl(merged), grep("curl:")],
-        };
-        let out = p.run(&curl_printed());
-        assert_eq!(out.text(Stream::Stdout), "curl: (56) Recv failure\n");
+        let out = run(vec![curl("curl -sS http://a", merged), grep("curl:")], None);
+        assert_eq!(out.text(Stream::Stdout), RESET);
         assert_eq!(out.text(Stream::Stderr), "");
     }
 
@@ -180,34 +207,30 @@ mod tests {
             stdout: Sink::Null,
             stderr: Sink::Null,
         };
-        let out = Pipeline {
-            stages: vec![curl(quiet)],
-        }
-        .run(&curl_printed());
+        let out = run(vec![curl("curl -sS http://a", quiet)], None);
         assert_eq!(out.chunks, []);
         assert_eq!(out.exit_code, 56);
     }
 
     #[test]
     fn nested_shells_route_their_whole_output() {
-        let inner = Pipeline::curl_only();
+        let inner = Script::single(Pipeline {
+            stages: vec![curl("curl -sS http://a", Routing::default())],
+        });
         let merged = Routing {
             stdout: Sink::Stdout,
             stderr: Sink::Stdout,
         };
-        let p = Pipeline {
-            stages: vec![
+        let out = run(
+            vec![
                 Stage {
                     program: Program::Shell(inner),
                     routing: merged,
                 },
-                grep("i"),
+                grep("reset"),
             ],
-        };
-        let out = p.run(&curl_printed());
-        assert_eq!(
-            out.text(Stream::Stdout),
-            "* info\ncurl: (56) Recv failure\n"
+            None,
         );
+        assert_eq!(out.text(Stream::Stdout), RESET);
     }
 }

@@ -1,15 +1,22 @@
-//! Reading a command line into a `Pipeline` around exactly one curl.
+//! Reading a command line into a `Script`: pipelines joined by `;`, `&&`, `||`.
 //!
-//! Owns: splitting tokens at `|` into stages, each stage's redirections (`>/dev/null`,
-//! `2>/dev/null`, `2>&1`, `1>&2`, `>>/dev/null`, applied left to right as `sh` does), recognising
-//! curl (first), `sh -c "…"` / `bash -c '…'` wrappers (first, read recursively) and filters (after
-//! a pipe), and refusing the rest with a reason: `&&`, `||`, `;`, `&`, subshells, input
-//! redirection and here-documents, writing to files. Leaves out: word splitting (`words`), curl's
-//! options (`curl`) and the filters' options (`filter`).
+//! Owns: splitting tokens into the list (`;` or a newline, `&&`, `||`; a trailing `;` is allowed),
+//! each pipeline at `|` into stages, each stage's redirections (`>/dev/null`, `2>/dev/null`,
+//! `2>&1`, `1>&2`, `>>/dev/null`, applied left to right as `sh` does), recognising curl (first in
+//! a pipeline, its options read and its request built) and the builtins `echo`, `true`, `false`,
+//! `sleep` (first), `sh -c "…"` / `bash -c '…'` wrappers
+//! (first, read recursively) and filters (after a pipe), and refusing the rest with a reason: `&`,
+//! subshells, input redirection and here-documents, writing to files. Leaves out: word splitting
+//! (`words`), curl's options (`curl`) and the filters' options (`filter`).
 
+use super::builtin::Builtin;
+use super::curl::CurlOptions;
 use super::error::CommandError;
 use super::filter::{base_name, Filter};
+use super::headers::build_request;
 use super::pipeline::{Pipeline, Program, Routing, Sink, Stage};
+use super::script::{Joiner, Script};
+use super::transfer::Curl;
 use super::words::{tokenize, Operator, RedirectKind, Token, TokenKind};
 
 /// How deep `sh -c` wrappers may nest.
@@ -17,21 +24,15 @@ const MAX_NESTING: usize = 4;
 
 const SHELLS: [&str; 4] = ["sh", "bash", "ash", "dash"];
 
-const STARTS: &str = "curl, or a shell running a curl pipeline: sh -c \"…\" / bash -c '…'";
+const STARTS: &str =
+    "curl, echo, true, false, sleep, or a shell running those: sh -c \"…\" / bash -c '…'";
 
-/// A parsed command line: its pipeline, and the arguments of its curl.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Parsed {
-    pub pipeline: Pipeline,
-    pub curl_args: Vec<String>,
-}
-
-/// Read `line` as a pipeline starting with curl (directly or inside `sh -c`).
-pub(crate) fn parse(line: &str) -> Result<Parsed, CommandError> {
+/// Read `line` as a list of pipelines, each starting with curl or a shell running curls.
+pub(crate) fn parse(line: &str) -> Result<Script, CommandError> {
     parse_nested(line, 0)
 }
 
-fn parse_nested(line: &str, depth: usize) -> Result<Parsed, CommandError> {
+fn parse_nested(line: &str, depth: usize) -> Result<Script, CommandError> {
     if depth > MAX_NESTING {
         return Err(CommandError::ShellSyntax {
             found: "sh -c".into(),
@@ -42,8 +43,54 @@ fn parse_nested(line: &str, depth: usize) -> Result<Parsed, CommandError> {
     if tokens.is_empty() {
         return Err(CommandError::Empty);
     }
+    let mut items = Vec::new();
+    let mut joiner = Joiner::Then;
+    let mut start = 0;
+    for (i, t) in tokens.iter().enumerate() {
+        let next = match t.kind {
+            TokenKind::Op(Operator::Separator) => Joiner::Then,
+            TokenKind::Op(Operator::AndIf) => Joiner::And,
+            TokenKind::Op(Operator::OrIf) => Joiner::Or,
+            _ => continue,
+        };
+        let part = &tokens[start..i];
+        let raw = &line[t.start..t.end];
+        if part.is_empty() {
+            // `sh` allows blank lines (also after `&&` and `||`), but not `;`, `&&` or `||`
+            // with nothing before them.
+            if raw.trim().is_empty() {
+                start = i + 1;
+                continue;
+            }
+            return Err(CommandError::ShellSyntax {
+                found: raw.trim().to_string(),
+                why: "it needs a command before it".into(),
+            });
+        }
+        items.push((joiner, pipeline(line, part, depth)?));
+        joiner = next;
+        start = i + 1;
+    }
+    let rest = &tokens[start..];
+    if rest.is_empty() {
+        if joiner != Joiner::Then {
+            return Err(CommandError::ShellSyntax {
+                found: if joiner == Joiner::And { "&&" } else { "||" }.into(),
+                why: "it needs a command after it".into(),
+            });
+        }
+    } else {
+        items.push((joiner, pipeline(line, rest, depth)?));
+    }
+    if items.is_empty() {
+        return Err(CommandError::Empty);
+    }
+    Ok(Script { items })
+}
+
+/// One pipeline of the list: stages split at `|`.
+fn pipeline(line: &str, tokens: &[Token], depth: usize) -> Result<Pipeline, CommandError> {
     let mut stages = Vec::new();
-    let mut curl_args = None;
     for (index, part) in tokens
         .split(|t| t.kind == TokenKind::Op(Operator::Pipe))
         .enumerate()
@@ -65,13 +112,17 @@ fn parse_nested(line: &str, depth: usize) -> Result<Parsed, CommandError> {
                 });
             }
             if name == "curl" {
-                curl_args = Some(words[1..].to_vec());
-                Program::Curl
+                let options = CurlOptions::parse(&words[1..])?;
+                let request = build_request(&options)?;
+                Program::Curl(Box::new(Curl { options, request }))
             } else {
-                let inner = parse_nested(&shell_script(program, &words[1..])?, depth + 1)?;
-                curl_args = Some(inner.curl_args);
-                Program::Shell(inner.pipeline)
+                Program::Shell(parse_nested(
+                    &shell_script(program, &words[1..])?,
+                    depth + 1,
+                )?)
             }
+        } else if let Some(builtin) = Builtin::parse(&words).filter(|_| index == 0) {
+            Program::Builtin(builtin?)
         } else if index == 0 {
             return Err(CommandError::UnknownProgram {
                 program: program.clone(),
@@ -83,13 +134,7 @@ fn parse_nested(line: &str, depth: usize) -> Result<Parsed, CommandError> {
         };
         stages.push(Stage { program, routing });
     }
-    let curl_args = curl_args.ok_or_else(|| CommandError::NoCurl {
-        line: line.to_string(),
-    })?;
-    Ok(Parsed {
-        pipeline: Pipeline { stages },
-        curl_args,
-    })
+    Ok(Pipeline { stages })
 }
 
 /// A stage's words and where its output goes.
@@ -119,9 +164,7 @@ fn stage_parts(line: &str, tokens: &[Token]) -> Result<(Vec<String>, Routing), C
 
 fn operator_error(op: Operator, raw: &str) -> CommandError {
     let why = match op {
-        Operator::AndIf | Operator::OrIf | Operator::Separator => {
-            "the bench replays one pipeline per command; split the line into separate commands"
-        }
+        Operator::AndIf | Operator::OrIf | Operator::Separator => "it is not expected here",
         Operator::Background => "running a command in the background is not supported",
         Operator::Paren => "subshells and grouping are not supported",
         Operator::Pipe | Operator::Redirect { .. } => "it is not expected here",
@@ -201,8 +244,15 @@ fn shell_script(program: &str, args: &[String]) -> Result<String, CommandError> 
 mod tests {
     use super::*;
 
-    fn parsed(line: &str) -> Parsed {
+    fn parsed(line: &str) -> Script {
         parse(line).unwrap()
+    }
+
+    /// The only pipeline of a one-pipeline line.
+    fn only(line: &str) -> Pipeline {
+        let s = parsed(line);
+        assert_eq!(s.items.len(), 1, "{s:?}");
+        s.items[0].1.clone()
     }
 
     fn err(line: &str) -> String {
@@ -215,43 +265,42 @@ mod tests {
 
     #[test]
     fn a_bare_curl() {
-        let p = parsed(r#"curl -s -o /dev/null -w "%{http_code}\n" http://www.httpbin.org"#);
-        assert_eq!(p.pipeline, Pipeline::curl_only());
-        assert_eq!(
-            p.curl_args,
-            [
-                "-s",
-                "-o",
-                "/dev/null",
-                "-w",
-                r"%{http_code}\n",
-                "http://www.httpbin.org"
-            ]
-        );
+        let p = only(r#"curl -s -o /dev/null -w "%{http_code}\n" http://www.httpbin.org"#);
+        let [Stage {
+            program: Program::Curl(curl),
+            routing,
+        }] = p.stages.as_slice()
+        else {
+            panic!("one curl expected: {p:?}");
+        };
+        assert_eq!(*routing, Routing::default());
+        assert!(curl.options.silent && curl.options.discard_body);
+        assert_eq!(curl.request.url(), "http://www.httpbin.org/");
     }
 
     #[test]
     fn sh_c_with_a_pipe() {
-        let p = parsed(r#"sh -c "curl -s http://httpbin.org/anything | grep url""#);
-        assert_eq!(p.curl_args, ["-s", "http://httpbin.org/anything"]);
-        let [stage] = p.pipeline.stages.as_slice() else {
+        let p = only(r#"sh -c "curl -s http://httpbin.org/anything | grep url""#);
+        assert_eq!(p.curls()[0].request.url(), "http://httpbin.org/anything");
+        let [stage] = p.stages.as_slice() else {
             panic!("one stage expected: {p:?}");
         };
         let Program::Shell(inner) = &stage.program else {
             panic!("a shell expected: {p:?}");
         };
+        let inner = &inner.items[0].1;
         assert_eq!(inner.stages.len(), 2);
         assert!(matches!(
             inner.stages[1].program,
             Program::Filter(Filter::Grep(_))
         ));
-        let p = parsed("bash -c 'curl http://a' x y | /usr/bin/head -1");
-        assert_eq!(p.pipeline.stages.len(), 2);
+        let p = only("bash -c 'curl http://a' x y | /usr/bin/head -1");
+        assert_eq!(p.stages.len(), 2);
     }
 
     #[test]
     fn redirections_apply_left_to_right() {
-        let first = |line: &str| parsed(line).pipeline.stages[0].routing;
+        let first = |line: &str| only(line).stages[0].routing;
         assert_eq!(
             first("curl http://a 2>&1"),
             routing(Sink::Stdout, Sink::Stdout)
@@ -280,18 +329,30 @@ mod tests {
             first("curl http://a >>/dev/null"),
             routing(Sink::Null, Sink::Stderr)
         );
-        let p = parsed("curl -sS http://a | grep x >/dev/null");
+        let p = only("curl -sS http://a | grep x >/dev/null");
+        assert_eq!(p.stages[1].routing, routing(Sink::Null, Sink::Stderr));
+    }
+
+    #[test]
+    fn lists_join_pipelines() {
+        let s = parsed("curl http://a; curl http://b && curl http://c || curl http://d;");
+        let joiners: Vec<Joiner> = s.items.iter().map(|(j, _)| *j).collect();
         assert_eq!(
-            p.pipeline.stages[1].routing,
-            routing(Sink::Null, Sink::Stderr)
+            joiners,
+            [Joiner::Then, Joiner::Then, Joiner::And, Joiner::Or]
         );
+        let s = parsed("curl http://a &&\n\n  curl http://b\ncurl http://c\n");
+        let joiners: Vec<Joiner> = s.items.iter().map(|(j, _)| *j).collect();
+        assert_eq!(joiners, [Joiner::Then, Joiner::And, Joiner::Then]);
+        assert_eq!(s.curls().len(), 3);
     }
 
     #[test]
     fn unsupported_shell_syntax_is_explained() {
-        assert!(err("curl http://a && curl http://b").contains("one pipeline per command"));
-        assert!(err("curl http://a; echo").contains("`;`"));
-        assert!(err("curl http://a || true").contains("`||`"));
+        assert!(err("curl http://a; wget http://b").contains("`wget`"));
+        assert!(err("; curl http://a").contains("needs a command before it"));
+        assert!(err("curl http://a && && curl http://b").contains("before it"));
+        assert!(err("curl http://a ||").contains("needs a command after it"));
         assert!(err("curl http://a &").contains("background"));
         assert!(err("(curl http://a)").contains("subshells"));
         assert!(err("curl http://a > out.txt").contains("`>out.txt`"));
@@ -318,8 +379,10 @@ mod tests {
         assert!(e.contains("sh -c"), "{e}");
         let e = err("sh -c");
         assert!(e.contains("needs a value"), "{e}");
-        let e = err(r#"sh -c "echo hi""#);
-        assert!(e.contains("`echo`"), "{e}");
+        let e = err(r#"sh -c "nslookup a""#);
+        assert!(e.contains("`nslookup`"), "{e}");
+        let e = err("curl http://a | echo x");
+        assert!(e.contains("`echo`") && e.contains("after a pipe"), "{e}");
         assert_eq!(parse("   "), Err(CommandError::Empty));
         assert_eq!(parse("# only a comment"), Err(CommandError::Empty));
     }

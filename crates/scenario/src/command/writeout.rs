@@ -50,14 +50,23 @@ pub enum WriteVar {
     ContentType,
     /// `size_download`: body bytes received.
     SizeDownload,
+    /// `num_redirects`: redirects `-L` followed.
+    NumRedirects,
+    /// `http_version`: `1.1` or `2`, `0` when no response came.
+    HttpVersion,
+    /// `redirect_url`: the `Location` of a redirect that was not followed (no `-L`).
+    RedirectUrl,
 }
 
-const VARIABLES: [(&str, WriteVar); 10] = [
+const VARIABLES: [(&str, WriteVar); 13] = [
     ("content_type", WriteVar::ContentType),
     ("errormsg", WriteVar::ErrorMsg),
     ("exitcode", WriteVar::ExitCode),
     ("http_code", WriteVar::HttpCode),
+    ("http_version", WriteVar::HttpVersion),
     ("method", WriteVar::Method),
+    ("num_redirects", WriteVar::NumRedirects),
+    ("redirect_url", WriteVar::RedirectUrl),
     ("response_code", WriteVar::HttpCode),
     ("scheme", WriteVar::Scheme),
     ("size_download", WriteVar::SizeDownload),
@@ -67,8 +76,9 @@ const VARIABLES: [(&str, WriteVar); 10] = [
 
 /// For error messages: every variable name the bench accepts.
 pub(crate) const SUPPORTED: &str =
-    "content_type, errormsg, exitcode, http_code, method, response_code, \
-     scheme, size_download, url, url_effective, stdout, stderr, onerror, and %header{NAME}";
+    "content_type, errormsg, exitcode, http_code, http_version, method, num_redirects, \
+     redirect_url, response_code, scheme, size_download, url, url_effective, stdout, stderr, \
+     onerror, and %header{NAME}";
 
 /// What a transfer produced, for the variables to read.
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +92,8 @@ pub struct Transfer<'a> {
     pub exit_code: i32,
     /// The error text curl reports (without `curl: (N) `), if the transfer failed.
     pub error: Option<&'a str>,
+    /// Redirects `-L` followed.
+    pub redirects: usize,
 }
 
 impl WriteOut {
@@ -225,6 +237,18 @@ fn value(v: WriteVar, t: &Transfer<'_>) -> String {
             .unwrap_or_default()
             .to_string(),
         WriteVar::SizeDownload => t.downloaded.to_string(),
+        WriteVar::NumRedirects => t.redirects.to_string(),
+        WriteVar::HttpVersion => match t.response.map(|r| r.version) {
+            None => "0".into(),
+            Some(egressbench_model::outcome::HttpVersion::Http11) => "1.1".into(),
+            Some(egressbench_model::outcome::HttpVersion::Http2) => "2".into(),
+        },
+        WriteVar::RedirectUrl => t
+            .response
+            .filter(|r| (300..400).contains(&r.status))
+            .and_then(|r| r.header("location"))
+            .map(|l| super::redirect::absolute_url(t.request, l))
+            .unwrap_or_default(),
     }
 }
 
@@ -246,6 +270,7 @@ mod tests {
             downloaded: response.map_or(0, |r| r.body.len()),
             exit_code,
             error: (exit_code != 0).then_some("Recv failure: Connection reset by peer"),
+            redirects: 0,
         };
         WriteOut::parse(format).unwrap().render(&t)
     }

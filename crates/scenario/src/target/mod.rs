@@ -1,7 +1,8 @@
 //! Targets: where a scenario runs. The model (pure reference semantics) lives here; the simulated
 //! mesh, real Envoy and a live cluster implement the same trait in their own modules.
 //!
-//! Owns: the `Target` trait, `TargetError`, the model target, and applying or deleting objects
+//! Owns: the `Target` trait, `TargetError`, `TargetNetwork` (a target as the network a command's
+//! requests go over), the model target, and applying or deleting objects
 //! in a store (`applied`, `deleted`). Leaves out: parsing scenarios and checking expectations (the
 //! rest of this crate), and the shell the socket-running targets share
 //! (`egressbench-network`'s `engine`).
@@ -12,7 +13,7 @@ pub use model::ModelTarget;
 
 use egressbench_compile::CompileError;
 use egressbench_model::answer::Exchange;
-use egressbench_model::outcome::AccessLogEntry;
+use egressbench_model::outcome::{AccessLogEntry, ClientResult};
 use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_resources::{Kind, Resource, ResourceId, Store};
 use egressbench_text::{BoxDiagnostic, Diagnostic};
@@ -92,6 +93,53 @@ pub trait Target {
     fn prepare(&mut self, requests: &[(WorkloadRef, ClientRequest)]) -> Result<(), TargetError> {
         let _ = requests;
         Ok(())
+    }
+}
+
+/// A target as the network of a command run in workload `from`: every request the command made
+/// and the exchange it got, in order, or the target's refusal, which stops the command.
+pub struct TargetNetwork<'a> {
+    target: &'a mut dyn Target,
+    from: &'a WorkloadRef,
+    pub made: Vec<(ClientRequest, Exchange)>,
+    pub refused: Option<TargetError>,
+}
+
+impl std::fmt::Debug for TargetNetwork<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetNetwork")
+            .field("target", &self.target.name())
+            .field("from", &self.from)
+            .field("made", &self.made.len())
+            .field("refused", &self.refused)
+            .finish()
+    }
+}
+
+impl<'a> TargetNetwork<'a> {
+    pub fn new(target: &'a mut dyn Target, from: &'a WorkloadRef) -> Self {
+        TargetNetwork {
+            target,
+            from,
+            made: Vec::new(),
+            refused: None,
+        }
+    }
+}
+
+impl crate::command::Network for TargetNetwork<'_> {
+    fn send(&mut self, request: &ClientRequest) -> Result<ClientResult, crate::command::Aborted> {
+        match self.target.exec(self.from, request) {
+            Ok(exchange) => {
+                let result = exchange.result.clone();
+                self.made.push((request.clone(), exchange));
+                Ok(result)
+            }
+            Err(e) => {
+                self.refused = Some(e);
+                Err(crate::command::Aborted)
+            }
+        }
     }
 }
 

@@ -1,0 +1,157 @@
+//! One curl in a command line, run: its request sent over a `Network`, redirects followed under
+//! `-L`, and what curl prints for the whole transfer.
+//!
+//! Owns: `Network` (what a target offers a command: send one request, get its result, or
+//! `Aborted` when the target cannot), `Curl` (the options and the first request) and the transfer
+//! loop: each response `-L` follows makes the next request (`redirect`), up to `--max-redirs`
+//! (curl's 50 by default; one more is exit 47, "Maximum (N) redirects followed"). Leaves out:
+//! the redirect rules (`redirect`) and the printout (`output`).
+
+use super::curl::{CurlOptions, DEFAULT_MAX_REDIRECTS};
+use super::output::{curl_output, Hop, Stopped};
+use super::redirect::{next_request, Unfollowable};
+use super::streams::Emitted;
+use egressbench_model::outcome::ClientResult;
+use egressbench_model::request::ClientRequest;
+
+/// The target could not make a request (it keeps the reason); the command stops there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Aborted;
+
+/// Where a command's requests go: a target, as seen from the workload the command runs in.
+pub trait Network {
+    /// Send `request` and return what the client got.
+    fn send(&mut self, request: &ClientRequest) -> Result<ClientResult, Aborted>;
+}
+
+/// A curl on a command line: its options and the request it makes first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Curl {
+    pub options: CurlOptions,
+    pub request: ClientRequest,
+}
+
+impl Curl {
+    /// Run the transfer on `net` and return what curl prints and its exit code.
+    pub fn run(&self, net: &mut dyn Network) -> Result<Emitted, Aborted> {
+        let o = &self.options;
+        let limit = o.max_redirects.unwrap_or(DEFAULT_MAX_REDIRECTS);
+        let mut hops: Vec<Hop> = Vec::new();
+        let mut request = self.request.clone();
+        let mut stopped: Option<Stopped> = None;
+        loop {
+            let result = net.send(&request)?;
+            let next = match (&result, o.follow_redirects) {
+                (ClientResult::Response(r), true) => next_request(o, &request, r),
+                _ => None,
+            };
+            let followed = hops.len();
+            hops.push(Hop { request, result });
+            match next {
+                None => break,
+                Some(Err(Unfollowable::BadLocation(code, message))) => {
+                    stopped = Some((code, message));
+                    break;
+                }
+                Some(Ok(_)) if followed >= limit as usize => {
+                    stopped = Some((47, format!("Maximum ({limit}) redirects followed")));
+                    break;
+                }
+                Some(Ok(next)) => request = next,
+            }
+        }
+        Ok(curl_output(o, &hops, stopped.as_ref()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::headers::build_request;
+    use crate::command::streams::Stream;
+    use crate::command::words::split_words;
+    use egressbench_model::outcome::HttpResponse;
+
+    /// A network where every host redirects `/r/N` to `/r/N-1` and answers `/r/0` with 200.
+    struct Redirects {
+        sent: Vec<String>,
+    }
+
+    impl Network for Redirects {
+        fn send(&mut self, request: &ClientRequest) -> Result<ClientResult, Aborted> {
+            self.sent
+                .push(format!("{} {}", request.method, request.url()));
+            let n: u32 = request
+                .path
+                .strip_prefix("/r/")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            if n == 0 {
+                return Ok(ClientResult::Response(HttpResponse::new(
+                    200,
+                    "text/plain",
+                    "done\n",
+                )));
+            }
+            let mut r = HttpResponse::new(302, "text/html", "moved");
+            r.headers.push(("location".into(), format!("/r/{}", n - 1)));
+            Ok(ClientResult::Response(r))
+        }
+    }
+
+    fn run(line: &str) -> (Emitted, Vec<String>) {
+        let options = CurlOptions::parse(&split_words(line).unwrap()[1..]).unwrap();
+        let request = build_request(&options).unwrap();
+        let mut net = Redirects { sent: Vec::new() };
+        let out = Curl { options, request }.run(&mut net).unwrap();
+        (out, net.sent)
+    }
+
+    #[test]
+    fn without_l_the_redirect_is_the_answer() {
+        let (out, sent) = run("curl -s -w '%{http_code} %{redirect_url}' http://a.test/r/2");
+        assert_eq!(sent.len(), 1);
+        assert_eq!(out.text(Stream::Stdout), "moved302 http://a.test/r/1");
+    }
+
+    #[test]
+    fn l_follows_to_the_end_and_prints_every_head() {
+        let (out, sent) = run("curl -sL -D - -o /dev/null -w '%{http_code} %{num_redirects} %{url_effective}' http://a.test/r/2");
+        assert_eq!(
+            sent,
+            [
+                "GET http://a.test/r/2",
+                "GET http://a.test/r/1",
+                "GET http://a.test/r/0"
+            ]
+        );
+        let stdout = out.text(Stream::Stdout);
+        assert_eq!(
+            stdout.matches("HTTP/1.1 302 Found\r\n").count(),
+            2,
+            "{stdout}"
+        );
+        assert!(stdout.contains("location: /r/0\r\n"), "{stdout}");
+        assert!(stdout.ends_with("\r\n200 2 http://a.test/r/0"), "{stdout}");
+        assert!(
+            !stdout.contains("moved"),
+            "redirect bodies are skipped: {stdout}"
+        );
+        assert_eq!(out.exit_code, 0);
+    }
+
+    #[test]
+    fn max_redirs_ends_with_exit_47() {
+        let (out, sent) = run("curl -sSL --max-redirs 1 http://a.test/r/5");
+        assert_eq!(sent.len(), 2);
+        assert_eq!(out.exit_code, 47);
+        assert_eq!(
+            out.text(Stream::Stderr),
+            "curl: (47) Maximum (1) redirects followed\n"
+        );
+        let (out, sent) = run("curl -sL http://a.test/r/60");
+        assert_eq!((sent.len(), out.exit_code), (51, 47));
+        let (out, _) = run("curl -sL --max-redirs 0 http://a.test/r/0");
+        assert_eq!(out.exit_code, 0);
+    }
+}

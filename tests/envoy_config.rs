@@ -105,7 +105,7 @@ fn scenario_states() -> Vec<(String, Mesh)> {
                     let cm = mesh_step(&store, *outbound);
                     store.apply(cm);
                 }
-                Action::Exec { .. } | Action::Logs { .. } => continue,
+                Action::Exec { .. } | Action::Logs { .. } | Action::Export { .. } => continue,
             }
             push(format!("{} step {}", scenario.slug, step.index), &store);
         }

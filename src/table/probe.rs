@@ -65,7 +65,7 @@ impl Probe {
         let Some(line) = self.curl() else {
             return Ok(ClientRequest::get(Scheme::Tcp, &self.host, self.port, "/"));
         };
-        egressbench_scenario::command::parse_exec(&line)
+        egressbench_scenario::command::parse_exec(&line, &Default::default())
             .and_then(|cmd| {
                 cmd.first_request()
                     .cloned()

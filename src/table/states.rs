@@ -30,7 +30,7 @@ impl Change {
             Action::Mesh { outbound } => {
                 Some(Change::Apply(vec![mesh_configmap(current, *outbound)]))
             }
-            Action::Exec { .. } | Action::Logs { .. } => None,
+            Action::Exec { .. } | Action::Logs { .. } | Action::Export { .. } => None,
         }
     }
 

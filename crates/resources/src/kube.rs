@@ -15,6 +15,50 @@ use std::collections::BTreeMap;
 
 type Any = Option<serde_yaml::Value>;
 
+/// The characters Kubernetes uses in generated name suffixes (no vowels, no 0/1/3).
+const SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+/// The name of the pod of Deployment `deployment` in `namespace`, shaped as Kubernetes names a
+/// ReplicaSet's pods (`sleep-7656cf8794-9z9k4`: the Deployment, a 10-character template hash, a
+/// 5-character suffix) and the same on every run.
+pub fn pod_name(namespace: &str, deployment: &str) -> String {
+    let mut hash = format!("{namespace}/{deployment}")
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    let mut next = || {
+        let n = SUFFIX_ALPHABET.len() as u64;
+        let c = SUFFIX_ALPHABET[usize::try_from(hash % n).unwrap_or(0)];
+        hash = (hash / n) ^ hash.rotate_left(17);
+        char::from(c)
+    };
+    let template: String = (0..10).map(|_| next()).collect();
+    let suffix: String = (0..5).map(|_| next()).collect();
+    format!("{deployment}-{template}-{suffix}")
+}
+
+/// Whether `pod` has the shape of a pod name of Deployment `deployment`: the Deployment's name,
+/// then `-HASH-SUFFIX` (or `-SUFFIX`) in lowercase letters and digits.
+pub fn is_pod_of(pod: &str, deployment: &str) -> bool {
+    let Some(rest) = pod
+        .strip_prefix(deployment)
+        .and_then(|r| r.strip_prefix('-'))
+    else {
+        return false;
+    };
+    let part = |p: &str, max: usize| {
+        !p.is_empty()
+            && p.len() <= max
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    match rest.split_once('-') {
+        Some((hash, suffix)) => part(hash, 10) && part(suffix, 5),
+        None => part(rest, 5),
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NamespaceSpec {
@@ -287,4 +331,31 @@ pub struct ServiceAccountFields {
     pub image_pull_secrets: Any,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub automount_service_account_token: Any,
+}
+
+#[cfg(test)]
+mod pod_name_tests {
+    use super::*;
+
+    #[test]
+    fn pod_names_are_stable_and_shaped_like_kubernetes_ones() {
+        let a = pod_name("default", "sleep");
+        assert_eq!(a, pod_name("default", "sleep"));
+        assert_ne!(a, pod_name("test", "sleep"));
+        assert!(is_pod_of(&a, "sleep"), "{a}");
+        assert_eq!(a.len(), "sleep".len() + 17);
+        assert!(a["sleep-".len()..]
+            .bytes()
+            .all(|b| b == b'-' || SUFFIX_ALPHABET.contains(&b)));
+    }
+
+    #[test]
+    fn pod_shapes() {
+        assert!(is_pod_of("sleep-7656cf8794-9z9k4", "sleep"));
+        assert!(is_pod_of("sleep-9z9k4", "sleep"));
+        assert!(!is_pod_of("sleep", "sleep"));
+        assert!(!is_pod_of("sleep-a", "sleep-a-x"));
+        assert!(!is_pod_of("sleeper-7656cf8794-9z9k4", "sleep"));
+        assert!(!is_pod_of("sleep-7656cf8794-9Z9k4", "sleep"));
+    }
 }

@@ -6,7 +6,7 @@
 //! resolving paths and loading manifests (`load`), the expectation types (`expectation`) and the
 //! command-line grammar itself (`command`).
 
-use super::command::{self, ExecCommand, KubectlCommand};
+use super::command::{self, LineKind, Vars};
 use super::de::{checked_map, parsed_str, with_help};
 use super::expectation::{AccessLogExpect, Expect};
 use super::hosts::HostSpec;
@@ -29,6 +29,9 @@ pub struct ScenarioFile {
     pub manifests: Vec<String>,
     #[serde(default)]
     pub hosts: Vec<HostSpec>,
+    /// Shell variables set before step 1 (`INGRESS_HOST: 10.96.0.50`), for `$NAME` in commands.
+    #[serde(default, deserialize_with = "variables")]
+    pub vars: Vec<(String, String)>,
     #[serde(deserialize_with = "non_empty_steps")]
     pub steps: Vec<StepSpec>,
 }
@@ -60,21 +63,17 @@ pub struct StepSpec {
 /// The one action of a step.
 #[derive(Debug, Clone)]
 pub enum ActionSpec {
-    /// `kubectl: kubectl ...`, parsed.
-    Kubectl {
-        line: String,
-        command: KubectlCommand,
-    },
+    /// `kubectl: kubectl ...` (or `export NAME=…`): its kind read now, the whole line when the
+    /// scenario is loaded, with the variables set by the steps before it.
+    Kubectl { line: String, kind: LineKind },
     /// `apply: path | [paths] | {inline: yaml}`.
     Apply(ManifestSpec),
     /// `delete: {kind, namespace, name}`, or (an extension) the objects of files named as `apply:`
     /// names them.
     Delete(DeleteSpec),
-    /// `exec: {from: namespace/deployment, command: curl ...}`.
-    Exec {
-        from: WorkloadRef,
-        command: ExecCommand,
-    },
+    /// `exec: {from: namespace/deployment, command: curl ...}`; the command is read when the
+    /// scenario is loaded, with the variables set by then.
+    Exec { from: WorkloadRef, line: String },
     /// `logs: {from: namespace/deployment, tail: 1}`.
     Logs {
         from: WorkloadRef,
@@ -97,6 +96,8 @@ pub enum StepKind {
     Change,
     /// A change to the mesh config; nothing to expect beyond it taking effect.
     Mesh,
+    /// `export NAME=…`: sets a variable; nothing to expect.
+    Export,
 }
 
 impl StepKind {
@@ -120,7 +121,7 @@ impl StepKind {
             ],
             StepKind::Logs => &["access_log"],
             StepKind::Change => &["error_contains"],
-            StepKind::Mesh => &[],
+            StepKind::Mesh | StepKind::Export => &[],
         }
     }
 
@@ -130,6 +131,7 @@ impl StepKind {
             StepKind::Logs => "a logs step",
             StepKind::Change => "an apply or delete step",
             StepKind::Mesh => "a mesh step",
+            StepKind::Export => "an export step",
         }
     }
 }
@@ -137,12 +139,11 @@ impl StepKind {
 impl ActionSpec {
     pub fn kind(&self) -> StepKind {
         match self {
-            ActionSpec::Kubectl { command, .. } => match command {
-                KubectlCommand::Apply { .. }
-                | KubectlCommand::Delete { .. }
-                | KubectlCommand::DeleteFiles { .. } => StepKind::Change,
-                KubectlCommand::Exec { .. } => StepKind::Exec,
-                KubectlCommand::Logs { .. } => StepKind::Logs,
+            ActionSpec::Kubectl { kind, .. } => match kind {
+                LineKind::Change => StepKind::Change,
+                LineKind::Exec => StepKind::Exec,
+                LineKind::Logs => StepKind::Logs,
+                LineKind::Export => StepKind::Export,
             },
             ActionSpec::Apply(_) | ActionSpec::Delete(_) => StepKind::Change,
             ActionSpec::Exec { .. } => StepKind::Exec,
@@ -190,7 +191,7 @@ struct RawStep {
     #[serde(default)]
     name: Option<String>,
     #[serde(default, deserialize_with = "kubectl_line")]
-    kubectl: Option<(String, KubectlCommand)>,
+    kubectl: Option<(String, LineKind)>,
     #[serde(default)]
     apply: Option<ManifestSpec>,
     #[serde(default)]
@@ -215,7 +216,7 @@ struct RawExec {
     #[serde(deserialize_with = "workload")]
     from: WorkloadRef,
     #[serde(deserialize_with = "exec_line")]
-    command: ExecCommand,
+    command: String,
 }
 
 #[derive(Deserialize)]
@@ -235,8 +236,8 @@ struct RawMesh {
 
 fn step(raw: RawStep) -> Result<StepSpec, String> {
     let mut actions: Vec<ActionSpec> = Vec::new();
-    if let Some((line, command)) = raw.kubectl {
-        actions.push(ActionSpec::Kubectl { line, command });
+    if let Some((line, kind)) = raw.kubectl {
+        actions.push(ActionSpec::Kubectl { line, kind });
     }
     if let Some(a) = raw.apply {
         actions.push(ActionSpec::Apply(a));
@@ -247,7 +248,7 @@ fn step(raw: RawStep) -> Result<StepSpec, String> {
     if let Some(e) = raw.exec {
         actions.push(ActionSpec::Exec {
             from: e.from,
-            command: e.command,
+            line: e.command,
         });
     }
     if let Some(l) = raw.logs {
@@ -374,22 +375,44 @@ fn non_empty_steps<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<StepSpec>, D::
 const COMMAND_HELP: &str =
     "write the command line as the document prints it, within what the bench replays (the message says what that is)";
 
-fn kubectl_line<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<(String, KubectlCommand)>, D::Error> {
+fn kubectl_line<'de, D: Deserializer<'de>>(d: D) -> Result<Option<(String, LineKind)>, D::Error> {
     parsed_str(d, "a kubectl command line", |line| {
-        command::parse_kubectl(line)
-            .map(|c| Some((line.to_string(), c)))
+        command::line_kind(line)
+            .map(|kind| Some((line.to_string(), kind)))
             .map_err(|e| with_help(e, COMMAND_HELP))
     })
 }
 
-fn exec_line<'de, D: Deserializer<'de>>(d: D) -> Result<ExecCommand, D::Error> {
+fn exec_line<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     parsed_str(
         d,
         "a command line, e.g. `curl -s http://httpbin.org/get`",
-        |line| command::parse_exec(line).map_err(|e| format!("`exec.command`: {e}")),
+        |line| {
+            command::parse_exec(line, &Vars::lenient())
+                .map(|_| line.to_string())
+                .or_else(|e| match e {
+                    // Read again once the variables are known.
+                    _ if line.contains('$') => Ok(line.to_string()),
+                    e => Err(format!("`exec.command`: {e}")),
+                })
+        },
     )
+}
+
+fn variables<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+    let map = std::collections::BTreeMap::<String, super::de::Scalar>::deserialize(d)?;
+    map.into_iter()
+        .map(|(name, value)| {
+            if command::is_name(&name) {
+                Ok((name, value.0))
+            } else {
+                Err(de::Error::custom(with_help(
+                    format!("`vars`: `{name}` is not a variable name"),
+                    "use letters, digits and `_`, not starting with a digit, e.g. INGRESS_HOST",
+                )))
+            }
+        })
+        .collect()
 }
 
 fn workload<'de, D: Deserializer<'de>>(d: D) -> Result<WorkloadRef, D::Error> {

@@ -4,15 +4,22 @@
 //! Everything a scenario refers to is read here, before anything runs, so a broken fixture or an
 //! unsupported command is bad input reported up front, never a failure halfway through a run.
 //!
+//! Command lines are read in step order, as a user's shell reads them: `vars:` are set first, each
+//! `export NAME=…` step sets one more (a pod lookup answered from the Deployments applied so far,
+//! with the pod names the bench gives them), and a pod named in `kubectl exec`/`logs` is read as
+//! its Deployment.
+//!
 //! Owns: `load_scenario`, `parse_scenario`. Leaves out: the file's shape (`format`), YAML manifests
 //! (`manifest`), running (`runner`).
 
-use super::command::KubectlCommand;
+use super::command::{self, ExportValue, KubectlCommand, LogsTarget, Vars};
 use super::error::{from_yaml, At, ScenarioError};
 use super::format::{ActionSpec, DeleteSpec, ManifestSpec, ScenarioFile, StepSpec};
 use super::plan::{Action, Scenario, Step};
 use egressbench_manifest as manifest;
-use egressbench_resources::{Resource, ResourceId};
+use egressbench_model::request::WorkloadRef;
+use egressbench_resources::kube::{is_pod_of, pod_name};
+use egressbench_resources::{Body, Resource, ResourceId};
 use std::path::{Component, Path, PathBuf};
 
 /// Read and load the scenario at `path`.
@@ -57,11 +64,19 @@ pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError
     for (i, m) in file.manifests.iter().enumerate() {
         setup.extend(ctx.load_files(&format!("manifests[{i}]"), std::slice::from_ref(m))?);
     }
+    let mut shell = Shell {
+        vars: Vars::default(),
+        deployments: Vec::new(),
+    };
+    for (name, value) in &file.vars {
+        shell.vars.set(name, value);
+    }
+    shell.saw(&setup);
     let steps = file
         .steps
         .into_iter()
         .enumerate()
-        .map(|(i, spec)| ctx.step(i, spec))
+        .map(|(i, spec)| ctx.step(i, spec, &mut shell))
         .collect::<Result<Vec<_>, _>>()?;
     let slug = path
         .file_stem()
@@ -78,6 +93,130 @@ pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError
     })
 }
 
+/// What the user's shell and the cluster hold while the steps are read: the variables set so far,
+/// and the Deployments applied so far (for pod names).
+struct Shell {
+    vars: Vars,
+    deployments: Vec<Deployed>,
+}
+
+/// A Deployment applied so far, and the labels of its pods.
+struct Deployed {
+    workload: WorkloadRef,
+    labels: Vec<(String, String)>,
+}
+
+impl Shell {
+    /// Note the Deployments among `applied`.
+    fn saw(&mut self, applied: &[Resource]) {
+        for r in applied {
+            if let Body::Deployment(spec) = &r.body {
+                let ns = r.meta.namespace.clone().unwrap_or_else(|| "default".into());
+                let labels = spec
+                    .template
+                    .metadata
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let workload = WorkloadRef::new(ns, r.meta.name.clone());
+                self.deployments.retain(|d| d.workload != workload);
+                self.deployments.push(Deployed { workload, labels });
+            }
+        }
+    }
+
+    /// The value of a pod lookup: the pod names of the matching Deployments, in the order applied.
+    fn pods(
+        &self,
+        namespace: &str,
+        selector: &[(String, String)],
+        first_only: bool,
+    ) -> Result<String, String> {
+        let names: Vec<String> = self
+            .matching(namespace, selector)?
+            .iter()
+            .map(|w| pod_name(&w.namespace, &w.name))
+            .collect();
+        Ok(if first_only {
+            names[0].clone()
+        } else {
+            names.join(" ")
+        })
+    }
+
+    /// The one workload `kubectl logs -l SELECTOR` reads.
+    fn selected(
+        &self,
+        namespace: &str,
+        selector: &[(String, String)],
+    ) -> Result<WorkloadRef, String> {
+        let mut found = self.matching(namespace, selector)?;
+        if found.len() > 1 {
+            let names: Vec<String> = found.iter().map(ToString::to_string).collect();
+            return Err(format!(
+                "the selector matches the pods of several Deployments ({}); kubectl would \
+                 interleave their logs, which is not replayed: select one",
+                names.join(", ")
+            ));
+        }
+        Ok(found.remove(0))
+    }
+
+    /// The Deployments in `namespace` whose pods carry every label of `selector` (at least one).
+    fn matching(
+        &self,
+        namespace: &str,
+        selector: &[(String, String)],
+    ) -> Result<Vec<WorkloadRef>, String> {
+        let found: Vec<WorkloadRef> = self
+            .deployments
+            .iter()
+            .filter(|d| {
+                d.workload.namespace == namespace && selector.iter().all(|kv| d.labels.contains(kv))
+            })
+            .map(|d| d.workload.clone())
+            .collect();
+        if found.is_empty() {
+            let here: Vec<String> = self
+                .deployments
+                .iter()
+                .filter(|d| d.workload.namespace == namespace)
+                .map(|d| {
+                    let l: Vec<String> = d.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    format!("{} ({})", d.workload.name, l.join(","))
+                })
+                .collect();
+            let sel: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            return Err(format!(
+                "no pod in namespace `{namespace}` has the labels {}; the Deployments applied there \
+                 so far are: {}",
+                sel.join(","),
+                if here.is_empty() { "none".to_string() } else { here.join(", ") }
+            ));
+        }
+        Ok(found)
+    }
+
+    /// The workload a `kubectl exec`/`logs` target names: a Deployment, or a pod of one.
+    fn workload(&self, named: WorkloadRef) -> WorkloadRef {
+        let here = self
+            .deployments
+            .iter()
+            .map(|d| &d.workload)
+            .filter(|w| w.namespace == named.namespace);
+        if here.clone().any(|w| w.name == named.name) {
+            return named;
+        }
+        let owner = here
+            .filter(|w| {
+                pod_name(&w.namespace, &w.name) == named.name || is_pod_of(&named.name, &w.name)
+            })
+            .max_by_key(|w| w.name.len());
+        owner.cloned().unwrap_or(named)
+    }
+}
+
 /// What resolving needs: the scenario's text (to locate what it names), its name and its folder.
 struct Resolver<'a> {
     text: &'a str,
@@ -86,11 +225,14 @@ struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
-    fn step(&self, i: usize, spec: StepSpec) -> Result<Step, ScenarioError> {
+    fn step(&self, i: usize, spec: StepSpec, shell: &mut Shell) -> Result<Step, ScenarioError> {
         let field = format!("steps[{i}]");
         let (command, action) = match spec.action {
-            ActionSpec::Kubectl { line, command } => {
-                let action = self.kubectl(&format!("{field}.kubectl"), &line, command)?;
+            ActionSpec::Kubectl { line, .. } => {
+                let field = format!("{field}.kubectl");
+                let command = command::parse_kubectl(&line, &shell.vars)
+                    .map_err(|e| self.bad_line(&field, &line, &e))?;
+                let action = self.kubectl(&field, &line, command, shell)?;
                 (line, action)
             }
             ActionSpec::Apply(ManifestSpec::Paths(paths)) => (
@@ -127,10 +269,14 @@ impl Resolver<'_> {
                     Action::Delete(resources.iter().map(Resource::id).collect()),
                 )
             }
-            ActionSpec::Exec { from, command } => (
-                format!("exec in {from}: {}", command.text),
-                Action::Exec { from, command },
-            ),
+            ActionSpec::Exec { from, line } => {
+                let command = command::parse_exec(&line, &shell.vars)
+                    .map_err(|e| self.bad_line(&format!("{field}.exec.command"), &line, &e))?;
+                (
+                    format!("exec in {from}: {}", command.text),
+                    Action::Exec { from, command },
+                )
+            }
             ActionSpec::Logs { from, tail } => {
                 let tail_text = tail.map(|t| format!(" --tail={t}")).unwrap_or_default();
                 (
@@ -147,6 +293,9 @@ impl Resolver<'_> {
                 },
             ),
         };
+        if let Action::Apply(applied) = &action {
+            shell.saw(applied);
+        }
         Ok(Step {
             index: i + 1,
             name: spec.name,
@@ -158,13 +307,48 @@ impl Resolver<'_> {
         })
     }
 
+    /// A command line that does not read, located at the line in the file.
+    fn bad_line(&self, field: &str, line: &str, e: &command::CommandError) -> ScenarioError {
+        self.invalid(
+            line,
+            format!("{field}: {e}"),
+            "write the command line as the document prints it, within what the bench replays \
+             (the message says what that is)",
+        )
+    }
+
     fn kubectl(
         &self,
         field: &str,
         line: &str,
         command: KubectlCommand,
+        shell: &mut Shell,
     ) -> Result<Action, ScenarioError> {
         Ok(match command {
+            KubectlCommand::Export(export) => {
+                let value = match export.value {
+                    ExportValue::Text(text) => text,
+                    ExportValue::PodNames {
+                        namespace,
+                        selector,
+                        first_only,
+                    } => shell
+                        .pods(namespace.as_deref().unwrap_or("default"), &selector, first_only)
+                        .map_err(|why| {
+                            self.invalid(
+                                line,
+                                format!("{field}: {why}"),
+                                "apply the Deployment before this step (in `manifests:` or an \
+                                 earlier apply), or fix the selector or namespace",
+                            )
+                        })?,
+                };
+                shell.vars.set(&export.name, &value);
+                Action::Export {
+                    name: export.name,
+                    value,
+                }
+            }
             KubectlCommand::Apply { files, namespace } => {
                 Action::Apply(in_namespace(self.load_files(field, &files)?, namespace.as_deref()))
             }
@@ -193,16 +377,31 @@ impl Resolver<'_> {
                     ));
                 }
                 Action::Exec {
-                    from: workload,
+                    from: shell.workload(workload),
                     command,
                 }
             }
             KubectlCommand::Logs {
-                workload,
+                target,
                 container,
                 tail,
             } => match container.as_deref() {
-                None | Some(PROXY_CONTAINER) => Action::Logs { from: workload, tail },
+                None | Some(PROXY_CONTAINER) => Action::Logs {
+                    from: match target {
+                        LogsTarget::Workload(workload) => shell.workload(workload),
+                        LogsTarget::Selector { namespace, labels } => shell
+                            .selected(&namespace, &labels)
+                            .map_err(|why| {
+                                self.invalid(
+                                    line,
+                                    format!("{field}: {why}"),
+                                    "apply the Deployment before this step, or fix the selector \
+                                     or namespace",
+                                )
+                            })?,
+                    },
+                    tail,
+                },
                 Some(other) => {
                     return Err(self.invalid(
                         line,
@@ -555,5 +754,89 @@ mod tests {
             e.help().is_some_and(|h| h.contains("single quotes")),
             "{e:?}"
         );
+    }
+
+    const SLEEP: &str = "{inline: \"apiVersion: apps/v1\\nkind: Deployment\\nmetadata: {name: sleep, namespace: default}\\nspec:\\n  template:\\n    metadata: {labels: {app: sleep}}\\n    spec: {containers: [{name: sleep, image: curl}]}\\n\"}";
+
+    #[test]
+    fn exports_set_variables_for_the_steps_after_them() {
+        let dir = tree("export");
+        let pod = pod_name("default", "sleep");
+        let s = load(
+            &dir,
+            &format!(
+                "  - apply: {SLEEP}\n\
+                 \x20 - kubectl: export SOURCE_POD=$(kubectl get pod -l app=sleep -o jsonpath={{.items..metadata.name}})\n\
+                 \x20 - kubectl: kubectl exec \"$SOURCE_POD\" -c sleep -- curl -s http://$HOST/x\n\
+                 \x20 - kubectl: kubectl logs {pod} -c istio-proxy\n\
+                 \x20 - kubectl: kubectl exec sleep-5d8f7c9b6-abcde -- curl -s http://a/\n\
+                 \x20 - exec: {{from: default/sleep, command: 'curl -s http://$HOST/y'}}\n\
+                 vars: {{HOST: httpbin.org}}\n"
+            ),
+        )
+        .unwrap();
+        let Action::Export { name, value } = &s.steps[1].action else {
+            panic!("expected an export: {:?}", s.steps[1].action);
+        };
+        assert_eq!(
+            (name.as_str(), value.as_str()),
+            ("SOURCE_POD", pod.as_str())
+        );
+        let Action::Exec { from, command } = &s.steps[2].action else {
+            panic!("expected an exec step");
+        };
+        assert_eq!(
+            from.to_string(),
+            "default/sleep",
+            "the pod is read as its Deployment"
+        );
+        assert_eq!(command.requests()[0].url(), "http://httpbin.org/x");
+        assert!(
+            matches!(&s.steps[3].action, Action::Logs { from, .. } if from.to_string() == "default/sleep")
+        );
+        assert!(
+            matches!(&s.steps[4].action, Action::Exec { from, .. } if from.to_string() == "default/sleep")
+        );
+        let Action::Exec { command, .. } = &s.steps[5].action else {
+            panic!("expected an exec step");
+        };
+        assert_eq!(command.requests()[0].url(), "http://httpbin.org/y");
+    }
+
+    #[test]
+    fn unset_variables_and_unmatched_pods_are_located_errors() {
+        let dir = tree("unset");
+        let e = load(
+            &dir,
+            "  - kubectl: kubectl exec deploy/sleep -- curl -s http://$NOPE/\n",
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("s.yaml:5:") && text.contains("`$NOPE` is not set"),
+            "{text}"
+        );
+        let e = load(
+            &dir,
+            &format!(
+                "  - apply: {SLEEP}\n\
+                 \x20 - kubectl: export P=$(kubectl get pod -n default -l app=curl -o jsonpath={{.items..metadata.name}})\n"
+            ),
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("no pod in namespace `default` has the labels app=curl"),
+            "{text}"
+        );
+        assert!(text.contains("sleep (app=sleep)"), "{text}");
+        let e = load(&dir, "  - kubectl: export A=x\n    expect: {status: 200}\n").unwrap_err();
+        assert!(e.to_string().contains("an export step"), "{e}");
+        let e = load(
+            &dir,
+            "  - kubectl: kubectl exec deploy/sleep -- curl -s http://a/\nvars: {1A: x}\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("not a variable name"), "{e}");
     }
 }

@@ -1,5 +1,5 @@
-//! A scenario ready to run: paths resolved, manifests loaded, command lines parsed, every step one
-//! of five actions a target understands.
+//! A scenario ready to run: paths resolved, manifests loaded, variables expanded, command lines
+//! parsed, every step one of the actions a target understands (or an `export`, already done).
 //!
 //! Owns: `Scenario`, `Step` and `Action`. Leaves out: how they are read (`load`), run (`runner`)
 //! and checked (`verify`).
@@ -80,6 +80,9 @@ pub enum Action {
     },
     /// Set the mesh's outbound traffic policy.
     Mesh { outbound: OutboundMode },
+    /// `export NAME=…`: the variable was set when the scenario was loaded (the later steps'
+    /// lines were read with it); running it does nothing to the target.
+    Export { name: String, value: String },
 }
 
 impl Action {
@@ -91,6 +94,7 @@ impl Action {
             Action::Exec { .. } => "exec",
             Action::Logs { .. } => "logs",
             Action::Mesh { .. } => "mesh",
+            Action::Export { .. } => "export",
         }
     }
 

@@ -215,6 +215,7 @@ fn run_step(
                 ..Default::default()
             });
         }
+        Action::Export { .. } => {}
         Action::Mesh { outbound } => {
             let (next, configmap) = mesh_step(mesh, *outbound);
             let outcome = target
@@ -433,8 +434,8 @@ mod tests {
     }
 
     fn exec_of(url: &str) -> Action {
-        let command =
-            parse_exec(&format!("curl -s {url}")).expect("a plain curl command line parses");
+        let command = parse_exec(&format!("curl -s {url}"), &Default::default())
+            .expect("a plain curl command line parses");
         Action::Exec {
             from: WorkloadRef::new("mytest", "sleep-a"),
             command,

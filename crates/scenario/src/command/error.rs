@@ -27,6 +27,18 @@ pub enum CommandError {
     Expansion { found: String, line: String },
 
     #[error(
+        "`${name}` is not set (set here: {set}); define it in the scenario's `vars:` block or with \
+         an earlier step `kubectl: export {name}=…`"
+    )]
+    UnsetVariable { name: String, set: String },
+
+    #[error(
+        "`${name}` would be expanded by the pod's shell (it is inside single quotes, or in a script \
+         the pod runs), where the bench sets no variables; use double quotes so that your own shell expands it"
+    )]
+    PodVariable { name: String },
+
+    #[error(
         "`{found}` is not supported: {why}. Supported shell syntax: words quoted with '…', \"…\" or \
          backslashes, one pipeline joined by `|`, and the redirections >/dev/null, 2>/dev/null, 2>&1 \
          and 1>&2"

@@ -4,11 +4,14 @@
 //! `KIND/NAME…`, kubectl's short names such as `se` and `vs`), `delete -f FILE…`,
 //! `exec [-it] TARGET [-c CONTAINER] -- COMMAND…` (the command after `--` read by `parse_exec`)
 //! and `logs [-f] TARGET [-c CONTAINER] [--tail N]`, with `-n NS` / `--namespace[=]NS` before or
-//! after the verb. Other verbs and flags are errors listing what is supported. Leaves out: running
-//! any of them (the scenario runner does).
+//! after the verb, variables set earlier expanded (`$SOURCE_POD`); and the `export NAME=…` lines
+//! that set them (`export`). Other verbs and flags are errors listing what is supported. Leaves
+//! out: running any of them (the scenario runner does).
 
 use super::error::CommandError;
-use super::words::tokenize;
+use super::export::{parse_export, Export};
+use super::vars::Vars;
+use super::words::{tokenize, Operator, Token, TokenKind};
 use super::{parse_exec, ExecCommand};
 use egressbench_model::request::WorkloadRef;
 use egressbench_resources::Kind;
@@ -39,16 +42,36 @@ pub enum KubectlCommand {
         container: Option<String>,
         command: ExecCommand,
     },
-    /// `kubectl logs TARGET [-c CONTAINER] [--tail N]` (`--tail=-1` means all lines: `None`).
+    /// `kubectl logs TARGET|-l SELECTOR [-c CONTAINER] [--tail N] [| tail [-n N]]` (`--tail=-1`
+    /// means all lines: `None`; with `-l`, kubectl shows 10 lines unless told otherwise, and so
+    /// does `| tail`).
     Logs {
-        workload: WorkloadRef,
+        target: LogsTarget,
         container: Option<String>,
         tail: Option<usize>,
     },
+    /// `export NAME=VALUE`: not kubectl, but the line the documents write to name a pod.
+    Export(Export),
 }
 
+/// Whose log `kubectl logs` reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogsTarget {
+    /// `deployment/NAME`, `pod/NAME` or a pod name.
+    Workload(WorkloadRef),
+    /// `-l KEY=VALUE[,…]`: the pod whose labels match, in `namespace`.
+    Selector {
+        namespace: String,
+        labels: Vec<(String, String)>,
+    },
+}
+
+/// How many lines kubectl shows for `logs -l`, and `tail` prints, unless told otherwise.
+const DEFAULT_TAIL: usize = 10;
+
 const VERBS: &str = "apply -f FILE, delete KIND NAME… / delete -f FILE, \
-     exec TARGET [-c CONTAINER] -- COMMAND, logs TARGET [-c CONTAINER] [--tail N]";
+     exec TARGET [-c CONTAINER] -- COMMAND, logs TARGET|-l SELECTOR [-c CONTAINER] [--tail N] \
+     [| tail -n N]";
 
 /// kubectl's short names for the kinds the bench knows.
 const SHORT_NAMES: [(&str, Kind); 9] = [
@@ -72,13 +95,60 @@ struct Args {
     files: Vec<String>,
     container: Option<String>,
     tail: Option<Option<usize>>,
+    selector: Option<String>,
 }
 
-/// Read a `kubectl` command line.
-pub fn parse_kubectl(line: &str) -> Result<KubectlCommand, CommandError> {
-    let tokens = tokenize(line)?;
+/// What a step's line does, read before the variables it uses are known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// `apply` or `delete`.
+    Change,
+    Exec,
+    Logs,
+    /// `export NAME=…`.
+    Export,
+}
+
+/// Which kind of line `line` is; errors are those of its words (quotes, operators) and its verb.
+/// The whole line is read later, with the variables set by then (`parse_kubectl`).
+pub fn line_kind(line: &str) -> Result<LineKind, CommandError> {
+    let lenient = Vars::lenient();
+    if parse_export(line, &lenient).is_some() {
+        return Ok(LineKind::Export);
+    }
+    let tokens = tokenize(line, Some(&lenient))?;
+    let words: Vec<String> = tokens
+        .iter()
+        .take_while(|t| t.word() != Some("--"))
+        .filter_map(|t| t.word().map(str::to_string))
+        .collect();
+    match words.split_first() {
+        Some((program, rest)) if program == "kubectl" => match read_args(rest)?.verb.as_deref() {
+            Some("apply" | "delete") => Ok(LineKind::Change),
+            Some("exec") => Ok(LineKind::Exec),
+            Some("logs") => Ok(LineKind::Logs),
+            _ => parse_kubectl(line, &lenient).map(|_| LineKind::Change),
+        },
+        _ => parse_kubectl(line, &lenient).map(|_| LineKind::Change),
+    }
+}
+
+/// Read a `kubectl` command line (or an `export NAME=…` line), with `vars` set.
+pub fn parse_kubectl(line: &str, vars: &Vars) -> Result<KubectlCommand, CommandError> {
+    if let Some(export) = parse_export(line, vars) {
+        return export.map(KubectlCommand::Export);
+    }
+    let tokens = tokenize(line, Some(vars))?;
     let dashes = tokens.iter().position(|t| t.word() == Some("--"));
     let head = &tokens[..dashes.unwrap_or(tokens.len())];
+    // `kubectl logs … | tail [-n N]`: the one pipe a kubectl line (outside exec) may have.
+    let piped = head
+        .iter()
+        .position(|t| t.kind == TokenKind::Op(Operator::Pipe));
+    let (head, after_pipe) = match piped {
+        Some(i) => (&head[..i], Some(&head[i + 1..])),
+        None => (head, None),
+    };
     let words = head
         .iter()
         .map(|t| {
@@ -107,6 +177,19 @@ pub fn parse_kubectl(line: &str) -> Result<KubectlCommand, CommandError> {
         .verb
         .clone()
         .ok_or_else(|| usage(format!("no verb given; supported: {VERBS}")))?;
+    let tail_pipe = match after_pipe {
+        Some(rest) if verb == "logs" => Some(pipe_tail(line, rest)?),
+        Some(_) => {
+            return Err(CommandError::ShellSyntax {
+                found: "|".into(),
+                why: format!(
+                    "kubectl {verb} is replayed on its own, without pipes or redirections (only \
+                     `kubectl logs … | tail` and the command after `kubectl exec … --` may have them)"
+                ),
+            })
+        }
+        None => None,
+    };
     if dashes.is_some() && verb != "exec" {
         return Err(usage(format!(
             "`--` only belongs in kubectl exec, not in kubectl {verb}"
@@ -141,14 +224,39 @@ pub fn parse_kubectl(line: &str) -> Result<KubectlCommand, CommandError> {
             Ok(KubectlCommand::Exec {
                 workload,
                 container: args.container,
-                command: parse_exec(line[first.start..].trim())?,
+                command: parse_exec(line[first.start..].trim(), vars)?,
             })
         }
-        "logs" => Ok(KubectlCommand::Logs {
-            workload: target(&args, "logs")?,
-            container: args.container,
-            tail: args.tail.flatten(),
-        }),
+        "logs" => {
+            let (target, tail) = match &args.selector {
+                Some(selector) => {
+                    let labels = labels(selector)?;
+                    if let Some(extra) = args.operands.first() {
+                        return Err(usage(format!(
+                            "kubectl logs -l SELECTOR takes no target; `{extra}` is not expected"
+                        )));
+                    }
+                    let target = LogsTarget::Selector {
+                        namespace: namespace.unwrap_or_else(|| "default".into()),
+                        labels,
+                    };
+                    (target, args.tail.unwrap_or(Some(DEFAULT_TAIL)))
+                }
+                None => (
+                    LogsTarget::Workload(target(&args, "logs")?),
+                    args.tail.flatten(),
+                ),
+            };
+            let tail = match (tail, tail_pipe) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            Ok(KubectlCommand::Logs {
+                target,
+                container: args.container,
+                tail,
+            })
+        }
         other => Err(usage(format!(
             "kubectl {other} is not replayed; supported: {VERBS}"
         ))),
@@ -167,7 +275,9 @@ fn flags_of(verb: Option<&str>) -> &'static str {
     match verb {
         Some("apply" | "delete") => "-n/--namespace NS, -f/--filename FILE",
         Some("exec") => "-n/--namespace NS, -i/--stdin, -t/--tty, -c/--container NAME",
-        Some("logs") => "-n/--namespace NS, -f/--follow, -c/--container NAME, --tail N",
+        Some("logs") => {
+            "-n/--namespace NS, -f/--follow, -c/--container NAME, -l/--selector KEY=VALUE, --tail N"
+        }
         _ => "-n/--namespace NS before the verb",
     }
 }
@@ -207,6 +317,7 @@ fn read_args(words: &[String]) -> Result<Args, CommandError> {
             }
             ("-i" | "-t" | "-it" | "-ti" | "--stdin" | "--tty", Some("exec"))
                 if inline.is_none() => {}
+            ("-l" | "--selector", Some("logs")) => a.selector = Some(value(name, inline)?),
             ("--tail", Some("logs")) => {
                 let v = value(name, inline)?;
                 a.tail = Some(match v.parse::<i64>() {
@@ -243,7 +354,7 @@ fn split_flag(word: &str) -> (&str, Option<&str>) {
             None => (word, None),
         };
     }
-    let takes_value = ["-n", "-f", "-c"].iter().any(|f| word.starts_with(f));
+    let takes_value = ["-n", "-f", "-c", "-l"].iter().any(|f| word.starts_with(f));
     if takes_value && word.len() > 2 {
         let (n, v) = word.split_at(2);
         return (n, Some(v.strip_prefix('=').unwrap_or(v)));
@@ -338,6 +449,50 @@ fn parse_kind(s: &str) -> Result<Kind, CommandError> {
 }
 
 /// The workload of `exec` / `logs`: `deployment/NAME`, `deploy/NAME`, `pod/NAME` or a bare name.
+/// `KEY=VALUE[,KEY=VALUE…]`.
+pub(crate) fn labels(selector: &str) -> Result<Vec<(String, String)>, CommandError> {
+    selector
+        .split(',')
+        .map(|kv| {
+            kv.split_once('=')
+                .filter(|(k, v)| !k.is_empty() && !v.is_empty() && !v.contains('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| {
+                    usage(format!(
+                        "the selector `{kv}` is not KEY=VALUE (only equality selectors are supported)"
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// The words after `kubectl logs … |`: `tail`, `tail -n N`, `tail -N`, `tail --lines=N`.
+fn pipe_tail(line: &str, tokens: &[Token]) -> Result<usize, CommandError> {
+    let words: Vec<&str> = tokens.iter().filter_map(Token::word).collect();
+    let bad = || {
+        usage(format!(
+            "after `kubectl logs … |` only `tail [-n N]` is replayed, in `{line}`"
+        ))
+    };
+    if words.len() != tokens.len() {
+        return Err(bad());
+    }
+    let count = |n: &str| n.parse::<usize>().map_err(|_| bad());
+    match words.as_slice() {
+        ["tail"] => Ok(DEFAULT_TAIL),
+        ["tail", "-n", n] => count(n),
+        ["tail", flag] => match flag
+            .strip_prefix("--lines=")
+            .or_else(|| flag.strip_prefix("-n"))
+            .or_else(|| flag.strip_prefix('-'))
+        {
+            Some(n) => count(n),
+            None => Err(bad()),
+        },
+        _ => Err(bad()),
+    }
+}
+
 fn target(args: &Args, verb: &str) -> Result<WorkloadRef, CommandError> {
     let [t] = args.operands.as_slice() else {
         return Err(usage(format!(
@@ -367,11 +522,13 @@ mod tests {
     use egressbench_model::request::Scheme;
 
     fn parse(line: &str) -> KubectlCommand {
-        parse_kubectl(line).unwrap()
+        parse_kubectl(line, &Vars::default()).unwrap()
     }
 
     fn err(line: &str) -> String {
-        parse_kubectl(line).unwrap_err().to_string()
+        parse_kubectl(line, &Vars::default())
+            .unwrap_err()
+            .to_string()
     }
 
     fn strings(list: &[&str]) -> Vec<String> {
@@ -448,7 +605,7 @@ mod tests {
         assert_eq!(
             parse("kubectl -n default logs -f deployment/nginx -c istio-proxy --tail=1"),
             KubectlCommand::Logs {
-                workload: WorkloadRef::new("default", "nginx"),
+                target: LogsTarget::Workload(WorkloadRef::new("default", "nginx")),
                 container: Some("istio-proxy".into()),
                 tail: Some(1),
             }
@@ -456,7 +613,7 @@ mod tests {
         assert_eq!(
             parse("kubectl logs deploy/sleep --container=istio-proxy --tail 20 -n mytest"),
             KubectlCommand::Logs {
-                workload: WorkloadRef::new("mytest", "sleep"),
+                target: LogsTarget::Workload(WorkloadRef::new("mytest", "sleep")),
                 container: Some("istio-proxy".into()),
                 tail: Some(20),
             }
@@ -464,11 +621,47 @@ mod tests {
         assert_eq!(
             parse("kubectl logs sleep-7d9f-x --tail=-1"),
             KubectlCommand::Logs {
-                workload: WorkloadRef::new("default", "sleep-7d9f-x"),
+                target: LogsTarget::Workload(WorkloadRef::new("default", "sleep-7d9f-x")),
                 container: None,
                 tail: None,
             }
         );
+    }
+
+    #[test]
+    fn logs_by_label_and_through_tail() {
+        let eg = || LogsTarget::Selector {
+            namespace: "istio-system".into(),
+            labels: vec![("istio".into(), "egressgateway".into())],
+        };
+        let logs = |target, tail| KubectlCommand::Logs {
+            target,
+            container: Some("istio-proxy".into()),
+            tail,
+        };
+        assert_eq!(
+            parse("kubectl logs -l istio=egressgateway -c istio-proxy -n istio-system | tail"),
+            logs(eg(), Some(10))
+        );
+        assert_eq!(
+            parse("kubectl logs -l istio=egressgateway -c istio-proxy -n istio-system --tail=-1 | tail -n 3"),
+            logs(eg(), Some(3))
+        );
+        assert_eq!(
+            parse("kubectl logs -n istio-system -l istio=egressgateway -c istio-proxy --tail 2 | tail -5"),
+            logs(eg(), Some(2))
+        );
+        assert_eq!(
+            parse("kubectl logs deploy/a -c istio-proxy | tail --lines=4"),
+            logs(
+                LogsTarget::Workload(WorkloadRef::new("default", "a")),
+                Some(4)
+            )
+        );
+        assert!(err("kubectl logs deploy/a | grep x").contains("only `tail"));
+        assert!(err("kubectl apply -f a.yaml | tail").contains("without pipes"));
+        assert!(err("kubectl logs -l app=a deploy/a").contains("takes no target"));
+        assert!(err("kubectl logs -l app deploy/a").contains("KEY=VALUE"));
     }
 
     #[test]
@@ -570,6 +763,6 @@ mod tests {
         assert!(err("kubectl logs deploy/x --tail=x").contains("-1 for all"));
         assert!(err("kubectl apply -f a.yaml | tee").contains("without pipes"));
         assert!(err("kubectl delete se x -- y").contains("only belongs in kubectl exec"));
-        assert!(err("kubectl exec $POD -- curl http://a").contains("substitute"));
+        assert!(err("kubectl exec $POD -- curl http://a").contains("`$POD` is not set"));
     }
 }

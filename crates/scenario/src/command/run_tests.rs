@@ -40,7 +40,7 @@ fn answered(cmd: &ExecCommand, result: &ClientResult) -> ProcessOutput {
 }
 
 fn exec(line: &str, result: &ClientResult) -> ProcessOutput {
-    answered(&parse_exec(line).unwrap(), result)
+    answered(&parse_exec(line, &Vars::default()).unwrap(), result)
 }
 
 #[test]
@@ -57,7 +57,7 @@ fn seed_pipeline_prints_the_url_line() {
 #[test]
 fn seed_pipeline_inside_sh_c() {
     let line = r#"sh -c "curl -s http://httpbin.org/anything | grep url""#;
-    let cmd = parse_exec(line).unwrap();
+    let cmd = parse_exec(line, &Vars::default()).unwrap();
     assert_eq!(cmd.text, line);
     assert_eq!(*cmd.first_request().unwrap(), {
         let mut r = ClientRequest::get(Scheme::Http, "httpbin.org", 80, "/anything");
@@ -87,7 +87,7 @@ fn status_probe_lines() {
     assert_eq!(exec(http, &ok("x")), out("200\n", "", 0));
     assert_eq!(exec(http, &reset(false)), out("000\n", "", 56));
     assert_eq!(exec(https, &reset(true)), out("000\n", "", 35));
-    let cmd = parse_exec(https).unwrap();
+    let cmd = parse_exec(https, &Vars::default()).unwrap();
     assert_eq!(
         (
             cmd.first_request().unwrap().scheme,
@@ -141,7 +141,11 @@ fn verbose_merged_into_the_pipe() {
 
 #[test]
 fn post_with_headers_and_data() {
-    let cmd = parse_exec(r#"curl -X POST -H "x: y" -d '{}' http://httpbin.org/post"#).unwrap();
+    let cmd = parse_exec(
+        r#"curl -X POST -H "x: y" -d '{}' http://httpbin.org/post"#,
+        &Vars::default(),
+    )
+    .unwrap();
     assert_eq!(cmd.first_request().unwrap().method, "POST");
     assert_eq!(cmd.first_request().unwrap().body.as_deref(), Some("{}"));
     assert_eq!(cmd.first_request().unwrap().header("x"), Some("y"));
@@ -157,7 +161,7 @@ fn post_with_headers_and_data() {
 
 #[test]
 fn max_time_and_timeouts() {
-    let cmd = parse_exec("curl -m 5 http://httpbin.org/delay/10").unwrap();
+    let cmd = parse_exec("curl -m 5 http://httpbin.org/delay/10", &Vars::default()).unwrap();
     assert_eq!(cmd.first_request().unwrap().timeout_ms, Some(5000));
     let timeout = ClientResult::ConnectionFailed {
         error: ConnectionError::Timeout,
@@ -175,8 +179,11 @@ fn max_time_and_timeouts() {
 
 #[test]
 fn a_list_prints_each_commands_output_in_order() {
-    let cmd = parse_exec("curl -s http://a/; curl -sS http://b/ | grep -c x && curl -s http://c/")
-        .unwrap();
+    let cmd = parse_exec(
+        "curl -s http://a/; curl -sS http://b/ | grep -c x && curl -s http://c/",
+        &Vars::default(),
+    )
+    .unwrap();
     assert_eq!(cmd.requests().len(), 3);
     assert_eq!(answered(&cmd, &ok("x\n")), out("x\n1\nx\n", "", 0));
     assert_eq!(
@@ -237,20 +244,24 @@ fn refused_and_exit_of_the_last_stage() {
 
 #[test]
 fn parse_errors_name_the_problem() {
-    let e = parse_exec("echo a; sleep 1").unwrap_err().to_string();
+    let e = parse_exec("echo a; sleep 1", &Vars::default())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("sends no request"), "{e}");
-    let e = parse_exec("curl --compressed http://a")
+    let e = parse_exec("curl --compressed http://a", &Vars::default())
         .unwrap_err()
         .to_string();
     assert!(e.contains("unknown curl option `--compressed`"), "{e}");
-    let e = parse_exec("curl -s http://a | jq .url")
+    let e = parse_exec("curl -s http://a | jq .url", &Vars::default())
         .unwrap_err()
         .to_string();
     assert!(e.contains("`jq`"), "{e}");
-    let e = parse_exec(r#"curl -w "%{http_cod}" http://a"#)
+    let e = parse_exec(r#"curl -w "%{http_cod}" http://a"#, &Vars::default())
         .unwrap_err()
         .to_string();
     assert!(e.contains("http_cod"), "{e}");
-    let e = parse_exec("ftp://a").unwrap_err().to_string();
+    let e = parse_exec("ftp://a", &Vars::default())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("at the start"), "{e}");
 }

@@ -67,6 +67,7 @@ mod tests {
     use super::*;
     use crate::command::shell::parse;
     use crate::command::streams::Stream;
+    use crate::command::vars::Vars;
     use egressbench_model::outcome::{ClientResult, HttpResponse};
     use egressbench_model::request::ClientRequest;
 
@@ -91,7 +92,7 @@ mod tests {
     }
 
     fn run(line: &str) -> (String, i32, Vec<String>) {
-        let script = parse(line).unwrap();
+        let script = parse(line, &Vars::default()).unwrap();
         let mut net = Statuses(Vec::new());
         let out = script.run(&mut net).unwrap();
         (out.text(Stream::Stdout), out.exit_code, net.0)

@@ -17,6 +17,7 @@ use super::headers::build_request;
 use super::pipeline::{Pipeline, Program, Routing, Sink, Stage};
 use super::script::{Joiner, Script};
 use super::transfer::Curl;
+use super::vars::Vars;
 use super::words::{tokenize, Operator, RedirectKind, Token, TokenKind};
 
 /// How deep `sh -c` wrappers may nest.
@@ -27,19 +28,20 @@ const SHELLS: [&str; 4] = ["sh", "bash", "ash", "dash"];
 const STARTS: &str =
     "curl, echo, true, false, sleep, or a shell running those: sh -c \"…\" / bash -c '…'";
 
-/// Read `line` as a list of pipelines, each starting with curl or a shell running curls.
-pub(crate) fn parse(line: &str) -> Result<Script, CommandError> {
-    parse_nested(line, 0)
+/// Read `line`, as the user's shell holding `vars` reads it, as a list of pipelines, each
+/// starting with curl, a builtin or a shell (whose script is read as the pod's shell reads it).
+pub(crate) fn parse(line: &str, vars: &Vars) -> Result<Script, CommandError> {
+    parse_nested(line, Some(vars), 0)
 }
 
-fn parse_nested(line: &str, depth: usize) -> Result<Script, CommandError> {
+fn parse_nested(line: &str, vars: Option<&Vars>, depth: usize) -> Result<Script, CommandError> {
     if depth > MAX_NESTING {
         return Err(CommandError::ShellSyntax {
             found: "sh -c".into(),
             why: format!("shells nest more than {MAX_NESTING} deep; unwrap them"),
         });
     }
-    let tokens = tokenize(line)?;
+    let tokens = tokenize(line, vars)?;
     if tokens.is_empty() {
         return Err(CommandError::Empty);
     }
@@ -118,6 +120,7 @@ fn pipeline(line: &str, tokens: &[Token], depth: usize) -> Result<Pipeline, Comm
             } else {
                 Program::Shell(parse_nested(
                     &shell_script(program, &words[1..])?,
+                    None,
                     depth + 1,
                 )?)
             }
@@ -245,7 +248,7 @@ mod tests {
     use super::*;
 
     fn parsed(line: &str) -> Script {
-        parse(line).unwrap()
+        parse(line, &Vars::default()).unwrap()
     }
 
     /// The only pipeline of a one-pipeline line.
@@ -256,7 +259,7 @@ mod tests {
     }
 
     fn err(line: &str) -> String {
-        parse(line).unwrap_err().to_string()
+        parse(line, &Vars::default()).unwrap_err().to_string()
     }
 
     fn routing(stdout: Sink, stderr: Sink) -> Routing {
@@ -383,8 +386,11 @@ mod tests {
         assert!(e.contains("`nslookup`"), "{e}");
         let e = err("curl http://a | echo x");
         assert!(e.contains("`echo`") && e.contains("after a pipe"), "{e}");
-        assert_eq!(parse("   "), Err(CommandError::Empty));
-        assert_eq!(parse("# only a comment"), Err(CommandError::Empty));
+        assert_eq!(parse("   ", &Vars::default()), Err(CommandError::Empty));
+        assert_eq!(
+            parse("# only a comment", &Vars::default()),
+            Err(CommandError::Empty)
+        );
     }
 
     #[test]
@@ -394,7 +400,7 @@ mod tests {
         for _ in 0..MAX_NESTING {
             line = wrap(line);
         }
-        assert!(parse(&line).is_ok(), "{line}");
+        assert!(parse(&line, &Vars::default()).is_ok(), "{line}");
         let e = err(&wrap(line));
         assert!(e.contains("nest"), "{e}");
     }

@@ -3,11 +3,14 @@
 //! Owns: turning a line into words and operator tokens (`|`, `&&`, `;`, `2>&1`, `>`, …) with their
 //! byte offsets: single quotes, double quotes (where a backslash only escapes `$`, `` ` ``, `"`, `\`
 //! and newline, so `"%{http_code}\n"` keeps its backslash-n for curl), backslash escapes, adjacent
-//! quoted parts and `#` comments. Leaves out: what the tokens mean (`shell`, `kubectl`), and
-//! every expansion — `$NAME`, `${…}`, `$(…)` and backquotes are errors, since the bench runs no
-//! shell that could substitute them.
+//! quoted parts and `#` comments, and the one expansion the bench does: `$NAME` and `${NAME}`
+//! outside single quotes, from the variables the scenario set (`Vars`; none in a script a pod's
+//! shell runs). A variable's value becomes part of the word, without field splitting. Command
+//! substitution (`$(…)`, backquotes), other parameter forms and bash's `$'…'` are errors. Leaves
+//! out: what the tokens mean (`shell`, `kubectl`).
 
 use super::error::CommandError;
+use super::vars::Vars;
 
 /// A shell operator between words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,13 +76,15 @@ impl Token {
     }
 }
 
-/// Split `line` into words and operators as `sh` would, without expanding anything.
-pub(crate) fn tokenize(line: &str) -> Result<Vec<Token>, CommandError> {
+/// Split `line` into words and operators as `sh` would, expanding `$NAME` from `vars` (`None`:
+/// the line is a script a pod's shell runs, where no variable is set).
+pub(crate) fn tokenize(line: &str, vars: Option<&Vars>) -> Result<Vec<Token>, CommandError> {
     Lexer {
         line,
         chars: line.char_indices().collect(),
         pos: 0,
         tokens: Vec::new(),
+        vars,
     }
     .run()
 }
@@ -87,7 +92,7 @@ pub(crate) fn tokenize(line: &str) -> Result<Vec<Token>, CommandError> {
 /// Just the words of `line`; any operator is an error naming it (for tests).
 #[cfg(test)]
 pub(crate) fn split_words(line: &str) -> Result<Vec<String>, CommandError> {
-    tokenize(line)?
+    tokenize(line, Some(&Vars::default()))?
         .into_iter()
         .map(|t| match t.kind {
             TokenKind::Word(w) => Ok(w),
@@ -111,6 +116,7 @@ struct Lexer<'a> {
     chars: Vec<(usize, char)>,
     pos: usize,
     tokens: Vec<Token>,
+    vars: Option<&'a Vars>,
 }
 
 impl Lexer<'_> {
@@ -163,9 +169,14 @@ impl Lexer<'_> {
                     }
                 }
                 '$' | '`' => {
-                    self.expansion_check(false)?;
-                    word.get_or_insert_with(|| pending(at)).text.push(c);
-                    self.pos += 1;
+                    let w = word.get_or_insert_with(|| pending(at));
+                    match self.expansion(false)? {
+                        Some(value) => w.text.push_str(&value),
+                        None => {
+                            w.text.push(c);
+                            self.pos += 1;
+                        }
+                    }
                 }
                 '|' | '&' | ';' | '<' | '>' | '(' | ')' | '\n' => {
                     let fd = io_number(word.as_ref(), c);
@@ -248,11 +259,13 @@ impl Lexer<'_> {
                         self.pos += 1;
                     }
                 },
-                '$' | '`' => {
-                    self.expansion_check(true)?;
-                    w.text.push(c);
-                    self.pos += 1;
-                }
+                '$' | '`' => match self.expansion(true)? {
+                    Some(value) => w.text.push_str(&value),
+                    None => {
+                        w.text.push(c);
+                        self.pos += 1;
+                    }
+                },
                 _ => {
                     w.text.push(c);
                     self.pos += 1;
@@ -265,8 +278,53 @@ impl Lexer<'_> {
         })
     }
 
-    /// At a `$` or backquote: an error when it starts an expansion; a literal `$` passes.
+    /// At a `$` or backquote: a variable's value (the cursor moved past `$NAME` or `${NAME}`),
+    /// `None` for a literal `$` (the cursor left on it), or an error for any other expansion.
     /// Outside double quotes `$'…'` is bash's escape quoting, which `sh` does not share: refused.
+    fn expansion(&mut self, in_double: bool) -> Result<Option<String>, CommandError> {
+        if let Some((name, len)) = self.variable() {
+            let value = match self.vars {
+                None => return Err(CommandError::PodVariable { name }),
+                Some(vars) if vars.is_lenient() && vars.get(&name).is_none() => format!("${name}"),
+                Some(vars) => vars
+                    .get(&name)
+                    .ok_or_else(|| CommandError::UnsetVariable {
+                        name: name.clone(),
+                        set: vars.names(),
+                    })?
+                    .to_string(),
+            };
+            self.pos += len;
+            return Ok(Some(value));
+        }
+        self.expansion_check(in_double).map(|()| None)
+    }
+
+    /// At a `$`: the name of `$NAME` or `${NAME}` and how many characters it spans.
+    fn variable(&self) -> Option<(String, usize)> {
+        if self.peek(0) != Some('$') {
+            return None;
+        }
+        let braced = self.peek(1) == Some('{');
+        let from = if braced { 2 } else { 1 };
+        let mut name = String::new();
+        while let Some(c) = self.peek(from + name.len()) {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                name.push(c);
+            } else {
+                break;
+            }
+        }
+        if !super::vars::is_name(&name) {
+            return None;
+        }
+        if braced {
+            (self.peek(from + name.len()) == Some('}')).then(|| (name.clone(), name.len() + 3))
+        } else {
+            Some((name.clone(), name.len() + 1))
+        }
+    }
+
     fn expansion_check(&self, in_double: bool) -> Result<(), CommandError> {
         let c = self.peek(0);
         let next = self.peek(1);
@@ -346,7 +404,7 @@ mod tests {
     }
 
     fn kinds(line: &str) -> Vec<TokenKind> {
-        tokenize(line)
+        tokenize(line, None)
             .unwrap()
             .into_iter()
             .map(|t| t.kind)
@@ -454,7 +512,7 @@ mod tests {
     #[test]
     fn offsets_point_into_the_line() {
         let line = r#"kubectl exec x -- curl "a b" 2>&1"#;
-        let toks = tokenize(line).unwrap();
+        let toks = tokenize(line, None).unwrap();
         assert_eq!(&line[toks[4].start..toks[4].end], "curl");
         assert_eq!(&line[toks[5].start..toks[5].end], r#""a b""#);
         assert_eq!(&line[toks[6].start..toks[6].end], "2>&");
@@ -473,13 +531,13 @@ mod tests {
             ["grep", "OK$", "x$y", "a$"]
         );
         for line in [
-            "curl $URL",
-            r#"curl "${URL}""#,
             "kubectl exec $(kubectl get pod) -- x",
             "echo `id`",
             "echo $'\\n'",
+            "echo ${A:-b}",
+            "echo $1",
         ] {
-            let err = tokenize(line).unwrap_err();
+            let err = tokenize(line, Some(&Vars::default())).unwrap_err();
             assert!(
                 matches!(err, CommandError::Expansion { .. }),
                 "{line}: {err:?}"
@@ -488,13 +546,49 @@ mod tests {
     }
 
     #[test]
+    fn variables_expand_outside_single_quotes() {
+        let mut vars = Vars::default();
+        vars.set("SOURCE_POD", "sleep-7d4b9c5f6-x2x9z");
+        vars.set("HOST", "a b");
+        let words = |line: &str| -> Vec<String> {
+            tokenize(line, Some(&vars))
+                .unwrap()
+                .into_iter()
+                .filter_map(|t| t.word().map(str::to_string))
+                .collect()
+        };
+        assert_eq!(
+            words(r#"kubectl exec "$SOURCE_POD" -- curl http://${HOST}x/ '$HOST' \$HOST"#),
+            [
+                "kubectl",
+                "exec",
+                "sleep-7d4b9c5f6-x2x9z",
+                "--",
+                "curl",
+                "http://a bx/",
+                "$HOST",
+                "$HOST"
+            ]
+        );
+        let err = tokenize("curl $URL", Some(&vars)).unwrap_err().to_string();
+        assert!(
+            err.contains("`$URL` is not set") && err.contains("$HOST, $SOURCE_POD"),
+            "{err}"
+        );
+        let err = tokenize("curl $HOST", None).unwrap_err().to_string();
+        assert!(err.contains("pod's shell"), "{err}");
+        let err = tokenize(r#"curl "${URL""#, Some(&vars)).unwrap_err();
+        assert!(matches!(err, CommandError::Expansion { .. }), "{err:?}");
+    }
+
+    #[test]
     fn unterminated_quotes_are_errors() {
-        let err = tokenize(r#"curl "http://a"#).unwrap_err();
+        let err = tokenize(r#"curl "http://a"#, None).unwrap_err();
         assert!(
             err.to_string().contains("unterminated double quote"),
             "{err}"
         );
-        let err = tokenize("grep 'url").unwrap_err();
+        let err = tokenize("grep 'url", None).unwrap_err();
         assert!(
             err.to_string().contains("unterminated single quote"),
             "{err}"

@@ -66,7 +66,7 @@ struct Earlier<'a> {
 
 pub(super) fn execute(args: &ExplainArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     let line = join(&args.command);
-    let cmd = match command::parse_exec(&line, &command::Vars::default()) {
+    let cmd = match command::parse_exec(&line, &command::Env::default()) {
         Ok(c) => c,
         Err(e) => {
             return bad_input(

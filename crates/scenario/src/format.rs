@@ -6,7 +6,7 @@
 //! resolving paths and loading manifests (`load`), the expectation types (`expectation`) and the
 //! command-line grammar itself (`command`).
 
-use super::command::{self, LineKind, Vars};
+use super::command::{self, Env, LineKind};
 use super::de::{checked_map, parsed_str, with_help};
 use super::expectation::{AccessLogExpect, Expect};
 use super::hosts::HostSpec;
@@ -388,7 +388,7 @@ fn exec_line<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         d,
         "a command line, e.g. `curl -s http://httpbin.org/get`",
         |line| {
-            command::parse_exec(line, &Vars::lenient())
+            command::parse_exec(line, &Env::lenient())
                 .map(|_| line.to_string())
                 .or_else(|e| match e {
                     // Read again once the variables are known.

@@ -12,13 +12,12 @@
 //! Owns: `load_scenario`, `parse_scenario`. Leaves out: the file's shape (`format`), YAML manifests
 //! (`manifest`), running (`runner`).
 
-use super::command::{self, ExportValue, KubectlCommand, LogsTarget, Vars};
+use super::command::{self, Env, KubectlCommand, LogsTarget};
 use super::error::{from_yaml, At, ScenarioError};
 use super::format::{ActionSpec, DeleteSpec, ManifestSpec, ScenarioFile, StepSpec};
 use super::plan::{Action, Scenario, Step};
 use egressbench_manifest as manifest;
 use egressbench_model::request::WorkloadRef;
-use egressbench_resources::kube::{is_pod_of, pod_name};
 use egressbench_resources::{Body, Resource, ResourceId};
 use std::path::{Component, Path, PathBuf};
 
@@ -64,19 +63,16 @@ pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError
     for (i, m) in file.manifests.iter().enumerate() {
         setup.extend(ctx.load_files(&format!("manifests[{i}]"), std::slice::from_ref(m))?);
     }
-    let mut shell = Shell {
-        vars: Vars::default(),
-        deployments: Vec::new(),
-    };
+    let mut env = Env::default();
     for (name, value) in &file.vars {
-        shell.vars.set(name, value);
+        env.set(name, value);
     }
-    shell.saw(&setup);
+    saw(&mut env, &setup);
     let steps = file
         .steps
         .into_iter()
         .enumerate()
-        .map(|(i, spec)| ctx.step(i, spec, &mut shell))
+        .map(|(i, spec)| ctx.step(i, spec, &mut env))
         .collect::<Result<Vec<_>, _>>()?;
     let slug = path
         .file_stem()
@@ -93,127 +89,20 @@ pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError
     })
 }
 
-/// What the user's shell and the cluster hold while the steps are read: the variables set so far,
-/// and the Deployments applied so far (for pod names).
-struct Shell {
-    vars: Vars,
-    deployments: Vec<Deployed>,
-}
-
-/// A Deployment applied so far, and the labels of its pods.
-struct Deployed {
-    workload: WorkloadRef,
-    labels: Vec<(String, String)>,
-}
-
-impl Shell {
-    /// Note the Deployments among `applied`.
-    fn saw(&mut self, applied: &[Resource]) {
-        for r in applied {
-            if let Body::Deployment(spec) = &r.body {
-                let ns = r.meta.namespace.clone().unwrap_or_else(|| "default".into());
-                let labels = spec
-                    .template
-                    .metadata
-                    .labels
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                let workload = WorkloadRef::new(ns, r.meta.name.clone());
-                self.deployments.retain(|d| d.workload != workload);
-                self.deployments.push(Deployed { workload, labels });
-            }
-        }
-    }
-
-    /// The value of a pod lookup: the pod names of the matching Deployments, in the order applied.
-    fn pods(
-        &self,
-        namespace: &str,
-        selector: &[(String, String)],
-        first_only: bool,
-    ) -> Result<String, String> {
-        let names: Vec<String> = self
-            .matching(namespace, selector)?
-            .iter()
-            .map(|w| pod_name(&w.namespace, &w.name))
-            .collect();
-        Ok(if first_only {
-            names[0].clone()
-        } else {
-            names.join(" ")
-        })
-    }
-
-    /// The one workload `kubectl logs -l SELECTOR` reads.
-    fn selected(
-        &self,
-        namespace: &str,
-        selector: &[(String, String)],
-    ) -> Result<WorkloadRef, String> {
-        let mut found = self.matching(namespace, selector)?;
-        if found.len() > 1 {
-            let names: Vec<String> = found.iter().map(ToString::to_string).collect();
-            return Err(format!(
-                "the selector matches the pods of several Deployments ({}); kubectl would \
-                 interleave their logs, which is not replayed: select one",
-                names.join(", ")
-            ));
-        }
-        Ok(found.remove(0))
-    }
-
-    /// The Deployments in `namespace` whose pods carry every label of `selector` (at least one).
-    fn matching(
-        &self,
-        namespace: &str,
-        selector: &[(String, String)],
-    ) -> Result<Vec<WorkloadRef>, String> {
-        let found: Vec<WorkloadRef> = self
-            .deployments
-            .iter()
-            .filter(|d| {
-                d.workload.namespace == namespace && selector.iter().all(|kv| d.labels.contains(kv))
-            })
-            .map(|d| d.workload.clone())
-            .collect();
-        if found.is_empty() {
-            let here: Vec<String> = self
-                .deployments
+/// Note the Deployments among `applied` in `env`, for pod lookups and pod names.
+fn saw(env: &mut Env, applied: &[Resource]) {
+    for r in applied {
+        if let Body::Deployment(spec) = &r.body {
+            let ns = r.meta.namespace.clone().unwrap_or_else(|| "default".into());
+            let labels = spec
+                .template
+                .metadata
+                .labels
                 .iter()
-                .filter(|d| d.workload.namespace == namespace)
-                .map(|d| {
-                    let l: Vec<String> = d.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    format!("{} ({})", d.workload.name, l.join(","))
-                })
+                .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            let sel: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            return Err(format!(
-                "no pod in namespace `{namespace}` has the labels {}; the Deployments applied there \
-                 so far are: {}",
-                sel.join(","),
-                if here.is_empty() { "none".to_string() } else { here.join(", ") }
-            ));
+            env.add_pod(WorkloadRef::new(ns, r.meta.name.clone()), labels);
         }
-        Ok(found)
-    }
-
-    /// The workload a `kubectl exec`/`logs` target names: a Deployment, or a pod of one.
-    fn workload(&self, named: WorkloadRef) -> WorkloadRef {
-        let here = self
-            .deployments
-            .iter()
-            .map(|d| &d.workload)
-            .filter(|w| w.namespace == named.namespace);
-        if here.clone().any(|w| w.name == named.name) {
-            return named;
-        }
-        let owner = here
-            .filter(|w| {
-                pod_name(&w.namespace, &w.name) == named.name || is_pod_of(&named.name, &w.name)
-            })
-            .max_by_key(|w| w.name.len());
-        owner.cloned().unwrap_or(named)
     }
 }
 
@@ -225,14 +114,14 @@ struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
-    fn step(&self, i: usize, spec: StepSpec, shell: &mut Shell) -> Result<Step, ScenarioError> {
+    fn step(&self, i: usize, spec: StepSpec, env: &mut Env) -> Result<Step, ScenarioError> {
         let field = format!("steps[{i}]");
         let (command, action) = match spec.action {
             ActionSpec::Kubectl { line, .. } => {
                 let field = format!("{field}.kubectl");
-                let command = command::parse_kubectl(&line, &shell.vars)
+                let command = command::parse_kubectl(&line, env)
                     .map_err(|e| self.bad_line(&field, &line, &e))?;
-                let action = self.kubectl(&field, &line, command, shell)?;
+                let action = self.kubectl(&field, &line, command, env)?;
                 (line, action)
             }
             ActionSpec::Apply(ManifestSpec::Paths(paths)) => (
@@ -270,7 +159,7 @@ impl Resolver<'_> {
                 )
             }
             ActionSpec::Exec { from, line } => {
-                let command = command::parse_exec(&line, &shell.vars)
+                let command = command::parse_exec(&line, env)
                     .map_err(|e| self.bad_line(&format!("{field}.exec.command"), &line, &e))?;
                 (
                     format!("exec in {from}: {}", command.text),
@@ -294,7 +183,7 @@ impl Resolver<'_> {
             ),
         };
         if let Action::Apply(applied) = &action {
-            shell.saw(applied);
+            saw(env, applied);
         }
         Ok(Step {
             index: i + 1,
@@ -322,31 +211,14 @@ impl Resolver<'_> {
         field: &str,
         line: &str,
         command: KubectlCommand,
-        shell: &mut Shell,
+        env: &mut Env,
     ) -> Result<Action, ScenarioError> {
         Ok(match command {
             KubectlCommand::Export(export) => {
-                let value = match export.value {
-                    ExportValue::Text(text) => text,
-                    ExportValue::PodNames {
-                        namespace,
-                        selector,
-                        first_only,
-                    } => shell
-                        .pods(namespace.as_deref().unwrap_or("default"), &selector, first_only)
-                        .map_err(|why| {
-                            self.invalid(
-                                line,
-                                format!("{field}: {why}"),
-                                "apply the Deployment before this step (in `manifests:` or an \
-                                 earlier apply), or fix the selector or namespace",
-                            )
-                        })?,
-                };
-                shell.vars.set(&export.name, &value);
+                env.set(&export.name, &export.value);
                 Action::Export {
                     name: export.name,
-                    value,
+                    value: export.value,
                 }
             }
             KubectlCommand::Apply { files, namespace } => {
@@ -377,7 +249,7 @@ impl Resolver<'_> {
                     ));
                 }
                 Action::Exec {
-                    from: shell.workload(workload),
+                    from: env.workload(workload),
                     command,
                 }
             }
@@ -388,9 +260,10 @@ impl Resolver<'_> {
             } => match container.as_deref() {
                 None | Some(PROXY_CONTAINER) => Action::Logs {
                     from: match target {
-                        LogsTarget::Workload(workload) => shell.workload(workload),
-                        LogsTarget::Selector { namespace, labels } => shell
-                            .selected(&namespace, &labels)
+                        LogsTarget::Workload(workload) => env.workload(workload),
+                        LogsTarget::Selector { namespace, labels } => env
+                            .matching(&namespace, &labels)
+                            .and_then(one_workload)
                             .map_err(|why| {
                                 self.invalid(
                                     line,
@@ -477,6 +350,19 @@ impl Resolver<'_> {
             help: Some(help.to_string()),
         }
     }
+}
+
+/// The one workload `kubectl logs -l SELECTOR` reads.
+fn one_workload(mut found: Vec<WorkloadRef>) -> Result<WorkloadRef, String> {
+    if found.len() > 1 {
+        let names: Vec<String> = found.iter().map(ToString::to_string).collect();
+        return Err(format!(
+            "the selector matches the pods of several Deployments ({}); kubectl would interleave \
+             their logs, which is not replayed: select one",
+            names.join(", ")
+        ));
+    }
+    Ok(found.remove(0))
 }
 
 /// The sidecar's container name.
@@ -761,7 +647,7 @@ mod tests {
     #[test]
     fn exports_set_variables_for_the_steps_after_them() {
         let dir = tree("export");
-        let pod = pod_name("default", "sleep");
+        let pod = egressbench_resources::kube::pod_name("default", "sleep");
         let s = load(
             &dir,
             &format!(
@@ -771,6 +657,7 @@ mod tests {
                  \x20 - kubectl: kubectl logs {pod} -c istio-proxy\n\
                  \x20 - kubectl: kubectl exec sleep-5d8f7c9b6-abcde -- curl -s http://a/\n\
                  \x20 - exec: {{from: default/sleep, command: 'curl -s http://$HOST/y'}}\n\
+                 \x20 - kubectl: kubectl exec \"$(kubectl get pod -l app=sleep -o jsonpath={{.items..metadata.name}})\" -- curl -s http://a/\n\
                  vars: {{HOST: httpbin.org}}\n"
             ),
         )
@@ -801,6 +688,10 @@ mod tests {
             panic!("expected an exec step");
         };
         assert_eq!(command.requests()[0].url(), "http://httpbin.org/y");
+        assert!(
+            matches!(&s.steps[6].action, Action::Exec { from, .. } if from.to_string() == "default/sleep"),
+            "a pod lookup in the exec target names the Deployment's pod"
+        );
     }
 
     #[test]

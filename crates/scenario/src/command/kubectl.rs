@@ -8,9 +8,9 @@
 //! that set them (`export`). Other verbs and flags are errors listing what is supported. Leaves
 //! out: running any of them (the scenario runner does).
 
+use super::env::Env;
 use super::error::CommandError;
 use super::export::{parse_export, Export};
-use super::vars::Vars;
 use super::words::{tokenize, Operator, Token, TokenKind};
 use super::{parse_exec, ExecCommand};
 use egressbench_model::request::WorkloadRef;
@@ -112,7 +112,7 @@ pub enum LineKind {
 /// Which kind of line `line` is; errors are those of its words (quotes, operators) and its verb.
 /// The whole line is read later, with the variables set by then (`parse_kubectl`).
 pub fn line_kind(line: &str) -> Result<LineKind, CommandError> {
-    let lenient = Vars::lenient();
+    let lenient = Env::lenient();
     if parse_export(line, &lenient).is_some() {
         return Ok(LineKind::Export);
     }
@@ -134,7 +134,7 @@ pub fn line_kind(line: &str) -> Result<LineKind, CommandError> {
 }
 
 /// Read a `kubectl` command line (or an `export NAME=…` line), with `vars` set.
-pub fn parse_kubectl(line: &str, vars: &Vars) -> Result<KubectlCommand, CommandError> {
+pub fn parse_kubectl(line: &str, vars: &Env) -> Result<KubectlCommand, CommandError> {
     if let Some(export) = parse_export(line, vars) {
         return export.map(KubectlCommand::Export);
     }
@@ -522,11 +522,11 @@ mod tests {
     use egressbench_model::request::Scheme;
 
     fn parse(line: &str) -> KubectlCommand {
-        parse_kubectl(line, &Vars::default()).unwrap()
+        parse_kubectl(line, &Env::default()).unwrap()
     }
 
     fn err(line: &str) -> String {
-        parse_kubectl(line, &Vars::default())
+        parse_kubectl(line, &Env::default())
             .unwrap_err()
             .to_string()
     }

@@ -8,12 +8,13 @@
 //! pipes and redirections), `builtin` (`echo`, `true`, `false`, `sleep`), `curl`, `url`, `dial`, `headers`, `writeout` (curl's options and
 //! request), `transfer` and `redirect` (a curl run, `-L` followed), `output`, `verbose`, `status`
 //! (what curl prints), `filter`, `grep`, `pattern`, `lines`, `cut` (the filters), `kubectl`,
-//! `export` and `vars` (variables), `streams`, `error`.
+//! `env`, `export` and `lookup` (variables and pod lookups), `streams`, `error`.
 
 pub(crate) mod builtin;
 pub(crate) mod curl;
 pub(crate) mod cut;
 pub(crate) mod dial;
+pub(crate) mod env;
 pub(crate) mod error;
 pub(crate) mod export;
 pub(crate) mod filter;
@@ -21,6 +22,7 @@ pub(crate) mod grep;
 pub(crate) mod headers;
 pub(crate) mod kubectl;
 pub(crate) mod lines;
+pub(crate) mod lookup;
 pub(crate) mod output;
 pub(crate) mod pattern;
 pub(crate) mod pipeline;
@@ -31,19 +33,18 @@ pub(crate) mod status;
 pub(crate) mod streams;
 pub(crate) mod transfer;
 pub(crate) mod url;
-pub(crate) mod vars;
 pub(crate) mod verbose;
 pub(crate) mod words;
 pub(crate) mod writeout;
 
 pub use curl::CurlOptions;
+pub use env::{is_name, Env, PodLookup};
 pub use error::CommandError;
-pub use export::{Export, ExportValue};
+pub use export::Export;
 pub use kubectl::{line_kind, parse_kubectl, KubectlCommand, LineKind, LogsTarget};
 pub use pipeline::Pipeline;
 pub use script::{Joiner, Script};
 pub use transfer::{Aborted, Curl, Network};
-pub use vars::{is_name, Vars};
 
 use egressbench_model::request::ClientRequest;
 use streams::Stream;
@@ -84,7 +85,7 @@ impl ExecCommand {
 
 /// Read a command line, with `vars` set: curls, optionally wrapped as `sh -c "…"`, piped through
 /// filters, joined by `;`, `&&`, `||`.
-pub fn parse_exec(line: &str, vars: &Vars) -> Result<ExecCommand, CommandError> {
+pub fn parse_exec(line: &str, vars: &Env) -> Result<ExecCommand, CommandError> {
     let script = shell::parse(line, vars)?;
     if script.curls().is_empty() {
         return Err(CommandError::NoCurl {

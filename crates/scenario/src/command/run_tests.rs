@@ -40,7 +40,7 @@ fn answered(cmd: &ExecCommand, result: &ClientResult) -> ProcessOutput {
 }
 
 fn exec(line: &str, result: &ClientResult) -> ProcessOutput {
-    answered(&parse_exec(line, &Vars::default()).unwrap(), result)
+    answered(&parse_exec(line, &Env::default()).unwrap(), result)
 }
 
 #[test]
@@ -57,7 +57,7 @@ fn seed_pipeline_prints_the_url_line() {
 #[test]
 fn seed_pipeline_inside_sh_c() {
     let line = r#"sh -c "curl -s http://httpbin.org/anything | grep url""#;
-    let cmd = parse_exec(line, &Vars::default()).unwrap();
+    let cmd = parse_exec(line, &Env::default()).unwrap();
     assert_eq!(cmd.text, line);
     assert_eq!(*cmd.first_request().unwrap(), {
         let mut r = ClientRequest::get(Scheme::Http, "httpbin.org", 80, "/anything");
@@ -87,7 +87,7 @@ fn status_probe_lines() {
     assert_eq!(exec(http, &ok("x")), out("200\n", "", 0));
     assert_eq!(exec(http, &reset(false)), out("000\n", "", 56));
     assert_eq!(exec(https, &reset(true)), out("000\n", "", 35));
-    let cmd = parse_exec(https, &Vars::default()).unwrap();
+    let cmd = parse_exec(https, &Env::default()).unwrap();
     assert_eq!(
         (
             cmd.first_request().unwrap().scheme,
@@ -143,7 +143,7 @@ fn verbose_merged_into_the_pipe() {
 fn post_with_headers_and_data() {
     let cmd = parse_exec(
         r#"curl -X POST -H "x: y" -d '{}' http://httpbin.org/post"#,
-        &Vars::default(),
+        &Env::default(),
     )
     .unwrap();
     assert_eq!(cmd.first_request().unwrap().method, "POST");
@@ -161,7 +161,7 @@ fn post_with_headers_and_data() {
 
 #[test]
 fn max_time_and_timeouts() {
-    let cmd = parse_exec("curl -m 5 http://httpbin.org/delay/10", &Vars::default()).unwrap();
+    let cmd = parse_exec("curl -m 5 http://httpbin.org/delay/10", &Env::default()).unwrap();
     assert_eq!(cmd.first_request().unwrap().timeout_ms, Some(5000));
     let timeout = ClientResult::ConnectionFailed {
         error: ConnectionError::Timeout,
@@ -181,7 +181,7 @@ fn max_time_and_timeouts() {
 fn a_list_prints_each_commands_output_in_order() {
     let cmd = parse_exec(
         "curl -s http://a/; curl -sS http://b/ | grep -c x && curl -s http://c/",
-        &Vars::default(),
+        &Env::default(),
     )
     .unwrap();
     assert_eq!(cmd.requests().len(), 3);
@@ -244,23 +244,23 @@ fn refused_and_exit_of_the_last_stage() {
 
 #[test]
 fn parse_errors_name_the_problem() {
-    let e = parse_exec("echo a; sleep 1", &Vars::default())
+    let e = parse_exec("echo a; sleep 1", &Env::default())
         .unwrap_err()
         .to_string();
     assert!(e.contains("sends no request"), "{e}");
-    let e = parse_exec("curl --compressed http://a", &Vars::default())
+    let e = parse_exec("curl --compressed http://a", &Env::default())
         .unwrap_err()
         .to_string();
     assert!(e.contains("unknown curl option `--compressed`"), "{e}");
-    let e = parse_exec("curl -s http://a | jq .url", &Vars::default())
+    let e = parse_exec("curl -s http://a | jq .url", &Env::default())
         .unwrap_err()
         .to_string();
     assert!(e.contains("`jq`"), "{e}");
-    let e = parse_exec(r#"curl -w "%{http_cod}" http://a"#, &Vars::default())
+    let e = parse_exec(r#"curl -w "%{http_cod}" http://a"#, &Env::default())
         .unwrap_err()
         .to_string();
     assert!(e.contains("http_cod"), "{e}");
-    let e = parse_exec("ftp://a", &Vars::default())
+    let e = parse_exec("ftp://a", &Env::default())
         .unwrap_err()
         .to_string();
     assert!(e.contains("at the start"), "{e}");

@@ -65,9 +65,9 @@ impl Script {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::env::Env;
     use crate::command::shell::parse;
     use crate::command::streams::Stream;
-    use crate::command::vars::Vars;
     use egressbench_model::outcome::{ClientResult, HttpResponse};
     use egressbench_model::request::ClientRequest;
 
@@ -92,7 +92,7 @@ mod tests {
     }
 
     fn run(line: &str) -> (String, i32, Vec<String>) {
-        let script = parse(line, &Vars::default()).unwrap();
+        let script = parse(line, &Env::default()).unwrap();
         let mut net = Statuses(Vec::new());
         let out = script.run(&mut net).unwrap();
         (out.text(Stream::Stdout), out.exit_code, net.0)

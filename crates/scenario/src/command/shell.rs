@@ -11,13 +11,13 @@
 
 use super::builtin::Builtin;
 use super::curl::CurlOptions;
+use super::env::Env;
 use super::error::CommandError;
 use super::filter::{base_name, Filter};
 use super::headers::build_request;
 use super::pipeline::{Pipeline, Program, Routing, Sink, Stage};
 use super::script::{Joiner, Script};
 use super::transfer::Curl;
-use super::vars::Vars;
 use super::words::{tokenize, Operator, RedirectKind, Token, TokenKind};
 
 /// How deep `sh -c` wrappers may nest.
@@ -30,11 +30,11 @@ const STARTS: &str =
 
 /// Read `line`, as the user's shell holding `vars` reads it, as a list of pipelines, each
 /// starting with curl, a builtin or a shell (whose script is read as the pod's shell reads it).
-pub(crate) fn parse(line: &str, vars: &Vars) -> Result<Script, CommandError> {
+pub(crate) fn parse(line: &str, vars: &Env) -> Result<Script, CommandError> {
     parse_nested(line, Some(vars), 0)
 }
 
-fn parse_nested(line: &str, vars: Option<&Vars>, depth: usize) -> Result<Script, CommandError> {
+fn parse_nested(line: &str, vars: Option<&Env>, depth: usize) -> Result<Script, CommandError> {
     if depth > MAX_NESTING {
         return Err(CommandError::ShellSyntax {
             found: "sh -c".into(),
@@ -248,7 +248,7 @@ mod tests {
     use super::*;
 
     fn parsed(line: &str) -> Script {
-        parse(line, &Vars::default()).unwrap()
+        parse(line, &Env::default()).unwrap()
     }
 
     /// The only pipeline of a one-pipeline line.
@@ -259,7 +259,7 @@ mod tests {
     }
 
     fn err(line: &str) -> String {
-        parse(line, &Vars::default()).unwrap_err().to_string()
+        parse(line, &Env::default()).unwrap_err().to_string()
     }
 
     fn routing(stdout: Sink, stderr: Sink) -> Routing {
@@ -386,9 +386,9 @@ mod tests {
         assert!(e.contains("`nslookup`"), "{e}");
         let e = err("curl http://a | echo x");
         assert!(e.contains("`echo`") && e.contains("after a pipe"), "{e}");
-        assert_eq!(parse("   ", &Vars::default()), Err(CommandError::Empty));
+        assert_eq!(parse("   ", &Env::default()), Err(CommandError::Empty));
         assert_eq!(
-            parse("# only a comment", &Vars::default()),
+            parse("# only a comment", &Env::default()),
             Err(CommandError::Empty)
         );
     }
@@ -400,7 +400,7 @@ mod tests {
         for _ in 0..MAX_NESTING {
             line = wrap(line);
         }
-        assert!(parse(&line, &Vars::default()).is_ok(), "{line}");
+        assert!(parse(&line, &Env::default()).is_ok(), "{line}");
         let e = err(&wrap(line));
         assert!(e.contains("nest"), "{e}");
     }

@@ -4,13 +4,13 @@
 //! byte offsets: single quotes, double quotes (where a backslash only escapes `$`, `` ` ``, `"`, `\`
 //! and newline, so `"%{http_code}\n"` keeps its backslash-n for curl), backslash escapes, adjacent
 //! quoted parts and `#` comments, and the one expansion the bench does: `$NAME` and `${NAME}`
-//! outside single quotes, from the variables the scenario set (`Vars`; none in a script a pod's
+//! outside single quotes, from the variables the scenario set (`Env`; none in a script a pod's
 //! shell runs). A variable's value becomes part of the word, without field splitting. Command
 //! substitution (`$(…)`, backquotes), other parameter forms and bash's `$'…'` are errors. Leaves
 //! out: what the tokens mean (`shell`, `kubectl`).
 
+use super::env::Env;
 use super::error::CommandError;
-use super::vars::Vars;
 
 /// A shell operator between words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +78,7 @@ impl Token {
 
 /// Split `line` into words and operators as `sh` would, expanding `$NAME` from `vars` (`None`:
 /// the line is a script a pod's shell runs, where no variable is set).
-pub(crate) fn tokenize(line: &str, vars: Option<&Vars>) -> Result<Vec<Token>, CommandError> {
+pub(crate) fn tokenize(line: &str, vars: Option<&Env>) -> Result<Vec<Token>, CommandError> {
     Lexer {
         line,
         chars: line.char_indices().collect(),
@@ -92,7 +92,7 @@ pub(crate) fn tokenize(line: &str, vars: Option<&Vars>) -> Result<Vec<Token>, Co
 /// Just the words of `line`; any operator is an error naming it (for tests).
 #[cfg(test)]
 pub(crate) fn split_words(line: &str) -> Result<Vec<String>, CommandError> {
-    tokenize(line, Some(&Vars::default()))?
+    tokenize(line, Some(&Env::default()))?
         .into_iter()
         .map(|t| match t.kind {
             TokenKind::Word(w) => Ok(w),
@@ -116,7 +116,7 @@ struct Lexer<'a> {
     chars: Vec<(usize, char)>,
     pos: usize,
     tokens: Vec<Token>,
-    vars: Option<&'a Vars>,
+    vars: Option<&'a Env>,
 }
 
 impl Lexer<'_> {
@@ -278,10 +278,25 @@ impl Lexer<'_> {
         })
     }
 
-    /// At a `$` or backquote: a variable's value (the cursor moved past `$NAME` or `${NAME}`),
-    /// `None` for a literal `$` (the cursor left on it), or an error for any other expansion.
-    /// Outside double quotes `$'…'` is bash's escape quoting, which `sh` does not share: refused.
+    /// At a `$` or backquote: a variable's value (the cursor moved past `$NAME` or `${NAME}`), a
+    /// pod lookup's answer (past `$(…)`), `None` for a literal `$` (the cursor left on it), or an
+    /// error for any other expansion. Outside double quotes `$'…'` is bash's escape quoting, which
+    /// `sh` does not share: refused.
     fn expansion(&mut self, in_double: bool) -> Result<Option<String>, CommandError> {
+        if let (Some(env), Some(inner)) = (self.vars, self.substitution()) {
+            let len = inner.chars().count() + 3;
+            let value = if env.is_lenient() {
+                format!("$({inner})")
+            } else {
+                let query = super::lookup::pod_lookup(&inner, env)?;
+                env.lookup(&query).map_err(|why| CommandError::Usage {
+                    program: "kubectl",
+                    message: format!("`$({inner})`: {why}"),
+                })?
+            };
+            self.pos += len;
+            return Ok(Some(value));
+        }
         if let Some((name, len)) = self.variable() {
             let value = match self.vars {
                 None => return Err(CommandError::PodVariable { name }),
@@ -300,6 +315,35 @@ impl Lexer<'_> {
         self.expansion_check(in_double).map(|()| None)
     }
 
+    /// At a `$(`: the text up to its matching `)` (quotes inside respected), if it closes.
+    fn substitution(&self) -> Option<String> {
+        if self.peek(0) != Some('$') || self.peek(1) != Some('(') {
+            return None;
+        }
+        let mut depth = 1;
+        let mut quote: Option<char> = None;
+        let mut inner = String::new();
+        let mut i = 2;
+        while let Some(c) = self.peek(i) {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '(') => depth += 1,
+                (None, ')') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(inner);
+                    }
+                }
+                _ => {}
+            }
+            inner.push(c);
+            i += 1;
+        }
+        None
+    }
+
     /// At a `$`: the name of `$NAME` or `${NAME}` and how many characters it spans.
     fn variable(&self) -> Option<(String, usize)> {
         if self.peek(0) != Some('$') {
@@ -315,7 +359,7 @@ impl Lexer<'_> {
                 break;
             }
         }
-        if !super::vars::is_name(&name) {
+        if !super::env::is_name(&name) {
             return None;
         }
         if braced {
@@ -531,13 +575,14 @@ mod tests {
             ["grep", "OK$", "x$y", "a$"]
         );
         for line in [
-            "kubectl exec $(kubectl get pod) -- x",
+            "kubectl exec $(kubectl get pod -l app=a -o jsonpath={.items..metadata.name} -- x",
+            "echo $(hostname",
             "echo `id`",
             "echo $'\\n'",
             "echo ${A:-b}",
             "echo $1",
         ] {
-            let err = tokenize(line, Some(&Vars::default())).unwrap_err();
+            let err = tokenize(line, Some(&Env::default())).unwrap_err();
             assert!(
                 matches!(err, CommandError::Expansion { .. }),
                 "{line}: {err:?}"
@@ -547,7 +592,7 @@ mod tests {
 
     #[test]
     fn variables_expand_outside_single_quotes() {
-        let mut vars = Vars::default();
+        let mut vars = Env::default();
         vars.set("SOURCE_POD", "sleep-7d4b9c5f6-x2x9z");
         vars.set("HOST", "a b");
         let words = |line: &str| -> Vec<String> {
@@ -579,6 +624,30 @@ mod tests {
         assert!(err.contains("pod's shell"), "{err}");
         let err = tokenize(r#"curl "${URL""#, Some(&vars)).unwrap_err();
         assert!(matches!(err, CommandError::Expansion { .. }), "{err:?}");
+        let err = tokenize("echo $(hostname)", Some(&vars))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("kubectl get pod -l app=NAME"), "{err}");
+    }
+
+    #[test]
+    fn pod_lookups_are_substituted() {
+        let mut env = Env::default();
+        env.add_pod(
+            egressbench_model::request::WorkloadRef::new("test", "sleep"),
+            vec![("app".into(), "sleep".into())],
+        );
+        let line = r#"kubectl exec "$(kubectl get pod -n test -l app=sleep -o jsonpath='{.items[0].metadata.name}')" -n test -- curl http://a"#;
+        let words: Vec<String> = tokenize(line, Some(&env))
+            .unwrap()
+            .into_iter()
+            .filter_map(|t| t.word().map(str::to_string))
+            .collect();
+        let pod = egressbench_resources::kube::pod_name("test", "sleep");
+        assert_eq!(words[2], pod);
+        assert_eq!(words[3..], ["-n", "test", "--", "curl", "http://a"]);
+        let lenient = tokenize(line, Some(&Env::lenient())).unwrap();
+        assert!(lenient[2].word().unwrap().starts_with("$(kubectl get pod"));
     }
 
     #[test]

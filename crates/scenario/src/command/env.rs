@@ -1,0 +1,233 @@
+//! The environment a scenario's command lines are read in: the user's shell variables (the
+//! scenario's `vars:` block and `export NAME=…` steps) and the pods of the Deployments applied so
+//! far (what `$(kubectl get pod -l … -o jsonpath=…)` and a pod name in `kubectl exec` refer to).
+//!
+//! Owns: `Env`, the rule for variable names (`[A-Za-z_][A-Za-z0-9_]*`, as `sh` has them), the
+//! answer to a pod lookup (`PodLookup`: the pod names of the Deployments whose pod labels match,
+//! in the order applied) and reading a pod name as its Deployment. Leaves out: expanding variables
+//! and lookups in a command line (`words`), reading lookups and exports (`export`), and pod names
+//! themselves (`egressbench_resources::kube::pod_name`).
+
+use egressbench_model::request::WorkloadRef;
+use egressbench_resources::kube::{is_pod_of, pod_name};
+use std::collections::BTreeMap;
+
+/// What the user's shell and the cluster hold when a step's command line is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Env {
+    values: BTreeMap<String, String>,
+    pods: Vec<Pod>,
+    /// Unset names expand to themselves (`$NAME`), and lookups to their own text, instead of
+    /// being errors: for reading what kind of line a step is before its environment is known.
+    lenient: bool,
+}
+
+/// The pod of a Deployment applied so far, and its labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Pod {
+    workload: WorkloadRef,
+    labels: Vec<(String, String)>,
+}
+
+/// `kubectl get pod -l SELECTOR [-n NS] -o jsonpath=…`, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodLookup {
+    pub namespace: Option<String>,
+    pub selector: Vec<(String, String)>,
+    /// `{.items[0].metadata.name}` rather than `{.items..metadata.name}` (all, space-separated).
+    pub first_only: bool,
+}
+
+impl Env {
+    /// An environment for a first reading of a line: every name and lookup stands for itself.
+    pub(crate) fn lenient() -> Env {
+        Env {
+            lenient: true,
+            ..Env::default()
+        }
+    }
+
+    /// Whether unset names and lookups stand for themselves.
+    pub(crate) fn is_lenient(&self) -> bool {
+        self.lenient
+    }
+
+    /// The value of `name`, if it is set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Set `name` (a valid name, see `is_name`) to `value`.
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.values.insert(name.to_string(), value.to_string());
+    }
+
+    /// The names set, sorted, for error messages.
+    pub fn names(&self) -> String {
+        if self.values.is_empty() {
+            return "none".into();
+        }
+        self.values
+            .keys()
+            .map(|k| format!("${k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Note that Deployment `workload` runs a pod labelled `labels` (applying it again replaces
+    /// the earlier one).
+    pub fn add_pod(&mut self, workload: WorkloadRef, labels: Vec<(String, String)>) {
+        self.pods.retain(|p| p.workload != workload);
+        self.pods.push(Pod { workload, labels });
+    }
+
+    /// The Deployments in `namespace` whose pods carry every label of `selector` (at least one,
+    /// else an error naming the Deployments there and their labels).
+    pub fn matching(
+        &self,
+        namespace: &str,
+        selector: &[(String, String)],
+    ) -> Result<Vec<WorkloadRef>, String> {
+        let found: Vec<WorkloadRef> = self
+            .pods
+            .iter()
+            .filter(|p| {
+                p.workload.namespace == namespace && selector.iter().all(|kv| p.labels.contains(kv))
+            })
+            .map(|p| p.workload.clone())
+            .collect();
+        if !found.is_empty() {
+            return Ok(found);
+        }
+        let here: Vec<String> = self
+            .pods
+            .iter()
+            .filter(|p| p.workload.namespace == namespace)
+            .map(|p| {
+                let l: Vec<String> = p.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("{} ({})", p.workload.name, l.join(","))
+            })
+            .collect();
+        let sel: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        Err(format!(
+            "no pod in namespace `{namespace}` has the labels {}; the Deployments applied there so \
+             far are: {}",
+            sel.join(","),
+            if here.is_empty() {
+                "none".to_string()
+            } else {
+                here.join(", ")
+            }
+        ))
+    }
+
+    /// What a pod lookup prints: the matching pods' names, separated by spaces, or the first.
+    pub fn lookup(&self, q: &PodLookup) -> Result<String, String> {
+        let names: Vec<String> = self
+            .matching(q.namespace.as_deref().unwrap_or("default"), &q.selector)?
+            .iter()
+            .map(|w| pod_name(&w.namespace, &w.name))
+            .collect();
+        Ok(if q.first_only {
+            names[0].clone()
+        } else {
+            names.join(" ")
+        })
+    }
+
+    /// The workload a `kubectl exec`/`logs` target names: a Deployment applied so far, or the
+    /// Deployment of a pod (its bench-given name, or any name shaped `DEPLOYMENT-HASH-SUFFIX`);
+    /// anything else as written.
+    pub fn workload(&self, named: WorkloadRef) -> WorkloadRef {
+        let here = self
+            .pods
+            .iter()
+            .map(|p| &p.workload)
+            .filter(|w| w.namespace == named.namespace);
+        if here.clone().any(|w| w.name == named.name) {
+            return named;
+        }
+        here.filter(|w| {
+            pod_name(&w.namespace, &w.name) == named.name || is_pod_of(&named.name, &w.name)
+        })
+        .max_by_key(|w| w.name.len())
+        .cloned()
+        .unwrap_or(named)
+    }
+}
+
+/// Whether `name` can name a shell variable.
+pub fn is_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sel(kv: &[(&str, &str)]) -> Vec<(String, String)> {
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn names_and_values() {
+        let mut v = Env::default();
+        assert_eq!(v.names(), "none");
+        v.set("SOURCE_POD", "sleep-1");
+        v.set("A", "x");
+        assert_eq!(v.get("SOURCE_POD"), Some("sleep-1"));
+        assert_eq!(v.get("B"), None);
+        assert_eq!(v.names(), "$A, $SOURCE_POD");
+        assert!(is_name("INGRESS_HOST") && is_name("_x1"));
+        assert!(!is_name("1A") && !is_name("") && !is_name("A-B"));
+    }
+
+    #[test]
+    fn pod_lookups_and_pod_names() {
+        let mut env = Env::default();
+        env.add_pod(
+            WorkloadRef::new("default", "sleep"),
+            sel(&[("app", "sleep")]),
+        );
+        env.add_pod(
+            WorkloadRef::new("default", "sleep-v2"),
+            sel(&[("app", "sleep"), ("v", "2")]),
+        );
+        env.add_pod(WorkloadRef::new("other", "sleep"), sel(&[("app", "sleep")]));
+        let q = |ns: Option<&str>, s: &[(&str, &str)], first_only| PodLookup {
+            namespace: ns.map(str::to_string),
+            selector: sel(s),
+            first_only,
+        };
+        let a = pod_name("default", "sleep");
+        let b = pod_name("default", "sleep-v2");
+        assert_eq!(
+            env.lookup(&q(None, &[("app", "sleep")], false)),
+            Ok(format!("{a} {b}"))
+        );
+        assert_eq!(
+            env.lookup(&q(None, &[("app", "sleep")], true)),
+            Ok(a.clone())
+        );
+        assert_eq!(env.lookup(&q(None, &[("v", "2")], false)), Ok(b.clone()));
+        let e = env
+            .lookup(&q(Some("other"), &[("app", "curl")], false))
+            .unwrap_err();
+        assert!(
+            e.contains("`other`") && e.contains("sleep (app=sleep)"),
+            "{e}"
+        );
+        let w = |name: &str| env.workload(WorkloadRef::new("default", name)).name;
+        assert_eq!(w("sleep"), "sleep");
+        assert_eq!(w(&a), "sleep");
+        assert_eq!(w(&b), "sleep-v2");
+        assert_eq!(w("sleep-v2-5d8f7c9b6-abcde"), "sleep-v2");
+        assert_eq!(w("nginx-5d8f7c9b6-abcde"), "nginx-5d8f7c9b6-abcde");
+    }
+}

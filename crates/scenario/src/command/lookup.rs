@@ -1,0 +1,165 @@
+//! The pod lookup the documents substitute into their commands:
+//! `$(kubectl get pod -l KEY=VALUE[,…] [-n NS] -o jsonpath={.items..metadata.name})`.
+//!
+//! Owns: reading the words inside `$(…)` into a `PodLookup`: `get pod|pods|po`, `-l`/`--selector`,
+//! `-n`/`--namespace`, `-o`/`--output`/`-o=`/`-ojsonpath=` with `{.items..metadata.name}`,
+//! `{.items[*].metadata.name}` or `{.items[0].metadata.name}`, and
+//! `--field-selector=status.phase=Running` (every pod here runs). Anything else is an error saying
+//! what is supported. Leaves out: answering it (`env`) and where it stands in a line (`words`).
+
+use super::env::{Env, PodLookup};
+use super::error::CommandError;
+use super::kubectl::labels;
+use super::words::tokenize;
+
+/// What the errors offer instead.
+const SUPPORTED: &str =
+    "$(kubectl get pod -l app=NAME [-n NAMESPACE] -o jsonpath={.items..metadata.name})";
+
+fn usage(message: String) -> CommandError {
+    CommandError::Usage {
+        program: "kubectl",
+        message,
+    }
+}
+
+/// Read the command inside `$(…)`; variables in it expand from `env`.
+pub(crate) fn pod_lookup(inner: &str, env: &Env) -> Result<PodLookup, CommandError> {
+    let unsupported = || {
+        usage(format!(
+            "`$({inner})` is not supported here; write {SUPPORTED}"
+        ))
+    };
+    let words: Vec<String> = tokenize(inner, Some(env))?
+        .into_iter()
+        .map(|t| t.word().map(str::to_string).ok_or_else(unsupported))
+        .collect::<Result<_, _>>()?;
+    let Some(("kubectl", args)) = words.split_first().map(|(p, a)| (p.as_str(), a)) else {
+        return Err(unsupported());
+    };
+    let mut namespace = None;
+    let mut selector = None;
+    let mut output = None;
+    let mut positional = Vec::new();
+    let mut rest = args.iter();
+    while let Some(w) = rest.next() {
+        let (flag, inline) = match w.split_once('=') {
+            Some((f, v)) if f.starts_with('-') => (f, Some(v.to_string())),
+            _ => (w.as_str(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| rest.next().cloned())
+                .ok_or_else(|| CommandError::MissingValue {
+                    program: "kubectl",
+                    flag: flag.to_string(),
+                })
+        };
+        match flag {
+            "-n" | "--namespace" => namespace = Some(value()?),
+            "-l" | "--selector" => selector = Some(value()?),
+            "-o" | "--output" => output = Some(value()?),
+            "-ojsonpath" => output = Some(format!("jsonpath={}", value()?)),
+            "--field-selector" => {
+                if value()? != "status.phase=Running" {
+                    return Err(usage(
+                        "only --field-selector=status.phase=Running is supported (every pod here \
+                         runs)"
+                            .into(),
+                    ));
+                }
+            }
+            f if f.starts_with('-') => return Err(unsupported()),
+            _ => positional.push(w.as_str()),
+        }
+    }
+    if !matches!(positional.as_slice(), ["get", "pod" | "pods" | "po"]) {
+        return Err(unsupported());
+    }
+    let selector = selector
+        .ok_or_else(|| usage(format!("`$({inner})` needs a label selector (-l app=NAME)")))?;
+    let path = output
+        .as_deref()
+        .and_then(|o| o.strip_prefix("jsonpath="))
+        .ok_or_else(|| {
+            usage(format!(
+                "`$({inner})` needs -o jsonpath={{.items..metadata.name}}"
+            ))
+        })?;
+    let first_only = match path {
+        "{.items..metadata.name}" | "{.items[*].metadata.name}" => false,
+        "{.items[0].metadata.name}" => true,
+        other => {
+            return Err(usage(format!(
+                "the jsonpath `{other}` is not supported; use {{.items..metadata.name}} or \
+                 {{.items[0].metadata.name}}"
+            )))
+        }
+    };
+    Ok(PodLookup {
+        namespace,
+        selector: labels(&selector)?,
+        first_only,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(inner: &str) -> PodLookup {
+        pod_lookup(inner, &Env::default()).unwrap()
+    }
+
+    fn err(inner: &str) -> String {
+        pod_lookup(inner, &Env::default()).unwrap_err().to_string()
+    }
+
+    fn q(ns: Option<&str>, sel: &[(&str, &str)], first_only: bool) -> PodLookup {
+        PodLookup {
+            namespace: ns.map(str::to_string),
+            selector: sel
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            first_only,
+        }
+    }
+
+    #[test]
+    fn the_documents_lookups() {
+        assert_eq!(
+            read("kubectl get pod -l app=sleep -o jsonpath={.items..metadata.name}"),
+            q(None, &[("app", "sleep")], false)
+        );
+        assert_eq!(
+            read("kubectl get pod -n istio-system -l istio=egressgateway,app=istio-egressgateway -o jsonpath='{.items[0].metadata.name}'"),
+            q(Some("istio-system"), &[("istio", "egressgateway"), ("app", "istio-egressgateway")], true)
+        );
+        assert_eq!(
+            read("kubectl get pods --namespace=foo --selector=app=curl --field-selector=status.phase=Running -o=jsonpath={.items[*].metadata.name}"),
+            q(Some("foo"), &[("app", "curl")], false)
+        );
+    }
+
+    #[test]
+    fn anything_else_says_what_is_supported() {
+        assert!(err("kubectl get svc x").contains("not supported"));
+        assert!(
+            err("kubectl get pod -o jsonpath={.items..metadata.name}").contains("label selector")
+        );
+        assert!(
+            err("kubectl get pod -l app -o jsonpath={.items..metadata.name}").contains("KEY=VALUE")
+        );
+        assert!(err("kubectl get pod -l app=x -o name").contains("jsonpath"));
+        assert!(
+            err("kubectl get pod -l app=x -o jsonpath={.items[1].spec}").contains("not supported")
+        );
+        assert!(err(
+            "kubectl get pod -l app=x --field-selector=a=b -o jsonpath={.items..metadata.name}"
+        )
+        .contains("status.phase"));
+        assert!(err("hostname").contains("not supported"));
+    }
+}

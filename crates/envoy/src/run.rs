@@ -608,13 +608,7 @@ impl EnvoyMesh {
         from: &WorkloadRef,
         request: &ClientRequest,
     ) -> Result<(Dial, IpAddr), RunError> {
-        let connection = step::app_connection(
-            mesh,
-            &self.internet,
-            from,
-            request.dial_host(),
-            request.dial_port(),
-        );
+        let connection = step::app_connection(mesh, &self.internet, from, request);
         Ok(match connection {
             AppConnection::Unresolved { source } => (Dial::Unresolved, source),
             AppConnection::Direct { to, source } => (Dial::Simulated(to), source),

@@ -132,7 +132,7 @@ pub(crate) fn trace(mesh: &Mesh, from: &str, scheme: Scheme, host: &str, port: u
 }
 
 /// The model's decision on `req` from `from` (`ns/name`, or a name in `default`).
-fn decision(mesh: &Mesh, from: &str, req: ClientRequest) -> Trace {
+pub(crate) fn decision(mesh: &Mesh, from: &str, req: ClientRequest) -> Trace {
     let from = WorkloadRef::parse(from).unwrap_or_else(|| WorkloadRef::new("default", from));
     match decide(mesh, &Internet::builtin(), &Call::new(from, req)) {
         Ok(t) => t,

@@ -239,14 +239,10 @@ impl Resolver<'_> {
             KubectlCommand::Exec {
                 workload,
                 container,
-                command,
+                mut command,
             } => {
                 if container.as_deref() == Some(PROXY_CONTAINER) {
-                    return Err(self.invalid(
-                        line,
-                        format!("{field}: requests sent from the `{PROXY_CONTAINER}` container itself are not modelled"),
-                        "run the command in the application container (leave out `-c istio-proxy`)",
-                    ));
+                    command.run_in_proxy_container();
                 }
                 Action::Exec {
                     from: env.workload(workload),

@@ -265,21 +265,13 @@ impl SimMesh {
         request: &ClientRequest,
     ) -> Result<(Dial, IpAddr), SimError> {
         let internet = &self.world.internet;
-        Ok(
-            match step::app_connection(
-                mesh,
-                internet,
-                from,
-                request.dial_host(),
-                request.dial_port(),
-            ) {
-                AppConnection::Unresolved { source } => (Dial::Unresolved, source),
-                AppConnection::Captured { original, source } => {
-                    (Dial::Real(self.capture(from, original).await?), source)
-                }
-                AppConnection::Direct { to, source } => (Dial::Simulated(to), source),
-            },
-        )
+        Ok(match step::app_connection(mesh, internet, from, request) {
+            AppConnection::Unresolved { source } => (Dial::Unresolved, source),
+            AppConnection::Captured { original, source } => {
+                (Dial::Real(self.capture(from, original).await?), source)
+            }
+            AppConnection::Direct { to, source } => (Dial::Simulated(to), source),
+        })
     }
 
     /// Make `request` from `from`, as its application would, and collect what every proxy logged

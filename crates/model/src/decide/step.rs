@@ -11,7 +11,7 @@ use super::matchers::{route_matches, sni_matches, HttpView};
 use super::HopRequest;
 use crate::external::Internet;
 use crate::mesh::Mesh;
-use crate::request::WorkloadRef;
+use crate::request::{ClientRequest, WorkloadRef};
 use crate::xds::{
     Endpoint, EndpointTarget, FilterChain, Listener, Name, ProxyConfig, Route, RouteAction,
     StringMatcher, Transport, VirtualHost,
@@ -256,15 +256,16 @@ pub enum AppConnection {
     Direct { to: SocketAddr, source: IpAddr },
 }
 
-/// Where `from`'s application connection to `host:port` goes (every socket-running target asks
-/// here, then dials its own capture listener for `Captured`).
+/// Where `from`'s application connection for `request` goes (its dial host and port): every
+/// socket-running target asks here, then dials its own capture listener for `Captured`. A
+/// request from the proxy's own container is never captured.
 pub fn app_connection(
     mesh: &Mesh,
     internet: &Internet,
     from: &WorkloadRef,
-    host: &str,
-    port: u16,
+    request: &ClientRequest,
 ) -> AppConnection {
+    let (host, port) = (request.dial_host(), request.dial_port());
     let public = IpAddr::V4(crate::external::DEFAULT_PEER);
     let Some(w) = mesh.workload(from) else {
         return AppConnection::Unresolved { source: public };
@@ -275,7 +276,7 @@ pub fn app_connection(
         return AppConnection::Unresolved { source: pod };
     };
     let original = SocketAddr::new(address, port);
-    if w.proxy.is_some() && mesh.proxies.contains_key(from) {
+    if w.proxy.is_some() && !request.from_proxy_container && mesh.proxies.contains_key(from) {
         return AppConnection::Captured {
             original,
             source: pod,

@@ -738,7 +738,9 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
             outcome: Reached::Unresolved,
         }
     } else {
-        match (w.proxy, walk.proxy(from)) {
+        // The proxy's own user is not redirected to the proxy (`-c istio-proxy`).
+        let captured = w.proxy.filter(|_| !request.from_proxy_container);
+        match (captured, walk.proxy(from)) {
             (Some(_), Some(proxy)) => match step::outbound_listener(proxy, address, port) {
                 Some(listener) => walk.receive(proxy, listener, "outbound", wire),
                 None => walk.reach(None, dest_host, port, wire, crate::external::DEFAULT_PEER),

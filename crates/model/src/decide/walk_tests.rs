@@ -4,7 +4,8 @@
 use super::*;
 use crate::decide::{Note, WireKind};
 use crate::outcome::reply::{Details, ResponseFlag};
-use crate::testing::{mesh, trace, HTTP_VIA_GATEWAY};
+use crate::request::ClientRequest;
+use crate::testing::{decision, mesh, trace, HTTP_VIA_GATEWAY};
 
 /// Sidecars reach the gateway over mesh mTLS with the SNI the ISTIO_MUTUAL Gateway server
 /// matches.
@@ -34,6 +35,27 @@ fn an_unknown_host_ends_at_the_sidecars_block_all_route() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn the_proxy_containers_own_requests_bypass_the_sidecar() {
+    let mut req = ClientRequest::get(Scheme::Http, "httpbin.org", 80, "/");
+    req.from_proxy_container = true;
+    let t = decision(&mesh(""), "sleep", req.clone());
+    assert!(t.hops.is_empty(), "{:?}", t.hops);
+    assert!(matches!(t.end, End::Reached { .. }), "{:?}", t.end);
+    let m = mesh("");
+    let from = WorkloadRef::new("default", "sleep");
+    let internet = Internet::builtin();
+    assert!(matches!(
+        step::app_connection(&m, &internet, &from, &req),
+        step::AppConnection::Direct { .. }
+    ));
+    req.from_proxy_container = false;
+    assert!(matches!(
+        step::app_connection(&m, &internet, &from, &req),
+        step::AppConnection::Captured { .. }
+    ));
 }
 
 #[test]

@@ -29,6 +29,8 @@ pub struct Explanation {
     pub hops: Vec<Hop>,
     pub access_log: Vec<AccessLogEntry>,
     pub result: ClientResult,
+    /// Sent from the sidecar's own container, so no proxy captured it.
+    pub from_proxy_container: bool,
 }
 
 /// Build the explanation of an exchange that carries a trace.
@@ -45,6 +47,7 @@ pub fn explanation(exchange: &Exchange) -> Option<Explanation> {
         hops: trace.hops.clone(),
         access_log: exchange.logs.clone(),
         result: exchange.result.clone(),
+        from_proxy_container: trace.request.from_proxy_container,
     })
 }
 
@@ -174,7 +177,13 @@ pub fn render_human(e: &Explanation) -> String {
         e.request, e.from, e.identity
     );
     if e.hops.is_empty() {
-        let _ = writeln!(out, "  (no proxy on the way: the workload has no sidecar)");
+        let why = if e.from_proxy_container {
+            "sent from the istio-proxy container, whose traffic (UID 1337) iptables does not \
+             redirect to the sidecar"
+        } else {
+            "the workload has no sidecar"
+        };
+        let _ = writeln!(out, "  (no proxy on the way: {why})");
     }
     for (i, h) in e.hops.iter().enumerate() {
         render_hop(&mut out, i, h);

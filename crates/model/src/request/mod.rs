@@ -100,6 +100,10 @@ pub struct ClientRequest {
     /// Where the connection goes when not to the URL's host and port (`curl --resolve` pins an
     /// address, `--connect-to` a host and port).
     pub dial: Option<Dial>,
+    /// Sent from the sidecar's own container (`kubectl exec -c istio-proxy`): iptables does not
+    /// redirect the proxy user's traffic (UID 1337) to the proxy, so it leaves the pod as if the
+    /// pod had no sidecar.
+    pub from_proxy_container: bool,
 }
 
 /// The host (a name or an address) and port a connection is opened to, instead of the URL's.
@@ -123,6 +127,7 @@ impl ClientRequest {
             timeout_ms: None,
             host_header: None,
             dial: None,
+            from_proxy_container: false,
         }
     }
 

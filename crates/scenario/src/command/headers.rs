@@ -159,6 +159,7 @@ pub(crate) fn build_request(o: &CurlOptions) -> Result<ClientRequest, CommandErr
         body: o.data.body.clone(),
         timeout_ms: o.max_time_ms,
         host_header: host_header(o),
+        from_proxy_container: false,
     })
 }
 
@@ -208,6 +209,7 @@ mod tests {
                 timeout_ms: None,
                 host_header: None,
                 dial: None,
+                from_proxy_container: false,
             }
         );
     }

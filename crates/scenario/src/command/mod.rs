@@ -77,6 +77,14 @@ impl ExecCommand {
             .collect()
     }
 
+    /// The command runs in the sidecar's own container (`kubectl exec -c istio-proxy`): its
+    /// requests are not captured by the sidecar.
+    pub fn run_in_proxy_container(&mut self) {
+        for curl in self.script.curls_mut() {
+            curl.request.from_proxy_container = true;
+        }
+    }
+
     /// The request of the command's first curl (every command has one).
     pub fn first_request(&self) -> Option<&ClientRequest> {
         self.requests().into_iter().next()

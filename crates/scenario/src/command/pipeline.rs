@@ -77,6 +77,18 @@ impl Pipeline {
             .collect()
     }
 
+    /// Every curl, mutable, in order.
+    pub(crate) fn curls_mut(&mut self) -> Vec<&mut Curl> {
+        self.stages
+            .iter_mut()
+            .flat_map(|s| match &mut s.program {
+                Program::Curl(c) => vec![&mut **c],
+                Program::Shell(inner) => inner.curls_mut(),
+                Program::Filter(_) | Program::Builtin(_) => Vec::new(),
+            })
+            .collect()
+    }
+
     /// What the pipeline prints and returns, its curls sending over `net`.
     pub fn run(&self, net: &mut dyn Network) -> Result<Emitted, Aborted> {
         let mut out = Emitted::default();

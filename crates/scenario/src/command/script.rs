@@ -40,6 +40,14 @@ impl Script {
         self.items.iter().flat_map(|(_, p)| p.curls()).collect()
     }
 
+    /// Every curl, mutable, in order.
+    pub(crate) fn curls_mut(&mut self) -> Vec<&mut Curl> {
+        self.items
+            .iter_mut()
+            .flat_map(|(_, p)| p.curls_mut())
+            .collect()
+    }
+
     /// What the script prints and returns, its curls sending over `net`.
     pub fn run(&self, net: &mut dyn Network) -> Result<Emitted, Aborted> {
         let mut out = Emitted::default();

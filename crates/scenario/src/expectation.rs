@@ -129,6 +129,38 @@ pub enum TextMatch {
     Equals(String),
     StartsWith(String),
     Contains(String),
+    /// A regular expression (the `regex` crate's syntax) found anywhere in the text; anchor it
+    /// with `^…$` to match the whole.
+    Matches(Pattern),
+    /// An address `HOST:PORT` (or `[V6]:PORT`) on this port: "the gateway connected on port 443".
+    Port(u16),
+}
+
+/// A regular expression, compiled when the scenario is read.
+#[derive(Debug, Clone)]
+pub struct Pattern(regex::Regex);
+
+impl Pattern {
+    /// Compile `text`; the error says what is wrong with it.
+    pub fn new(text: &str) -> Result<Pattern, String> {
+        regex::Regex::new(text)
+            .map(Pattern)
+            .map_err(|e| format!("`{text}` is not a regular expression: {e}"))
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+impl Eq for Pattern {}
+
+impl Serialize for Pattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_str())
+    }
 }
 
 impl TextMatch {
@@ -137,16 +169,73 @@ impl TextMatch {
             TextMatch::Equals(e) => actual == e,
             TextMatch::StartsWith(e) => actual.starts_with(e.as_str()),
             TextMatch::Contains(e) => actual.contains(e.as_str()),
+            TextMatch::Matches(p) => p.0.is_match(actual),
+            TextMatch::Port(port) => actual
+                .rsplit_once(':')
+                .is_some_and(|(host, p)| !host.is_empty() && p == port.to_string()),
         }
     }
+
+    /// Read `{equals|starts_with|contains|matches|port: …}`, exactly one of them; `what` names
+    /// the expectation in errors.
+    fn from_ops(what: &str, ops: RawOps) -> Result<TextMatch, String> {
+        let mut given: Vec<TextMatch> = Vec::new();
+        given.extend(ops.equals.map(|s| TextMatch::Equals(s.0)));
+        given.extend(ops.starts_with.map(|s| TextMatch::StartsWith(s.0)));
+        given.extend(ops.contains.map(|s| TextMatch::Contains(s.0)));
+        if let Some(m) = ops.matches {
+            given.push(TextMatch::Matches(Pattern::new(&m.0).map_err(|e| {
+                with_help(
+                    format!("`{what}`: {e}"),
+                    "write a regular expression such as `^outbound\\|443\\|`",
+                )
+            })?));
+        }
+        if let Some(p) = ops.port {
+            let port = p.0.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                with_help(
+                    format!("`{what}.port`: `{}` is not a port number", p.0),
+                    "give a number from 1 to 65535, e.g. `port: 443`",
+                )
+            })?;
+            given.push(TextMatch::Port(port));
+        }
+        match given.len() {
+            1 => Ok(given.remove(0)),
+            n => Err(with_help(
+                format!(
+                    "`{what}` has {n} of `equals`, `starts_with`, `contains`, `matches`, `port`"
+                ),
+                "give exactly one of them",
+            )),
+        }
+    }
+}
+
+/// The comparison operators, as written.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawOps {
+    #[serde(default)]
+    equals: Option<Scalar>,
+    #[serde(default)]
+    starts_with: Option<Scalar>,
+    #[serde(default)]
+    contains: Option<Scalar>,
+    #[serde(default)]
+    matches: Option<Scalar>,
+    #[serde(default)]
+    port: Option<Scalar>,
 }
 
 impl fmt::Display for TextMatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TextMatch::Equals(e) => write!(f, "equals {e:?}"),
-            TextMatch::StartsWith(e) => write!(f, "starts with {e:?}"),
-            TextMatch::Contains(e) => write!(f, "contains {e:?}"),
+            TextMatch::Equals(e) => write!(f, "{e:?}"),
+            TextMatch::StartsWith(e) => write!(f, "starting with {e:?}"),
+            TextMatch::Contains(e) => write!(f, "containing {e:?}"),
+            TextMatch::Matches(p) => write!(f, "matching /{}/", p.0.as_str()),
+            TextMatch::Port(p) => write!(f, "an address on port {p}"),
         }
     }
 }
@@ -169,41 +258,38 @@ struct RawJson {
     starts_with: Option<Scalar>,
     #[serde(default)]
     contains: Option<Scalar>,
+    #[serde(default)]
+    matches: Option<Scalar>,
+    #[serde(default)]
+    port: Option<Scalar>,
 }
 
 fn json_expect(raw: RawJson) -> Result<JsonExpect, String> {
-    let ops = [
-        raw.equals.map(|s| TextMatch::Equals(s.0)),
-        raw.starts_with.map(|s| TextMatch::StartsWith(s.0)),
-        raw.contains.map(|s| TextMatch::Contains(s.0)),
-    ];
-    let mut given: Vec<TextMatch> = ops.into_iter().flatten().collect();
     if raw.field.trim().is_empty() {
         return Err(with_help(
             "`json.field` is empty",
             "name a field of the response body by its dotted path, e.g. `field: headers.Host`",
         ));
     }
-    match given.len() {
-        1 => Ok(JsonExpect {
-            field: raw.field,
-            matcher: given.remove(0),
-        }),
-        n => Err(with_help(
-            format!(
-                "`json` for field `{}` has {n} of `equals`, `starts_with`, `contains`",
-                raw.field
-            ),
-            "give exactly one of them",
-        )),
-    }
+    let ops = RawOps {
+        equals: raw.equals,
+        starts_with: raw.starts_with,
+        contains: raw.contains,
+        matches: raw.matches,
+        port: raw.port,
+    };
+    let matcher = TextMatch::from_ops(&format!("json` for field `{}", raw.field), ops)?;
+    Ok(JsonExpect {
+        field: raw.field,
+        matcher,
+    })
 }
 
 impl<'de> Deserialize<'de> for JsonExpect {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         checked_map(
             d,
-            "a map `{field: ..., equals|starts_with|contains: ...}`",
+            "a map `{field: ..., equals|starts_with|contains|matches|port: ...}`",
             json_expect,
         )
     }
@@ -215,7 +301,7 @@ pub enum AccessLogExpect {
     /// On exec steps: the last entry each named proxy wrote during the step.
     Proxies(Vec<ProxyLogExpect>),
     /// On logs steps: fields of the last entry shown.
-    Fields(BTreeMap<String, String>),
+    Fields(BTreeMap<String, TextMatch>),
 }
 
 /// `{proxy: default/nginx, fields: {upstream_cluster: BlackHoleCluster}}`. Without `proxy`, the
@@ -223,7 +309,7 @@ pub enum AccessLogExpect {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProxyLogExpect {
     pub proxy: Option<WorkloadRef>,
-    pub fields: BTreeMap<String, String>,
+    pub fields: BTreeMap<String, TextMatch>,
 }
 
 #[derive(Deserialize)]
@@ -231,7 +317,29 @@ pub struct ProxyLogExpect {
 struct RawProxyLog {
     #[serde(default)]
     proxy: Option<String>,
-    fields: BTreeMap<String, Scalar>,
+    fields: BTreeMap<String, FieldValue>,
+}
+
+/// An access-log field's expected value: a scalar (equal to it), or `{starts_with|contains|
+/// matches|port: …}`.
+enum FieldValue {
+    Exact(String),
+    Ops(RawOps),
+}
+
+impl<'de> Deserialize<'de> for FieldValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_yaml::Value::deserialize(d)?;
+        if value.is_mapping() {
+            RawOps::deserialize(value)
+                .map(FieldValue::Ops)
+                .map_err(de::Error::custom)
+        } else {
+            Scalar::deserialize(value)
+                .map(|s| FieldValue::Exact(s.0))
+                .map_err(de::Error::custom)
+        }
+    }
 }
 
 fn proxy_log(raw: RawProxyLog) -> Result<ProxyLogExpect, String> {
@@ -261,7 +369,7 @@ impl<'de> Deserialize<'de> for ProxyLogExpect {
 }
 
 /// Access-log field names must be ones the entries have.
-fn log_fields(fields: BTreeMap<String, Scalar>) -> Result<BTreeMap<String, String>, String> {
+fn log_fields(fields: BTreeMap<String, FieldValue>) -> Result<BTreeMap<String, TextMatch>, String> {
     if fields.is_empty() {
         return Err(with_help(
             "`access_log` names no field",
@@ -272,7 +380,13 @@ fn log_fields(fields: BTreeMap<String, Scalar>) -> Result<BTreeMap<String, Strin
         .into_iter()
         .map(|(name, value)| {
             if AccessLogEntry::FIELDS.contains(&name.as_str()) {
-                Ok((name, value.0))
+                let matcher = match value {
+                    FieldValue::Exact(text) => TextMatch::Equals(text),
+                    FieldValue::Ops(ops) => {
+                        TextMatch::from_ops(&format!("access_log.{name}"), ops)?
+                    }
+                };
+                Ok((name, matcher))
             } else {
                 let fix = match closest(&name, AccessLogEntry::FIELDS.iter().copied()) {
                     Some(best) => format!("did you mean `{best}`?"),
@@ -313,7 +427,7 @@ impl<'de> Deserialize<'de> for AccessLogExpect {
                         .map(|p| AccessLogExpect::Proxies(vec![p]))
                         .map_err(de::Error::custom)
                 } else {
-                    let raw = BTreeMap::<String, Scalar>::deserialize(value)
+                    let raw = BTreeMap::<String, FieldValue>::deserialize(value)
                         .map_err(|e| de::Error::custom(format!("access_log: {e}")))?;
                     log_fields(raw)
                         .map(AccessLogExpect::Fields)
@@ -376,14 +490,51 @@ mod tests {
     }
 
     #[test]
+    fn access_log_fields_take_matchers() {
+        let e = parse(
+            "access_log: {upstream_host: {port: 443}, upstream_cluster: {matches: '^outbound\\|443\\|'}, route_name: {starts_with: allow}, authority: {contains: cnn}}",
+        )
+        .unwrap();
+        let Some(AccessLogExpect::Fields(f)) = e.access_log else {
+            panic!("expected fields");
+        };
+        assert!(f["upstream_host"].matches("203.0.113.40:443"));
+        assert!(!f["upstream_host"].matches("203.0.113.40:4430"));
+        assert!(!f["upstream_host"].matches("-"));
+        assert!(f["upstream_cluster"].matches("outbound|443||edition.cnn.com"));
+        assert!(!f["upstream_cluster"].matches("outbound|80||edition.cnn.com"));
+        assert!(f["route_name"].matches("allow_any"));
+        assert!(f["authority"].matches("edition.cnn.com"));
+        assert_eq!(f["upstream_host"].to_string(), "an address on port 443");
+        for (bad, says) in [
+            (
+                "access_log: {upstream_host: {port: https}}",
+                "not a port number",
+            ),
+            (
+                "access_log: {path: {matches: '('}}",
+                "not a regular expression",
+            ),
+            ("access_log: {path: {equals: a, contains: b}}", "has 2 of"),
+            ("access_log: {path: {prefix: a}}", "unknown field `prefix`"),
+            ("json: {field: url, matches: '^https://'}", ""),
+        ] {
+            match parse(bad) {
+                Ok(_) => assert!(says.is_empty(), "{bad} should fail"),
+                Err(e) => assert!(e.contains(says), "{bad}: {e}"),
+            }
+        }
+    }
+
+    #[test]
     fn access_log_reads_both_forms() {
         let e =
             parse("access_log: {upstream_cluster: BlackHoleCluster, response_code: 502}").unwrap();
         let fields = [
-            ("response_code".to_string(), "502".to_string()),
+            ("response_code".to_string(), TextMatch::Equals("502".into())),
             (
                 "upstream_cluster".to_string(),
-                "BlackHoleCluster".to_string(),
+                TextMatch::Equals("BlackHoleCluster".into()),
             ),
         ];
         assert_eq!(
@@ -397,8 +548,8 @@ mod tests {
         };
         assert_eq!(items[0].proxy, Some(WorkloadRef::new("default", "nginx")));
         assert_eq!(
-            items[0].fields.get("response_flags").map(String::as_str),
-            Some("UH")
+            items[0].fields.get("response_flags"),
+            Some(&TextMatch::Equals("UH".into()))
         );
 
         let e = parse("access_log:\n  - {fields: {response_code: 200}}\n  - {proxy: istio-egress/gw, fields: {response_code: 200}}\n")

@@ -569,16 +569,28 @@ mod tests {
                 .contains("the logs of container `nginx` are not modelled"),
             "{err}"
         );
-        let err = load(&dir, "  - kubectl: kubectl -n default exec deployment/nginx -c istio-proxy -- curl http://x\n").unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("sent from the `istio-proxy` container"),
-            "{err}"
-        );
-        assert!(
-            err.help().unwrap_or_default().contains("leave out"),
-            "{err}"
-        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_command_in_the_proxy_container_is_marked_uncaptured() {
+        let dir = tree("proxy-container");
+        let s = load(
+            &dir,
+            "  - kubectl: kubectl -n default exec deployment/nginx -c istio-proxy -- curl http://x; curl -L http://y\n\
+             \x20 - kubectl: kubectl -n default exec deployment/nginx -c nginx -- curl http://x\n",
+        )
+        .unwrap();
+        let uncaptured = |i: usize| match &s.steps[i].action {
+            Action::Exec { command, .. } => command
+                .requests()
+                .iter()
+                .map(|r| r.from_proxy_container)
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(uncaptured(0), [true, true]);
+        assert_eq!(uncaptured(1), [false]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

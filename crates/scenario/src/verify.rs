@@ -5,7 +5,7 @@
 //! entry). Leaves out: running steps (`runner`) and the expectation types (`expectation`).
 
 use super::command::ProcessOutput;
-use super::expectation::{AccessLogExpect, Expect, JsonExpect};
+use super::expectation::{AccessLogExpect, Expect, JsonExpect, TextMatch};
 use super::results::Check;
 use egressbench_model::outcome::{AccessLogEntry, ClientResult};
 use egressbench_model::request::WorkloadRef;
@@ -190,7 +190,7 @@ pub(crate) fn check_change(expect: &Expect, outcome: &Result<(), String>) -> Vec
 fn check_entry<'a>(
     what: &str,
     entry: Option<&AccessLogEntry>,
-    fields: impl Iterator<Item = (&'a String, &'a String)>,
+    fields: impl Iterator<Item = (&'a String, &'a TextMatch)>,
     when: &str,
 ) -> Vec<Check> {
     let Some(entry) = entry else {
@@ -204,7 +204,12 @@ fn check_entry<'a>(
     fields
         .map(|(name, want)| {
             let got = entry.field(name).unwrap_or_default();
-            Check::new(format!("{what}.{name}"), q(want), q(&got), &got == want)
+            Check::new(
+                format!("{what}.{name}"),
+                want.to_string(),
+                q(&got),
+                want.matches(&got),
+            )
         })
         .collect()
 }

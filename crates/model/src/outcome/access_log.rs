@@ -72,6 +72,9 @@ impl AccessLogEntry {
             "requested_server_name" => self.requested_server_name.clone(),
             "route_name" => self.route_name.clone(),
             "downstream_peer_principal" => self.downstream_peer_principal.clone(),
+            // Istio's text format writes the three as one quoted field: "GET /politics HTTP/2",
+            // or "- - -" for a TCP connection.
+            "request" => format!("{} {} {}", self.method, self.path, self.protocol),
             _ => return None,
         })
     }
@@ -93,10 +96,30 @@ impl AccessLogEntry {
         "requested_server_name",
         "route_name",
         "downstream_peer_principal",
+        "request",
     ];
 
     /// The entry as one JSON line, as `kubectl logs ... -c istio-proxy` shows it.
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_field_reads_and_request_is_istios_text_form() {
+        let mut e = AccessLogEntry::blank("istio-system/istio-egressgateway");
+        for name in AccessLogEntry::FIELDS {
+            assert!(e.field(name).is_some(), "{name}");
+        }
+        assert_eq!(e.field("nope"), None);
+        assert_eq!(e.field("request").as_deref(), Some("- - -"));
+        e.method = "GET".into();
+        e.path = "/politics".into();
+        e.protocol = "HTTP/2".into();
+        assert_eq!(e.field("request").as_deref(), Some("GET /politics HTTP/2"));
     }
 }

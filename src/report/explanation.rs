@@ -33,6 +33,8 @@ mod tests {
             logs: Vec::new(),
             trace: None,
             observed: Vec::new(),
+            elapsed_ms: 0,
+            remote: None,
         };
         assert_eq!(render_explanation(&exchange), None);
         assert_eq!(explanation_json(&exchange), None);

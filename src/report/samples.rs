@@ -75,6 +75,7 @@ pub(crate) fn reports() -> Vec<ScenarioReport> {
         stdout: "502\n".into(),
         stderr: String::new(),
         exit_code: 0,
+        elapsed_ms: 12,
     });
     second.discrepancy = Some("the mesh answers 502".into());
     let failed = scenario("001-fails", Verdict::Failed, vec![first, second], 4);

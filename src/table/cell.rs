@@ -220,6 +220,8 @@ mod tests {
                 logs,
                 trace: None,
                 observed: Vec::new(),
+                elapsed_ms: 0,
+                remote: None,
             },
         )
     }

@@ -202,6 +202,8 @@ mod tests {
                 logs: vec![entry],
                 trace: None,
                 observed: Vec::new(),
+                elapsed_ms: 0,
+                remote: None,
             },
         )
     }

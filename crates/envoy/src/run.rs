@@ -576,6 +576,7 @@ impl EnvoyMesh {
         request: &ClientRequest,
     ) -> Result<Exchange, RunError> {
         let mesh = self.mesh.clone();
+        let remote = step::app_connection(&mesh, &self.internet, from, request).remote();
         let (dial, source) = self.dial(&mesh, from, request).await?;
         // A connection to a sidecar comes from an address of the exchange's own (the sidecar
         // reads no source from it; its upstream connections carry the pod's address).
@@ -594,12 +595,12 @@ impl EnvoyMesh {
         if let Some(c) = client {
             self.earlier_clients.insert(c);
         }
-        let result = self
+        let sent = self
             .client
             .send(&self.fabric, source, dial, request)
             .await?;
         let logs = self.collect(from, client, &earlier).await;
-        Ok(self.hosts.exchange(result, logs))
+        Ok(self.hosts.exchange(sent, remote, logs))
     }
 
     async fn dial(
@@ -611,7 +612,7 @@ impl EnvoyMesh {
         let connection = step::app_connection(mesh, &self.internet, from, request);
         Ok(match connection {
             AppConnection::Unresolved { source } => (Dial::Unresolved, source),
-            AppConnection::Direct { to, source } => (Dial::Simulated(to), source),
+            AppConnection::Direct { to, source, .. } => (Dial::Simulated(to), source),
             AppConnection::Captured { original, source } => {
                 if self
                     .destinations

@@ -33,6 +33,14 @@ pub struct Exchange {
     /// hosts: `httpbin.org:443 received GET https://httpbin.org/anything over TLS …`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub observed: Vec<String>,
+    /// How long the exchange took, in simulated milliseconds: what the destination waited before
+    /// answering, cut short by a route timeout or the client's `-m` (the model counts those;
+    /// connecting and relaying take no time in it). Socket-running targets measure it.
+    pub elapsed_ms: u64,
+    /// The address and port the client connected to, as it sees them (a captured connection
+    /// keeps its original destination): curl's `%{remote_ip}` and `%{remote_port}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<std::net::SocketAddr>,
 }
 
 /// What flows back to a hop from its upstream.
@@ -113,7 +121,14 @@ fn relay(hop: &Hop, up: Up, e: &mut AccessLogEntry) -> Up {
     match hop.mode {
         HopMode::Http => match up {
             Up::Response { delay_ms, .. } if hop.route_timeout_ms.is_some_and(|t| delay_ms > t) => {
-                local_reply(LocalReply::ROUTE_TIMEOUT, e)
+                match local_reply(LocalReply::ROUTE_TIMEOUT, e) {
+                    Up::Response { response, .. } => Up::Response {
+                        response,
+                        // The proxy answers when its timeout fires.
+                        delay_ms: hop.route_timeout_ms.unwrap_or(delay_ms),
+                    },
+                    other => other,
+                }
             }
             Up::Response { response, delay_ms } => {
                 e.response_code = response.status;
@@ -203,6 +218,12 @@ pub fn answer(trace: &Trace) -> Exchange {
     for i in (0..last_relay).rev() {
         up = relay(&hops[i], up, &mut logs[i]);
     }
+    let client_limit = trace.request.timeout_ms.filter(|t| *t > 0);
+    let elapsed_ms = match &up {
+        Up::Response { delay_ms, .. } => client_limit.map_or(*delay_ms, |t| t.min(*delay_ms)),
+        Up::Failed(ConnectionError::Timeout) => client_limit.unwrap_or(0),
+        _ => 0,
+    };
     let during_tls = trace.request.scheme == Scheme::Https;
     // The client's first hop could not read what it sent: its TLS handshake, or its raw bytes,
     // got a plain-text HTTP answer.
@@ -250,5 +271,9 @@ pub fn answer(trace: &Trace) -> Exchange {
         logs,
         trace: Some(trace.clone()),
         observed: Vec::new(),
+        elapsed_ms,
+        remote: trace
+            .address
+            .map(|ip| std::net::SocketAddr::new(ip, trace.request.dial_port())),
     }
 }

@@ -49,6 +49,11 @@ impl Clock {
         Duration::from_micros(ms.saturating_mul(self.micros_per_ms))
     }
 
+    /// The simulated milliseconds `real` stands for.
+    pub fn simulated(&self, real: Duration) -> u64 {
+        u64::try_from(real.as_micros() / u128::from(self.micros_per_ms.max(1))).unwrap_or(u64::MAX)
+    }
+
     /// Sleep for `ms` simulated milliseconds.
     pub async fn sleep(&self, ms: u64) {
         if ms > 0 {

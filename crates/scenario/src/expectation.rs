@@ -58,6 +58,86 @@ pub struct Expect {
     /// or …": a `502` from `block_all`, or a reset, depending on the Istio version).
     #[serde(default, deserialize_with = "alternatives")]
     pub any_of: Vec<Expect>,
+    /// How long the command took, in seconds of the scenario's clock.
+    #[serde(default)]
+    pub duration: Option<DurationExpect>,
+}
+
+/// `duration: {at_least: 3, at_most: 4}`: bounds in seconds (one or both), of the scenario's
+/// clock: computed by the model, measured on the sim (simulated time) and on Envoy.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DurationExpect {
+    pub at_least_ms: Option<u64>,
+    pub at_most_ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDuration {
+    #[serde(default)]
+    at_least: Option<f64>,
+    #[serde(default)]
+    at_most: Option<f64>,
+}
+
+fn duration_expect(raw: RawDuration) -> Result<DurationExpect, String> {
+    let ms = |name: &str, s: Option<f64>| -> Result<Option<u64>, String> {
+        match s {
+            None => Ok(None),
+            Some(s) if s.is_finite() && (0.0..=86_400.0).contains(&s) => {
+                // Whole milliseconds; the bounds are seconds as written.
+                Ok(Some((s * 1000.0).round() as u64))
+            }
+            Some(s) => Err(with_help(
+                format!("`duration.{name}`: {s} is not a number of seconds from 0 to 86400"),
+                "write seconds, e.g. `at_least: 2.5`",
+            )),
+        }
+    };
+    let d = DurationExpect {
+        at_least_ms: ms("at_least", raw.at_least)?,
+        at_most_ms: ms("at_most", raw.at_most)?,
+    };
+    match (d.at_least_ms, d.at_most_ms) {
+        (None, None) => Err(with_help(
+            "`duration` gives no bound",
+            "give `at_least`, `at_most` or both, in seconds, e.g. `{at_least: 3, at_most: 4}`",
+        )),
+        (Some(a), Some(b)) if a > b => Err(with_help(
+            "`duration.at_least` is more than `duration.at_most`",
+            "swap them",
+        )),
+        _ => Ok(d),
+    }
+}
+
+impl<'de> Deserialize<'de> for DurationExpect {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        checked_map(
+            d,
+            "a map `{at_least: SECONDS, at_most: SECONDS}`",
+            duration_expect,
+        )
+    }
+}
+
+impl DurationExpect {
+    pub fn holds(&self, elapsed_ms: u64) -> bool {
+        self.at_least_ms.is_none_or(|a| elapsed_ms >= a)
+            && self.at_most_ms.is_none_or(|b| elapsed_ms <= b)
+    }
+}
+
+impl fmt::Display for DurationExpect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = |ms: u64| format!("{}.{:03} s", ms / 1000, ms % 1000);
+        match (self.at_least_ms, self.at_most_ms) {
+            (Some(a), Some(b)) => write!(f, "between {} and {}", s(a), s(b)),
+            (Some(a), None) => write!(f, "at least {}", s(a)),
+            (None, Some(b)) => write!(f, "at most {}", s(b)),
+            (None, None) => f.write_str("any time"),
+        }
+    }
 }
 
 /// `any_of:` as written: at least one alternative (an empty list is refused, not ignored).
@@ -89,6 +169,7 @@ impl Expect {
             ("access_log", self.access_log.is_some()),
             ("error_contains", self.error_contains.is_some()),
             ("any_of", !self.any_of.is_empty()),
+            ("duration", self.duration.is_some()),
         ];
         set.into_iter()
             .filter(|(_, on)| *on)
@@ -379,7 +460,8 @@ fn log_fields(fields: BTreeMap<String, FieldValue>) -> Result<BTreeMap<String, T
     fields
         .into_iter()
         .map(|(name, value)| {
-            if AccessLogEntry::FIELDS.contains(&name.as_str()) {
+            let known = AccessLogEntry::FIELDS.iter().chain(AccessLogEntry::DERIVED);
+            if known.clone().any(|f| *f == name) {
                 let matcher = match value {
                     FieldValue::Exact(text) => TextMatch::Equals(text),
                     FieldValue::Ops(ops) => {
@@ -388,9 +470,12 @@ fn log_fields(fields: BTreeMap<String, FieldValue>) -> Result<BTreeMap<String, T
                 };
                 Ok((name, matcher))
             } else {
-                let fix = match closest(&name, AccessLogEntry::FIELDS.iter().copied()) {
+                let fix = match closest(&name, known.clone().copied()) {
                     Some(best) => format!("did you mean `{best}`?"),
-                    None => format!("use one of {}", AccessLogEntry::FIELDS.join(", ")),
+                    None => format!(
+                        "use one of {}",
+                        known.copied().collect::<Vec<_>>().join(", ")
+                    ),
                 };
                 Err(with_help(format!("unknown access-log field `{name}`"), fix))
             }
@@ -487,6 +572,22 @@ mod tests {
         assert!(err.contains("has 0 of"), "{err}");
         let err = parse("json: {field: url, equal: a}").unwrap_err();
         assert!(err.contains("unknown field `equal`"), "{err}");
+    }
+
+    #[test]
+    fn duration_bounds_are_seconds() {
+        let e = parse("duration: {at_least: 2.5, at_most: 4}").unwrap();
+        let d = e.duration.unwrap();
+        assert!(d.holds(2500) && d.holds(4000) && !d.holds(2499) && !d.holds(4001));
+        for (bad, says) in [
+            ("duration: {}", "no bound"),
+            ("duration: {at_least: 5, at_most: 4}", "more than"),
+            ("duration: {at_least: -1}", "not a number of seconds"),
+            ("duration: {about: 3}", "unknown field `about`"),
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
     }
 
     #[test]

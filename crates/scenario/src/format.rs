@@ -118,6 +118,7 @@ impl StepKind {
                 "json",
                 "access_log",
                 "any_of",
+                "duration",
             ],
             StepKind::Logs => &["access_log"],
             StepKind::Change => &["error_contains"],

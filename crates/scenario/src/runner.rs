@@ -448,6 +448,8 @@ mod tests {
             logs,
             trace: None,
             observed: Vec::new(),
+            elapsed_ms: 0,
+            remote: None,
         })
     }
 
@@ -674,6 +676,8 @@ mod tests {
             logs: vec![entry("mytest/sleep-a", "BlackHoleCluster")],
             trace: None,
             observed: Vec::new(),
+            elapsed_ms: 0,
+            remote: None,
         }));
         let s = scenario(
             Vec::new(),

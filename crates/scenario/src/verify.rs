@@ -41,6 +41,15 @@ pub(crate) fn check_exec(expect: &Expect, seen: &ExecObservation<'_>) -> Vec<Che
         &expect.stderr_not_contains,
         &out.stderr,
     ));
+    if let Some(d) = &expect.duration {
+        let ms = out.elapsed_ms;
+        checks.push(Check::new(
+            "duration",
+            d.to_string(),
+            format!("{}.{:03} s", ms / 1000, ms % 1000),
+            d.holds(ms),
+        ));
+    }
     if let Some(e) = expect.exit_code {
         checks.push(Check::new(
             "exit_code",
@@ -383,12 +392,20 @@ mod tests {
             stdout: "502\n".into(),
             stderr: "curl: (56) Recv failure".into(),
             exit_code: 56,
+            elapsed_ms: 3149,
         };
         let res = ClientResult::Response(HttpResponse::new(502, "text/plain", ""));
         let e = expect("{stdout: \"502  \", stderr_contains: \"(56)\", exit_code: 56, stdout_contains: \"50\"}");
         let checks = check_exec(&e, &observe(&from, &out, &res, &[]));
         assert_eq!(checks.len(), 4);
         assert!(failed(&checks).is_empty(), "{checks:?}");
+        let e = expect("{duration: {at_least: 3, at_most: 3.2}}");
+        assert!(failed(&check_exec(&e, &observe(&from, &out, &res, &[]))).is_empty());
+        let e = expect("{duration: {at_most: 3}}");
+        let checks = check_exec(&e, &observe(&from, &out, &res, &[]));
+        assert_eq!(failed(&checks), ["duration"]);
+        assert_eq!(checks[0].actual, "3.149 s");
+        assert_eq!(checks[0].expected, "at most 3.000 s");
 
         let e = expect("{stdout: \"200\", exit_code: 0, stderr_contains: \"(7)\"}");
         let checks = check_exec(&e, &observe(&from, &out, &res, &[]));

@@ -270,7 +270,7 @@ impl SimMesh {
             AppConnection::Captured { original, source } => {
                 (Dial::Real(self.capture(from, original).await?), source)
             }
-            AppConnection::Direct { to, source } => (Dial::Simulated(to), source),
+            AppConnection::Direct { to, source, .. } => (Dial::Simulated(to), source),
         })
     }
 
@@ -283,13 +283,16 @@ impl SimMesh {
     ) -> Result<Exchange, SimError> {
         let mesh = self.world.mesh();
         let mark = self.world.logs.mark();
+        let remote = step::app_connection(&mesh, &self.world.internet, from, request).remote();
         let (dial, source) = self.dial(&mesh, from, request).await?;
-        let result = self
+        let sent = self
             .client
             .send(&self.world.fabric, source, dial, request)
             .await?;
         self.world.logs.settle(SETTLE).await;
-        Ok(self.hosts.exchange(result, self.world.logs.since(&mark)))
+        Ok(self
+            .hosts
+            .exchange(sent, remote, self.world.logs.since(&mark)))
     }
 
     /// Every entry `proxy` has written so far, oldest first.

@@ -252,8 +252,25 @@ pub enum AppConnection {
         original: SocketAddr,
         source: IpAddr,
     },
-    /// Straight to `to`: kube-proxy's first endpoint for a service address, else the address.
-    Direct { to: SocketAddr, source: IpAddr },
+    /// Straight to `to`: kube-proxy's first endpoint for a service address, else the address;
+    /// the application still sees `original` as its peer.
+    Direct {
+        to: SocketAddr,
+        original: SocketAddr,
+        source: IpAddr,
+    },
+}
+
+impl AppConnection {
+    /// The address the application believes it connected to (a captured connection keeps its
+    /// original destination), if the name resolved.
+    pub fn remote(&self) -> Option<SocketAddr> {
+        match *self {
+            AppConnection::Unresolved { .. } => None,
+            AppConnection::Captured { original, .. } => Some(original),
+            AppConnection::Direct { original, .. } => Some(original),
+        }
+    }
 }
 
 /// Where `from`'s application connection for `request` goes (its dial host and port): every
@@ -285,11 +302,16 @@ pub fn app_connection(
     if dest.in_cluster {
         let to =
             service_endpoint(mesh, &dest.host).map_or(original, |ip| SocketAddr::new(ip, port));
-        return AppConnection::Direct { to, source: pod };
+        return AppConnection::Direct {
+            to,
+            original,
+            source: pod,
+        };
     }
     // Leaving the cluster without a proxy: seen from the cluster's public address.
     AppConnection::Direct {
         to: original,
+        original,
         source: public,
     }
 }

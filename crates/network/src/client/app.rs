@@ -26,6 +26,13 @@ pub enum ClientKind {
     RealCurl(PathBuf),
 }
 
+/// What a client got for one request, and how long it took in simulated milliseconds.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub result: ClientResult,
+    pub elapsed_ms: u64,
+}
+
 /// A workload application's client, ready to send.
 #[derive(Debug)]
 pub struct AppClient {
@@ -63,10 +70,27 @@ impl AppClient {
         &self.kind
     }
 
-    /// Send `request` from simulated source `from` to `dial` and report what curl would see.
-    /// The real curl connects to the real address behind `dial` (`--connect-to`), from the
-    /// loopback alias of `from` (`--interface`), as the built-in client does.
+    /// Send `request` from simulated source `from` to `dial`, and report what curl would see and
+    /// how long it took (measured, in simulated time).
     pub async fn send(
+        &self,
+        fabric: &Fabric,
+        from: IpAddr,
+        dial: Dial,
+        request: &ClientRequest,
+    ) -> Result<Sent, CurlError> {
+        let started = std::time::Instant::now();
+        let result = self.result(fabric, from, dial, request).await?;
+        Ok(Sent {
+            result,
+            elapsed_ms: fabric.clock().simulated(started.elapsed()),
+        })
+    }
+
+    /// What curl would see for `request`. The real curl connects to the real address behind
+    /// `dial` (`--connect-to`), from the loopback alias of `from` (`--interface`), as the
+    /// built-in client does.
+    async fn result(
         &self,
         fabric: &Fabric,
         from: IpAddr,

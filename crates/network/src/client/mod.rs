@@ -13,6 +13,6 @@ pub(crate) mod real_curl;
 #[cfg(test)]
 mod tests;
 
-pub use app::{AppClient, ClientKind};
+pub use app::{AppClient, ClientKind, Sent};
 pub use builtin::{send, Dial, TCP_PROBE};
 pub use real_curl::{find_curl, has_http2, send_with_curl, CurlError};

@@ -36,11 +36,12 @@ mod tasks;
 
 pub use record::HostRecord;
 
+use crate::client::Sent;
 use crate::pki::{public_server, CertificateAuthority, Leaf, LeafSpec, PkiError};
 use crate::Fabric;
 use egressbench_model::answer::Exchange;
 use egressbench_model::external::Internet;
-use egressbench_model::outcome::{AccessLogEntry, ClientResult};
+use egressbench_model::outcome::AccessLogEntry;
 use record::Records;
 use site::Site;
 use std::collections::HashMap;
@@ -137,11 +138,17 @@ impl Hosts {
         Ok(hosts)
     }
 
-    /// One request's exchange as a socket-running target observed it: the client's `result`,
-    /// the proxies' `logs`, and what the hosts recorded since the last exchange (drained).
-    pub fn exchange(&self, result: ClientResult, logs: Vec<AccessLogEntry>) -> Exchange {
+    /// One request's exchange as a socket-running target observed it: what the client got and
+    /// how long it took (`sent`), the address it connected to as it sees it (`remote`), the
+    /// proxies' `logs`, and what the hosts recorded since the last exchange (drained).
+    pub fn exchange(
+        &self,
+        sent: Sent,
+        remote: Option<std::net::SocketAddr>,
+        logs: Vec<AccessLogEntry>,
+    ) -> Exchange {
         Exchange {
-            result,
+            result: sent.result,
             logs,
             trace: None,
             observed: self
@@ -149,6 +156,8 @@ impl Hosts {
                 .iter()
                 .map(HostRecord::describe)
                 .collect(),
+            elapsed_ms: sent.elapsed_ms,
+            remote,
         }
     }
 

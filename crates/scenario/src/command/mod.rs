@@ -44,7 +44,7 @@ pub use export::Export;
 pub use kubectl::{line_kind, parse_kubectl, KubectlCommand, LineKind, LogsTarget};
 pub use pipeline::Pipeline;
 pub use script::{Joiner, Script};
-pub use transfer::{Aborted, Curl, Network};
+pub use transfer::{Aborted, Curl, Network, Received};
 
 use egressbench_model::request::ClientRequest;
 use streams::Stream;
@@ -55,6 +55,8 @@ pub struct ProcessOutput {
     pub stdout: String,
     pub stderr: String,
     pub exit_code: i32,
+    /// How long it ran, in simulated milliseconds.
+    pub elapsed_ms: u64,
 }
 
 /// A command run inside a workload: curls, in pipelines through filters (`| grep url`), joined
@@ -113,6 +115,7 @@ pub fn run(cmd: &ExecCommand, net: &mut dyn Network) -> Result<ProcessOutput, Ab
         stdout: out.text(Stream::Stdout),
         stderr: out.text(Stream::Stderr),
         exit_code: out.exit_code,
+        elapsed_ms: out.elapsed_ms,
     })
 }
 

@@ -37,6 +37,8 @@ struct Attempt<'a> {
 pub(crate) struct Hop {
     pub request: ClientRequest,
     pub result: ClientResult,
+    pub elapsed_ms: u64,
+    pub remote: Option<std::net::SocketAddr>,
 }
 
 /// Why a transfer ended on a redirect it did not follow (`-L`): curl's exit code and message.
@@ -102,10 +104,19 @@ pub(crate) fn curl_output(o: &CurlOptions, hops: &[Hop], stopped: Option<&Stoppe
             exit_code,
             error: attempt.errormsg.as_deref(),
             redirects: followed.len(),
+            elapsed_ms: hops.iter().map(|h| h.elapsed_ms).sum(),
+            remote: last.remote,
         };
         append(&mut out, &w.render(&transfer));
     }
     out.exit_code = exit_code;
+    // Every try of `--retry` takes as long as the first (the bench's results repeat), and curl
+    // waits 1, 2, 4… seconds between them.
+    let once_ms: u64 = hops.iter().map(|h| h.elapsed_ms).sum();
+    let waits_ms: u64 = (0..retries)
+        .map(|i| (1u64 << i.min(10)).min(600) * 1000)
+        .sum();
+    out.elapsed_ms = once_ms * (u64::from(retries) + 1) + waits_ms;
     out
 }
 
@@ -318,6 +329,8 @@ mod tests {
         let hop = Hop {
             request: req,
             result: result.clone(),
+            elapsed_ms: 0,
+            remote: None,
         };
         let e = curl_output(&o, &[hop], None);
         (e.text(Stream::Stdout), e.text(Stream::Stderr), e.exit_code)

@@ -11,6 +11,8 @@ use super::builtin::Builtin;
 use super::filter::Filter;
 use super::script::Script;
 use super::streams::{Emitted, Stream};
+#[cfg(test)]
+use super::transfer::Received;
 use super::transfer::{Aborted, Curl, Network};
 
 /// Where one of a stage's output streams ends up.
@@ -58,10 +60,12 @@ pub struct Stage {
     pub routing: Routing,
 }
 
-/// Stages joined by `|`; the first one is a curl or a shell.
+/// Stages joined by `|`; the first one is a curl, a builtin or a shell.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pipeline {
     pub stages: Vec<Stage>,
+    /// `time PIPELINE`: how long it ran is printed on stderr when it ends.
+    pub timed: bool,
 }
 
 impl Pipeline {
@@ -124,6 +128,20 @@ impl Pipeline {
             }
             input = next;
             out.exit_code = produced.exit_code;
+            out.elapsed_ms += produced.elapsed_ms;
+        }
+        if self.timed {
+            // The shell's `time` (and busybox's): on stderr, after the pipeline's own output.
+            let ms = out.elapsed_ms;
+            out.write(
+                Stream::Stderr,
+                format!(
+                    "real\t{}m{}.{:03}s\nuser\t0m0.000s\nsys\t0m0.000s\n",
+                    ms / 60_000,
+                    ms % 60_000 / 1000,
+                    ms % 1000
+                ),
+            );
         }
         Ok(out)
     }
@@ -142,14 +160,14 @@ mod tests {
     struct Fixed(Option<&'static str>);
 
     impl Network for Fixed {
-        fn send(&mut self, _: &ClientRequest) -> Result<ClientResult, Aborted> {
-            Ok(match self.0 {
+        fn send(&mut self, _: &ClientRequest) -> Result<Received, Aborted> {
+            Ok(Received::at_once(match self.0 {
                 Some(body) => ClientResult::Response(HttpResponse::new(200, "text/plain", body)),
                 None => ClientResult::ConnectionFailed {
                     error: ConnectionError::Reset,
                     during_tls: false,
                 },
-            })
+            }))
         }
     }
 
@@ -171,7 +189,12 @@ mod tests {
     }
 
     fn run(stages: Vec<Stage>, net: Option<&'static str>) -> Emitted {
-        Pipeline { stages }.run(&mut Fixed(net)).unwrap()
+        Pipeline {
+            stages,
+            timed: false,
+        }
+        .run(&mut Fixed(net))
+        .unwrap()
     }
 
     const RESET: &str = "curl: (56) Recv failure: Connection reset by peer\n";
@@ -228,6 +251,7 @@ mod tests {
     fn nested_shells_route_their_whole_output() {
         let inner = Script::single(Pipeline {
             stages: vec![curl("curl -sS http://a", Routing::default())],
+            timed: false,
         });
         let merged = Routing {
             stdout: Sink::Stdout,

@@ -22,6 +22,7 @@ fn out(stdout: &str, stderr: &str, exit_code: i32) -> ProcessOutput {
         stdout: stdout.into(),
         stderr: stderr.into(),
         exit_code,
+        elapsed_ms: 0,
     }
 }
 
@@ -29,8 +30,8 @@ fn out(stdout: &str, stderr: &str, exit_code: i32) -> ProcessOutput {
 struct Always<'a>(&'a ClientResult);
 
 impl Network for Always<'_> {
-    fn send(&mut self, _: &ClientRequest) -> Result<ClientResult, Aborted> {
-        Ok(self.0.clone())
+    fn send(&mut self, _: &ClientRequest) -> Result<Received, Aborted> {
+        Ok(Received::at_once(self.0.clone()))
     }
 }
 

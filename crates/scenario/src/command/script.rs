@@ -65,6 +65,7 @@ impl Script {
                 out.write(*stream, text);
             }
             out.exit_code = printed.exit_code;
+            out.elapsed_ms += printed.elapsed_ms;
         }
         Ok(out)
     }
@@ -76,6 +77,7 @@ mod tests {
     use crate::command::env::Env;
     use crate::command::shell::parse;
     use crate::command::streams::Stream;
+    use crate::command::transfer::Received;
     use egressbench_model::outcome::{ClientResult, HttpResponse};
     use egressbench_model::request::ClientRequest;
 
@@ -83,7 +85,7 @@ mod tests {
     struct Statuses(Vec<String>);
 
     impl Network for Statuses {
-        fn send(&mut self, request: &ClientRequest) -> Result<ClientResult, Aborted> {
+        fn send(&mut self, request: &ClientRequest) -> Result<Received, Aborted> {
             self.0.push(request.host.clone());
             let status = request
                 .path
@@ -91,11 +93,11 @@ mod tests {
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(200);
             let body = format!("{} {status}\n", request.host);
-            Ok(ClientResult::Response(HttpResponse::new(
-                status,
-                "text/plain",
-                body,
-            )))
+            Ok(Received {
+                result: ClientResult::Response(HttpResponse::new(status, "text/plain", body)),
+                elapsed_ms: 1500,
+                remote: None,
+            })
         }
     }
 
@@ -125,6 +127,26 @@ mod tests {
         assert_eq!((code, sent), (0, vec!["a".to_string()]));
         let (_, code, _) = run("curl -sf http://a/ && curl -sf http://b/status/418");
         assert_eq!(code, 22);
+    }
+
+    #[test]
+    fn time_prints_what_its_pipeline_took() {
+        let script = parse(
+            "time curl -s -o /dev/null http://a/; time curl -s http://b/ http://c/ 2>&1",
+            &Env::default(),
+        );
+        assert!(script.is_err(), "two URLs are refused");
+        let script = parse(
+            "time curl -s -o /dev/null http://a/ && curl -s -o /dev/null http://b/",
+            &Env::default(),
+        )
+        .unwrap();
+        let out = script.run(&mut Statuses(Vec::new())).unwrap();
+        assert_eq!(
+            out.text(Stream::Stderr),
+            "real\t0m1.500s\nuser\t0m0.000s\nsys\t0m0.000s\n"
+        );
+        assert_eq!(out.elapsed_ms, 3000);
     }
 
     #[test]

@@ -93,11 +93,23 @@ fn parse_nested(line: &str, vars: Option<&Env>, depth: usize) -> Result<Script, 
 /// One pipeline of the list: stages split at `|`.
 fn pipeline(line: &str, tokens: &[Token], depth: usize) -> Result<Pipeline, CommandError> {
     let mut stages = Vec::new();
+    let mut timed = false;
     for (index, part) in tokens
         .split(|t| t.kind == TokenKind::Op(Operator::Pipe))
         .enumerate()
     {
-        let (words, routing) = stage_parts(line, part)?;
+        let (mut words, routing) = stage_parts(line, part)?;
+        // `time PIPELINE` (the shell's keyword, or the `time` program before one command).
+        if index == 0 && words.first().is_some_and(|w| w == "time") {
+            timed = true;
+            words.remove(0);
+            if words.first().is_some_and(|w| w.starts_with('-')) {
+                return Err(CommandError::Usage {
+                    program: "time",
+                    message: "time's options are not supported; write `time COMMAND`".into(),
+                });
+            }
+        }
         let Some(program) = words.first() else {
             return Err(CommandError::ShellSyntax {
                 found: "|".into(),
@@ -137,7 +149,7 @@ fn pipeline(line: &str, tokens: &[Token], depth: usize) -> Result<Pipeline, Comm
         };
         stages.push(Stage { program, routing });
     }
-    Ok(Pipeline { stages })
+    Ok(Pipeline { stages, timed })
 }
 
 /// A stage's words and where its output goes.
@@ -334,6 +346,15 @@ mod tests {
         );
         let p = only("curl -sS http://a | grep x >/dev/null");
         assert_eq!(p.stages[1].routing, routing(Sink::Null, Sink::Stderr));
+    }
+
+    #[test]
+    fn time_marks_its_pipeline() {
+        let p = only("time curl -s http://a | grep x");
+        assert!(p.timed);
+        assert_eq!(p.stages.len(), 2);
+        assert!(!only("curl -s http://a").timed);
+        assert!(err("time -p curl http://a").contains("time's options"));
     }
 
     #[test]

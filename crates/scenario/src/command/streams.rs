@@ -16,6 +16,8 @@ pub enum Stream {
 pub struct Emitted {
     pub chunks: Vec<(Stream, String)>,
     pub exit_code: i32,
+    /// How long the process ran, in simulated milliseconds (what its requests took).
+    pub elapsed_ms: u64,
 }
 
 impl Emitted {

@@ -18,10 +18,31 @@ use egressbench_model::request::ClientRequest;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Aborted;
 
+/// What one request got, as the client sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub result: ClientResult,
+    /// How long it took, in simulated milliseconds.
+    pub elapsed_ms: u64,
+    /// The address and port the client connected to (`%{remote_ip}`, `%{remote_port}`).
+    pub remote: Option<std::net::SocketAddr>,
+}
+
+impl Received {
+    /// A result that took no time, from no known address.
+    pub fn at_once(result: ClientResult) -> Received {
+        Received {
+            result,
+            elapsed_ms: 0,
+            remote: None,
+        }
+    }
+}
+
 /// Where a command's requests go: a target, as seen from the workload the command runs in.
 pub trait Network {
     /// Send `request` and return what the client got.
-    fn send(&mut self, request: &ClientRequest) -> Result<ClientResult, Aborted>;
+    fn send(&mut self, request: &ClientRequest) -> Result<Received, Aborted>;
 }
 
 /// A curl on a command line: its options and the request it makes first.
@@ -40,13 +61,22 @@ impl Curl {
         let mut request = self.request.clone();
         let mut stopped: Option<Stopped> = None;
         loop {
-            let result = net.send(&request)?;
+            let Received {
+                result,
+                elapsed_ms,
+                remote,
+            } = net.send(&request)?;
             let next = match (&result, o.follow_redirects) {
                 (ClientResult::Response(r), true) => next_request(o, &request, r),
                 _ => None,
             };
             let followed = hops.len();
-            hops.push(Hop { request, result });
+            hops.push(Hop {
+                request,
+                result,
+                elapsed_ms,
+                remote,
+            });
             match next {
                 None => break,
                 Some(Err(Unfollowable::BadLocation(code, message))) => {
@@ -78,7 +108,7 @@ mod tests {
     }
 
     impl Network for Redirects {
-        fn send(&mut self, request: &ClientRequest) -> Result<ClientResult, Aborted> {
+        fn send(&mut self, request: &ClientRequest) -> Result<Received, Aborted> {
             self.sent
                 .push(format!("{} {}", request.method, request.url()));
             let n: u32 = request
@@ -86,16 +116,18 @@ mod tests {
                 .strip_prefix("/r/")
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0);
-            if n == 0 {
-                return Ok(ClientResult::Response(HttpResponse::new(
-                    200,
-                    "text/plain",
-                    "done\n",
-                )));
-            }
-            let mut r = HttpResponse::new(302, "text/html", "moved");
-            r.headers.push(("location".into(), format!("/r/{}", n - 1)));
-            Ok(ClientResult::Response(r))
+            let response = if n == 0 {
+                HttpResponse::new(200, "text/plain", "done\n")
+            } else {
+                let mut r = HttpResponse::new(302, "text/html", "moved");
+                r.headers.push(("location".into(), format!("/r/{}", n - 1)));
+                r
+            };
+            Ok(Received {
+                result: ClientResult::Response(response),
+                elapsed_ms: 250,
+                remote: Some("203.0.113.7:80".parse().expect("an address")),
+            })
         }
     }
 
@@ -116,7 +148,7 @@ mod tests {
 
     #[test]
     fn l_follows_to_the_end_and_prints_every_head() {
-        let (out, sent) = run("curl -sL -D - -o /dev/null -w '%{http_code} %{num_redirects} %{url_effective}' http://a.test/r/2");
+        let (out, sent) = run("curl -sL -D - -o /dev/null -w '%{http_code} %{num_redirects} %{url_effective} %{time_total}' http://a.test/r/2");
         assert_eq!(
             sent,
             [
@@ -132,7 +164,11 @@ mod tests {
             "{stdout}"
         );
         assert!(stdout.contains("location: /r/0\r\n"), "{stdout}");
-        assert!(stdout.ends_with("\r\n200 2 http://a.test/r/0"), "{stdout}");
+        assert!(
+            stdout.ends_with("\r\n200 2 http://a.test/r/0 0.750000"),
+            "{stdout}"
+        );
+        assert_eq!(out.elapsed_ms, 750, "three requests of 250 ms");
         assert!(
             !stdout.contains("moved"),
             "redirect bodies are skipped: {stdout}"

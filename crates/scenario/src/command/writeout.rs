@@ -56,9 +56,18 @@ pub enum WriteVar {
     HttpVersion,
     /// `redirect_url`: the `Location` of a redirect that was not followed (no `-L`).
     RedirectUrl,
+    /// `time_total`: the whole transfer, in seconds with six decimals.
+    TimeTotal,
+    /// `remote_ip`: the address connected to (empty when none was).
+    RemoteIp,
+    /// `remote_port`: its port.
+    RemotePort,
+    /// `ssl_verify_result`: 0, the certificate checked out (every server's certificate here is
+    /// signed by a CA the client trusts; a failed handshake is a connection error instead).
+    SslVerifyResult,
 }
 
-const VARIABLES: [(&str, WriteVar); 13] = [
+const VARIABLES: [(&str, WriteVar); 17] = [
     ("content_type", WriteVar::ContentType),
     ("errormsg", WriteVar::ErrorMsg),
     ("exitcode", WriteVar::ExitCode),
@@ -67,9 +76,13 @@ const VARIABLES: [(&str, WriteVar); 13] = [
     ("method", WriteVar::Method),
     ("num_redirects", WriteVar::NumRedirects),
     ("redirect_url", WriteVar::RedirectUrl),
+    ("remote_ip", WriteVar::RemoteIp),
+    ("remote_port", WriteVar::RemotePort),
     ("response_code", WriteVar::HttpCode),
     ("scheme", WriteVar::Scheme),
     ("size_download", WriteVar::SizeDownload),
+    ("ssl_verify_result", WriteVar::SslVerifyResult),
+    ("time_total", WriteVar::TimeTotal),
     ("url", WriteVar::Url),
     ("url_effective", WriteVar::UrlEffective),
 ];
@@ -77,8 +90,9 @@ const VARIABLES: [(&str, WriteVar); 13] = [
 /// For error messages: every variable name the bench accepts.
 pub(crate) const SUPPORTED: &str =
     "content_type, errormsg, exitcode, http_code, http_version, method, num_redirects, \
-     redirect_url, response_code, scheme, size_download, url, url_effective, stdout, stderr, \
-     onerror, and %header{NAME}";
+     redirect_url, remote_ip, remote_port, response_code, scheme, size_download, \
+     ssl_verify_result, time_total, url, url_effective, stdout, stderr, onerror, and \
+     %header{NAME}";
 
 /// What a transfer produced, for the variables to read.
 #[derive(Debug, Clone, Copy)]
@@ -94,6 +108,10 @@ pub struct Transfer<'a> {
     pub error: Option<&'a str>,
     /// Redirects `-L` followed.
     pub redirects: usize,
+    /// How long the transfer took, in simulated milliseconds.
+    pub elapsed_ms: u64,
+    /// The address connected to last.
+    pub remote: Option<std::net::SocketAddr>,
 }
 
 impl WriteOut {
@@ -243,6 +261,10 @@ fn value(v: WriteVar, t: &Transfer<'_>) -> String {
             Some(egressbench_model::outcome::HttpVersion::Http11) => "1.1".into(),
             Some(egressbench_model::outcome::HttpVersion::Http2) => "2".into(),
         },
+        WriteVar::TimeTotal => format!("{}.{:03}000", t.elapsed_ms / 1000, t.elapsed_ms % 1000),
+        WriteVar::RemoteIp => t.remote.map(|a| a.ip().to_string()).unwrap_or_default(),
+        WriteVar::RemotePort => t.remote.map_or(0, |a| a.port()).to_string(),
+        WriteVar::SslVerifyResult => "0".into(),
         WriteVar::RedirectUrl => t
             .response
             .filter(|r| (300..400).contains(&r.status))
@@ -271,6 +293,8 @@ mod tests {
             exit_code,
             error: (exit_code != 0).then_some("Recv failure: Connection reset by peer"),
             redirects: 0,
+            elapsed_ms: 3149,
+            remote: Some("203.0.113.10:443".parse().unwrap()),
         };
         WriteOut::parse(format).unwrap().render(&t)
     }
@@ -306,6 +330,19 @@ mod tests {
     }
 
     #[test]
+    fn timing_and_peer_variables() {
+        let ok = HttpResponse::new(200, "text/plain", "hi");
+        assert_eq!(
+            stdout(
+                "%{time_total} %{remote_ip} %{remote_port} %{ssl_verify_result} %{http_version}",
+                Some(&ok),
+                0
+            ),
+            "3.149000 203.0.113.10 443 0 1.1"
+        );
+    }
+
+    #[test]
     fn variable_names_ignore_case() {
         assert_eq!(stdout("%{HTTP_CODE}", None, 7), "000");
     }
@@ -334,8 +371,11 @@ mod tests {
         let err = WriteOut::parse(r"%{http_cod}\n").unwrap_err().to_string();
         assert!(err.contains("`%{http_cod}`"), "{err}");
         assert!(err.contains("http_code"), "{err}");
-        let err = WriteOut::parse("%{remote_ip}").unwrap_err().to_string();
-        assert!(err.contains("remote_ip"), "{err}");
+        let err = WriteOut::parse("%{time_connect}").unwrap_err().to_string();
+        assert!(
+            err.contains("time_connect") && err.contains("time_total"),
+            "{err}"
+        );
         let err = WriteOut::parse("%output{/tmp/x}").unwrap_err().to_string();
         assert!(err.contains("%output"), "{err}");
     }

@@ -13,7 +13,7 @@ pub use model::ModelTarget;
 
 use egressbench_compile::CompileError;
 use egressbench_model::answer::Exchange;
-use egressbench_model::outcome::{AccessLogEntry, ClientResult};
+use egressbench_model::outcome::AccessLogEntry;
 use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_resources::{Kind, Resource, ResourceId, Store};
 use egressbench_text::{BoxDiagnostic, Diagnostic};
@@ -128,12 +128,19 @@ impl<'a> TargetNetwork<'a> {
 }
 
 impl crate::command::Network for TargetNetwork<'_> {
-    fn send(&mut self, request: &ClientRequest) -> Result<ClientResult, crate::command::Aborted> {
+    fn send(
+        &mut self,
+        request: &ClientRequest,
+    ) -> Result<crate::command::Received, crate::command::Aborted> {
         match self.target.exec(self.from, request) {
             Ok(exchange) => {
-                let result = exchange.result.clone();
+                let received = crate::command::Received {
+                    result: exchange.result.clone(),
+                    elapsed_ms: exchange.elapsed_ms,
+                    remote: exchange.remote,
+                };
                 self.made.push((request.clone(), exchange));
-                Ok(result)
+                Ok(received)
             }
             Err(e) => {
                 self.refused = Some(e);

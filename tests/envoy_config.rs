@@ -105,7 +105,10 @@ fn scenario_states() -> Vec<(String, Mesh)> {
                     let cm = mesh_step(&store, *outbound);
                     store.apply(cm);
                 }
-                Action::Exec { .. } | Action::Logs { .. } | Action::Export { .. } => continue,
+                Action::Exec { .. }
+                | Action::Logs { .. }
+                | Action::Export { .. }
+                | Action::ProxyConfig { .. } => continue,
             }
             push(format!("{} step {}", scenario.slug, step.index), &store);
         }

@@ -205,8 +205,17 @@ fn the_checks_find_a_backward_edge_and_an_impure_path() {
 
 /// The model crate's modules, first to last: each imports only the ones before it (its tests
 /// may reach further).
-const MODEL_ORDER: [&str; 9] = [
-    "request", "outcome", "external", "topology", "xds", "mesh", "decide", "answer", "explain",
+const MODEL_ORDER: [&str; 10] = [
+    "request",
+    "outcome",
+    "external",
+    "topology",
+    "xds",
+    "mesh",
+    "proxy_config",
+    "decide",
+    "answer",
+    "explain",
 ];
 
 /// Envoy's response-flag codes (`%RESPONSE_FLAGS%`).

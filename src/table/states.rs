@@ -30,7 +30,10 @@ impl Change {
             Action::Mesh { outbound } => {
                 Some(Change::Apply(vec![mesh_configmap(current, *outbound)]))
             }
-            Action::Exec { .. } | Action::Logs { .. } | Action::Export { .. } => None,
+            Action::Exec { .. }
+            | Action::Logs { .. }
+            | Action::Export { .. }
+            | Action::ProxyConfig { .. } => None,
         }
     }
 

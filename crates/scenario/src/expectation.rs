@@ -18,7 +18,7 @@ use std::fmt;
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
-    /// The command's whole stdout, compared after trimming trailing whitespace on both sides.
+    /// The command's whole stdout, compared without trailing whitespace on any line.
     #[serde(default, deserialize_with = "opt_scalar")]
     pub stdout: Option<String>,
     /// Texts stdout must contain (one or a list: all of them).

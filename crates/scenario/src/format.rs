@@ -98,6 +98,8 @@ pub enum StepKind {
     Mesh,
     /// `export NAME=…`: sets a variable; nothing to expect.
     Export,
+    /// `istioctl proxy-config …`: what it prints.
+    Istioctl,
 }
 
 impl StepKind {
@@ -121,6 +123,12 @@ impl StepKind {
                 "duration",
             ],
             StepKind::Logs => &["access_log"],
+            StepKind::Istioctl => &[
+                "stdout",
+                "stdout_contains",
+                "stdout_not_contains",
+                "exit_code",
+            ],
             StepKind::Change => &["error_contains"],
             StepKind::Mesh | StepKind::Export => &[],
         }
@@ -133,6 +141,7 @@ impl StepKind {
             StepKind::Change => "an apply or delete step",
             StepKind::Mesh => "a mesh step",
             StepKind::Export => "an export step",
+            StepKind::Istioctl => "an istioctl step",
         }
     }
 }
@@ -145,6 +154,7 @@ impl ActionSpec {
                 LineKind::Exec => StepKind::Exec,
                 LineKind::Logs => StepKind::Logs,
                 LineKind::Export => StepKind::Export,
+                LineKind::Istioctl => StepKind::Istioctl,
             },
             ActionSpec::Apply(_) | ActionSpec::Delete(_) => StepKind::Change,
             ActionSpec::Exec { .. } => StepKind::Exec,

@@ -214,6 +214,11 @@ impl Resolver<'_> {
         env: &mut Env,
     ) -> Result<Action, ScenarioError> {
         Ok(match command {
+            KubectlCommand::Istioctl(c) => Action::ProxyConfig {
+                proxy: env.workload(c.workload),
+                view: c.view,
+                filters: c.filters,
+            },
             KubectlCommand::Export(export) => {
                 env.set(&export.name, &export.value);
                 Action::Export {

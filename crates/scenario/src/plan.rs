@@ -4,7 +4,7 @@
 //! Owns: `Scenario`, `Step` and `Action`. Leaves out: how they are read (`load`), run (`runner`)
 //! and checked (`verify`).
 
-use super::command::ExecCommand;
+use super::command::{ConfigView, ExecCommand, Stage};
 use super::expectation::Expect;
 use super::format::Source;
 use super::hosts::{self, HostSpec};
@@ -80,6 +80,12 @@ pub enum Action {
     },
     /// Set the mesh's outbound traffic policy.
     Mesh { outbound: OutboundMode },
+    /// Print a proxy's compiled config as `istioctl proxy-config` does, through `filters`.
+    ProxyConfig {
+        proxy: WorkloadRef,
+        view: ConfigView,
+        filters: Vec<Stage>,
+    },
     /// `export NAME=…`: the variable was set when the scenario was loaded (the later steps'
     /// lines were read with it); running it does nothing to the target.
     Export { name: String, value: String },
@@ -95,6 +101,7 @@ impl Action {
             Action::Logs { .. } => "logs",
             Action::Mesh { .. } => "mesh",
             Action::Export { .. } => "export",
+            Action::ProxyConfig { .. } => "istioctl",
         }
     }
 

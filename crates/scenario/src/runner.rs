@@ -6,14 +6,16 @@
 //! Owns: `run_scenario`, `run_file` and the mesh-config bookkeeping of `mesh:` steps. Leaves out:
 //! loading (`load`), the comparisons (`verify`) and rendering (`egressbench::report`).
 
-use super::command;
+use super::command::{self, ConfigView, Program, Routing, Stage};
 use super::load::load_scenario;
 use super::plan::{Action, Scenario, Step};
 use super::results::{BadInput, ScenarioReport, StepReport, Verdict};
 use super::verify::{self, ExecObservation};
 use crate::target::{ModelTarget, Target, TargetError, TargetNetwork};
 use egressbench_model::external::Internet;
-use egressbench_model::request::ClientRequest;
+use egressbench_model::proxy_config;
+use egressbench_model::request::{ClientRequest, WorkloadRef};
+use egressbench_model::xds::ProxyConfig;
 use egressbench_resources::mesh_config::{MeshConfig, OutboundTrafficPolicy};
 use egressbench_resources::{Body, Kind, ObjectMeta, OutboundMode, Resource, ResourceId};
 use std::path::Path;
@@ -216,6 +218,18 @@ fn run_step(
             });
         }
         Action::Export { .. } => {}
+        Action::ProxyConfig {
+            proxy,
+            view,
+            filters,
+        } => {
+            let config = target
+                .proxy_config(proxy)
+                .or_else(|| shadow.as_ref().and_then(|m| m.proxy_config(proxy)));
+            let output = istioctl_output(proxy, view, filters, config.as_ref());
+            report.checks = verify::check_printed(&step.expect, &output);
+            report.output = Some(output);
+        }
         Action::Mesh { outbound } => {
             let (next, configmap) = mesh_step(mesh, *outbound);
             let outcome = target
@@ -239,6 +253,53 @@ fn run_step(
         }
     }
     report
+}
+
+/// What `istioctl proxy-config` prints for `proxy` (`config`: its compiled config, if it has a
+/// proxy), through `filters`.
+fn istioctl_output(
+    proxy: &WorkloadRef,
+    view: &ConfigView,
+    filters: &[Stage],
+    config: Option<&ProxyConfig>,
+) -> command::ProcessOutput {
+    let Some(config) = config else {
+        return command::ProcessOutput {
+            stderr: format!(
+                "Error: failed to execute command on sidecar: container \"istio-proxy\" not found \
+                 in the pod of {proxy}\n"
+            ),
+            exit_code: 1,
+            ..Default::default()
+        };
+    };
+    let table = match view {
+        ConfigView::Clusters(filter) => proxy_config::clusters_table(config, filter),
+        ConfigView::Routes { name } => proxy_config::routes_table(config, name.as_deref()),
+    };
+    let mut stages = vec![Stage {
+        program: Program::Printed(table),
+        routing: Routing::default(),
+    }];
+    stages.extend(filters.iter().cloned());
+    let script = command::Script::single(command::Pipeline {
+        stages,
+        timed: false,
+    });
+    let cmd = command::ExecCommand {
+        text: String::new(),
+        script,
+    };
+    command::run(&cmd, &mut NoNetwork).unwrap_or_default()
+}
+
+/// The network of a command that makes no request.
+struct NoNetwork;
+
+impl command::Network for NoNetwork {
+    fn send(&mut self, _: &ClientRequest) -> Result<command::Received, command::Aborted> {
+        Err(command::Aborted)
+    }
 }
 
 /// A target that cannot carry a step out: the scenario names something that is not there.

@@ -21,13 +21,14 @@ pub(crate) struct ExecObservation<'a> {
     pub logs: &'a [AccessLogEntry],
 }
 
-/// Check an exec step's expectations.
-pub(crate) fn check_exec(expect: &Expect, seen: &ExecObservation<'_>) -> Vec<Check> {
+/// Check what a command printed, its exit code and how long it ran (exec and istioctl steps).
+pub(crate) fn check_printed(expect: &Expect, out: &ProcessOutput) -> Vec<Check> {
     let mut checks = Vec::new();
-    let out = seen.output;
     if let Some(e) = &expect.stdout {
-        let (want, got) = (e.trim_end(), out.stdout.trim_end());
-        checks.push(Check::new("stdout", q(want), q(got), want == got));
+        // Documents print output without the trailing spaces a line may end in (istioctl's
+        // tables do): each line is compared without them, and so is the end of the output.
+        let (want, got) = (trim_lines(e), trim_lines(&out.stdout));
+        checks.push(Check::new("stdout", q(&want), q(&got), want == got));
     }
     checks.extend(texts(
         "stdout",
@@ -58,6 +59,12 @@ pub(crate) fn check_exec(expect: &Expect, seen: &ExecObservation<'_>) -> Vec<Che
             e == out.exit_code,
         ));
     }
+    checks
+}
+
+/// Check an exec step's expectations.
+pub(crate) fn check_exec(expect: &Expect, seen: &ExecObservation<'_>) -> Vec<Check> {
+    let mut checks = check_printed(expect, seen.output);
     if let Some(e) = expect.status {
         let (actual, ok) = match seen.result {
             ClientResult::Response(r) => (r.status.to_string(), r.status == e),
@@ -297,6 +304,16 @@ fn no_response(result: &ClientResult) -> String {
 }
 
 /// Text as reports quote it (escapes show newlines and trailing spaces).
+/// `text` without trailing whitespace on any line, or at its end.
+fn trim_lines(text: &str) -> String {
+    text.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim_end()
+        .to_string()
+}
+
 fn q(s: &str) -> String {
     format!("{s:?}")
 }
@@ -396,6 +413,7 @@ mod tests {
         };
         let res = ClientResult::Response(HttpResponse::new(502, "text/plain", ""));
         let e = expect("{stdout: \"502  \", stderr_contains: \"(56)\", exit_code: 56, stdout_contains: \"50\"}");
+        assert_eq!(trim_lines("a   \nb\t\n\n"), "a\nb");
         let checks = check_exec(&e, &observe(&from, &out, &res, &[]));
         assert_eq!(checks.len(), 4);
         assert!(failed(&checks).is_empty(), "{checks:?}");

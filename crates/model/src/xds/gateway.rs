@@ -183,9 +183,10 @@ pub(crate) fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
             };
             match kind {
                 ServerKind::PlainHttp | ServerKind::TerminatedHttp(_) => {
-                    // istiod's gatewayRDSRouteName.
+                    // istiod's gatewayRDSRouteName: plain HTTP by the port the gateway listens
+                    // on (the Service's targetPort), as `istioctl proxy-config route` shows it.
                     let rc_name = match kind {
-                        ServerKind::PlainHttp => format!("http.{port}"),
+                        ServerKind::PlainHttp => format!("http.{listen_port}"),
                         _ => format!(
                             "https.{port}.{}.{}.{}",
                             server.port.name,

@@ -67,19 +67,19 @@ fn fallthrough(mode: OutboundMode, name: &str) -> FilterChain {
     }
 }
 
-/// Kubernetes short names a pod can use for a service (`name.ns.svc`, `name.ns`, and the bare
-/// `name` only for a service in the proxy's own namespace, as istiod's
-/// `generateAltVirtualHostsForKubernetesService` does).
+/// Kubernetes short names a pod can use for a service, in istiod's order
+/// (`generateAltVirtualHostsForKubernetesService`): the bare `name` only for a service in the
+/// proxy's own namespace, then `name.ns` and `name.ns.svc`.
 fn domains(svc: &ServiceInfo, port: u16, proxy_ns: &str) -> Vec<String> {
     let mut names = vec![svc.hostname.clone()];
     if let Some(short) = svc.hostname.strip_suffix(".svc.cluster.local") {
-        names.push(format!("{short}.svc"));
-        names.push(short.to_string());
         if let Some((name, ns)) = short.split_once('.') {
             if ns == proxy_ns {
                 names.push(name.to_string());
             }
         }
+        names.push(short.to_string());
+        names.push(format!("{short}.svc"));
     }
     names.extend(svc.addresses.iter().cloned());
     let mut out = Vec::new();

@@ -11,6 +11,7 @@
 use super::env::Env;
 use super::error::CommandError;
 use super::export::{parse_export, Export};
+use super::istioctl::{is_istioctl, parse_istioctl, IstioctlCommand};
 use super::words::{tokenize, Operator, Token, TokenKind};
 use super::{parse_exec, ExecCommand};
 use egressbench_model::request::WorkloadRef;
@@ -52,6 +53,8 @@ pub enum KubectlCommand {
     },
     /// `export NAME=VALUE`: not kubectl, but the line the documents write to name a pod.
     Export(Export),
+    /// `istioctl proxy-config …`: not kubectl either, but a line the documents write.
+    Istioctl(IstioctlCommand),
 }
 
 /// Whose log `kubectl logs` reads.
@@ -107,6 +110,8 @@ pub enum LineKind {
     Logs,
     /// `export NAME=…`.
     Export,
+    /// `istioctl proxy-config …`.
+    Istioctl,
 }
 
 /// Which kind of line `line` is; errors are those of its words (quotes, operators) and its verb.
@@ -115,6 +120,9 @@ pub fn line_kind(line: &str) -> Result<LineKind, CommandError> {
     let lenient = Env::lenient();
     if parse_export(line, &lenient).is_some() {
         return Ok(LineKind::Export);
+    }
+    if is_istioctl(line) {
+        return parse_istioctl(line, &lenient).map(|_| LineKind::Istioctl);
     }
     let tokens = tokenize(line, Some(&lenient))?;
     let words: Vec<String> = tokens
@@ -137,6 +145,9 @@ pub fn line_kind(line: &str) -> Result<LineKind, CommandError> {
 pub fn parse_kubectl(line: &str, vars: &Env) -> Result<KubectlCommand, CommandError> {
     if let Some(export) = parse_export(line, vars) {
         return export.map(KubectlCommand::Export);
+    }
+    if is_istioctl(line) {
+        return parse_istioctl(line, vars).map(KubectlCommand::Istioctl);
     }
     let tokens = tokenize(line, Some(vars))?;
     let dashes = tokens.iter().position(|t| t.word() == Some("--"));

@@ -8,6 +8,7 @@
 //! pipes and redirections), `builtin` (`echo`, `true`, `false`, `sleep`), `curl`, `url`, `dial`, `headers`, `writeout` (curl's options and
 //! request), `transfer` and `redirect` (a curl run, `-L` followed), `output`, `verbose`, `status`
 //! (what curl prints), `filter`, `grep`, `pattern`, `lines`, `cut` (the filters), `kubectl`,
+//! `istioctl`,
 //! `env`, `export` and `lookup` (variables and pod lookups), `streams`, `error`.
 
 pub(crate) mod builtin;
@@ -20,6 +21,7 @@ pub(crate) mod export;
 pub(crate) mod filter;
 pub(crate) mod grep;
 pub(crate) mod headers;
+pub(crate) mod istioctl;
 pub(crate) mod kubectl;
 pub(crate) mod lines;
 pub(crate) mod lookup;
@@ -41,8 +43,9 @@ pub use curl::CurlOptions;
 pub use env::{is_name, Env, PodLookup};
 pub use error::CommandError;
 pub use export::Export;
+pub use istioctl::{ConfigView, IstioctlCommand};
 pub use kubectl::{line_kind, parse_kubectl, KubectlCommand, LineKind, LogsTarget};
-pub use pipeline::Pipeline;
+pub use pipeline::{Pipeline, Program, Routing, Stage};
 pub use script::{Joiner, Script};
 pub use transfer::{Aborted, Curl, Network, Received};
 

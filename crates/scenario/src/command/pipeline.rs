@@ -48,6 +48,8 @@ pub enum Program {
     Curl(Box<Curl>),
     /// `echo`, `true`, `false`, `sleep`.
     Builtin(Builtin),
+    /// What a command run outside the pod printed (istioctl's table), fed to the filters after it.
+    Printed(String),
     /// `sh -c "…"`: a script of its own.
     Shell(Script),
     Filter(Filter),
@@ -76,7 +78,7 @@ impl Pipeline {
             .flat_map(|s| match &s.program {
                 Program::Curl(c) => vec![&**c],
                 Program::Shell(inner) => inner.curls(),
-                Program::Filter(_) | Program::Builtin(_) => Vec::new(),
+                Program::Filter(_) | Program::Builtin(_) | Program::Printed(_) => Vec::new(),
             })
             .collect()
     }
@@ -88,7 +90,7 @@ impl Pipeline {
             .flat_map(|s| match &mut s.program {
                 Program::Curl(c) => vec![&mut **c],
                 Program::Shell(inner) => inner.curls_mut(),
-                Program::Filter(_) | Program::Builtin(_) => Vec::new(),
+                Program::Filter(_) | Program::Builtin(_) | Program::Printed(_) => Vec::new(),
             })
             .collect()
     }
@@ -103,6 +105,11 @@ impl Pipeline {
                 Program::Curl(curl) => curl.run(net)?,
                 Program::Shell(inner) => inner.run(net)?,
                 Program::Builtin(b) => b.run(),
+                Program::Printed(text) => {
+                    let mut e = Emitted::default();
+                    e.write(Stream::Stdout, text);
+                    e
+                }
                 Program::Filter(f) => {
                     let (text, exit_code) = f.run(&input);
                     let mut e = Emitted {

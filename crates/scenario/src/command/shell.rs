@@ -152,6 +152,27 @@ fn pipeline(line: &str, tokens: &[Token], depth: usize) -> Result<Pipeline, Comm
     Ok(Pipeline { stages, timed })
 }
 
+/// The filters after a local command's output (`istioctl … | grep x | head -3`): every part
+/// of `tokens` split at `|` must be a filter.
+pub(crate) fn filter_stages(line: &str, tokens: &[Token]) -> Result<Vec<Stage>, CommandError> {
+    tokens
+        .split(|t| t.kind == TokenKind::Op(Operator::Pipe))
+        .map(|part| {
+            let (words, routing) = stage_parts(line, part)?;
+            if words.is_empty() {
+                return Err(CommandError::ShellSyntax {
+                    found: "|".into(),
+                    why: "a pipe needs a command on each side".into(),
+                });
+            }
+            Ok(Stage {
+                program: Program::Filter(Filter::parse(&words)?),
+                routing,
+            })
+        })
+        .collect()
+}
+
 /// A stage's words and where its output goes.
 fn stage_parts(line: &str, tokens: &[Token]) -> Result<(Vec<String>, Routing), CommandError> {
     let mut words = Vec::new();

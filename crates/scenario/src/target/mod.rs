@@ -87,6 +87,13 @@ pub trait Target {
     /// Every access-log entry a proxy (`namespace/workload`) has written so far, oldest first.
     fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry>;
 
+    /// Proxy `proxy`'s compiled config, for targets that hold it (the model); the runner asks
+    /// the model beside a target that does not. The default holds none.
+    fn proxy_config(&self, proxy: &WorkloadRef) -> Option<egressbench_model::xds::ProxyConfig> {
+        let _ = proxy;
+        None
+    }
+
     /// Announce requests that are about to be made (in this state or later ones), so that a
     /// target with per-request setup can do it once, up front. Making them is still `exec`'s job;
     /// a request not announced works too. The default does nothing.

@@ -104,6 +104,10 @@ impl Target for ModelTarget {
         Ok(exchange)
     }
 
+    fn proxy_config(&self, proxy: &WorkloadRef) -> Option<egressbench_model::xds::ProxyConfig> {
+        self.mesh.proxies.get(proxy).cloned()
+    }
+
     fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry> {
         self.logs
             .get(&proxy.to_string())

@@ -718,7 +718,7 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
                     .parse::<std::net::IpAddr>()
                     .is_err()
                     .then(|| request.host.clone()),
-                alpn_h2: true,
+                alpn_h2: !request.http1_only,
                 client_identity: None,
             }],
             http: Some(http),

@@ -104,6 +104,9 @@ pub struct ClientRequest {
     /// redirect the proxy user's traffic (UID 1337) to the proxy, so it leaves the pod as if the
     /// pod had no sidecar.
     pub from_proxy_container: bool,
+    /// `curl --http1.1`: HTTP/1.1 only, so over TLS only `http/1.1` is offered by ALPN (curl
+    /// offers `h2` as well by default).
+    pub http1_only: bool,
 }
 
 /// The host (a name or an address) and port a connection is opened to, instead of the URL's.
@@ -128,6 +131,7 @@ impl ClientRequest {
             host_header: None,
             dial: None,
             from_proxy_container: false,
+            http1_only: false,
         }
     }
 

@@ -107,6 +107,14 @@ async fn exchange(
             http(stream, request, HttpVersion::Http11).await
         }
         Scheme::Https => {
+            let tls = if request.http1_only {
+                // `curl --http1.1` offers only http/1.1 by ALPN.
+                let mut only = (*tls).clone();
+                only.alpn_protocols = vec![b"http/1.1".to_vec()];
+                Arc::new(only)
+            } else {
+                tls
+            };
             let stream = match handshake(stream, request, tls).await {
                 Ok(stream) => stream,
                 Err(result) => return result,

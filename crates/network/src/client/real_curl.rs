@@ -120,6 +120,9 @@ fn arguments(
     // -q must come first: no ~/.curlrc.
     arg("-q");
     arg("-sS");
+    if request.http1_only {
+        arg("--http1.1");
+    }
     arg("--noproxy");
     arg("*");
     if let Some(local) = local {

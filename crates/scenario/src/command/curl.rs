@@ -72,8 +72,10 @@ pub struct CurlOptions {
     pub fail: FailMode,
     /// `-A/--user-agent`.
     pub user_agent: Option<String>,
-    /// `--http1.1`.
+    /// `--http1.1`: HTTP/1.1 only (over TLS, only `http/1.1` offered by ALPN).
     pub http1_1: bool,
+    /// `--http2`.
+    pub http2: bool,
     /// `--resolve HOST:PORT:ADDR`, in order (the first match wins).
     pub resolve: Vec<Resolve>,
     /// `--connect-to HOST1:PORT1:HOST2:PORT2`, in order (the first match wins).
@@ -109,6 +111,10 @@ enum Opt {
     FailWithBody,
     UserAgent,
     Http11,
+    /// `--http2`: curl's default over TLS; an `Upgrade: h2c` over plain HTTP.
+    Http2,
+    /// `--http2-prior-knowledge`: h2c without the upgrade.
+    Http2PriorKnowledge,
     Resolve,
     ConnectTo,
     Ipv4,
@@ -137,7 +143,7 @@ const fn spec(short: Option<char>, long: &'static str, takes_value: bool, opt: O
     }
 }
 
-const SPECS: [Spec; 33] = [
+const SPECS: [Spec; 35] = [
     spec(Some('s'), "silent", false, Opt::Silent),
     spec(Some('S'), "show-error", false, Opt::ShowError),
     spec(Some('o'), "output", true, Opt::Output),
@@ -161,6 +167,13 @@ const SPECS: [Spec; 33] = [
     spec(None, "fail-with-body", false, Opt::FailWithBody),
     spec(Some('A'), "user-agent", true, Opt::UserAgent),
     spec(None, "http1.1", false, Opt::Http11),
+    spec(None, "http2", false, Opt::Http2),
+    spec(
+        None,
+        "http2-prior-knowledge",
+        false,
+        Opt::Http2PriorKnowledge,
+    ),
     spec(None, "resolve", true, Opt::Resolve),
     spec(None, "connect-to", true, Opt::ConnectTo),
     spec(Some('4'), "ipv4", false, Opt::Ipv4),
@@ -269,6 +282,20 @@ impl CurlOptions {
                     .into(),
             });
         }
+        if o.http2 && !o.url.to_ascii_lowercase().starts_with("https://") {
+            return Err(CommandError::Usage {
+                program: "curl",
+                message: "--http2 over plain HTTP asks the server for an `Upgrade: h2c`, which is \
+                          not replayed; over https:// URLs --http2 is curl's default and works"
+                    .into(),
+            });
+        }
+        if o.http1_1 && o.http2 {
+            return Err(CommandError::Usage {
+                program: "curl",
+                message: "--http1.1 and --http2 ask for different protocols; keep one".into(),
+            });
+        }
         if o.dump_header && (o.include || o.head) {
             return Err(CommandError::Usage {
                 program: "curl",
@@ -357,6 +384,16 @@ impl CurlOptions {
             Opt::FailWithBody => self.fail = FailMode::WithBody,
             Opt::UserAgent => self.user_agent = Some(value),
             Opt::Http11 => self.http1_1 = true,
+            Opt::Http2 => self.http2 = true,
+            Opt::Http2PriorKnowledge => {
+                return Err(CommandError::Usage {
+                    program: "curl",
+                    message:
+                        "--http2-prior-knowledge (HTTP/2 without TLS, h2c) is not replayed \
+                              yet; over HTTPS curl already speaks HTTP/2 where the server offers it"
+                            .into(),
+                })
+            }
             Opt::Resolve => self
                 .resolve
                 .push(Resolve::parse(&value).map_err(|w| bad(&w))?),
@@ -568,5 +605,10 @@ mod tests {
         assert!(e.contains("at most 100"), "{e}");
         let e = err("curl -X '' http://a");
         assert!(e.contains("method name"), "{e}");
+        let e = err("curl --http2 http://a");
+        assert!(e.contains("h2c"), "{e}");
+        let e = err("curl --http2-prior-knowledge http://a");
+        assert!(e.contains("not replayed"), "{e}");
+        assert!(parse("curl --http2 https://a").http2);
     }
 }

@@ -160,6 +160,7 @@ pub(crate) fn build_request(o: &CurlOptions) -> Result<ClientRequest, CommandErr
         timeout_ms: o.max_time_ms,
         host_header: host_header(o),
         from_proxy_container: false,
+        http1_only: o.http1_1,
     })
 }
 
@@ -210,6 +211,7 @@ mod tests {
                 host_header: None,
                 dial: None,
                 from_proxy_container: false,
+                http1_only: false,
             }
         );
     }

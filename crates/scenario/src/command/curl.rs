@@ -23,11 +23,10 @@ pub enum FailMode {
     WithBody,
 }
 
-/// `-4` / `-6`.
+/// `-4` (`-6` is refused: there is no IPv6 here).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IpVersion {
     V4,
-    V6,
 }
 
 /// Every curl option the bench understands, as parsed from one command line.
@@ -80,7 +79,7 @@ pub struct CurlOptions {
     pub resolve: Vec<Resolve>,
     /// `--connect-to HOST1:PORT1:HOST2:PORT2`, in order (the first match wins).
     pub connect_to: Vec<ConnectTo>,
-    /// `-4` / `-6`.
+    /// `-4`.
     pub ip_version: Option<IpVersion>,
     /// `--retry N`.
     pub retry: Option<u32>,
@@ -401,7 +400,14 @@ impl CurlOptions {
                 .connect_to
                 .push(ConnectTo::parse(&value).map_err(|w| bad(&w))?),
             Opt::Ipv4 => self.ip_version = Some(IpVersion::V4),
-            Opt::Ipv6 => self.ip_version = Some(IpVersion::V6),
+            Opt::Ipv6 => {
+                return Err(CommandError::Usage {
+                    program: "curl",
+                    message: "-6/--ipv6 asks for IPv6 addresses, which the bench does not model \
+                              (every host here has an IPv4 address); leave it out or use -4"
+                        .into(),
+                })
+            }
             Opt::Retry => {
                 let n: u32 = value
                     .parse()
@@ -610,5 +616,7 @@ mod tests {
         let e = err("curl --http2-prior-knowledge http://a");
         assert!(e.contains("not replayed"), "{e}");
         assert!(parse("curl --http2 https://a").http2);
+        let e = err("curl -6 http://a");
+        assert!(e.contains("IPv6"), "{e}");
     }
 }

@@ -108,7 +108,8 @@ fn scenario_states() -> Vec<(String, Mesh)> {
                 Action::Exec { .. }
                 | Action::Logs { .. }
                 | Action::Export { .. }
-                | Action::ProxyConfig { .. } => continue,
+                | Action::ProxyConfig { .. }
+                | Action::GetPods { .. } => continue,
             }
             push(format!("{} step {}", scenario.slug, step.index), &store);
         }

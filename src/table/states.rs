@@ -33,7 +33,8 @@ impl Change {
             Action::Exec { .. }
             | Action::Logs { .. }
             | Action::Export { .. }
-            | Action::ProxyConfig { .. } => None,
+            | Action::ProxyConfig { .. }
+            | Action::GetPods { .. } => None,
         }
     }
 

@@ -98,8 +98,8 @@ pub enum StepKind {
     Mesh,
     /// `export NAME=…`: sets a variable; nothing to expect.
     Export,
-    /// `istioctl proxy-config …`: what it prints.
-    Istioctl,
+    /// `istioctl proxy-config …`, `kubectl get pod …`: what it prints.
+    Printed,
 }
 
 impl StepKind {
@@ -123,7 +123,7 @@ impl StepKind {
                 "duration",
             ],
             StepKind::Logs => &["access_log"],
-            StepKind::Istioctl => &[
+            StepKind::Printed => &[
                 "stdout",
                 "stdout_contains",
                 "stdout_not_contains",
@@ -141,7 +141,7 @@ impl StepKind {
             StepKind::Change => "an apply or delete step",
             StepKind::Mesh => "a mesh step",
             StepKind::Export => "an export step",
-            StepKind::Istioctl => "an istioctl step",
+            StepKind::Printed => "an istioctl or kubectl get step",
         }
     }
 }
@@ -154,7 +154,7 @@ impl ActionSpec {
                 LineKind::Exec => StepKind::Exec,
                 LineKind::Logs => StepKind::Logs,
                 LineKind::Export => StepKind::Export,
-                LineKind::Istioctl => StepKind::Istioctl,
+                LineKind::Istioctl | LineKind::Get => StepKind::Printed,
             },
             ActionSpec::Apply(_) | ActionSpec::Delete(_) => StepKind::Change,
             ActionSpec::Exec { .. } => StepKind::Exec,

@@ -101,7 +101,18 @@ fn saw(env: &mut Env, applied: &[Resource]) {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            env.add_pod(WorkloadRef::new(ns, r.meta.name.clone()), labels);
+            let containers = spec
+                .template
+                .spec
+                .containers
+                .iter()
+                .map(|c| c.name.clone())
+                .collect();
+            env.add_pod(
+                WorkloadRef::new(ns, r.meta.name.clone()),
+                labels,
+                containers,
+            );
         }
     }
 }
@@ -214,6 +225,24 @@ impl Resolver<'_> {
         env: &mut Env,
     ) -> Result<Action, ScenarioError> {
         Ok(match command {
+            KubectlCommand::GetPods { target, field } => {
+                let workloads = match target {
+                    LogsTarget::Workload(w) => vec![env.workload(w)],
+                    LogsTarget::Selector { namespace, labels } => {
+                        env.matching(&namespace, &labels).unwrap_or_default()
+                    }
+                };
+                Action::GetPods {
+                    pods: workloads
+                        .into_iter()
+                        .map(|w| {
+                            let containers = env.containers(&w).map(<[String]>::to_vec);
+                            (w, containers)
+                        })
+                        .collect(),
+                    field,
+                }
+            }
             KubectlCommand::Istioctl(c) => Action::ProxyConfig {
                 proxy: env.workload(c.workload),
                 view: c.view,

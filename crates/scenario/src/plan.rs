@@ -4,7 +4,7 @@
 //! Owns: `Scenario`, `Step` and `Action`. Leaves out: how they are read (`load`), run (`runner`)
 //! and checked (`verify`).
 
-use super::command::{ConfigView, ExecCommand, Stage};
+use super::command::{ConfigView, ExecCommand, PodField, Stage};
 use super::expectation::Expect;
 use super::format::Source;
 use super::hosts::{self, HostSpec};
@@ -86,6 +86,12 @@ pub enum Action {
         view: ConfigView,
         filters: Vec<Stage>,
     },
+    /// Print a field of pods as `kubectl get pod -o jsonpath=…` does: the pods, each with the
+    /// containers its Deployment names (`None`: no such Deployment was applied).
+    GetPods {
+        pods: Vec<(WorkloadRef, Option<Vec<String>>)>,
+        field: PodField,
+    },
     /// `export NAME=…`: the variable was set when the scenario was loaded (the later steps'
     /// lines were read with it); running it does nothing to the target.
     Export { name: String, value: String },
@@ -102,6 +108,7 @@ impl Action {
             Action::Mesh { .. } => "mesh",
             Action::Export { .. } => "export",
             Action::ProxyConfig { .. } => "istioctl",
+            Action::GetPods { .. } => "get",
         }
     }
 

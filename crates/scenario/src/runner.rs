@@ -6,7 +6,7 @@
 //! Owns: `run_scenario`, `run_file` and the mesh-config bookkeeping of `mesh:` steps. Leaves out:
 //! loading (`load`), the comparisons (`verify`) and rendering (`egressbench::report`).
 
-use super::command::{self, ConfigView, Program, Routing, Stage};
+use super::command::{self, ConfigView, PodField, Program, Routing, Stage};
 use super::load::load_scenario;
 use super::plan::{Action, Scenario, Step};
 use super::results::{BadInput, ScenarioReport, StepReport, Verdict};
@@ -218,6 +218,16 @@ fn run_step(
             });
         }
         Action::Export { .. } => {}
+        Action::GetPods { pods, field } => {
+            let output = pods_output(pods, *field, |w| {
+                target
+                    .proxy_config(w)
+                    .or_else(|| shadow.as_ref().and_then(|m| m.proxy_config(w)))
+                    .map(|c| c.kind)
+            });
+            report.checks = verify::check_printed(&step.expect, &output);
+            report.output = Some(output);
+        }
         Action::ProxyConfig {
             proxy,
             view,
@@ -291,6 +301,58 @@ fn istioctl_output(
         script,
     };
     command::run(&cmd, &mut NoNetwork).unwrap_or_default()
+}
+
+/// What `kubectl get pod -o jsonpath=…` prints: names or containers (a sidecar's `istio-proxy`
+/// appended to the Deployment's own; `proxy` tells which kind of proxy a pod has), space-separated
+/// and without a newline, as kubectl's jsonpath prints them.
+fn pods_output(
+    pods: &[(WorkloadRef, Option<Vec<String>>)],
+    field: PodField,
+    proxy: impl Fn(&WorkloadRef) -> Option<egressbench_model::xds::ProxyKind>,
+) -> command::ProcessOutput {
+    let missing: Vec<&WorkloadRef> = pods
+        .iter()
+        .filter(|(_, c)| c.is_none())
+        .map(|(w, _)| w)
+        .collect();
+    if let Some(w) = missing.first() {
+        return command::ProcessOutput {
+            stderr: format!(
+                "Error from server (NotFound): pods \"{}\" not found\n",
+                w.name
+            ),
+            exit_code: 1,
+            ..Default::default()
+        };
+    }
+    let stdout = match field {
+        PodField::Names { first_only } => {
+            let names = pods
+                .iter()
+                .map(|(w, _)| egressbench_resources::kube::pod_name(&w.namespace, &w.name));
+            let names: Vec<String> = if first_only {
+                names.take(1).collect()
+            } else {
+                names.collect()
+            };
+            names.join(" ")
+        }
+        PodField::Containers => match pods.first() {
+            None => String::new(),
+            Some((w, containers)) => {
+                let mut names = containers.clone().unwrap_or_default();
+                if proxy(w) == Some(egressbench_model::xds::ProxyKind::Sidecar) {
+                    names.push("istio-proxy".into());
+                }
+                names.join(" ")
+            }
+        },
+    };
+    command::ProcessOutput {
+        stdout,
+        ..Default::default()
+    }
 }
 
 /// The network of a command that makes no request.

@@ -22,11 +22,12 @@ pub struct Env {
     lenient: bool,
 }
 
-/// The pod of a Deployment applied so far, and its labels.
+/// The pod of a Deployment applied so far: its labels and its containers' names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Pod {
     workload: WorkloadRef,
     labels: Vec<(String, String)>,
+    containers: Vec<String>,
 }
 
 /// `kubectl get pod -l SELECTOR [-n NS] -o jsonpath=…`, read.
@@ -74,11 +75,28 @@ impl Env {
             .join(", ")
     }
 
-    /// Note that Deployment `workload` runs a pod labelled `labels` (applying it again replaces
-    /// the earlier one).
-    pub fn add_pod(&mut self, workload: WorkloadRef, labels: Vec<(String, String)>) {
+    /// Note that Deployment `workload` runs a pod labelled `labels` with `containers` (applying
+    /// it again replaces the earlier one).
+    pub fn add_pod(
+        &mut self,
+        workload: WorkloadRef,
+        labels: Vec<(String, String)>,
+        containers: Vec<String>,
+    ) {
         self.pods.retain(|p| p.workload != workload);
-        self.pods.push(Pod { workload, labels });
+        self.pods.push(Pod {
+            workload,
+            labels,
+            containers,
+        });
+    }
+
+    /// The containers of `workload`'s pod as its Deployment names them (before injection).
+    pub fn containers(&self, workload: &WorkloadRef) -> Option<&[String]> {
+        self.pods
+            .iter()
+            .find(|p| p.workload == *workload)
+            .map(|p| p.containers.as_slice())
     }
 
     /// The Deployments in `namespace` whose pods carry every label of `selector` (at least one,
@@ -194,12 +212,18 @@ mod tests {
         env.add_pod(
             WorkloadRef::new("default", "sleep"),
             sel(&[("app", "sleep")]),
+            vec!["sleep".to_string()],
         );
         env.add_pod(
             WorkloadRef::new("default", "sleep-v2"),
             sel(&[("app", "sleep"), ("v", "2")]),
+            vec!["sleep".to_string()],
         );
-        env.add_pod(WorkloadRef::new("other", "sleep"), sel(&[("app", "sleep")]));
+        env.add_pod(
+            WorkloadRef::new("other", "sleep"),
+            sel(&[("app", "sleep")]),
+            vec!["sleep".to_string()],
+        );
         let q = |ns: Option<&str>, s: &[(&str, &str)], first_only| PodLookup {
             namespace: ns.map(str::to_string),
             selector: sel(s),

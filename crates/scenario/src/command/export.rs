@@ -82,6 +82,7 @@ mod tests {
         env.add_pod(
             WorkloadRef::new("default", "sleep"),
             vec![("app".into(), "sleep".into())],
+            vec!["sleep".to_string()],
         );
         let e = export("export GATEWAY_URL=$INGRESS_HOST:80", &env);
         assert_eq!(

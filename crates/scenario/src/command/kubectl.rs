@@ -55,6 +55,19 @@ pub enum KubectlCommand {
     Export(Export),
     /// `istioctl proxy-config …`: not kubectl either, but a line the documents write.
     Istioctl(IstioctlCommand),
+    /// `kubectl get pod NAME|-l SELECTOR -o jsonpath=…`: a field of pods.
+    GetPods { target: LogsTarget, field: PodField },
+}
+
+/// What `kubectl get pod -o jsonpath=…` prints of the pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PodField {
+    /// `{.items..metadata.name}` (all, space-separated) or `{.items[0].metadata.name}`; of one
+    /// pod, `{.metadata.name}`.
+    Names { first_only: bool },
+    /// `{.spec.containers[*].name}`: the pod's containers, `istio-proxy` among them when a
+    /// sidecar was injected.
+    Containers,
 }
 
 /// Whose log `kubectl logs` reads.
@@ -74,7 +87,7 @@ const DEFAULT_TAIL: usize = 10;
 
 const VERBS: &str = "apply -f FILE, delete KIND NAME… / delete -f FILE, \
      exec TARGET [-c CONTAINER] -- COMMAND, logs TARGET|-l SELECTOR [-c CONTAINER] [--tail N] \
-     [| tail -n N]";
+     [| tail -n N], get pod NAME|-l SELECTOR -o jsonpath=…";
 
 /// kubectl's short names for the kinds the bench knows.
 const SHORT_NAMES: [(&str, Kind); 9] = [
@@ -99,6 +112,7 @@ struct Args {
     container: Option<String>,
     tail: Option<Option<usize>>,
     selector: Option<String>,
+    output: Option<String>,
 }
 
 /// What a step's line does, read before the variables it uses are known.
@@ -112,6 +126,8 @@ pub enum LineKind {
     Export,
     /// `istioctl proxy-config …`.
     Istioctl,
+    /// `kubectl get pod … -o jsonpath=…`.
+    Get,
 }
 
 /// Which kind of line `line` is; errors are those of its words (quotes, operators) and its verb.
@@ -135,6 +151,7 @@ pub fn line_kind(line: &str) -> Result<LineKind, CommandError> {
             Some("apply" | "delete") => Ok(LineKind::Change),
             Some("exec") => Ok(LineKind::Exec),
             Some("logs") => Ok(LineKind::Logs),
+            Some("get") => parse_kubectl(line, &lenient).map(|_| LineKind::Get),
             _ => parse_kubectl(line, &lenient).map(|_| LineKind::Change),
         },
         _ => parse_kubectl(line, &lenient).map(|_| LineKind::Change),
@@ -238,6 +255,7 @@ pub fn parse_kubectl(line: &str, vars: &Env) -> Result<KubectlCommand, CommandEr
                 command: parse_exec(line[first.start..].trim(), vars)?,
             })
         }
+        "get" => get_pods(&args, namespace),
         "logs" => {
             let (target, tail) = match &args.selector {
                 Some(selector) => {
@@ -289,6 +307,7 @@ fn flags_of(verb: Option<&str>) -> &'static str {
         Some("logs") => {
             "-n/--namespace NS, -f/--follow, -c/--container NAME, -l/--selector KEY=VALUE, --tail N"
         }
+        Some("get") => "-n/--namespace NS, -l/--selector KEY=VALUE, -o/--output jsonpath=…",
         _ => "-n/--namespace NS before the verb",
     }
 }
@@ -328,7 +347,8 @@ fn read_args(words: &[String]) -> Result<Args, CommandError> {
             }
             ("-i" | "-t" | "-it" | "-ti" | "--stdin" | "--tty", Some("exec"))
                 if inline.is_none() => {}
-            ("-l" | "--selector", Some("logs")) => a.selector = Some(value(name, inline)?),
+            ("-l" | "--selector", Some("logs" | "get")) => a.selector = Some(value(name, inline)?),
+            ("-o" | "--output", Some("get")) => a.output = Some(value(name, inline)?),
             ("--tail", Some("logs")) => {
                 let v = value(name, inline)?;
                 a.tail = Some(match v.parse::<i64>() {
@@ -365,7 +385,9 @@ fn split_flag(word: &str) -> (&str, Option<&str>) {
             None => (word, None),
         };
     }
-    let takes_value = ["-n", "-f", "-c", "-l"].iter().any(|f| word.starts_with(f));
+    let takes_value = ["-n", "-f", "-c", "-l", "-o"]
+        .iter()
+        .any(|f| word.starts_with(f));
     if takes_value && word.len() > 2 {
         let (n, v) = word.split_at(2);
         return (n, Some(v.strip_prefix('=').unwrap_or(v)));
@@ -460,6 +482,60 @@ fn parse_kind(s: &str) -> Result<Kind, CommandError> {
 }
 
 /// The workload of `exec` / `logs`: `deployment/NAME`, `deploy/NAME`, `pod/NAME` or a bare name.
+/// `kubectl get pod|pods|po NAME|-l SELECTOR -o jsonpath=EXPR`.
+fn get_pods(args: &Args, namespace: Option<String>) -> Result<KubectlCommand, CommandError> {
+    const FORMS: &str = "kubectl get pod -l KEY=VALUE -o jsonpath={.items..metadata.name}, or \
+         kubectl get pod NAME -o jsonpath='{.spec.containers[*].name}'";
+    let (kind, name) = match args.operands.as_slice() {
+        [kind] => (kind.as_str(), None),
+        [kind, name] => (kind.as_str(), Some(name.as_str())),
+        _ => return Err(usage(format!("expected {FORMS}"))),
+    };
+    let (kind, name) = match kind.split_once('/') {
+        Some((k, n)) if name.is_none() => (k, Some(n)),
+        _ => (kind, name),
+    };
+    if !matches!(kind, "pod" | "pods" | "po") {
+        return Err(usage(format!(
+            "kubectl get {kind} is not replayed; supported: {FORMS}"
+        )));
+    }
+    let namespace = namespace.unwrap_or_else(|| "default".into());
+    let target = match (name, &args.selector) {
+        (Some(name), None) => LogsTarget::Workload(WorkloadRef::new(namespace, name)),
+        (None, Some(selector)) => LogsTarget::Selector {
+            namespace,
+            labels: labels(selector)?,
+        },
+        _ => return Err(usage(format!("name one pod or give -l; expected {FORMS}"))),
+    };
+    let output = args.output.as_deref().unwrap_or_default();
+    let path = output.strip_prefix("jsonpath=").ok_or_else(|| {
+        usage(format!(
+            "`kubectl get pod` prints a table here only with -o jsonpath=… (got `-o {output}`); \
+             expected {FORMS}"
+        ))
+    })?;
+    let many = matches!(target, LogsTarget::Selector { .. });
+    let field = match (path, many) {
+        ("{.items..metadata.name}" | "{.items[*].metadata.name}", true) => {
+            PodField::Names { first_only: false }
+        }
+        ("{.items[0].metadata.name}", true) | ("{.metadata.name}", false) => {
+            PodField::Names { first_only: true }
+        }
+        ("{.spec.containers[*].name}", false) => PodField::Containers,
+        ("{.items[0].spec.containers[*].name}", true) => PodField::Containers,
+        _ => {
+            return Err(usage(format!(
+                "the jsonpath `{path}` is not replayed for {}; expected {FORMS}",
+                if many { "a selector" } else { "one pod" }
+            )))
+        }
+    };
+    Ok(KubectlCommand::GetPods { target, field })
+}
+
 /// `KEY=VALUE[,KEY=VALUE…]`.
 pub(crate) fn labels(selector: &str) -> Result<Vec<(String, String)>, CommandError> {
     selector
@@ -640,6 +716,33 @@ mod tests {
     }
 
     #[test]
+    fn get_pod_fields() {
+        assert_eq!(
+            parse(
+                "kubectl get pod sleep-x -n test-egress -o jsonpath='{.spec.containers[*].name}'"
+            ),
+            KubectlCommand::GetPods {
+                target: LogsTarget::Workload(WorkloadRef::new("test-egress", "sleep-x")),
+                field: PodField::Containers,
+            }
+        );
+        assert_eq!(
+            parse("kubectl get pods -l app=sleep -o=jsonpath={.items..metadata.name}"),
+            KubectlCommand::GetPods {
+                target: LogsTarget::Selector {
+                    namespace: "default".into(),
+                    labels: vec![("app".into(), "sleep".into())],
+                },
+                field: PodField::Names { first_only: false },
+            }
+        );
+        assert!(err("kubectl get svc x -o jsonpath={.spec}").contains("not replayed"));
+        assert!(err("kubectl get pod x").contains("-o jsonpath"));
+        assert!(err("kubectl get pod x -o jsonpath={.status.phase}")
+            .contains("not replayed for one pod"));
+    }
+
+    #[test]
     fn logs_by_label_and_through_tail() {
         let eg = || LogsTarget::Selector {
             namespace: "istio-system".into(),
@@ -750,7 +853,7 @@ mod tests {
 
     #[test]
     fn everything_else_is_explained() {
-        assert!(err("kubectl get pods").contains("kubectl get is not replayed"));
+        assert!(err("kubectl get pods").contains("-o jsonpath"));
         assert!(err("kubectl").contains("no verb"));
         assert!(err("").contains("empty"));
         assert!(err("helm install x").contains("`helm`"));

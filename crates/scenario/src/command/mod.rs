@@ -44,7 +44,7 @@ pub use env::{is_name, Env, PodLookup};
 pub use error::CommandError;
 pub use export::Export;
 pub use istioctl::{ConfigView, IstioctlCommand};
-pub use kubectl::{line_kind, parse_kubectl, KubectlCommand, LineKind, LogsTarget};
+pub use kubectl::{line_kind, parse_kubectl, KubectlCommand, LineKind, LogsTarget, PodField};
 pub use pipeline::{Pipeline, Program, Routing, Stage};
 pub use script::{Joiner, Script};
 pub use transfer::{Aborted, Curl, Network, Received};

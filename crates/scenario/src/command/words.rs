@@ -636,6 +636,7 @@ mod tests {
         env.add_pod(
             egressbench_model::request::WorkloadRef::new("test", "sleep"),
             vec![("app".into(), "sleep".into())],
+            vec!["sleep".into()],
         );
         let line = r#"kubectl exec "$(kubectl get pod -n test -l app=sleep -o jsonpath='{.items[0].metadata.name}')" -n test -- curl http://a"#;
         let words: Vec<String> = tokenize(line, Some(&env))

@@ -1,11 +1,14 @@
 //! `hosts:` — the extra external hosts a scenario declares, read as data, and the one seam that
 //! turns them into the target's outside world (`external::Internet`).
 //!
-//! Owns: the strict shape of a host entry and [`internet`], which adds them to the built-in hosts.
+//! Owns: the strict shape of a host entry, [`internet`], which adds them to the built-in hosts,
+//! and [`add_web_sites`], which gives the public names a scenario uses and nobody declared a
+//! generic web site.
 //! Leaves out: how an external host answers (`external`).
 
 use super::de::{checked_map, with_help};
-use egressbench_model::external::{App, ExternalHost, Internet};
+use egressbench_model::external::{is_public_name, web_site, App, ExternalHost, Internet};
+use egressbench_resources::{Kind, Resource};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// One external host: the names it answers to, its ports, and what it answers.
@@ -136,6 +139,31 @@ pub(crate) fn internet(hosts: &[HostSpec]) -> Internet {
         internet.add(external_host(h));
     }
     internet
+}
+
+/// Give every public name in `names` that resolves nowhere yet a generic web site (`web_site`),
+/// unless its last label is a namespace of `resources` (then it is a Kubernetes `name.namespace`).
+pub fn add_web_sites<'a>(
+    internet: &mut Internet,
+    names: impl IntoIterator<Item = &'a str>,
+    resources: impl IntoIterator<Item = &'a Resource>,
+) {
+    let namespaces: std::collections::BTreeSet<String> = resources
+        .into_iter()
+        .flat_map(|r| {
+            let own = (r.kind() == Kind::Namespace).then(|| r.meta.name.clone());
+            own.into_iter().chain(r.meta.namespace.clone())
+        })
+        .collect();
+    for name in names {
+        let last = name.rsplit('.').next().unwrap_or_default();
+        if is_public_name(name)
+            && !namespaces.contains(&last.to_ascii_lowercase())
+            && internet.resolve(name).is_none()
+        {
+            internet.add(web_site(name));
+        }
+    }
 }
 
 fn external_host(h: &HostSpec) -> ExternalHost {

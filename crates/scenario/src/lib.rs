@@ -27,6 +27,7 @@ pub(crate) mod verify;
 
 pub use discover::{discover, DiscoverError};
 pub use error::ScenarioError;
+pub use hosts::add_web_sites;
 pub use load::{load_scenario, parse_scenario};
 pub use plan::{Action, Scenario, Step};
 pub use results::{BadInput, Check, ScenarioReport, StepReport, Verdict};

@@ -30,9 +30,29 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// The outside world the scenario's target must be built with.
+    /// The outside world the scenario's target must be built with: the built-in hosts, the
+    /// declared ones, and a generic web site for every other public name its commands connect to.
     pub fn internet(&self) -> Internet {
-        hosts::internet(&self.hosts)
+        let mut internet = hosts::internet(&self.hosts);
+        let applied = self.steps.iter().filter_map(|s| match &s.action {
+            Action::Apply(r) => Some(r.as_slice()),
+            _ => None,
+        });
+        let resources = std::iter::once(self.setup.as_slice())
+            .chain(applied)
+            .flatten();
+        let names: Vec<String> = self
+            .steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::Exec { command, .. } => Some(command.requests()),
+                _ => None,
+            })
+            .flatten()
+            .flat_map(|r| [r.host.clone(), r.dial_host().to_string()])
+            .collect();
+        hosts::add_web_sites(&mut internet, names.iter().map(String::as_str), resources);
+        internet
     }
 }
 

@@ -3,6 +3,8 @@
 //! Owns: their names, fixed addresses in 203.0.113.0/24, listeners and pages. Leaves out: lookup and
 //! serving (`internet`).
 
+#[cfg(test)]
+use super::host::ExternalPort;
 use super::host::{App, ExternalHost};
 use std::net::Ipv4Addr;
 
@@ -24,6 +26,50 @@ fn web(name: &str, title: &str, last: u8) -> ExternalHost {
         .listen(80, false)
         .listen(443, true)
         .at(at(last))
+}
+
+/// Top-level names that never resolve on the Internet (RFC 2606, RFC 6761, RFC 6762) or that
+/// name something inside a cluster.
+const NOT_PUBLIC: [&str; 8] = [
+    "example",
+    "test",
+    "invalid",
+    "localhost",
+    "local",
+    "internal",
+    "svc",
+    "cluster",
+];
+
+/// Whether `name` is a public DNS name: at least two labels, a top-level label of letters that is
+/// not reserved, and not an address. (A Kubernetes `name.namespace` can look the same; callers
+/// that know the namespaces rule those out.)
+pub fn is_public_name(name: &str) -> bool {
+    let name = super::host::normalize_name(name);
+    let labels: Vec<&str> = name.split('.').collect();
+    let valid = |l: &&str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    match labels.last() {
+        Some(tld) if labels.len() >= 2 && labels.iter().all(valid) => {
+            tld.len() >= 2
+                && tld.bytes().all(|b| b.is_ascii_alphabetic())
+                && !NOT_PUBLIC.contains(tld)
+        }
+        _ => false,
+    }
+}
+
+/// A generic web site for a public name nobody declared: a page naming the host, 200 on port 80
+/// and on 443 over TLS, at an address derived from the name.
+pub fn web_site(name: &str) -> ExternalHost {
+    ExternalHost::new(name, page("Welcome", name))
+        .listen(80, false)
+        .listen(443, true)
 }
 
 /// The built-in hosts, in table order.
@@ -68,6 +114,38 @@ mod tests {
         addresses.dedup();
         assert_eq!(addresses.len(), hosts.len());
         assert!(addresses.iter().all(|a| a.octets()[..3] == [203, 0, 113]));
+    }
+
+    #[test]
+    fn public_names_and_the_rest() {
+        for public in [
+            "api.mycompany.com",
+            "WWW.Example.ORG",
+            "a.b.co",
+            "xn--bcher-kva.de",
+        ] {
+            assert!(is_public_name(public), "{public}");
+        }
+        for not in [
+            "unknown.example",
+            "host.test",
+            "localhost",
+            "httpbin",
+            "httpbin.default.svc.cluster.local",
+            "reviews.default.svc",
+            "10.0.0.1",
+            "a..com",
+            "a.c",
+            "-a.com",
+            "printer.local",
+        ] {
+            assert!(!is_public_name(not), "{not}");
+        }
+        let site = web_site("api.mycompany.com");
+        assert_eq!(
+            site.ports(),
+            [ExternalPort::plain(80), ExternalPort::tls(443)]
+        );
     }
 
     #[test]

@@ -17,9 +17,15 @@
 //! | `www.alibabacloud.com`             | 203.0.113.20   | 443 (TLS) only    | 200 HTML page; port 80 is refused        |
 //! | `www.aliyun.com`                   | 203.0.113.21   | 80, 443 (TLS)     | 200 HTML page                            |
 //! | `www.baidu.com`                    | 203.0.113.30   | 80, 443 (TLS)     | 200 HTML page                            |
-//! | `edition.cnn.com`                  | 203.0.113.40   | 80, 443 (TLS)     | 200 HTML page                            |
+//! | `edition.cnn.com`                  | 203.0.113.40   | 80, 443 (TLS)     | 80: 301 to https://; 443: 200 HTML page  |
 //! | `www.google.com`                   | 203.0.113.50   | 80, 443 (TLS)     | 200 HTML page                            |
 //! | `istio.io`                         | 203.0.113.60   | 80, 443 (TLS)     | 200 HTML page                            |
+//!
+//! Any other public name a scenario or a command names can be given a generic web site
+//! (`web_site`: 200 on 80 and on 443 over TLS, at an address derived from the name), so that users'
+//! own hosts work without declaring them; `is_public_name` says which names are public (not the
+//! reserved `.example`, `.test`, `.invalid`, `.localhost`, `.local`, `.internal` names, not a
+//! Kubernetes name).
 //!
 //! Connection outcomes (`Internet::serve`): an unknown name is `Unresolved`; an address literal with
 //! no host is `NoRoute`; a port nobody listens on is `Refused`; TLS to a plain port, or an SNI the
@@ -39,6 +45,7 @@ mod internet;
 mod served;
 
 pub use arrival::{Arrival, ArrivedRequest, TlsHello, DEFAULT_PEER};
+pub use builtin::{is_public_name, web_site};
 pub use host::{normalize_name, App, ExternalHost, ExternalPort};
 pub use httpbin::MAX_DELAY_MS;
 pub use internet::Internet;

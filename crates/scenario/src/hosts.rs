@@ -7,61 +7,86 @@
 //! Leaves out: how an external host answers (`external`).
 
 use super::de::{checked_map, with_help};
-use egressbench_model::external::{is_public_name, web_site, App, ExternalHost, Internet};
+use egressbench_model::external::{
+    is_public_name, web_site, Answer, App, ExternalHost, Internet, Site,
+};
 use egressbench_resources::{Kind, Resource};
 use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
 
-/// One external host: the names it answers to, its ports, and what it answers.
+/// One external host: the names it answers to, where it is, its ports, and what it answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HostSpec {
     pub names: Vec<String>,
+    /// `address:` a fixed IPv4 address (else one derived from the first name).
+    pub address: Option<Ipv4Addr>,
     pub ports: Vec<PortSpec>,
     pub answer: HostAnswer,
 }
 
-/// `{port: 443, tls: true}`: a port the host listens on, and whether it speaks TLS there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+/// `{port: 443, tls: true, respond: {...}}`: a port the host listens on, whether it speaks TLS
+/// there, and (for a site) what it answers on that port.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PortSpec {
     pub port: u16,
     #[serde(default)]
     pub tls: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub respond: Option<AnswerSpec>,
 }
 
-/// What the host answers every request with.
+/// What the host answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HostAnswer {
-    /// `respond: {status, body, content_type}`.
-    Fixed {
-        status: u16,
-        body: String,
-        content_type: String,
+    /// `respond:` (and `paths:`, and ports' own `respond:`): fixed answers.
+    Site {
+        answer: AnswerSpec,
+        paths: Vec<PathSpec>,
     },
     /// `httpbin: true`: answers as httpbin.org does (echoes the request).
     Httpbin,
+}
+
+/// `{status: 301, body: "", content_type: text/plain, headers: {location: …}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerSpec {
+    #[serde(default = "ok_status")]
+    pub status: u16,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default = "text_plain")]
+    pub content_type: String,
+    /// Other response headers, in order.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// `{prefix: /old, respond: {...}}`: the answer for paths starting with `prefix` (the first
+/// matching entry wins, before the port's and the host's answers).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathSpec {
+    pub prefix: String,
+    pub respond: AnswerSpec,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawHost {
     names: Vec<String>,
+    #[serde(default)]
+    address: Option<String>,
     ports: Vec<PortSpec>,
     #[serde(default)]
-    respond: Option<RawRespond>,
+    respond: Option<AnswerSpec>,
+    #[serde(default)]
+    paths: Vec<PathSpec>,
     #[serde(default)]
     httpbin: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRespond {
-    #[serde(default = "ok_status")]
-    status: u16,
-    #[serde(default)]
-    body: String,
-    #[serde(default = "text_plain")]
-    content_type: String,
 }
 
 fn ok_status() -> u16 {
@@ -88,11 +113,46 @@ fn host(raw: RawHost) -> Result<HostSpec, String> {
             "list its ports, e.g. `ports: [{port: 443, tls: true}]`",
         ));
     }
+    let address = match &raw.address {
+        None => None,
+        Some(a) => Some(a.parse::<Ipv4Addr>().map_err(|_| {
+            with_help(
+                format!("host `{first}`: `address: {a}` is not an IPv4 address"),
+                "give one such as `address: 198.35.26.96`, or leave it out for a derived one",
+            )
+        })?),
+    };
+    for p in &raw.paths {
+        if !p.prefix.starts_with('/') {
+            return Err(with_help(
+                format!(
+                    "host `{first}`: the path prefix `{}` does not start with `/`",
+                    p.prefix
+                ),
+                "write it as the request path starts, e.g. `prefix: /old`",
+            ));
+        }
+    }
+    let site_parts = !raw.paths.is_empty() || raw.ports.iter().any(|p| p.respond.is_some());
     let answer = match (raw.respond, raw.httpbin) {
-        (Some(r), false) => HostAnswer::Fixed {
-            status: r.status,
-            body: r.body,
-            content_type: r.content_type,
+        (_, true) if site_parts => {
+            return Err(with_help(
+                format!("host `{first}` has `httpbin: true` and fixed answers (`paths` or a port's `respond`)"),
+                "httpbin answers every path itself: keep `httpbin: true` alone, or describe a site",
+            ))
+        }
+        (Some(answer), false) => HostAnswer::Site {
+            answer,
+            paths: raw.paths,
+        },
+        (None, false) if site_parts => HostAnswer::Site {
+            answer: AnswerSpec {
+                status: 404,
+                body: String::new(),
+                content_type: text_plain(),
+                headers: BTreeMap::new(),
+            },
+            paths: raw.paths,
         },
         (None, true) => HostAnswer::Httpbin,
         (Some(_), true) => {
@@ -114,6 +174,7 @@ fn host(raw: RawHost) -> Result<HostSpec, String> {
             .into_iter()
             .map(|n| n.to_ascii_lowercase())
             .collect(),
+        address,
         ports: raw.ports,
         answer,
     })
@@ -166,18 +227,34 @@ pub fn add_web_sites<'a>(
     }
 }
 
+fn answer(a: &AnswerSpec) -> Answer {
+    Answer {
+        status: a.status,
+        content_type: a.content_type.clone(),
+        body: a.body.clone(),
+        headers: a
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    }
+}
+
 fn external_host(h: &HostSpec) -> ExternalHost {
     let app = match &h.answer {
         HostAnswer::Httpbin => App::Httpbin,
-        HostAnswer::Fixed {
-            status,
-            body,
-            content_type,
-        } => App::Fixed {
-            status: *status,
-            content_type: content_type.clone(),
-            body: body.clone(),
-        },
+        HostAnswer::Site { answer: a, paths } => App::Site(Box::new(Site {
+            answer: answer(a),
+            by_port: h
+                .ports
+                .iter()
+                .filter_map(|p| p.respond.as_ref().map(|r| (p.port, answer(r))))
+                .collect(),
+            by_path: paths
+                .iter()
+                .map(|p| (p.prefix.clone(), answer(&p.respond)))
+                .collect(),
+        })),
     };
     let (first, aliases) = h
         .names
@@ -186,9 +263,14 @@ fn external_host(h: &HostSpec) -> ExternalHost {
     let host = aliases
         .iter()
         .fold(ExternalHost::new(first, app), |host, a| host.alias(a));
-    h.ports
+    let host = h
+        .ports
         .iter()
-        .fold(host, |host, p| host.listen(p.port, p.tls))
+        .fold(host, |host, p| host.listen(p.port, p.tls));
+    match h.address {
+        Some(ip) => host.at(ip),
+        None => host,
+    }
 }
 
 #[cfg(test)]
@@ -211,15 +293,20 @@ mod tests {
             hosts[0].ports,
             [PortSpec {
                 port: 443,
-                tls: true
+                tls: true,
+                respond: None,
             }]
         );
         assert_eq!(
             hosts[0].answer,
-            HostAnswer::Fixed {
-                status: 200,
-                body: "hello".into(),
-                content_type: "text/plain".into()
+            HostAnswer::Site {
+                answer: AnswerSpec {
+                    status: 200,
+                    body: "hello".into(),
+                    content_type: "text/plain".into(),
+                    headers: BTreeMap::new(),
+                },
+                paths: Vec::new(),
             }
         );
         assert_eq!(hosts[1].answer, HostAnswer::Httpbin);
@@ -243,6 +330,34 @@ mod tests {
     }
 
     #[test]
+    fn sites_answer_by_path_and_port_at_a_fixed_address() {
+        let hosts = parse(
+            "- names: [wiki.test]\n  address: 198.35.26.96\n  ports: [{port: 80, respond: {status: 301, headers: {location: 'https://wiki.test/'}}}, {port: 443, tls: true}]\n  respond: {body: page}\n  paths: [{prefix: /health, respond: {status: 204}}]\n",
+        )
+        .unwrap();
+        let world = internet(&hosts);
+        assert_eq!(
+            world.resolve("wiki.test"),
+            Some(Ipv4Addr::new(198, 35, 26, 96))
+        );
+        let Some(App::Site(site)) = world.host("wiki.test").map(ExternalHost::app) else {
+            panic!("a site");
+        };
+        assert_eq!(site.answer_for(80, "/").status, 301);
+        assert_eq!(site.answer_for(443, "/").body, "page");
+        assert_eq!(site.answer_for(80, "/health").status, 204);
+        for (bad, says) in [
+            ("- names: [a.test]\n  address: nowhere\n  ports: [{port: 80}]\n  httpbin: true\n", "not an IPv4 address"),
+            ("- names: [a.test]\n  ports: [{port: 80}]\n  paths: [{prefix: x, respond: {}}]\n", "does not start with `/`"),
+            ("- names: [a.test]\n  ports: [{port: 80}]\n  httpbin: true\n  paths: [{prefix: /x, respond: {}}]\n", "`httpbin: true` and fixed answers"),
+            ("- names: [a.test]\n  ports: [{port: 80}]\n  respond: {stauts: 200}\n", "unknown field `stauts`"),
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn declared_hosts_join_the_builtin_ones() {
         let hosts = parse(
             "- names: [api.example.com, api2.example.com]\n  ports: [{port: 443, tls: true}, {port: 8080}]\n  respond: {status: 201, body: hi}\n",
@@ -256,14 +371,10 @@ mod tests {
         assert_eq!(host.port(443).map(|p| p.tls), Some(true));
         assert_eq!(host.port(8080).map(|p| p.tls), Some(false));
         assert_eq!(host.port(80), None);
-        assert_eq!(
-            host.app(),
-            &App::Fixed {
-                status: 201,
-                content_type: "text/plain".into(),
-                body: "hi".into()
-            }
-        );
+        let App::Site(site) = host.app() else {
+            panic!("a site: {:?}", host.app());
+        };
+        assert_eq!((site.answer.status, site.answer.body.as_str()), (201, "hi"));
         assert!(world.host("httpbin.org").is_some(), "built-in hosts stay");
         assert!(internet(&[]).host("api.example.com").is_none());
     }

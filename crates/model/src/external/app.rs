@@ -1,7 +1,7 @@
 //! Running a host's application on one HTTP request that got through the host's listener.
 //!
 //! Owns: `AppRequest` (the request plus what the connection tells the server) and dispatch on `App`,
-//! including the whole of `App::Fixed`. Leaves out: listeners, TLS and virtual hosting (`internet`)
+//! including the whole of `App::Site`. Leaves out: listeners, TLS and virtual hosting (`internet`)
 //! and httpbin's endpoints (`httpbin`).
 
 use super::arrival::ArrivedRequest;
@@ -33,12 +33,14 @@ impl AppRequest<'_> {
 pub(super) fn answer(app: &App, req: &AppRequest<'_>) -> (HttpResponse, u64) {
     match app {
         App::Httpbin => httpbin::serve(req),
-        App::Fixed {
-            status,
-            content_type,
-            body,
-        } => {
-            let mut response = HttpResponse::new(*status, content_type, body.as_str());
+        App::Site(site) => {
+            let a = site.answer_for(req.port, &req.request.path);
+            let mut response = HttpResponse::new(a.status, &a.content_type, a.body.as_str());
+            for (name, value) in &a.headers {
+                let name = name.to_ascii_lowercase();
+                response.headers.retain(|(n, _)| *n != name);
+                response.headers.push((name, value.clone()));
+            }
             if req.method() == "HEAD" {
                 response.body.clear();
             }
@@ -81,6 +83,11 @@ fn to_https(req: &AppRequest<'_>) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::external::host::{Answer, Site};
+
+    fn answer_fn(app: &App, req: &AppRequest<'_>) -> HttpResponse {
+        answer(app, req).0
+    }
 
     fn run(app: &App, method: &str) -> HttpResponse {
         let request = ArrivedRequest::new(method, "/any/path?q=1", "example.test");
@@ -125,6 +132,43 @@ mod tests {
         assert_eq!(r.body, "");
         req.tls = true;
         assert_eq!(answer(&app, &req).0.status, 200);
+    }
+
+    #[test]
+    fn a_site_answers_by_path_then_port_with_its_headers() {
+        let answer = |status: u16, body: &str| Answer {
+            status,
+            content_type: "text/plain".into(),
+            body: body.into(),
+            headers: Vec::new(),
+        };
+        let mut moved = answer(301, "");
+        moved
+            .headers
+            .push(("Location".into(), "https://a.test/new".into()));
+        let app = App::Site(Box::new(Site {
+            answer: answer(200, "home"),
+            by_port: vec![(8080, answer(503, "busy"))],
+            by_path: vec![("/old".into(), moved)],
+        }));
+        let serve = |path: &str, port: u16| {
+            let request = ArrivedRequest::new("GET", path, "a.test");
+            let req = AppRequest {
+                request: &request,
+                tls: false,
+                port,
+                peer: Ipv4Addr::new(192, 0, 2, 10),
+                server_name: "a.test",
+            };
+            answer_fn(&app, &req)
+        };
+        assert_eq!(serve("/", 80).body, "home");
+        assert_eq!(serve("/x", 8080).status, 503);
+        let r = serve("/old/page", 8080);
+        assert_eq!(
+            (r.status, r.header("location")),
+            (301, Some("https://a.test/new"))
+        );
     }
 
     #[test]

@@ -151,10 +151,11 @@ mod tests {
     #[test]
     fn pages_name_their_site() {
         let hosts = hosts();
-        let Some(App::Fixed { status, body, .. }) = hosts.get(3).map(ExternalHost::app) else {
+        let Some(App::Site(site)) = hosts.get(3).map(ExternalHost::app) else {
             panic!("www.baidu.com is a fixed page");
         };
-        assert_eq!(*status, 200);
+        assert_eq!(site.answer.status, 200);
+        let body = &site.answer.body;
         assert!(body.contains("<title>Baidu</title>") && body.contains("www.baidu.com"));
     }
 }

@@ -6,21 +6,54 @@
 
 use std::net::Ipv4Addr;
 
-/// What a host's server answers to HTTP, whatever the port.
+/// What a host's server answers to HTTP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum App {
     /// httpbin.org's behaviour: request inspection (`/anything`, `/get`, `/headers`…), `/status/{code}`,
     /// `/delay/{n}`. Sits behind a load balancer that terminates TLS (see `httpbin`).
     Httpbin,
-    /// The same response to every method and path (HEAD gets it without the body).
-    Fixed {
-        status: u16,
-        content_type: String,
-        body: String,
-    },
+    /// Fixed answers, by path and by port (HEAD gets them without the body).
+    Site(Box<Site>),
     /// Plain HTTP gets `301 Moved Permanently` to the same URL over HTTPS (what
     /// `edition.cnn.com` answers on port 80); requests that came over TLS get the inner app.
     RedirectToHttps(Box<App>),
+}
+
+/// One fixed answer: status, content type, body and any other response headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+    /// Headers besides `content-type` and `content-length`, in order (a `location` makes a
+    /// redirect).
+    pub headers: Vec<(String, String)>,
+}
+
+/// A site of fixed answers: the first path prefix that matches the request's path, else the
+/// answer for the port the request came in on, else the site's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub answer: Answer,
+    pub by_port: Vec<(u16, Answer)>,
+    pub by_path: Vec<(String, Answer)>,
+}
+
+impl Site {
+    /// The answer for a request to `path` that arrived on `port`.
+    pub fn answer_for(&self, port: u16, path: &str) -> &Answer {
+        self.by_path
+            .iter()
+            .find(|(prefix, _)| path.starts_with(prefix.as_str()))
+            .map(|(_, a)| a)
+            .or_else(|| {
+                self.by_port
+                    .iter()
+                    .find(|(p, _)| *p == port)
+                    .map(|(_, a)| a)
+            })
+            .unwrap_or(&self.answer)
+    }
 }
 
 impl App {
@@ -29,13 +62,23 @@ impl App {
         App::RedirectToHttps(Box::new(self))
     }
 
-    /// A `Fixed` app answering 200 with an HTML page.
+    /// A site answering everything with `answer`.
+    pub fn fixed(answer: Answer) -> App {
+        App::Site(Box::new(Site {
+            answer,
+            by_port: Vec::new(),
+            by_path: Vec::new(),
+        }))
+    }
+
+    /// A site answering 200 with an HTML page.
     pub fn html_page(body: impl Into<String>) -> App {
-        App::Fixed {
+        App::fixed(Answer {
             status: 200,
             content_type: "text/html; charset=utf-8".to_string(),
             body: body.into(),
-        }
+            headers: Vec::new(),
+        })
     }
 }
 

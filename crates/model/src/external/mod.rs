@@ -46,7 +46,7 @@ mod served;
 
 pub use arrival::{Arrival, ArrivedRequest, TlsHello, DEFAULT_PEER};
 pub use builtin::{is_public_name, web_site};
-pub use host::{normalize_name, App, ExternalHost, ExternalPort};
+pub use host::{normalize_name, Answer, App, ExternalHost, ExternalPort, Site};
 pub use httpbin::MAX_DELAY_MS;
 pub use internet::Internet;
 pub use served::{not_http, plain_http_to_tls, Served, BAD_REQUEST_BODY, PLAIN_HTTP_TO_TLS_BODY};

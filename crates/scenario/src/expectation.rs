@@ -329,50 +329,24 @@ pub struct JsonExpect {
     pub matcher: TextMatch,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawJson {
-    field: String,
-    #[serde(default)]
-    equals: Option<Scalar>,
-    #[serde(default)]
-    starts_with: Option<Scalar>,
-    #[serde(default)]
-    contains: Option<Scalar>,
-    #[serde(default)]
-    matches: Option<Scalar>,
-    #[serde(default)]
-    port: Option<Scalar>,
-}
-
-fn json_expect(raw: RawJson) -> Result<JsonExpect, String> {
-    if raw.field.trim().is_empty() {
-        return Err(with_help(
-            "`json.field` is empty",
-            "name a field of the response body by its dotted path, e.g. `field: headers.Host`",
-        ));
-    }
-    let ops = RawOps {
-        equals: raw.equals,
-        starts_with: raw.starts_with,
-        contains: raw.contains,
-        matches: raw.matches,
-        port: raw.port,
-    };
-    let matcher = TextMatch::from_ops(&format!("json` for field `{}", raw.field), ops)?;
-    Ok(JsonExpect {
-        field: raw.field,
-        matcher,
-    })
-}
-
 impl<'de> Deserialize<'de> for JsonExpect {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        checked_map(
-            d,
-            "a map `{field: ..., equals|starts_with|contains|matches|port: ...}`",
-            json_expect,
-        )
+        let mut map = serde_yaml::Mapping::deserialize(d)?;
+        let field = match map.remove("field") {
+            Some(v) => Scalar::deserialize(v).map_err(de::Error::custom)?.0,
+            None => return Err(de::Error::missing_field("field")),
+        };
+        if field.trim().is_empty() {
+            return Err(de::Error::custom(with_help(
+                "`json.field` is empty",
+                "name a field of the response body by its dotted path, e.g. `field: headers.Host`",
+            )));
+        }
+        let ops = RawOps::deserialize(serde_yaml::Value::Mapping(map))
+            .map_err(|e| de::Error::custom(format!("`json` for field `{field}`: {e}")))?;
+        let matcher = TextMatch::from_ops(&format!("json` for field `{field}"), ops)
+            .map_err(de::Error::custom)?;
+        Ok(JsonExpect { field, matcher })
     }
 }
 

@@ -9,6 +9,7 @@
 
 use super::env::Env;
 use super::error::CommandError;
+use super::flags::{self, split_inline};
 use super::pipeline::Stage;
 use super::shell::filter_stages;
 use super::words::{tokenize, Operator, TokenKind};
@@ -78,23 +79,12 @@ pub(crate) fn parse_istioctl(line: &str, env: &Env) -> Result<IstioctlCommand, C
     let mut filter = ClusterFilter::default();
     let mut route_name = None;
     while let Some(w) = rest.next() {
-        let (flag, inline) = match w.split_once('=') {
-            Some((f, v)) if f.starts_with('-') => (f, Some(v.to_string())),
-            _ => (w.as_str(), None),
-        };
+        let (flag, inline) = split_inline(w);
         if !flag.starts_with('-') || flag == "-" {
             positional.push(w);
             continue;
         }
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| rest.next().cloned())
-                .ok_or_else(|| CommandError::MissingValue {
-                    program: "istioctl",
-                    flag: flag.to_string(),
-                })
-        };
+        let mut value = || flags::value("istioctl", flag, inline, &mut rest);
         match flag {
             "-n" | "--namespace" => namespace = Some(value()?),
             "--fqdn" => filter.fqdn = Some(value()?),

@@ -9,6 +9,7 @@
 
 use super::env::{Env, PodLookup};
 use super::error::CommandError;
+use super::flags::{self, split_inline};
 use super::kubectl::labels;
 use super::words::tokenize;
 
@@ -43,19 +44,8 @@ pub(crate) fn pod_lookup(inner: &str, env: &Env) -> Result<PodLookup, CommandErr
     let mut positional = Vec::new();
     let mut rest = args.iter();
     while let Some(w) = rest.next() {
-        let (flag, inline) = match w.split_once('=') {
-            Some((f, v)) if f.starts_with('-') => (f, Some(v.to_string())),
-            _ => (w.as_str(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| rest.next().cloned())
-                .ok_or_else(|| CommandError::MissingValue {
-                    program: "kubectl",
-                    flag: flag.to_string(),
-                })
-        };
+        let (flag, inline) = split_inline(w);
+        let mut value = || flags::value("kubectl", flag, inline, &mut rest);
         match flag {
             "-n" | "--namespace" => namespace = Some(value()?),
             "-l" | "--selector" => selector = Some(value()?),

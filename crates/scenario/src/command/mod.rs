@@ -9,7 +9,7 @@
 //! request), `transfer` and `redirect` (a curl run, `-L` followed), `output`, `verbose`, `status`
 //! (what curl prints), `filter`, `grep`, `pattern`, `lines`, `cut` (the filters), `kubectl`,
 //! `istioctl`,
-//! `env`, `export` and `lookup` (variables and pod lookups), `streams`, `error`.
+//! `env`, `export` and `lookup` (variables and pod lookups), `flags`, `streams`, `error`.
 
 pub(crate) mod builtin;
 pub(crate) mod curl;
@@ -19,6 +19,7 @@ pub(crate) mod env;
 pub(crate) mod error;
 pub(crate) mod export;
 pub(crate) mod filter;
+pub(crate) mod flags;
 pub(crate) mod grep;
 pub(crate) mod headers;
 pub(crate) mod istioctl;

@@ -39,7 +39,8 @@ pub fn pod_name(namespace: &str, deployment: &str) -> String {
 }
 
 /// Whether `pod` has the shape of a pod name of Deployment `deployment`: the Deployment's name,
-/// then `-HASH-SUFFIX` (or `-SUFFIX`) in lowercase letters and digits.
+/// then `-HASH-SUFFIX`, a pod-template hash of 6 to 10 and a suffix of 5 characters from the
+/// alphabet Kubernetes generates them from (`sleep-7656cf8794-9z9k4`).
 pub fn is_pod_of(pod: &str, deployment: &str) -> bool {
     let Some(rest) = pod
         .strip_prefix(deployment)
@@ -47,16 +48,11 @@ pub fn is_pod_of(pod: &str, deployment: &str) -> bool {
     else {
         return false;
     };
-    let part = |p: &str, max: usize| {
-        !p.is_empty()
-            && p.len() <= max
-            && p.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    let generated = |p: &str, lengths: std::ops::RangeInclusive<usize>| {
+        lengths.contains(&p.len()) && p.bytes().all(|b| SUFFIX_ALPHABET.contains(&b))
     };
-    match rest.split_once('-') {
-        Some((hash, suffix)) => part(hash, 10) && part(suffix, 5),
-        None => part(rest, 5),
-    }
+    rest.split_once('-')
+        .is_some_and(|(hash, suffix)| generated(hash, 6..=10) && generated(suffix, 5..=5))
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -352,7 +348,14 @@ mod pod_name_tests {
     #[test]
     fn pod_shapes() {
         assert!(is_pod_of("sleep-7656cf8794-9z9k4", "sleep"));
-        assert!(is_pod_of("sleep-9z9k4", "sleep"));
+        assert!(is_pod_of("sleep-5d8f7c9b6-bcdfg", "sleep"));
+        assert!(!is_pod_of("sleep-9z9k4", "sleep"));
+        assert!(!is_pod_of("sleep-v1", "sleep"));
+        assert!(!is_pod_of("sleep-a-b", "sleep"));
+        assert!(
+            !is_pod_of("sleep-7656cf8794-aeiou", "sleep"),
+            "no vowels in generated names"
+        );
         assert!(!is_pod_of("sleep", "sleep"));
         assert!(!is_pod_of("sleep-a", "sleep-a-x"));
         assert!(!is_pod_of("sleeper-7656cf8794-9z9k4", "sleep"));

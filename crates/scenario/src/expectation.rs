@@ -592,12 +592,14 @@ mod tests {
             ),
             ("access_log: {path: {equals: a, contains: b}}", "has 2 of"),
             ("access_log: {path: {prefix: a}}", "unknown field `prefix`"),
-            ("json: {field: url, matches: '^https://'}", ""),
         ] {
-            match parse(bad) {
-                Ok(_) => assert!(says.is_empty(), "{bad} should fail"),
-                Err(e) => assert!(e.contains(says), "{bad}: {e}"),
-            }
+            let e = parse(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        {
+            let e = parse("json: {field: url, matches: '^https://'}").unwrap();
+            assert!(e.json[0].matcher.matches("https://httpbin.org/get"));
+            assert!(!e.json[0].matcher.matches("http://httpbin.org/get"));
         }
     }
 

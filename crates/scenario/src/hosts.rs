@@ -60,7 +60,7 @@ pub struct AnswerSpec {
     pub body: String,
     #[serde(default = "text_plain")]
     pub content_type: String,
-    /// Other response headers, in order.
+    /// Other response headers (sent in the order of their names).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
 }
@@ -209,13 +209,15 @@ pub fn add_web_sites<'a>(
     names: impl IntoIterator<Item = &'a str>,
     resources: impl IntoIterator<Item = &'a Resource>,
 ) {
-    let namespaces: std::collections::BTreeSet<String> = resources
+    // The namespaces every cluster has count even when no manifest names them.
+    let mut namespaces: std::collections::BTreeSet<String> = resources
         .into_iter()
         .flat_map(|r| {
             let own = (r.kind() == Kind::Namespace).then(|| r.meta.name.clone());
             own.into_iter().chain(r.meta.namespace.clone())
         })
         .collect();
+    namespaces.extend(["default", "kube-system", "kube-public", "istio-system"].map(String::from));
     for name in names {
         let last = name.rsplit('.').next().unwrap_or_default();
         if is_public_name(name)
@@ -355,6 +357,36 @@ mod tests {
             let err = parse(bad).unwrap_err();
             assert!(err.contains(says), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn undeclared_public_names_get_a_web_site_and_the_rest_do_not() {
+        let ns: Resource = egressbench_manifest::load_str(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n",
+            "ns.yaml",
+        )
+        .map(|mut l| l.resources.remove(0))
+        .unwrap();
+        let mut world = internet(&[]);
+        add_web_sites(
+            &mut world,
+            [
+                "api.mycompany.com",
+                "cart.shop",
+                "nosuch.default",
+                "x.example",
+                "httpbin.org",
+            ],
+            [&ns],
+        );
+        assert!(world.host("api.mycompany.com").is_some());
+        for not in ["cart.shop", "nosuch.default", "x.example"] {
+            assert!(world.resolve(not).is_none(), "{not}");
+        }
+        assert_eq!(
+            world.host("httpbin.org").map(ExternalHost::name),
+            Some("httpbin.org")
+        );
     }
 
     #[test]

@@ -193,8 +193,17 @@ impl Resolver<'_> {
                 },
             ),
         };
-        if let Action::Apply(applied) = &action {
-            saw(env, applied);
+        match &action {
+            Action::Apply(applied) => saw(env, applied),
+            Action::Delete(ids) => {
+                for id in ids
+                    .iter()
+                    .filter(|id| id.kind == egressbench_resources::Kind::Deployment)
+                {
+                    env.remove_pod(&WorkloadRef::new(id.namespace.clone(), id.name.clone()));
+                }
+            }
+            _ => {}
         }
         Ok(Step {
             index: i + 1,
@@ -275,13 +284,27 @@ impl Resolver<'_> {
                 container,
                 mut command,
             } => {
-                if container.as_deref() == Some(PROXY_CONTAINER) {
-                    command.run_in_proxy_container();
+                let from = env.workload(workload);
+                match container.as_deref() {
+                    Some(PROXY_CONTAINER) => command.run_in_proxy_container(),
+                    Some(name) => {
+                        // kubectl refuses a container the pod does not have.
+                        if let Some(have) = env.containers(&from) {
+                            if !have.iter().any(|c| c == name) {
+                                return Err(self.invalid(
+                                    line,
+                                    format!(
+                                        "{field}: the pod of {from} has no container `{name}`; its containers are {}",
+                                        have.join(", ")
+                                    ),
+                                    "name one of them with -c, or leave -c out for the first",
+                                ));
+                            }
+                        }
+                    }
+                    None => {}
                 }
-                Action::Exec {
-                    from: env.workload(workload),
-                    command,
-                }
+                Action::Exec { from, command }
             }
             KubectlCommand::Logs {
                 target,
@@ -697,7 +720,7 @@ mod tests {
                  \x20 - kubectl: export SOURCE_POD=$(kubectl get pod -l app=sleep -o jsonpath={{.items..metadata.name}})\n\
                  \x20 - kubectl: kubectl exec \"$SOURCE_POD\" -c sleep -- curl -s http://$HOST/x\n\
                  \x20 - kubectl: kubectl logs {pod} -c istio-proxy\n\
-                 \x20 - kubectl: kubectl exec sleep-5d8f7c9b6-abcde -- curl -s http://a/\n\
+                 \x20 - kubectl: kubectl exec sleep-5d8f7c9b6-bcdfg -- curl -s http://a/\n\
                  \x20 - exec: {{from: default/sleep, command: 'curl -s http://$HOST/y'}}\n\
                  \x20 - kubectl: kubectl exec \"$(kubectl get pod -l app=sleep -o jsonpath={{.items..metadata.name}})\" -- curl -s http://a/\n\
                  vars: {{HOST: httpbin.org}}\n"
@@ -771,5 +794,31 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("not a variable name"), "{e}");
+    }
+
+    #[test]
+    fn containers_are_checked_and_deleted_deployments_have_no_pods() {
+        let dir = tree("containers-check");
+        let e = load(
+            &dir,
+            &format!("  - apply: {SLEEP}\n  - kubectl: kubectl exec deploy/sleep -c nginx -- curl -s http://a/\n"),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("no container `nginx`; its containers are sleep"),
+            "{e}"
+        );
+        let e = load(
+            &dir,
+            &format!(
+                "  - apply: {SLEEP}\n  - delete: {{kind: Deployment, namespace: default, name: sleep}}\n  - kubectl: export P=$(kubectl get pod -l app=sleep -o jsonpath={{.items..metadata.name}})\n"
+            ),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("no pod in namespace `default`"),
+            "{e}"
+        );
     }
 }

@@ -3,8 +3,10 @@
 //! assume (a failed change, bad input, a failed precondition) stops the run, which the report
 //! says. On a target that cannot explain itself, the model runs beside it to explain failures.
 //!
-//! Owns: `run_scenario`, `run_file` and the mesh-config bookkeeping of `mesh:` steps. Leaves out:
-//! loading (`load`), the comparisons (`verify`) and rendering (`egressbench::report`).
+//! Owns: `run_scenario`, `run_file`, the mesh-config bookkeeping of `mesh:` steps, and what the
+//! steps that print without a request show (`istioctl proxy-config` from a proxy's compiled
+//! config, `kubectl get pod -o jsonpath`). Leaves out: loading (`load`), the comparisons (`verify`)
+//! and rendering (`egressbench::report`).
 
 use super::command::{self, ConfigView, PodField, Program, Routing, Stage};
 use super::load::load_scenario;
@@ -202,7 +204,11 @@ fn run_step(
                 (_, None, _) => {
                     report.bad_input = Some(BadInput {
                         message: format!("`{}` made no request", step.command),
-                        help: None,
+                        help: Some(
+                            "its `&&`/`||` skipped every curl; an exec step's expectations are \
+                             about a request, so the command must make one"
+                                .into(),
+                        ),
                     });
                 }
             }

@@ -303,7 +303,6 @@ fn no_response(result: &ClientResult) -> String {
     }
 }
 
-/// Text as reports quote it (escapes show newlines and trailing spaces).
 /// `text` without trailing whitespace on any line, or at its end.
 fn trim_lines(text: &str) -> String {
     text.lines()
@@ -314,6 +313,7 @@ fn trim_lines(text: &str) -> String {
         .to_string()
 }
 
+/// Text as reports quote it (escapes show newlines and trailing spaces).
 fn q(s: &str) -> String {
     format!("{s:?}")
 }

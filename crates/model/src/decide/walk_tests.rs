@@ -59,6 +59,25 @@ fn the_proxy_containers_own_requests_bypass_the_sidecar() {
 }
 
 #[test]
+fn plain_http_is_routed_by_its_host_header_and_connects_where_it_is_pinned() {
+    let m = mesh(HTTP_VIA_GATEWAY);
+    // The URL names www.baidu.com, the Host header httpbin.org: the sidecar routes by Host.
+    let mut req = ClientRequest::get(Scheme::Http, "www.baidu.com", 80, "/get");
+    req.host_header = Some("httpbin.org".into());
+    let t = decision(&m, "sleep", req);
+    assert_eq!(t.hops[0].virtual_host.as_deref(), Some("httpbin.org:80"));
+    // --resolve pins the address: the lookup is skipped and the address is dialed.
+    let mut req = ClientRequest::get(Scheme::Http, "httpbin.org", 80, "/get");
+    req.dial = Some(crate::request::Dial {
+        host: "203.0.113.30".into(),
+        port: 80,
+    });
+    let t = decision(&m, "sleep", req);
+    assert_eq!(t.address, Some("203.0.113.30".parse().unwrap()));
+    assert_eq!(t.hops[0].virtual_host.as_deref(), Some("httpbin.org:80"));
+}
+
+#[test]
 fn tls_to_an_unknown_host_is_reset_by_blackhole_with_a_typed_note() {
     let t = trace(&mesh(""), "sleep", Scheme::Https, "httpbin.org", 443);
     assert_eq!(t.hops.len(), 1);

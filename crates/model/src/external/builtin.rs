@@ -1,6 +1,8 @@
-//! The hosts every `Internet::builtin()` starts with (the table is in the `external` module doc).
+//! The hosts every `Internet::builtin()` starts with (the table is in the `external` module doc),
+//! and the generic web site a public name nobody declared gets.
 //!
-//! Owns: their names, fixed addresses in 203.0.113.0/24, listeners and pages. Leaves out: lookup and
+//! Owns: the built-in hosts' names, fixed addresses in 203.0.113.0/24, listeners and pages;
+//! `is_public_name` and `web_site` (at an address derived from its name). Leaves out: lookup and
 //! serving (`internet`).
 
 #[cfg(test)]

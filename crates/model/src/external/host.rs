@@ -1,7 +1,8 @@
 //! One host outside the mesh: the names it answers to, its address, its listeners, its application.
 //!
-//! Owns: `ExternalHost` (built with `ExternalHost::new` and chained setters), `ExternalPort` and `App`,
-//! and the one rule for comparing host names (`normalize_name`). Leaves out: the table of hosts and
+//! Owns: `ExternalHost` (built with `ExternalHost::new` and chained setters), `ExternalPort`, `App`
+//! with its `Site` of fixed `Answer`s (by path, by port), and the one rule for comparing host
+//! names (`normalize_name`). Leaves out: the table of hosts and
 //! DNS (`internet`), and what an application answers (`app`, `httpbin`).
 
 use std::net::Ipv4Addr;

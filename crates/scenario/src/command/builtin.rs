@@ -72,11 +72,27 @@ fn echo(args: &[String]) -> Builtin {
     Builtin::Echo { text, newline }
 }
 
-/// `echo -e`'s common escapes: `\n`, `\t`, `\\`.
+/// `echo -e`'s common escapes, read left to right: `\n`, `\t`, `\\`; any other backslash stays.
 fn unescape(text: &str) -> String {
-    text.replace("\\n", "\n")
-        .replace("\\t", "\t")
-        .replace("\\\\", "\\")
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('\\') => out.push('\\'),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 fn sleep(args: &[String]) -> Result<Builtin, CommandError> {
@@ -109,6 +125,7 @@ mod tests {
         assert_eq!(run(&["echo"]), ("\n".into(), 0));
         assert_eq!(run(&["echo", "-n", "x"]), ("x".into(), 0));
         assert_eq!(run(&["echo", "-e", "a\\tb"]), ("a\tb\n".into(), 0));
+        assert_eq!(run(&["echo", "-e", "a\\\\n"]), ("a\\n\n".into(), 0));
         assert_eq!(run(&["echo", "-x"]), ("-x\n".into(), 0));
     }
 

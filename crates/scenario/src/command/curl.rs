@@ -289,12 +289,6 @@ impl CurlOptions {
                     .into(),
             });
         }
-        if o.http1_1 && o.http2 {
-            return Err(CommandError::Usage {
-                program: "curl",
-                message: "--http1.1 and --http2 ask for different protocols; keep one".into(),
-            });
-        }
         if o.dump_header && (o.include || o.head) {
             return Err(CommandError::Usage {
                 program: "curl",
@@ -382,8 +376,15 @@ impl CurlOptions {
             Opt::Fail => self.fail = FailMode::Fail,
             Opt::FailWithBody => self.fail = FailMode::WithBody,
             Opt::UserAgent => self.user_agent = Some(value),
-            Opt::Http11 => self.http1_1 = true,
-            Opt::Http2 => self.http2 = true,
+            // The later of the two wins, as in curl.
+            Opt::Http11 => {
+                self.http1_1 = true;
+                self.http2 = false;
+            }
+            Opt::Http2 => {
+                self.http2 = true;
+                self.http1_1 = false;
+            }
             Opt::Http2PriorKnowledge => {
                 return Err(CommandError::Usage {
                     program: "curl",

@@ -91,6 +91,11 @@ impl Env {
         });
     }
 
+    /// Forget `workload`'s pod (its Deployment was deleted).
+    pub fn remove_pod(&mut self, workload: &WorkloadRef) {
+        self.pods.retain(|p| p.workload != *workload);
+    }
+
     /// The containers of `workload`'s pod as its Deployment names them (before injection).
     pub fn containers(&self, workload: &WorkloadRef) -> Option<&[String]> {
         self.pods
@@ -139,13 +144,15 @@ impl Env {
         ))
     }
 
-    /// What a pod lookup prints: the matching pods' names, separated by spaces, or the first.
+    /// What a pod lookup prints: the matching pods' names in kubectl's order (by name),
+    /// separated by spaces, or the first.
     pub fn lookup(&self, q: &PodLookup) -> Result<String, String> {
-        let names: Vec<String> = self
+        let mut names: Vec<String> = self
             .matching(q.namespace.as_deref().unwrap_or("default"), &q.selector)?
             .iter()
             .map(|w| pod_name(&w.namespace, &w.name))
             .collect();
+        names.sort();
         Ok(if q.first_only {
             names[0].clone()
         } else {
@@ -231,13 +238,16 @@ mod tests {
         };
         let a = pod_name("default", "sleep");
         let b = pod_name("default", "sleep-v2");
+        // kubectl lists pods by name.
+        let mut both = [a.clone(), b.clone()];
+        both.sort();
         assert_eq!(
             env.lookup(&q(None, &[("app", "sleep")], false)),
-            Ok(format!("{a} {b}"))
+            Ok(both.join(" "))
         );
         assert_eq!(
             env.lookup(&q(None, &[("app", "sleep")], true)),
-            Ok(a.clone())
+            Ok(both[0].clone())
         );
         assert_eq!(env.lookup(&q(None, &[("v", "2")], false)), Ok(b.clone()));
         let e = env
@@ -251,7 +261,7 @@ mod tests {
         assert_eq!(w("sleep"), "sleep");
         assert_eq!(w(&a), "sleep");
         assert_eq!(w(&b), "sleep-v2");
-        assert_eq!(w("sleep-v2-5d8f7c9b6-abcde"), "sleep-v2");
-        assert_eq!(w("nginx-5d8f7c9b6-abcde"), "nginx-5d8f7c9b6-abcde");
+        assert_eq!(w("sleep-v2-5d8f7c9b6-bcdfg"), "sleep-v2");
+        assert_eq!(w("nginx-5d8f7c9b6-bcdfg"), "nginx-5d8f7c9b6-bcdfg");
     }
 }

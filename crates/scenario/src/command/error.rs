@@ -20,9 +20,10 @@ pub enum CommandError {
     UnterminatedQuote { quote: &'static str, line: String },
 
     #[error(
-        "`{found}` in `{line}` asks the shell to substitute a value, which the bench does not do: \
-         write the value itself (for example deployment/NAME instead of $(kubectl get pod …)), \
-         or quote a literal `$` with single quotes"
+        "`{found}` in `{line}` asks the shell to substitute a value the bench does not compute: \
+         it expands $NAME and ${{NAME}} (from `vars:` and `export` steps) and the pod lookup \
+         $(kubectl get pod -l KEY=VALUE -o jsonpath={{.items..metadata.name}}); write the value \
+         itself, or quote a literal `$` with single quotes"
     )]
     Expansion { found: String, line: String },
 
@@ -40,8 +41,8 @@ pub enum CommandError {
 
     #[error(
         "`{found}` is not supported: {why}. Supported shell syntax: words quoted with '…', \"…\" or \
-         backslashes, one pipeline joined by `|`, and the redirections >/dev/null, 2>/dev/null, 2>&1 \
-         and 1>&2"
+         backslashes, pipelines joined by `|`, lists joined by `;`, `&&` and `||`, `time`, and the \
+         redirections >/dev/null, 2>/dev/null, 2>&1 and 1>&2"
     )]
     ShellSyntax { found: String, why: String },
 

@@ -22,15 +22,14 @@ pub(crate) fn value<'a>(
     inline: Option<&str>,
     rest: &mut impl Iterator<Item = &'a String>,
 ) -> Result<String, CommandError> {
+    let missing = || CommandError::MissingValue {
+        program,
+        flag: flag.to_string(),
+    };
     match inline {
+        Some("") => Err(missing()),
         Some(v) => Ok(v.to_string()),
-        None => rest
-            .next()
-            .cloned()
-            .ok_or_else(|| CommandError::MissingValue {
-                program,
-                flag: flag.to_string(),
-            }),
+        None => rest.next().cloned().ok_or_else(missing),
     }
 }
 
@@ -51,5 +50,6 @@ mod tests {
         assert_eq!(value("istioctl", "--fqdn", None, &mut rest).unwrap(), "x");
         let e = value("istioctl", "--fqdn", None, &mut rest).unwrap_err();
         assert!(e.to_string().contains("`--fqdn` needs a value"), "{e}");
+        assert!(value("istioctl", "--fqdn", Some(""), &mut rest).is_err());
     }
 }

@@ -187,10 +187,10 @@ mod tests {
 
     #[test]
     fn the_documents_forms() {
-        let c = parse("istioctl pc cluster sleep-5d8f7c9b6-abcde.default --fqdn edition.cnn.com");
+        let c = parse("istioctl pc cluster sleep-5d8f7c9b6-bcdfg.default --fqdn edition.cnn.com");
         assert_eq!(
             c.workload,
-            WorkloadRef::new("default", "sleep-5d8f7c9b6-abcde")
+            WorkloadRef::new("default", "sleep-5d8f7c9b6-bcdfg")
         );
         assert_eq!(
             c.view,

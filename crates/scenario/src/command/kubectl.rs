@@ -1,12 +1,15 @@
-//! `kubectl` command lines as the documents write them.
+//! `kubectl` command lines as the documents write them (and the `export` and `istioctl` lines a
+//! step's `kubectl:` key also takes).
 //!
 //! Owns: `KubectlCommand` and its parser: `apply -f FILE…`, `delete KIND NAME…` (also
 //! `KIND/NAME…`, kubectl's short names such as `se` and `vs`), `delete -f FILE…`,
-//! `exec [-it] TARGET [-c CONTAINER] -- COMMAND…` (the command after `--` read by `parse_exec`)
-//! and `logs [-f] TARGET [-c CONTAINER] [--tail N]`, with `-n NS` / `--namespace[=]NS` before or
-//! after the verb, variables set earlier expanded (`$SOURCE_POD`); and the `export NAME=…` lines
-//! that set them (`export`). Other verbs and flags are errors listing what is supported. Leaves
-//! out: running any of them (the scenario runner does).
+//! `exec [-it] TARGET [-c CONTAINER] -- COMMAND…` (the command after `--` read by `parse_exec`),
+//! `logs [-f] TARGET|-l SELECTOR [-c CONTAINER] [--tail N] [| tail -n N]` and `get pod NAME|-l
+//! SELECTOR -o jsonpath=…`, with `-n NS` / `--namespace[=]NS` before or after the verb, variables
+//! set earlier expanded (`$SOURCE_POD`); `line_kind`, which tells a step's kind before its
+//! variables are known; and, handed to their own modules, `export NAME=…` and `istioctl` lines.
+//! Other verbs and flags are errors listing what is supported. Leaves out: running any of them
+//! (the scenario runner does).
 
 use super::env::Env;
 use super::error::CommandError;
@@ -481,7 +484,6 @@ fn parse_kind(s: &str) -> Result<Kind, CommandError> {
         })
 }
 
-/// The workload of `exec` / `logs`: `deployment/NAME`, `deploy/NAME`, `pod/NAME` or a bare name.
 /// `kubectl get pod|pods|po NAME|-l SELECTOR -o jsonpath=EXPR`.
 fn get_pods(args: &Args, namespace: Option<String>) -> Result<KubectlCommand, CommandError> {
     const FORMS: &str = "kubectl get pod -l KEY=VALUE -o jsonpath={.items..metadata.name}, or \
@@ -564,7 +566,14 @@ fn pipe_tail(line: &str, tokens: &[Token]) -> Result<usize, CommandError> {
     if words.len() != tokens.len() {
         return Err(bad());
     }
-    let count = |n: &str| n.parse::<usize>().map_err(|_| bad());
+    // `+N` counts from the start, which a tail of the log is not.
+    let count = |n: &str| {
+        n.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| n.parse::<usize>().ok())
+            .flatten()
+            .ok_or_else(bad)
+    };
     match words.as_slice() {
         ["tail"] => Ok(DEFAULT_TAIL),
         ["tail", "-n", n] => count(n),
@@ -580,6 +589,7 @@ fn pipe_tail(line: &str, tokens: &[Token]) -> Result<usize, CommandError> {
     }
 }
 
+/// The workload of `exec` / `logs`: `deployment/NAME`, `deploy/NAME`, `pod/NAME` or a bare name.
 fn target(args: &Args, verb: &str) -> Result<WorkloadRef, CommandError> {
     let [t] = args.operands.as_slice() else {
         return Err(usage(format!(
@@ -773,6 +783,7 @@ mod tests {
             )
         );
         assert!(err("kubectl logs deploy/a | grep x").contains("only `tail"));
+        assert!(err("kubectl logs deploy/a | tail -n +5").contains("only `tail"));
         assert!(err("kubectl apply -f a.yaml | tail").contains("without pipes"));
         assert!(err("kubectl logs -l app=a deploy/a").contains("takes no target"));
         assert!(err("kubectl logs -l app deploy/a").contains("KEY=VALUE"));

@@ -31,6 +31,10 @@ pub(crate) fn pod_lookup(inner: &str, env: &Env) -> Result<PodLookup, CommandErr
             "`$({inner})` is not supported here; write {SUPPORTED}"
         ))
     };
+    if inner.contains("$(") || inner.contains('`') {
+        // A lookup inside a lookup: nothing the documents write, and unbounded nesting.
+        return Err(unsupported());
+    }
     let words: Vec<String> = tokenize(inner, Some(env))?
         .into_iter()
         .map(|t| t.word().map(str::to_string).ok_or_else(unsupported))
@@ -151,5 +155,7 @@ mod tests {
         )
         .contains("status.phase"));
         assert!(err("hostname").contains("not supported"));
+        let nested = "kubectl get pod -l app=$(kubectl get pod -l a=b -o jsonpath={.items..metadata.name}) -o jsonpath={.items..metadata.name}";
+        assert!(err(nested).contains("not supported"));
     }
 }

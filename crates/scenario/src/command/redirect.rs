@@ -4,10 +4,11 @@
 //! against the current URL (absolute, scheme-relative, absolute path, relative path), the method
 //! and body of the next request (a POST made by `-d` becomes a GET without its body after 301,
 //! 302 and 303, as curl does without `--post30x`; 303 turns anything but HEAD into GET unless
-//! `-X` set the method; 307 and 308 keep both), the headers kept (the `-H 'Host: …'` and the
-//! credentials, `Authorization` and `Cookie`, are dropped when the host changes) and the connection
-//! pins re-applied to the new host. Leaves out: how many redirects are allowed and what curl prints
-//! (`transfer`, `output`).
+//! `-X` set the method; 307 and 308 keep both), the headers kept (the `-H 'Host: …'` is dropped
+//! when the host changes; the credentials, `Authorization` and `Cookie`, go only to the first URL's
+//! scheme, host and port, as curl 7.83 and later send them) and the connection pins re-applied to
+//! the new host. Leaves out: how many redirects are allowed, the time they may take and what curl
+//! prints (`transfer`, `output`).
 
 use super::curl::CurlOptions;
 use super::dial::dial_for;
@@ -28,9 +29,11 @@ pub(crate) enum Unfollowable {
     BadLocation(i32, String),
 }
 
-/// The request `-L` makes next after `response` to `request`, if it follows one.
+/// The request `-L` makes next after `response` to `request` (`first`: the transfer's first
+/// request), if it follows one.
 pub(crate) fn next_request(
     o: &CurlOptions,
+    first: &ClientRequest,
     request: &ClientRequest,
     response: &HttpResponse,
 ) -> Option<Result<ClientRequest, Unfollowable>> {
@@ -38,11 +41,12 @@ pub(crate) fn next_request(
         return None;
     }
     let location = response.header("location")?.trim();
-    Some(follow(o, request, response.status, location))
+    Some(follow(o, first, request, response.status, location))
 }
 
 fn follow(
     o: &CurlOptions,
+    first: &ClientRequest,
     request: &ClientRequest,
     status: u16,
     location: &str,
@@ -65,6 +69,10 @@ fn follow(
     next.dial = dial_for(&o.resolve, &o.connect_to, &next.host, next.port);
     if !same_host {
         next.host_header = None;
+    }
+    let first_origin = (next.scheme, next.host.as_str(), next.port)
+        == (first.scheme, first.host.as_str(), first.port);
+    if !first_origin {
         next.headers
             .retain(|(name, _)| !CREDENTIALS.contains(&name.to_ascii_lowercase().as_str()));
     }
@@ -84,22 +92,41 @@ fn follow(
     Ok(next)
 }
 
-/// `location` read against the URL of `request`, as an absolute URL.
+/// Whether `location` starts with a scheme (`http:`, `ftp:`…): RFC 3986's `ALPHA *( ALPHA /
+/// DIGIT / "+" / "-" / "." ) ":"`, before any `/`, `?` or `#`.
+fn has_scheme(location: &str) -> bool {
+    let head = location.split(['/', '?', '#']).next().unwrap_or_default();
+    match head.split_once(':') {
+        Some((scheme, _)) => {
+            let mut chars = scheme.chars();
+            chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+                && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
+    }
+}
+
+/// `location` read against the URL of `request`, as an absolute URL (RFC 3986 §5.2; the dot
+/// segments are removed when the URL is read).
 pub(crate) fn absolute_url(request: &ClientRequest, location: &str) -> String {
-    if location.contains("://") {
+    if has_scheme(location) {
         return location.to_string();
     }
     if let Some(rest) = location.strip_prefix("//") {
         return format!("{}://{rest}", request.scheme);
     }
     let base = format!("{}://{}", request.scheme, request.url_authority());
-    if location.starts_with('/') {
-        return format!("{base}{location}");
-    }
     let path = request.path.split(['?', '#']).next().unwrap_or("/");
-    let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
-    let dir = if dir.is_empty() { "/" } else { dir };
-    format!("{base}{dir}{location}")
+    match location.chars().next() {
+        Some('/') => format!("{base}{location}"),
+        None | Some('#') => format!("{base}{}", request.path.split('#').next().unwrap_or("/")),
+        Some('?') => format!("{base}{path}{location}"),
+        Some(_) => {
+            let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+            let dir = if dir.is_empty() { "/" } else { dir };
+            format!("{base}{dir}{location}")
+        }
+    }
 }
 
 #[cfg(test)]
@@ -121,7 +148,7 @@ mod tests {
     fn next(line: &str, status: u16, location: &str) -> Option<ClientRequest> {
         let o = options(line);
         let req = build_request(&o).unwrap();
-        next_request(&o, &req, &redirect(status, location)).map(|r| r.unwrap())
+        next_request(&o, &req, &req, &redirect(status, location)).map(|r| r.unwrap())
     }
 
     #[test]
@@ -135,6 +162,13 @@ mod tests {
         assert_eq!(at("//c.test/w"), "http://c.test/w");
         assert_eq!(at("/top"), "http://a.test/top");
         assert_eq!(at("sibling"), "http://a.test/x/sibling");
+        assert_eq!(at("../up"), "http://a.test/up");
+        assert_eq!(at("?page=2"), "http://a.test/x/y?page=2");
+        assert_eq!(
+            at("/login?next=http://b.test/"),
+            "http://a.test/login?next=http://b.test/"
+        );
+        assert_eq!(at("HTTPS://b.test/"), "https://b.test/");
         let r = next(
             "curl -L http://edition.cnn.com/politics",
             301,
@@ -153,7 +187,7 @@ mod tests {
         assert!(next("curl -L http://a.test/", 304, "/x").is_none());
         let o = options("curl -L http://a.test/");
         let req = build_request(&o).unwrap();
-        assert!(next_request(&o, &req, &HttpResponse::new(302, "", "")).is_none());
+        assert!(next_request(&o, &req, &req, &HttpResponse::new(302, "", "")).is_none());
     }
 
     #[test]
@@ -207,6 +241,10 @@ mod tests {
         assert!(other.header("authorization").is_none() && other.header("cookie").is_none());
         assert_eq!(other.host_header, None);
         assert_eq!(other.header("x-a"), Some("1"));
+        // The same host over HTTPS is another origin: curl keeps the token from it.
+        let upgraded = next(line, 301, "https://a.test/").unwrap();
+        assert!(upgraded.header("authorization").is_none());
+        assert!(upgraded.host_header.is_some());
     }
 
     #[test]
@@ -224,7 +262,7 @@ mod tests {
     fn unusable_locations_are_curl_errors() {
         let o = options("curl -L http://a.test/");
         let req = build_request(&o).unwrap();
-        let e = next_request(&o, &req, &redirect(302, "ftp://a.test/f")).unwrap();
+        let e = next_request(&o, &req, &req, &redirect(302, "ftp://a.test/f")).unwrap();
         assert!(matches!(e, Err(Unfollowable::BadLocation(1, m)) if m.contains("ftp")));
     }
 }

@@ -4,7 +4,8 @@
 //! Owns: `Network` (what a target offers a command: send one request, get its result, or
 //! `Aborted` when the target cannot), `Curl` (the options and the first request) and the transfer
 //! loop: each response `-L` follows makes the next request (`redirect`), up to `--max-redirs`
-//! (curl's 50 by default; one more is exit 47, "Maximum (N) redirects followed"). Leaves out:
+//! (curl's 50 by default; one more is exit 47, "Maximum (N) redirects followed"), within `-m` for
+//! the whole transfer (exit 28 when the hops used it up). Leaves out:
 //! the redirect rules (`redirect`) and the printout (`output`).
 
 use super::curl::{CurlOptions, DEFAULT_MAX_REDIRECTS};
@@ -60,6 +61,7 @@ impl Curl {
         let mut hops: Vec<Hop> = Vec::new();
         let mut request = self.request.clone();
         let mut stopped: Option<Stopped> = None;
+        let mut spent_ms: u64 = 0;
         loop {
             let Received {
                 result,
@@ -67,9 +69,11 @@ impl Curl {
                 remote,
             } = net.send(&request)?;
             let next = match (&result, o.follow_redirects) {
-                (ClientResult::Response(r), true) => next_request(o, &request, r),
+                (ClientResult::Response(r), true) => next_request(o, &self.request, &request, r),
                 _ => None,
             };
+            // `-m` bounds the whole transfer: what the hops took comes off the next one's limit.
+            spent_ms += elapsed_ms;
             let followed = hops.len();
             hops.push(Hop {
                 request,
@@ -87,7 +91,20 @@ impl Curl {
                     stopped = Some((47, format!("Maximum ({limit}) redirects followed")));
                     break;
                 }
-                Some(Ok(next)) => request = next,
+                Some(Ok(mut next)) => {
+                    if let Some(limit_ms) = o.max_time_ms {
+                        let left = limit_ms.saturating_sub(spent_ms);
+                        if left == 0 {
+                            stopped = Some((
+                                28,
+                                format!("Operation timed out after {limit_ms} milliseconds"),
+                            ));
+                            break;
+                        }
+                        next.timeout_ms = Some(left);
+                    }
+                    request = next;
+                }
             }
         }
         Ok(curl_output(o, &hops, stopped.as_ref()))
@@ -174,6 +191,20 @@ mod tests {
             "redirect bodies are skipped: {stdout}"
         );
         assert_eq!(out.exit_code, 0);
+    }
+
+    #[test]
+    fn max_time_bounds_the_whole_transfer() {
+        // Each hop takes 250 ms: the third would start after 500 ms of a 600 ms limit, with
+        // 100 ms left, and the one after has none.
+        let (out, sent) = run("curl -sSL -m 0.6 http://a.test/r/5");
+        assert_eq!(sent.len(), 3);
+        assert_eq!(out.exit_code, 28);
+        assert!(
+            out.text(Stream::Stderr).contains("timed out after 600"),
+            "{:?}",
+            out
+        );
     }
 
     #[test]

@@ -83,16 +83,7 @@ pub(super) fn execute(args: &ExplainArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     };
     // The user's own public hosts get a generic web site, as in scenarios.
     let mut internet = Internet::builtin();
-    let names: Vec<String> = cmd
-        .requests()
-        .iter()
-        .flat_map(|r| [r.host.clone(), r.dial_host().to_string()])
-        .collect();
-    egressbench_scenario::add_web_sites(
-        &mut internet,
-        names.iter().map(String::as_str),
-        &loaded.resources,
-    );
+    egressbench_scenario::add_web_sites(&mut internet, cmd.hosts(), &loaded.resources);
     let mut target = ModelTarget::new(internet);
     if let Err(e) = target.apply(loaded.resources) {
         return bad_input(

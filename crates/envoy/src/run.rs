@@ -576,8 +576,8 @@ impl EnvoyMesh {
         request: &ClientRequest,
     ) -> Result<Exchange, RunError> {
         let mesh = self.mesh.clone();
-        let remote = step::app_connection(&mesh, &self.internet, from, request).remote();
-        let (dial, source) = self.dial(&mesh, from, request).await?;
+        let connection = step::app_connection(&mesh, &self.internet, from, request);
+        let (dial, source) = self.dial(from, connection).await?;
         // A connection to a sidecar comes from an address of the exchange's own (the sidecar
         // reads no source from it; its upstream connections carry the pod's address).
         let (source, client) = match dial {
@@ -600,16 +600,16 @@ impl EnvoyMesh {
             .send(&self.fabric, source, dial, request)
             .await?;
         let logs = self.collect(from, client, &earlier).await;
-        Ok(self.hosts.exchange(sent, remote, logs))
+        Ok(self.hosts.exchange(sent, connection.remote(), logs))
     }
 
+    /// Where `from`'s application connection is dialed, and from which source address; a
+    /// captured one goes to the sidecar's capture listener for its original destination.
     async fn dial(
         &mut self,
-        mesh: &Mesh,
         from: &WorkloadRef,
-        request: &ClientRequest,
+        connection: AppConnection,
     ) -> Result<(Dial, IpAddr), RunError> {
-        let connection = step::app_connection(mesh, &self.internet, from, request);
         Ok(match connection {
             AppConnection::Unresolved { source } => (Dial::Unresolved, source),
             AppConnection::Direct { to, source, .. } => (Dial::Simulated(to), source),

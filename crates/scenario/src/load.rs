@@ -12,7 +12,7 @@
 //! Owns: `load_scenario`, `parse_scenario`. Leaves out: the file's shape (`format`), YAML manifests
 //! (`manifest`), running (`runner`).
 
-use super::command::{self, Env, KubectlCommand, LogsTarget};
+use super::command::{self, Env, KubectlCommand, PodTarget};
 use super::error::{from_yaml, At, ScenarioError};
 use super::format::{ActionSpec, DeleteSpec, ManifestSpec, ScenarioFile, StepSpec};
 use super::plan::{Action, Scenario, Step};
@@ -236,8 +236,8 @@ impl Resolver<'_> {
         Ok(match command {
             KubectlCommand::GetPods { target, field } => {
                 let workloads = match target {
-                    LogsTarget::Workload(w) => vec![env.workload(w)],
-                    LogsTarget::Selector { namespace, labels } => {
+                    PodTarget::Workload(w) => vec![env.workload(w)],
+                    PodTarget::Selector { namespace, labels } => {
                         env.matching(&namespace, &labels).unwrap_or_default()
                     }
                 };
@@ -313,8 +313,8 @@ impl Resolver<'_> {
             } => match container.as_deref() {
                 None | Some(PROXY_CONTAINER) => Action::Logs {
                     from: match target {
-                        LogsTarget::Workload(workload) => env.workload(workload),
-                        LogsTarget::Selector { namespace, labels } => env
+                        PodTarget::Workload(workload) => env.workload(workload),
+                        PodTarget::Selector { namespace, labels } => env
                             .matching(&namespace, &labels)
                             .and_then(one_workload)
                             .map_err(|why| {

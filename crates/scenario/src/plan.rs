@@ -41,17 +41,11 @@ impl Scenario {
         let resources = std::iter::once(self.setup.as_slice())
             .chain(applied)
             .flatten();
-        let names: Vec<String> = self
-            .steps
-            .iter()
-            .filter_map(|s| match &s.action {
-                Action::Exec { command, .. } => Some(command.requests()),
-                _ => None,
-            })
-            .flatten()
-            .flat_map(|r| [r.host.clone(), r.dial_host().to_string()])
-            .collect();
-        hosts::add_web_sites(&mut internet, names.iter().map(String::as_str), resources);
+        let names = self.steps.iter().flat_map(|s| match &s.action {
+            Action::Exec { command, .. } => command.hosts(),
+            _ => Vec::new(),
+        });
+        hosts::add_web_sites(&mut internet, names, resources);
         internet
     }
 }

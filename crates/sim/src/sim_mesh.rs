@@ -256,16 +256,14 @@ impl SimMesh {
         Ok(real)
     }
 
-    /// Where `from`'s connection to `request`'s destination goes (`step::app_connection`), and
-    /// from which source address; a captured one goes to the sidecar's capture listener.
+    /// Where `from`'s application connection (`step::app_connection`) is dialed, and from which
+    /// source address; a captured one goes to the sidecar's capture listener.
     async fn dial(
         &self,
-        mesh: &Mesh,
         from: &WorkloadRef,
-        request: &ClientRequest,
+        connection: AppConnection,
     ) -> Result<(Dial, IpAddr), SimError> {
-        let internet = &self.world.internet;
-        Ok(match step::app_connection(mesh, internet, from, request) {
+        Ok(match connection {
             AppConnection::Unresolved { source } => (Dial::Unresolved, source),
             AppConnection::Captured { original, source } => {
                 (Dial::Real(self.capture(from, original).await?), source)
@@ -283,8 +281,8 @@ impl SimMesh {
     ) -> Result<Exchange, SimError> {
         let mesh = self.world.mesh();
         let mark = self.world.logs.mark();
-        let remote = step::app_connection(&mesh, &self.world.internet, from, request).remote();
-        let (dial, source) = self.dial(&mesh, from, request).await?;
+        let connection = step::app_connection(&mesh, &self.world.internet, from, request);
+        let (dial, source) = self.dial(from, connection).await?;
         let sent = self
             .client
             .send(&self.world.fabric, source, dial, request)
@@ -292,7 +290,7 @@ impl SimMesh {
         self.world.logs.settle(SETTLE).await;
         Ok(self
             .hosts
-            .exchange(sent, remote, self.world.logs.since(&mark)))
+            .exchange(sent, connection.remote(), self.world.logs.since(&mark)))
     }
 
     /// Every entry `proxy` has written so far, oldest first.

@@ -50,7 +50,7 @@ pub enum KubectlCommand {
     /// means all lines: `None`; with `-l`, kubectl shows 10 lines unless told otherwise, and so
     /// does `| tail`).
     Logs {
-        target: LogsTarget,
+        target: PodTarget,
         container: Option<String>,
         tail: Option<usize>,
     },
@@ -59,7 +59,7 @@ pub enum KubectlCommand {
     /// `istioctl proxy-config …`: not kubectl either, but a line the documents write.
     Istioctl(IstioctlCommand),
     /// `kubectl get pod NAME|-l SELECTOR -o jsonpath=…`: a field of pods.
-    GetPods { target: LogsTarget, field: PodField },
+    GetPods { target: PodTarget, field: PodField },
 }
 
 /// What `kubectl get pod -o jsonpath=…` prints of the pods.
@@ -73,9 +73,9 @@ pub enum PodField {
     Containers,
 }
 
-/// Whose log `kubectl logs` reads.
+/// Which pods a command names (`kubectl logs`, `kubectl get pod`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LogsTarget {
+pub enum PodTarget {
     /// `deployment/NAME`, `pod/NAME` or a pod name.
     Workload(WorkloadRef),
     /// `-l KEY=VALUE[,…]`: the pod whose labels match, in `namespace`.
@@ -268,14 +268,14 @@ pub fn parse_kubectl(line: &str, vars: &Env) -> Result<KubectlCommand, CommandEr
                             "kubectl logs -l SELECTOR takes no target; `{extra}` is not expected"
                         )));
                     }
-                    let target = LogsTarget::Selector {
+                    let target = PodTarget::Selector {
                         namespace: namespace.unwrap_or_else(|| "default".into()),
                         labels,
                     };
                     (target, args.tail.unwrap_or(Some(DEFAULT_TAIL)))
                 }
                 None => (
-                    LogsTarget::Workload(target(&args, "logs")?),
+                    PodTarget::Workload(target(&args, "logs")?),
                     args.tail.flatten(),
                 ),
             };
@@ -504,8 +504,8 @@ fn get_pods(args: &Args, namespace: Option<String>) -> Result<KubectlCommand, Co
     }
     let namespace = namespace.unwrap_or_else(|| "default".into());
     let target = match (name, &args.selector) {
-        (Some(name), None) => LogsTarget::Workload(WorkloadRef::new(namespace, name)),
-        (None, Some(selector)) => LogsTarget::Selector {
+        (Some(name), None) => PodTarget::Workload(WorkloadRef::new(namespace, name)),
+        (None, Some(selector)) => PodTarget::Selector {
             namespace,
             labels: labels(selector)?,
         },
@@ -518,7 +518,7 @@ fn get_pods(args: &Args, namespace: Option<String>) -> Result<KubectlCommand, Co
              expected {FORMS}"
         ))
     })?;
-    let many = matches!(target, LogsTarget::Selector { .. });
+    let many = matches!(target, PodTarget::Selector { .. });
     let field = match (path, many) {
         ("{.items..metadata.name}" | "{.items[*].metadata.name}", true) => {
             PodField::Names { first_only: false }
@@ -702,7 +702,7 @@ mod tests {
         assert_eq!(
             parse("kubectl -n default logs -f deployment/nginx -c istio-proxy --tail=1"),
             KubectlCommand::Logs {
-                target: LogsTarget::Workload(WorkloadRef::new("default", "nginx")),
+                target: PodTarget::Workload(WorkloadRef::new("default", "nginx")),
                 container: Some("istio-proxy".into()),
                 tail: Some(1),
             }
@@ -710,7 +710,7 @@ mod tests {
         assert_eq!(
             parse("kubectl logs deploy/sleep --container=istio-proxy --tail 20 -n mytest"),
             KubectlCommand::Logs {
-                target: LogsTarget::Workload(WorkloadRef::new("mytest", "sleep")),
+                target: PodTarget::Workload(WorkloadRef::new("mytest", "sleep")),
                 container: Some("istio-proxy".into()),
                 tail: Some(20),
             }
@@ -718,7 +718,7 @@ mod tests {
         assert_eq!(
             parse("kubectl logs sleep-7d9f-x --tail=-1"),
             KubectlCommand::Logs {
-                target: LogsTarget::Workload(WorkloadRef::new("default", "sleep-7d9f-x")),
+                target: PodTarget::Workload(WorkloadRef::new("default", "sleep-7d9f-x")),
                 container: None,
                 tail: None,
             }
@@ -732,14 +732,14 @@ mod tests {
                 "kubectl get pod sleep-x -n test-egress -o jsonpath='{.spec.containers[*].name}'"
             ),
             KubectlCommand::GetPods {
-                target: LogsTarget::Workload(WorkloadRef::new("test-egress", "sleep-x")),
+                target: PodTarget::Workload(WorkloadRef::new("test-egress", "sleep-x")),
                 field: PodField::Containers,
             }
         );
         assert_eq!(
             parse("kubectl get pods -l app=sleep -o=jsonpath={.items..metadata.name}"),
             KubectlCommand::GetPods {
-                target: LogsTarget::Selector {
+                target: PodTarget::Selector {
                     namespace: "default".into(),
                     labels: vec![("app".into(), "sleep".into())],
                 },
@@ -754,7 +754,7 @@ mod tests {
 
     #[test]
     fn logs_by_label_and_through_tail() {
-        let eg = || LogsTarget::Selector {
+        let eg = || PodTarget::Selector {
             namespace: "istio-system".into(),
             labels: vec![("istio".into(), "egressgateway".into())],
         };
@@ -778,7 +778,7 @@ mod tests {
         assert_eq!(
             parse("kubectl logs deploy/a -c istio-proxy | tail --lines=4"),
             logs(
-                LogsTarget::Workload(WorkloadRef::new("default", "a")),
+                PodTarget::Workload(WorkloadRef::new("default", "a")),
                 Some(4)
             )
         );

@@ -45,7 +45,7 @@ pub use env::{is_name, Env, PodLookup};
 pub use error::CommandError;
 pub use export::Export;
 pub use istioctl::{ConfigView, IstioctlCommand};
-pub use kubectl::{line_kind, parse_kubectl, KubectlCommand, LineKind, LogsTarget, PodField};
+pub use kubectl::{line_kind, parse_kubectl, KubectlCommand, LineKind, PodField, PodTarget};
 pub use pipeline::{Pipeline, Program, Routing, Stage};
 pub use script::{Joiner, Script};
 pub use transfer::{Aborted, Curl, Network, Received};
@@ -89,6 +89,14 @@ impl ExecCommand {
         for curl in self.script.curls_mut() {
             curl.request.from_proxy_container = true;
         }
+    }
+
+    /// Every name the command's curls connect to first: the URLs' hosts and the pinned ones.
+    pub fn hosts(&self) -> Vec<&str> {
+        self.requests()
+            .into_iter()
+            .flat_map(|r| [r.host.as_str(), r.dial_host()])
+            .collect()
     }
 
     /// The request of the command's first curl (every command has one).

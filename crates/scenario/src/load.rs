@@ -311,8 +311,8 @@ impl Resolver<'_> {
                 container,
                 tail,
             } => match container.as_deref() {
-                None | Some(PROXY_CONTAINER) => Action::Logs {
-                    from: match target {
+                None | Some(PROXY_CONTAINER) => {
+                    let from = match target {
                         PodTarget::Workload(workload) => env.workload(workload),
                         PodTarget::Selector { namespace, labels } => env
                             .matching(&namespace, &labels)
@@ -325,9 +325,26 @@ impl Resolver<'_> {
                                      or namespace",
                                 )
                             })?,
-                    },
-                    tail,
-                },
+                    };
+                    // Without -c, kubectl reads the pod's default container, which Istio makes
+                    // the application's: only a gateway's one container is the proxy itself.
+                    if container.is_none() {
+                        if let Some(app) = env
+                            .containers(&from)
+                            .filter(|c| !c.iter().any(|c| c == PROXY_CONTAINER))
+                            .and_then(|c| c.first())
+                        {
+                            return Err(self.invalid(
+                                line,
+                                format!(
+                                    "{field}: without -c, kubectl logs reads the pod's default container `{app}` (Istio makes the application's the default), not the sidecar's access log"
+                                ),
+                                "add `-c istio-proxy` to read the sidecar's access log",
+                            ));
+                        }
+                    }
+                    Action::Logs { from, tail }
+                }
                 Some(other) => {
                     return Err(self.invalid(
                         line,
@@ -820,5 +837,25 @@ mod tests {
             e.to_string().contains("no pod in namespace `default`"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn logs_without_c_read_the_application_container_except_on_a_gateway() {
+        let dir = tree("logs-default");
+        let e = load(
+            &dir,
+            &format!("  - apply: {SLEEP}\n  - kubectl: kubectl logs deploy/sleep --tail=1\n"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("default container `sleep`"), "{e}");
+        assert!(
+            e.help().is_some_and(|h| h.contains("-c istio-proxy")),
+            "{e:?}"
+        );
+        load(
+            &dir,
+            &format!("  - apply: {SLEEP}\n  - kubectl: kubectl logs deploy/sleep -c istio-proxy --tail=1\n"),
+        )
+        .unwrap();
     }
 }

@@ -273,6 +273,12 @@ impl AppConnection {
     }
 }
 
+/// Whether `w`'s proxy captures `request`: it has one, and the request does not come from the
+/// proxy's own container (whose user iptables does not redirect).
+pub(crate) fn captures(w: &crate::topology::Workload, request: &ClientRequest) -> bool {
+    w.proxy.is_some() && !request.from_proxy_container
+}
+
 /// Where `from`'s application connection for `request` goes (its dial host and port): every
 /// socket-running target asks here, then dials its own capture listener for `Captured`. A
 /// request from the proxy's own container is never captured.
@@ -293,7 +299,7 @@ pub fn app_connection(
         return AppConnection::Unresolved { source: pod };
     };
     let original = SocketAddr::new(address, port);
-    if w.proxy.is_some() && !request.from_proxy_container && mesh.proxies.contains_key(from) {
+    if captures(w, request) && mesh.proxies.contains_key(from) {
         return AppConnection::Captured {
             original,
             source: pod,

@@ -738,8 +738,7 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
             outcome: Reached::Unresolved,
         }
     } else {
-        // The proxy's own user is not redirected to the proxy (`-c istio-proxy`).
-        let captured = w.proxy.filter(|_| !request.from_proxy_container);
+        let captured = w.proxy.filter(|_| step::captures(w, request));
         match (captured, walk.proxy(from)) {
             (Some(_), Some(proxy)) => match step::outbound_listener(proxy, address, port) {
                 Some(listener) => walk.receive(proxy, listener, "outbound", wire),

@@ -23,12 +23,6 @@ pub enum FailMode {
     WithBody,
 }
 
-/// `-4` (`-6` is refused: there is no IPv6 here).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IpVersion {
-    V4,
-}
-
 /// Every curl option the bench understands, as parsed from one command line.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CurlOptions {
@@ -79,8 +73,6 @@ pub struct CurlOptions {
     pub resolve: Vec<Resolve>,
     /// `--connect-to HOST1:PORT1:HOST2:PORT2`, in order (the first match wins).
     pub connect_to: Vec<ConnectTo>,
-    /// `-4`.
-    pub ip_version: Option<IpVersion>,
     /// `--retry N`.
     pub retry: Option<u32>,
     /// `-g/--globoff`: `[]{}` in the URL are literal.
@@ -116,7 +108,6 @@ enum Opt {
     Http2PriorKnowledge,
     Resolve,
     ConnectTo,
-    Ipv4,
     Ipv6,
     Retry,
     MaxRedirs,
@@ -175,7 +166,8 @@ const SPECS: [Spec; 35] = [
     ),
     spec(None, "resolve", true, Opt::Resolve),
     spec(None, "connect-to", true, Opt::ConnectTo),
-    spec(Some('4'), "ipv4", false, Opt::Ipv4),
+    // Every address here is IPv4, so -4 changes nothing.
+    spec(Some('4'), "ipv4", false, Opt::NoEffect),
     spec(Some('6'), "ipv6", false, Opt::Ipv6),
     spec(None, "retry", true, Opt::Retry),
     spec(None, "max-redirs", true, Opt::MaxRedirs),
@@ -400,7 +392,6 @@ impl CurlOptions {
             Opt::ConnectTo => self
                 .connect_to
                 .push(ConnectTo::parse(&value).map_err(|w| bad(&w))?),
-            Opt::Ipv4 => self.ip_version = Some(IpVersion::V4),
             Opt::Ipv6 => {
                 return Err(CommandError::Usage {
                     program: "curl",
@@ -541,7 +532,6 @@ mod tests {
         assert!(o.http1_1);
         assert_eq!(o.resolve, [Resolve::parse("a:80:10.0.0.1").unwrap()]);
         assert_eq!(o.connect_to, [ConnectTo::parse("a:80:b:8080").unwrap()]);
-        assert_eq!(o.ip_version, Some(IpVersion::V4));
         assert_eq!(o.retry, Some(3));
         assert_eq!(o.url, "http://a");
     }

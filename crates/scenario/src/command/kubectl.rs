@@ -161,15 +161,15 @@ pub fn line_kind(line: &str) -> Result<LineKind, CommandError> {
     }
 }
 
-/// Read a `kubectl` command line (or an `export NAME=…` line), with `vars` set.
-pub fn parse_kubectl(line: &str, vars: &Env) -> Result<KubectlCommand, CommandError> {
-    if let Some(export) = parse_export(line, vars) {
+/// Read a `kubectl` command line (or an `export NAME=…` or `istioctl` line) in `env`.
+pub fn parse_kubectl(line: &str, env: &Env) -> Result<KubectlCommand, CommandError> {
+    if let Some(export) = parse_export(line, env) {
         return export.map(KubectlCommand::Export);
     }
     if is_istioctl(line) {
-        return parse_istioctl(line, vars).map(KubectlCommand::Istioctl);
+        return parse_istioctl(line, env).map(KubectlCommand::Istioctl);
     }
-    let tokens = tokenize(line, Some(vars))?;
+    let tokens = tokenize(line, Some(env))?;
     let dashes = tokens.iter().position(|t| t.word() == Some("--"));
     let head = &tokens[..dashes.unwrap_or(tokens.len())];
     // `kubectl logs … | tail [-n N]`: the one pipe a kubectl line (outside exec) may have.
@@ -255,7 +255,7 @@ pub fn parse_kubectl(line: &str, vars: &Env) -> Result<KubectlCommand, CommandEr
             Ok(KubectlCommand::Exec {
                 workload,
                 container: args.container,
-                command: parse_exec(line[first.start..].trim(), vars)?,
+                command: parse_exec(line[first.start..].trim(), env)?,
             })
         }
         "get" => get_pods(&args, namespace),

@@ -105,10 +105,10 @@ impl ExecCommand {
     }
 }
 
-/// Read a command line, with `vars` set: curls, optionally wrapped as `sh -c "…"`, piped through
+/// Read a command line in `env`: curls, optionally wrapped as `sh -c "…"`, piped through
 /// filters, joined by `;`, `&&`, `||`.
-pub fn parse_exec(line: &str, vars: &Env) -> Result<ExecCommand, CommandError> {
-    let script = shell::parse(line, vars)?;
+pub fn parse_exec(line: &str, env: &Env) -> Result<ExecCommand, CommandError> {
+    let script = shell::parse(line, env)?;
     if script.curls().is_empty() {
         return Err(CommandError::NoCurl {
             line: line.trim().to_string(),

@@ -28,20 +28,20 @@ const SHELLS: [&str; 4] = ["sh", "bash", "ash", "dash"];
 const STARTS: &str =
     "curl, echo, true, false, sleep, or a shell running those: sh -c \"…\" / bash -c '…'";
 
-/// Read `line`, as the user's shell holding `vars` reads it, as a list of pipelines, each
+/// Read `line`, as the user's shell in `env` reads it, as a list of pipelines, each
 /// starting with curl, a builtin or a shell (whose script is read as the pod's shell reads it).
-pub(crate) fn parse(line: &str, vars: &Env) -> Result<Script, CommandError> {
-    parse_nested(line, Some(vars), 0)
+pub(crate) fn parse(line: &str, env: &Env) -> Result<Script, CommandError> {
+    parse_nested(line, Some(env), 0)
 }
 
-fn parse_nested(line: &str, vars: Option<&Env>, depth: usize) -> Result<Script, CommandError> {
+fn parse_nested(line: &str, env: Option<&Env>, depth: usize) -> Result<Script, CommandError> {
     if depth > MAX_NESTING {
         return Err(CommandError::ShellSyntax {
             found: "sh -c".into(),
             why: format!("shells nest more than {MAX_NESTING} deep; unwrap them"),
         });
     }
-    let tokens = tokenize(line, vars)?;
+    let tokens = tokenize(line, env)?;
     if tokens.is_empty() {
         return Err(CommandError::Empty);
     }

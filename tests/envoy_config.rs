@@ -256,12 +256,17 @@ fn loopback(
             .listeners
             .insert(l.name.to_string(), lo(20000 + i as u16));
     }
+    for (i, l) in proxy.inbound.iter().enumerate() {
+        placement
+            .listeners
+            .insert(envoy::inbound_listener_name(l.port), lo(21000 + i as u16));
+    }
     let mut next = 30000;
     for c in proxy.clusters.values() {
         for e in &c.endpoints {
             placement
                 .endpoints
-                .insert(format!("{}:{}", e.address, e.port), lo(next));
+                .insert(Placement::endpoint_key(e), lo(next));
             next += 1;
         }
     }

@@ -205,11 +205,12 @@ fn the_checks_find_a_backward_edge_and_an_impure_path() {
 
 /// The model crate's modules, first to last: each imports only the ones before it (its tests
 /// may reach further).
-const MODEL_ORDER: [&str; 10] = [
+const MODEL_ORDER: [&str; 11] = [
     "request",
     "outcome",
     "external",
     "topology",
+    "pods",
     "xds",
     "mesh",
     "proxy_config",

@@ -35,6 +35,7 @@ mod tests {
             observed: Vec::new(),
             elapsed_ms: 0,
             remote: None,
+            received: Vec::new(),
         };
         assert_eq!(render_explanation(&exchange), None);
         assert_eq!(explanation_json(&exchange), None);

@@ -9,7 +9,7 @@
 
 use super::cell::{Cell, Observation};
 use super::error::TableError;
-use super::probe::{requests_for, Probe};
+use super::probe::{in_cluster_services, requests_for, requests_in_cluster, Probe};
 use super::states::{step_title, Change, ChangeOutcome, ChangeRecord, SETUP_TITLE};
 use super::{StateTable, Table};
 use egressbench_model::external::Internet;
@@ -200,17 +200,25 @@ impl Replay {
             .map(|w| w.id.clone())
             .collect();
         let mut probes = Vec::new();
-        for host in &self.hosts {
-            for (scheme, method, port) in requests_for(mesh, host) {
-                for workload in &workloads {
-                    probes.push(Probe {
-                        workload: workload.clone(),
-                        host: host.clone(),
-                        scheme,
-                        method: method.to_string(),
-                        port,
-                    });
-                }
+        let services = in_cluster_services(mesh);
+        let in_cluster = services.iter().flat_map(|(host, ports)| {
+            requests_in_cluster(ports)
+                .into_iter()
+                .map(move |r| (host, r))
+        });
+        let outside = self
+            .hosts
+            .iter()
+            .flat_map(|host| requests_for(mesh, host).into_iter().map(move |r| (host, r)));
+        for (host, (scheme, method, port)) in outside.chain(in_cluster) {
+            for workload in &workloads {
+                probes.push(Probe {
+                    workload: workload.clone(),
+                    host: host.clone(),
+                    scheme,
+                    method: method.to_string(),
+                    port,
+                });
             }
         }
         probes.sort_by(|a, b| a.workload.cmp(&b.workload));

@@ -4,7 +4,8 @@
 //! Owns: `Probe` (workload, host, protocol, method, port) and the request set per host — HTTP GET
 //! and POST on 80, HTTPS GET and POST on 443, raw TCP on 80 and 443, and for every other port a
 //! ServiceEntry of the state declares for the host: HTTP GET and TCP (and HTTPS GET when the port's
-//! protocol is HTTPS or TLS). HTTP requests are written as curl command lines and read by
+//! protocol is HTTPS or TLS); and to every Kubernetes Service of the state (in-cluster
+//! destinations, by FQDN), HTTP GET and POST and raw TCP on each of its ports. HTTP requests are written as curl command lines and read by
 //! `scenario::command::parse_exec`, so they carry the headers a scenario's curl sends. Leaves out:
 //! which workloads and hosts (`build`) and what targets make of the requests (`cell`).
 
@@ -109,6 +110,38 @@ pub fn requests_for(mesh: &Mesh, host: &str) -> Vec<(Scheme, &'static str, u16)>
         out.push((Scheme::Tcp, "GET", port));
     }
     out
+}
+
+/// The state's Kubernetes Services (in-cluster destinations), by FQDN, with their ports in
+/// order.
+pub fn in_cluster_services(mesh: &Mesh) -> Vec<(String, Vec<u16>)> {
+    mesh.ctx
+        .registry
+        .services
+        .iter()
+        .filter(|s| s.origin.kind == Kind::Service)
+        .map(|s| {
+            (
+                s.hostname.clone(),
+                s.ports.iter().map(|p| p.number).collect(),
+            )
+        })
+        .collect()
+}
+
+/// Scheme, method and port of each request made to an in-cluster Service with `ports`: HTTP GET
+/// and POST and raw TCP on every port.
+pub fn requests_in_cluster(ports: &[u16]) -> Vec<(Scheme, &'static str, u16)> {
+    ports
+        .iter()
+        .flat_map(|&port| {
+            [
+                (Scheme::Http, "GET", port),
+                (Scheme::Http, "POST", port),
+                (Scheme::Tcp, "GET", port),
+            ]
+        })
+        .collect()
 }
 
 /// Ports other than 80 and 443 that the state's ServiceEntries declare for `host` (wildcard hosts

@@ -204,6 +204,7 @@ mod tests {
                 observed: Vec::new(),
                 elapsed_ms: 0,
                 remote: None,
+                received: Vec::new(),
             },
         )
     }

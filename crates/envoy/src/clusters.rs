@@ -44,7 +44,7 @@ fn placed_endpoints(c: &Cluster, placement: &Placement) -> (Vec<(String, u16)>, 
         .endpoints
         .iter()
         .filter(|e| e.target != EndpointTarget::OriginalDestination)
-        .map(|e| match placement.endpoint(&e.address, e.port) {
+        .map(|e| match placement.endpoint(e) {
             Some(real) => (real.ip().to_string(), real.port()),
             None => {
                 all_ips &= e.address.parse::<IpAddr>().is_ok();
@@ -86,11 +86,20 @@ fn cluster(c: &Cluster, mesh: &Mesh, placement: &Placement) -> Value {
     out.insert("name".into(), json!(name));
     out.insert("connect_timeout".into(), json!(CONNECT_TIMEOUT));
     match c.kind {
-        ClusterKind::OriginalDst => {
+        // An inbound cluster is ORIGINAL_DST in istiod (the pod's own address, from 127.0.0.6);
+        // placed on loopback, its endpoint is where the application really listens.
+        ClusterKind::OriginalDst
+            if c.endpoints
+                .iter()
+                .all(|e| e.target == EndpointTarget::OriginalDestination) =>
+        {
             out.insert("type".into(), json!("ORIGINAL_DST"));
             out.insert("lb_policy".into(), json!("CLUSTER_PROVIDED"));
         }
-        ClusterKind::Eds | ClusterKind::StrictDns | ClusterKind::Static => {
+        ClusterKind::OriginalDst
+        | ClusterKind::Eds
+        | ClusterKind::StrictDns
+        | ClusterKind::Static => {
             let (endpoints, all_ips) = placed_endpoints(c, placement);
             let kind = if all_ips { "STATIC" } else { "STRICT_DNS" };
             out.insert("type".into(), json!(kind));

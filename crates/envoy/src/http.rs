@@ -4,7 +4,10 @@
 //! filters (RBAC, the fault filter when a route aborts, the router), the access log, and the
 //! client-address and client-certificate headers.
 //!
-//! - Sidecars: `use_remote_address: false`; `x-forwarded-client-cert` SANITIZE (dropped).
+//! - Sidecars, outbound: `use_remote_address: false`; `x-forwarded-client-cert` SANITIZE
+//!   (dropped).
+//! - Sidecars, inbound: APPEND_FORWARD with subject, DNS and URI (`By=…;Hash=…;Subject="";URI=…`
+//!   appended to what came).
 //! - Gateways: `use_remote_address: true` (so Envoy sets `x-forwarded-proto` from the downstream
 //!   connection and appends the peer to `x-forwarded-for`); SANITIZE_SET with the verified peer's
 //!   URI (`By=…;Hash=…;URI=…`; istiod also asks for subject, DNS and the certificate, which the
@@ -16,6 +19,7 @@
 use super::access_log::file_logger;
 use super::rbac::{self, Layer};
 use super::routes;
+use egressbench_model::decide::step::ClientCertDetails;
 use egressbench_model::xds::{ProxyConfig, ProxyKind, RbacFilter};
 use serde_json::{json, Value};
 
@@ -45,7 +49,8 @@ pub(crate) fn connection_manager(
         },
     }));
     let gateway = proxy.kind == ProxyKind::Gateway;
-    let stat_prefix = if gateway {
+    let inbound = listener == egressbench_model::xds::VIRTUAL_INBOUND;
+    let stat_prefix = if gateway || inbound {
         chain.to_string()
     } else {
         format!("outbound_{listener}")
@@ -62,11 +67,19 @@ pub(crate) fn connection_manager(
         "stream_idle_timeout": "0s",
         "upgrade_configs": [{"upgrade_type": "websocket"}],
     });
-    if gateway {
-        hcm["forward_client_cert_details"] = json!("SANITIZE_SET");
-        hcm["set_current_client_cert_details"] = json!({"uri": true});
-    } else {
-        hcm["forward_client_cert_details"] = json!("SANITIZE");
+    match ClientCertDetails::of(proxy.kind, gateway || inbound) {
+        ClientCertDetails::SanitizeSet => {
+            hcm["forward_client_cert_details"] = json!("SANITIZE_SET");
+            hcm["set_current_client_cert_details"] = json!({"uri": true});
+        }
+        ClientCertDetails::AppendForward => {
+            hcm["forward_client_cert_details"] = json!("APPEND_FORWARD");
+            hcm["set_current_client_cert_details"] =
+                json!({"subject": true, "dns": true, "uri": true});
+        }
+        ClientCertDetails::Sanitize => {
+            hcm["forward_client_cert_details"] = json!("SANITIZE");
+        }
     }
     json!({
         "name": "envoy.filters.network.http_connection_manager",

@@ -37,6 +37,7 @@ mod tests;
 pub use binary::{envoy_version, find_envoy, validate};
 pub use certs::CertPems;
 pub use error::EnvoyError;
+pub use listeners::inbound_listener_name;
 pub use placement::{AccessLogSink, Capture, CertPaths, Placement};
 
 use egressbench_model::mesh::Mesh;

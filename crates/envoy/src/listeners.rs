@@ -1,7 +1,7 @@
 //! Listeners: address and binding (from the `Placement`), listener filters (`tls_inspector` where a
 //! chain matches on TLS or SNI; `original_dst` or `proxy_protocol` on a sidecar's
 //! `virtualOutbound`), the filter chains, the default (fallthrough) chain, and a listener-level
-//! access log for connections no chain takes.
+//! access log for connections no chain takes; a sidecar's inbound listeners, one per port.
 //!
 //! Envoy refuses two chains with the same match; istiod never sends them. Where the config has
 //! overlapping chains, the first keeps each server name (and the first of two chains with no
@@ -14,19 +14,111 @@ use super::access_log::listener_logger;
 use super::chains::{chain_match, filter_chain};
 use super::placement::{Capture, Placement};
 use egressbench_model::xds::{
-    FilterChain, Listener, ProxyConfig, ProxyKind, Transport, VIRTUAL_OUTBOUND,
+    FilterChain, Listener, ProxyConfig, ProxyKind, Transport, VIRTUAL_INBOUND, VIRTUAL_OUTBOUND,
 };
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::net::SocketAddr;
 
-/// Every listener of `proxy`, in config order.
+/// Every listener of `proxy`, in config order, then a sidecar's inbound side.
 pub(crate) fn listeners(proxy: &ProxyConfig, placement: &Placement) -> Vec<Value> {
-    proxy
+    let mut out: Vec<Value> = proxy
         .listeners
         .iter()
         .map(|l| listener(proxy, l, placement))
-        .collect()
+        .collect();
+    if proxy.inbound.is_empty() {
+        return out;
+    }
+    match placement.capture {
+        Capture::Direct => out.extend(proxy.inbound.iter().map(|l| inbound(proxy, l, placement))),
+        Capture::Iptables | Capture::ProxyProtocol => out.push(virtual_inbound(proxy, placement)),
+    }
+    out
+}
+
+/// The port iptables redirects inbound connections to.
+const VIRTUAL_INBOUND_PORT: u16 = 15006;
+
+/// istiod's one `virtualInbound` listener (15006, where iptables redirects inbound
+/// connections): every inbound port's chains, each also matching its `destination_port`.
+fn virtual_inbound(proxy: &ProxyConfig, placement: &Placement) -> Value {
+    let capture = Listener::new(
+        VIRTUAL_INBOUND,
+        None,
+        VIRTUAL_INBOUND_PORT,
+        Vec::new(),
+        None,
+    );
+    let mut out = listener(proxy, &capture, placement);
+    let chains: Vec<Value> = proxy
+        .inbound
+        .iter()
+        .flat_map(|l| {
+            distinct_chains(&l.filter_chains)
+                .into_iter()
+                .map(move |c| (l.port, c))
+        })
+        .map(|(port, c)| {
+            let mut chain = filter_chain(proxy, VIRTUAL_INBOUND, &c, placement, true);
+            chain["filter_chain_match"]["destination_port"] = json!(port);
+            chain
+        })
+        .collect();
+    out["filter_chains"] = Value::Array(chains);
+    out["use_original_dst"] = json!(true);
+    out["traffic_direction"] = json!("INBOUND");
+    let mut filters = vec![match placement.capture {
+        Capture::ProxyProtocol => json!({
+            "name": "envoy.filters.listener.proxy_protocol",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol",
+            },
+        }),
+        _ => json!({
+            "name": "envoy.filters.listener.original_dst",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst",
+            },
+        }),
+    }];
+    filters.push(json!({
+        "name": "envoy.filters.listener.tls_inspector",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector",
+        },
+    }));
+    out["listener_filters"] = Value::Array(filters);
+    out["continue_on_listener_filters_timeout"] = json!(true);
+    if let Some(obj) = out.as_object_mut() {
+        obj.remove("bind_to_port");
+    }
+    out
+}
+
+/// The rendered name of a sidecar's inbound listener on `port` under `Capture::Direct`: istiod
+/// has one `virtualInbound` listener whose chains match on the destination port (rendered so
+/// for the pod, `virtual_inbound`); placed on loopback, nothing redirects to 15006, so each port
+/// is its own listener (`virtualInbound_<port>`), bound where the `Placement` says.
+pub fn inbound_listener_name(port: u16) -> String {
+    format!("{VIRTUAL_INBOUND}_{port}")
+}
+
+/// A sidecar's inbound listener: bound, named per port, facing inbound.
+fn inbound(proxy: &ProxyConfig, l: &Listener, placement: &Placement) -> Value {
+    let mut out = listener(proxy, l, placement);
+    let name = inbound_listener_name(l.port);
+    out["address"] = placement
+        .listeners
+        .get(&name)
+        .map(|a| socket(*a))
+        .unwrap_or_else(|| config_address(l));
+    out["name"] = json!(name);
+    out["traffic_direction"] = json!("INBOUND");
+    if let Some(obj) = out.as_object_mut() {
+        obj.remove("bind_to_port");
+    }
+    out
 }
 
 /// How a listener gets its connections.

@@ -6,6 +6,7 @@
 //! envoy-config` prints for people. Leaves out: choosing loopback addresses and ports for a run
 //! (the Envoy runner fills a `Placement` of its own) and writing certificate files (`certs`).
 
+use egressbench_model::xds::{Endpoint, EndpointTarget};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -80,7 +81,7 @@ pub struct Placement {
     /// Listeners that do not bind (behind `virtualOutbound` under `Iptables`/`ProxyProtocol`)
     /// always keep their config address: Envoy hands connections to them by it.
     pub listeners: BTreeMap<String, SocketAddr>,
-    /// Where a cluster endpoint really is, by the endpoint's `address:port` as the config has it
+    /// Where a cluster endpoint really is, by `endpoint_key`: the endpoint's `address:port` as the config has it
     /// (`10.244.0.3:80` for a pod, `httpbin.org:443` for a DNS name). A DNS-resolved cluster whose
     /// endpoints are all placed becomes a STATIC cluster of the placed addresses. Endpoints not
     /// named here keep their address (a DNS name stays STRICT_DNS).
@@ -106,9 +107,19 @@ impl Placement {
         }
     }
 
-    /// The real address of endpoint `address:port`, if placed.
-    pub fn endpoint(&self, address: &str, port: u16) -> Option<SocketAddr> {
-        self.endpoints.get(&format!("{address}:{port}")).copied()
+    /// The real address of endpoint `e`, if placed.
+    pub fn endpoint(&self, e: &Endpoint) -> Option<SocketAddr> {
+        self.endpoints.get(&Placement::endpoint_key(e)).copied()
+    }
+
+    /// The key of `e` in `endpoints`: `address:port`, or `app/address:port` for a sidecar's own
+    /// application (the same pod address and port as the sidecar's inbound listener, which is
+    /// what other proxies reach there).
+    pub fn endpoint_key(e: &Endpoint) -> String {
+        match e.target {
+            EndpointTarget::App(_) => format!("app/{}:{}", e.address, e.port),
+            _ => format!("{}:{}", e.address, e.port),
+        }
     }
 }
 

@@ -113,6 +113,8 @@ pub struct EnvoyMesh {
     internet: Arc<Internet>,
     certs: Arc<Certs>,
     hosts: Hosts,
+    /// The pods' applications (`Mesh::apps`) being served, restarted when they change.
+    apps: Option<(Arc<Internet>, Hosts)>,
     client: AppClient,
     mesh: Arc<Mesh>,
     running: BTreeMap<WorkloadRef, Running>,
@@ -123,7 +125,7 @@ pub struct EnvoyMesh {
     expected: BTreeSet<(WorkloadRef, String, u16)>,
     /// Stable loopback ports by purpose (`admin/…`, `gw/…`, `cap/…`).
     ports: HashMap<String, u16>,
-    /// Gateway listeners registered in the fabric.
+    /// Gateway listeners and sidecar inbound listeners registered in the fabric.
     routed: BTreeSet<SocketAddr>,
     /// Bytes of each proxy's log already read.
     read_upto: HashMap<String, u64>,
@@ -254,6 +256,7 @@ impl EnvoyMesh {
             internet,
             certs,
             hosts,
+            apps: None,
             client,
             mesh: Arc::new(Mesh::empty()),
             running: BTreeMap::new(),
@@ -286,16 +289,34 @@ impl EnvoyMesh {
 
     /// Serve `mesh` from now on: restart every proxy whose bootstrap changed.
     pub async fn configure(&mut self, mesh: Arc<Mesh>) -> Result<(), RunError> {
+        self.fabric
+            .set_present(egressbench_model::pods::addresses(&mesh.ctx.workloads));
+        self.fabric
+            .set_services(egressbench_model::decide::step::kube_proxy_table(&mesh));
+        if self.apps.as_ref().map(|(apps, _)| apps) != Some(&mesh.apps) {
+            // Stop the old applications before the new ones bind the same addresses; the
+            // proxies placed below find the new ones' real addresses.
+            self.apps = None;
+            let hosts = Hosts::start(
+                mesh.apps.clone(),
+                self.fabric.clone(),
+                &self.certs.public_ca,
+            )
+            .await
+            .map_err(|e| RunError::Setup(e.to_string()))?;
+            self.apps = Some((mesh.apps.clone(), hosts));
+        }
         self.mesh = mesh;
-        self.route_gateways()?;
+        self.route_inbound()?;
         self.reconcile().await
     }
 
-    /// Register every gateway listener's simulated address in the fabric (and drop stale ones).
-    fn route_gateways(&mut self) -> Result<(), RunError> {
+    /// Register the simulated address of every listener facing inbound (a gateway's, a
+    /// sidecar's inbound ones) in the fabric (and drop stale ones).
+    fn route_inbound(&mut self) -> Result<(), RunError> {
         let mesh = self.mesh.clone();
         let mut wanted = BTreeSet::new();
-        for (id, at) in mesh.gateway_listeners() {
+        for (id, at) in mesh.inbound_listeners() {
             let port = self.port(format!("gw/{id}/{}", at.port()))?;
             self.fabric
                 .route_to(at, SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port));
@@ -481,13 +502,12 @@ impl EnvoyMesh {
                 .map_err(|e| RunError::Setup(e.to_string()))?
         };
         let mut listeners = BTreeMap::new();
-        if proxy.kind == ProxyKind::Gateway {
-            for l in &proxy.listeners {
-                listeners.insert(
-                    l.name.to_string(),
-                    local(self.port(format!("gw/{id}/{}", l.port))?),
-                );
-            }
+        for l in proxy.inbound_listeners() {
+            let name = match proxy.kind {
+                ProxyKind::Gateway => l.name.to_string(),
+                ProxyKind::Sidecar => super::inbound_listener_name(l.port),
+            };
+            listeners.insert(name, local(self.port(format!("gw/{id}/{}", l.port))?));
         }
         let mut endpoints = BTreeMap::new();
         for c in proxy.clusters.values() {
@@ -495,15 +515,23 @@ impl EnvoyMesh {
                 if e.target == EndpointTarget::OriginalDestination {
                     continue;
                 }
-                let ip = e
-                    .address
-                    .parse::<IpAddr>()
-                    .ok()
-                    .or_else(|| self.internet.resolve(&e.address).map(IpAddr::V4));
+                let ip = match &e.target {
+                    // A sidecar's own application listens behind it, at its `app_address`.
+                    EndpointTarget::App(w) => self
+                        .mesh
+                        .workload(w)
+                        .and_then(egressbench_model::pods::app_address)
+                        .map(IpAddr::V4),
+                    _ => e
+                        .address
+                        .parse::<IpAddr>()
+                        .ok()
+                        .or_else(|| self.internet.resolve(&e.address).map(IpAddr::V4)),
+                };
                 let real = ip
                     .and_then(|ip| self.fabric.real_addr(SocketAddr::new(ip, e.port)))
                     .unwrap_or(NOWHERE);
-                endpoints.insert(format!("{}:{}", e.address, e.port), real);
+                endpoints.insert(Placement::endpoint_key(e), real);
             }
         }
         let placement = Placement {
@@ -527,7 +555,12 @@ impl EnvoyMesh {
                 .as_array()
                 .cloned()
                 .unwrap_or_default();
-            let mut copies = Vec::new();
+            // The inbound listeners stay as rendered; the outbound ones become capture copies.
+            let mut copies: Vec<Value> = rendered
+                .iter()
+                .filter(|v| v["traffic_direction"] == json!("INBOUND"))
+                .cloned()
+                .collect();
             for d in dests {
                 let Some(l) = step::outbound_listener(proxy, Some(d.ip()), d.port()) else {
                     continue;
@@ -553,13 +586,17 @@ impl EnvoyMesh {
         };
         for c in clusters {
             let name = c["name"].as_str().unwrap_or_default().to_string();
-            let in_mesh = proxy.clusters.get(&name).is_some_and(|c| {
-                c.endpoints
-                    .iter()
-                    .any(|e| matches!(e.target, EndpointTarget::Workload(_)))
-            });
-            let source = match (in_mesh, pod) {
-                (true, Some(pod)) => pod,
+            let target = |f: fn(&EndpointTarget) -> bool| {
+                proxy
+                    .clusters
+                    .get(&name)
+                    .is_some_and(|c| c.endpoints.iter().any(|e| f(&e.target)))
+            };
+            let in_mesh = target(|t| matches!(t, EndpointTarget::Workload(_)));
+            let own_app = target(|t| matches!(t, EndpointTarget::App(_)));
+            let source = match (own_app, in_mesh, pod) {
+                (true, _, _) => IpAddr::V4(egressbench_model::pods::INBOUND_SOURCE),
+                (_, true, Some(pod)) => pod,
                 _ => IpAddr::V4(DEFAULT_PEER),
             };
             let alias = self.fabric.alias(source);
@@ -600,7 +637,11 @@ impl EnvoyMesh {
             .send(&self.fabric, source, dial, request)
             .await?;
         let logs = self.collect(from, client, &earlier).await;
-        Ok(self.hosts.exchange(sent, connection.remote(), logs))
+        let mut exchange = self.hosts.exchange(sent, connection.remote(), logs);
+        if let Some((_, apps)) = &self.apps {
+            apps.add_records(&mut exchange);
+        }
+        Ok(exchange)
     }
 
     /// Where `from`'s application connection is dialed, and from which source address; a
@@ -635,14 +676,29 @@ impl EnvoyMesh {
     }
 
     /// Real loopback address → the simulated address it stands for (hosts and gateways).
+    /// An application behind a sidecar stands for its pod's address, as Envoy logs it in a pod.
     fn simulated_addresses(&self) -> HashMap<String, String> {
+        let behind: HashMap<IpAddr, IpAddr> = self
+            .mesh
+            .ctx
+            .workloads
+            .values()
+            .filter_map(|w| {
+                let app = egressbench_model::pods::app_address(w)?;
+                Some((IpAddr::V4(app), w.address.parse().ok()?))
+            })
+            .collect();
         self.hosts
             .listening()
+            .chain(self.apps.iter().flat_map(|(_, h)| h.listening()))
             .chain(self.routed.iter().copied())
             .filter_map(|sim| {
+                let shown = behind
+                    .get(&sim.ip())
+                    .map_or(sim, |pod| SocketAddr::new(*pod, sim.port()));
                 self.fabric
                     .real_addr(sim)
-                    .map(|real| (real.to_string(), sim.to_string()))
+                    .map(|real| (real.to_string(), shown.to_string()))
             })
             .collect()
     }
@@ -664,20 +720,23 @@ impl EnvoyMesh {
         earlier: &BTreeSet<Ipv4Addr>,
     ) -> Vec<AccessLogEntry> {
         let started = Instant::now();
-        let gateways = self.gateway_addresses();
+        let inbound = self.inbound_addresses();
         let mut lines: Vec<Line> = Vec::new();
         let mut wanted = client.map(|c| (from.clone(), AwaitedPeer::Client(c)));
-        // A sidecar's entry leads to at most one gateway's: two steps.
-        for _ in 0..2 {
+        // A sidecar's entry leads to a gateway's or another sidecar's inbound one, and a
+        // gateway's to a sidecar's inbound one: three steps at most. Entries found this way are
+        // ordered as found where their start times tie.
+        for step in 0..3u8 {
             let Some((proxy, downstream)) = wanted.take() else {
                 break;
             };
             loop {
                 lines.extend(self.read_lines());
                 let found = lines
-                    .iter()
+                    .iter_mut()
                     .find(|l| l.proxy == proxy && downstream.matches(l));
                 if let Some(l) = found {
+                    l.rank = step;
                     // A connection that failed upstream (no endpoint, refused, a failed
                     // handshake) may leave the gateway nothing to log: it is not followed.
                     let flags = ResponseFlags::parse(l.field("response_flags"));
@@ -687,7 +746,7 @@ impl EnvoyMesh {
                                 f.code().starts_with('U') || f == ResponseFlag::NoClusterFound
                             })
                         }) || !matches!(l.field("upstream_transport_failure_reason"), "" | "-");
-                    wanted = gateways
+                    wanted = inbound
                         .get(l.field("upstream_host"))
                         .filter(|_| !failed)
                         .map(|gw| {
@@ -718,10 +777,10 @@ impl EnvoyMesh {
         lines.iter().map(|l| entry(&l.value, &simulated)).collect()
     }
 
-    /// Real address of every gateway listener → the gateway.
-    fn gateway_addresses(&self) -> HashMap<String, WorkloadRef> {
+    /// Real address of every listener facing inbound → its proxy.
+    fn inbound_addresses(&self) -> HashMap<String, WorkloadRef> {
         self.mesh
-            .gateway_listeners()
+            .inbound_listeners()
             .filter_map(|(id, at)| {
                 self.fabric
                     .real_addr(at)

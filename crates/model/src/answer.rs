@@ -41,6 +41,10 @@ pub struct Exchange {
     /// keeps its original destination): curl's `%{remote_ip}` and `%{remote_port}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remote: Option<std::net::SocketAddr>,
+    /// What the destinations received, in their own words: computed by the model, recorded by
+    /// the socket-running targets' hosts and applications.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub received: Vec<crate::outcome::Received>,
 }
 
 /// What flows back to a hop from its upstream.
@@ -57,6 +61,15 @@ enum Up {
     /// The upstream closed without answering, after reading what was sent (a FIN). TCP proxies
     /// pass the close on; to an HTTP proxy it is a connection termination.
     Closed,
+    /// The upstream proxy found no filter chain for the connection and reset it as soon as it
+    /// saw the first bytes (`NR`). As Envoy 1.40 reports it: when that cut the connecting side's
+    /// TLS handshake (`handshake`), the connection never came up — an HTTP proxy's pool sees a
+    /// failed connect (`UF`, retried: `URX`, and the upstream logs each attempt), a TCP proxy a
+    /// connect failure (`UF,URX`); in plain text it had come up — an HTTP proxy sees the
+    /// connection terminated (`UC`), a TCP proxy the reset (`UR`). To a client it is a reset.
+    NoChain {
+        handshake: bool,
+    },
 }
 
 fn entry(hop: &Hop) -> AccessLogEntry {
@@ -102,6 +115,15 @@ fn http_failure(kind: UpstreamFailure, e: &mut AccessLogEntry) -> Up {
     local_reply(LocalReply::upstream_failure(kind, retried), e)
 }
 
+/// The retries of Istio's default route retry policy (`retries_connect_failures`).
+const RETRIES: usize = 2;
+
+/// A TCP proxy's failed connect: `UF`, and `URX` (its one connect attempt ran out).
+fn tcp_connect_failure() -> ResponseFlags {
+    ResponseFlags::one(ResponseFlag::UpstreamConnectionFailure)
+        .with(ResponseFlag::UpstreamRetryLimitExceeded)
+}
+
 fn reached(outcome: &Reached) -> Up {
     match outcome {
         Reached::Response { response, delay_ms } => Up::Response {
@@ -141,21 +163,35 @@ fn relay(hop: &Hop, up: Up, e: &mut AccessLogEntry) -> Up {
             Up::Failed(ConnectionError::Unresolved) => {
                 http_failure(UpstreamFailure::NoHealthyUpstream, e)
             }
+            Up::NoChain { handshake: true } => http_failure(UpstreamFailure::ConnectFailure, e),
             Up::Failed(ConnectionError::Reset | ConnectionError::NotTls)
             | Up::PeerReset
+            | Up::NoChain { handshake: false }
             | Up::Closed => http_failure(UpstreamFailure::ConnectionTermination, e),
         },
         HopMode::Tcp => {
             e.response_flags = match &up {
-                Up::Failed(ConnectionError::Refused | ConnectionError::Unresolved) => {
+                // Envoy's TCP proxy makes one connect attempt: a failed one also runs out of them.
+                Up::Failed(ConnectionError::Refused | ConnectionError::Timeout)
+                | Up::NoChain { handshake: true } => tcp_connect_failure(),
+                Up::Failed(ConnectionError::Unresolved) => {
                     ResponseFlags::one(ResponseFlag::UpstreamConnectionFailure)
                 }
-                Up::PeerReset => ResponseFlags::one(ResponseFlag::UpstreamRemoteReset),
+                Up::PeerReset | Up::NoChain { handshake: false } => {
+                    ResponseFlags::one(ResponseFlag::UpstreamRemoteReset)
+                }
                 _ => ResponseFlags::NONE,
             }
             .to_string();
+            // The proxy accepted the downstream connection: an upstream one that could not be
+            // had resets it (what came over an upstream that was had passes through).
             match up {
-                Up::Failed(ConnectionError::Unresolved) => Up::Failed(ConnectionError::Reset),
+                Up::Failed(
+                    ConnectionError::Refused
+                    | ConnectionError::Timeout
+                    | ConnectionError::Unresolved,
+                ) => Up::Failed(ConnectionError::Reset),
+                Up::NoChain { .. } => Up::PeerReset,
                 other => other,
             }
         }
@@ -188,6 +224,7 @@ pub fn answer(trace: &Trace) -> Exchange {
             details,
             termination,
             graceful,
+            handshake,
         } => {
             let e = &mut logs[*hop];
             e.response_flags = flags.to_string();
@@ -195,6 +232,10 @@ pub fn answer(trace: &Trace) -> Exchange {
             e.connection_termination_details = termination.to_string();
             let up = if *graceful {
                 Up::Closed
+            } else if *details == Details::FilterChainNotFound {
+                Up::NoChain {
+                    handshake: *handshake,
+                }
             } else {
                 Up::Failed(ConnectionError::Reset)
             };
@@ -205,7 +246,11 @@ pub fn answer(trace: &Trace) -> Exchange {
             let up = match hops[*hop].mode {
                 HopMode::Http => http_failure(*failure, e),
                 HopMode::Tcp => {
-                    e.response_flags = ResponseFlags::one(failure.flag()).to_string();
+                    e.response_flags = match failure {
+                        UpstreamFailure::ConnectFailure => tcp_connect_failure(),
+                        other => ResponseFlags::one(other.flag()),
+                    }
+                    .to_string();
                     if *failure == UpstreamFailure::NoHealthyUpstream {
                         e.upstream_host = "-".into();
                     }
@@ -217,6 +262,28 @@ pub fn answer(trace: &Trace) -> Exchange {
     };
     for i in (0..last_relay).rev() {
         up = relay(&hops[i], up, &mut logs[i]);
+    }
+    // An HTTP proxy retries a connect whose TLS handshake the next proxy cut for want of a filter
+    // chain: that proxy logs each attempt (`NR`), the first and the route's two retries.
+    if let End::Closed {
+        hop,
+        details: Details::FilterChainNotFound,
+        handshake: true,
+        ..
+    } = &trace.end
+    {
+        let caller = hop
+            .checked_sub(1)
+            .and_then(|i| hops.get(i).zip(logs.get(i)));
+        if let Some((h, e)) = caller {
+            if h.mode == HopMode::Http && crate::xds::retries_connect_failures(&e.upstream_cluster)
+            {
+                let attempt = logs[*hop].clone();
+                for _ in 0..RETRIES {
+                    logs.insert(*hop + 1, attempt.clone());
+                }
+            }
+        }
     }
     let client_limit = trace.request.timeout_ms.filter(|t| *t > 0);
     let elapsed_ms = match &up {
@@ -244,7 +311,7 @@ pub fn answer(trace: &Trace) -> Exchange {
             }
         }
         Up::Response { response, .. } => ClientResult::Response(response),
-        Up::PeerReset => ClientResult::ConnectionFailed {
+        Up::PeerReset | Up::NoChain { .. } => ClientResult::ConnectionFailed {
             error: ConnectionError::Reset,
             during_tls,
         },
@@ -275,5 +342,6 @@ pub fn answer(trace: &Trace) -> Exchange {
         remote: trace
             .address
             .map(|ip| std::net::SocketAddr::new(ip, trace.request.dial_port())),
+        received: trace.received.clone(),
     }
 }

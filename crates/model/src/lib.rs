@@ -3,7 +3,7 @@
 //!
 //! Data flows one way, one module per stage: `request` and `outcome` (the values on the wire) →
 //! `external` (the hosts outside the mesh) → `topology` (workloads, registry, what each proxy
-//! sees) → `xds` (per-proxy config, as istiod would build it) → `mesh` (the snapshot: topology
+//! sees) → `pods` (what the pods' applications serve) → `xds` (per-proxy config, as istiod would build it) → `mesh` (the snapshot: topology
 //! and every proxy's config) → `proxy_config` (that config as `istioctl proxy-config` prints it)
 //! → `decide` (a request walked through it, with a trace) → `answer` (what the client sees, what
 //! proxies log, for one request: an `Exchange`) → `explain`.
@@ -19,6 +19,7 @@ pub mod explain;
 pub mod external;
 pub mod mesh;
 pub mod outcome;
+pub mod pods;
 pub mod proxy_config;
 pub mod request;
 pub mod topology;

@@ -17,16 +17,18 @@ use std::collections::BTreeMap;
 pub struct Mesh {
     pub ctx: MeshContext,
     pub proxies: BTreeMap<WorkloadRef, ProxyConfig>,
+    /// Every pod's application server, at its `pods::app_address`.
+    pub apps: std::sync::Arc<crate::external::Internet>,
 }
 
 impl Mesh {
-    /// Every gateway listener's simulated address (the gateway pod's address, the listener's port).
-    pub fn gateway_listeners(
+    /// Every listener facing inbound connections (a gateway's, a sidecar's inbound ones) at its
+    /// simulated address: the proxy's pod address, the listener's port.
+    pub fn inbound_listeners(
         &self,
     ) -> impl Iterator<Item = (&WorkloadRef, std::net::SocketAddr)> + '_ {
         self.proxies
             .iter()
-            .filter(|(_, p)| p.kind == xds::ProxyKind::Gateway)
             .filter_map(|(id, p)| {
                 p.address
                     .parse::<std::net::IpAddr>()
@@ -34,16 +36,18 @@ impl Mesh {
                     .map(|ip| (id, ip, p))
             })
             .flat_map(|(id, ip, p)| {
-                p.listeners
+                p.inbound_listeners()
                     .iter()
                     .map(move |l| (id, std::net::SocketAddr::new(ip, l.port)))
             })
     }
+
     /// The mesh of an empty cluster.
     pub fn empty() -> Mesh {
         Mesh {
             ctx: MeshContext::empty(),
             proxies: BTreeMap::new(),
+            apps: std::sync::Arc::new(crate::external::Internet::empty()),
         }
     }
 
@@ -55,7 +59,8 @@ impl Mesh {
             .filter(|w| w.proxy.is_some())
             .map(|w| (w.id.clone(), xds::build_proxy(&ctx, w)))
             .collect();
-        Ok(Mesh { ctx, proxies })
+        let apps = crate::pods::apps(&ctx.workloads, &ctx.registry).into();
+        Ok(Mesh { ctx, proxies, apps })
     }
 
     pub fn workload(&self, id: &WorkloadRef) -> Option<&Workload> {

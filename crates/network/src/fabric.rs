@@ -72,6 +72,10 @@ impl Default for Clock {
 struct Tables {
     /// Simulated `ip:port` → the real listener's address.
     listeners: HashMap<SocketAddr, SocketAddr>,
+    /// Addresses that exist with or without listeners (pods): their closed ports refuse.
+    present: std::collections::HashSet<IpAddr>,
+    /// kube-proxy's rules: a Service's ClusterIP and port → an endpoint's address and port.
+    services: HashMap<SocketAddr, SocketAddr>,
     /// Simulated source address → its loopback alias, and back.
     aliases: HashMap<IpAddr, Ipv4Addr>,
     by_alias: HashMap<Ipv4Addr, IpAddr>,
@@ -121,9 +125,24 @@ impl Fabric {
         self.tables().listeners.remove(&at);
     }
 
-    /// The real address connections to simulated `at` go to.
+    /// The addresses that exist whether or not anything listens on them (the pods of the
+    /// current mesh): a connection to one of their closed ports is refused, not unroutable.
+    /// Replaces the earlier set.
+    pub fn set_present(&self, addresses: impl IntoIterator<Item = IpAddr>) {
+        self.tables().present = addresses.into_iter().collect();
+    }
+
+    /// kube-proxy's rules (ClusterIP and port → endpoint address and port), replacing the earlier
+    /// ones: a connection to a Service address goes to its endpoint.
+    pub fn set_services(&self, rules: impl IntoIterator<Item = (SocketAddr, SocketAddr)>) {
+        self.tables().services = rules.into_iter().collect();
+    }
+
+    /// The real address connections to simulated `at` go to (through kube-proxy's rules).
     pub fn real_addr(&self, at: SocketAddr) -> Option<SocketAddr> {
-        self.tables().listeners.get(&at).copied()
+        let t = self.tables();
+        let at = t.services.get(&at).copied().unwrap_or(at);
+        t.listeners.get(&at).copied()
     }
 
     /// The loopback alias standing for simulated source `ip`.
@@ -149,14 +168,16 @@ impl Fabric {
     }
 
     /// Connect from simulated source `from` to simulated `to`. A port nobody listens on is refused
-    /// (`ConnectionRefused`); an address where nothing listens at all is unroutable and fails with
+    /// (`ConnectionRefused`); an address where nothing listens at all (and not `set_present`) is
+    /// unroutable and fails with
     /// `TimedOut` after the (scaled) connect timeout.
     pub async fn connect(&self, from: IpAddr, to: SocketAddr) -> io::Result<TcpStream> {
         let (real, routable) = {
             let t = self.tables();
+            let to = t.services.get(&to).copied().unwrap_or(to);
             (
                 t.listeners.get(&to).copied(),
-                t.listeners.keys().any(|k| k.ip() == to.ip()),
+                t.present.contains(&to.ip()) || t.listeners.keys().any(|k| k.ip() == to.ip()),
             )
         };
         let Some(real) = real else {

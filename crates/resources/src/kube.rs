@@ -190,8 +190,9 @@ pub struct Container {
     pub command: Any,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub args: Any,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ports: Any,
+    /// The ports the container's server listens on (what a Service's `targetPort` names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<ContainerPort>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Any,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -230,6 +231,22 @@ pub struct Container {
     pub restart_policy: Any,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resize_policy: Any,
+}
+
+/// One entry of a container's `ports`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerPort {
+    pub container_port: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// TCP (default), UDP or SCTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_port: Any,
+    #[serde(default, rename = "hostIP", skip_serializing_if = "Option::is_none")]
+    pub host_ip: Any,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]

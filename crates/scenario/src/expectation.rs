@@ -61,6 +61,114 @@ pub struct Expect {
     /// How long the command took, in seconds of the scenario's clock.
     #[serde(default)]
     pub duration: Option<DurationExpect>,
+    /// What the destinations (external hosts, pods' applications) received during the step.
+    #[serde(default)]
+    pub received: Option<ReceivedExpect>,
+}
+
+/// `received: none`, or a list of what some destination received: each item holds when one
+/// record of the step has every field given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReceivedExpect {
+    /// No destination received anything: no request, no stream, no handshake.
+    Nothing,
+    Records(Vec<ReceivedItem>),
+}
+
+/// `{host: httpbin.org, method: GET, url: {starts_with: "https://"}, headers: {x-b3: {contains:
+/// a}}, without_headers: [x-forwarded-client-cert]}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedItem {
+    /// Fields of `Received` by name (`RECEIVED_FIELDS`), compared as text.
+    pub fields: BTreeMap<String, TextMatch>,
+    /// Headers by name (any case) that must be there, with their values.
+    pub headers: BTreeMap<String, TextMatch>,
+    /// Headers that must not be there.
+    pub without_headers: Vec<String>,
+}
+
+/// The fields of what a destination received that `received:` items compare.
+pub(crate) const RECEIVED_FIELDS: &[&str] = &[
+    "host", "port", "tls", "sni", "method", "url", "peer", "status",
+];
+
+/// Every other key is a field, checked against `RECEIVED_FIELDS` by `received_item`.
+#[derive(Deserialize)]
+struct RawReceivedItem {
+    #[serde(default)]
+    headers: BTreeMap<String, FieldValue>,
+    #[serde(default, deserialize_with = "texts")]
+    without_headers: Vec<String>,
+    #[serde(flatten)]
+    fields: BTreeMap<String, FieldValue>,
+}
+
+fn received_item(raw: RawReceivedItem) -> Result<ReceivedItem, String> {
+    let matcher = |what: String, v: FieldValue| match v {
+        FieldValue::Exact(text) => Ok(TextMatch::Equals(text)),
+        FieldValue::Ops(ops) => TextMatch::from_ops(&what, ops),
+    };
+    let mut fields = BTreeMap::new();
+    for (name, value) in raw.fields {
+        if !RECEIVED_FIELDS.contains(&name.as_str()) {
+            let known = RECEIVED_FIELDS
+                .iter()
+                .copied()
+                .chain(["headers", "without_headers"]);
+            let fix = match closest(&name, known.clone()) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!("use one of {}", known.collect::<Vec<_>>().join(", ")),
+            };
+            return Err(with_help(format!("unknown `received` field `{name}`"), fix));
+        }
+        fields.insert(name.clone(), matcher(format!("received.{name}"), value)?);
+    }
+    let mut headers = BTreeMap::new();
+    for (name, value) in raw.headers {
+        headers.insert(
+            name.to_ascii_lowercase(),
+            matcher(format!("received.headers.{name}"), value)?,
+        );
+    }
+    if fields.is_empty() && headers.is_empty() && raw.without_headers.is_empty() {
+        return Err(with_help(
+            "a `received` item names nothing to compare",
+            "name a field (`host`, `method`, `url`, …), `headers` or `without_headers`",
+        ));
+    }
+    Ok(ReceivedItem {
+        fields,
+        headers,
+        without_headers: raw.without_headers,
+    })
+}
+
+impl<'de> Deserialize<'de> for ReceivedItem {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        checked_map(
+            d,
+            "a map of what a destination received, e.g. `{host: httpbin.org, method: GET}`",
+            received_item,
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for ReceivedExpect {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_yaml::Value::deserialize(d)?;
+        match &value {
+            serde_yaml::Value::String(s) if s == "none" => Ok(ReceivedExpect::Nothing),
+            serde_yaml::Value::Sequence(_) => Vec::<ReceivedItem>::deserialize(value)
+                .map(ReceivedExpect::Records)
+                .map_err(de::Error::custom),
+            serde_yaml::Value::Mapping(_) => ReceivedItem::deserialize(value)
+                .map(|i| ReceivedExpect::Records(vec![i]))
+                .map_err(de::Error::custom),
+            _ => Err(de::Error::custom(
+                "`received`: expected `none`, a map of what a destination received, or a list of those",
+            )),
+        }
+    }
 }
 
 /// `duration: {at_least: 3, at_most: 4}`: bounds in seconds (one or both), of the scenario's
@@ -170,6 +278,7 @@ impl Expect {
             ("error_contains", self.error_contains.is_some()),
             ("any_of", !self.any_of.is_empty()),
             ("duration", self.duration.is_some()),
+            ("received", self.received.is_some()),
         ];
         set.into_iter()
             .filter(|(_, on)| *on)

@@ -121,6 +121,7 @@ impl StepKind {
                 "access_log",
                 "any_of",
                 "duration",
+                "received",
             ],
             StepKind::Logs => &["access_log"],
             StepKind::Printed => &[

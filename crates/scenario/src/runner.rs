@@ -187,11 +187,14 @@ fn run_step(
                 }
                 (Ok(output), None, Some((_, last))) => {
                     let logs: Vec<_> = made.iter().flat_map(|(_, x)| x.logs.clone()).collect();
+                    let received: Vec<_> =
+                        made.iter().flat_map(|(_, x)| x.received.clone()).collect();
                     let seen = ExecObservation {
                         from,
                         output: &output,
                         result: &last.result,
                         logs: &logs,
+                        received: &received,
                     };
                     report.checks = verify::check_exec(&step.expect, &seen);
                     report.output = Some(output);
@@ -579,6 +582,7 @@ mod tests {
             observed: Vec::new(),
             elapsed_ms: 0,
             remote: None,
+            received: Vec::new(),
         })
     }
 
@@ -807,6 +811,7 @@ mod tests {
             observed: Vec::new(),
             elapsed_ms: 0,
             remote: None,
+            received: Vec::new(),
         }));
         let s = scenario(
             Vec::new(),

@@ -5,9 +5,11 @@
 //! entry). Leaves out: running steps (`runner`) and the expectation types (`expectation`).
 
 use super::command::ProcessOutput;
-use super::expectation::{AccessLogExpect, Expect, JsonExpect, TextMatch};
+use super::expectation::{
+    AccessLogExpect, Expect, JsonExpect, ReceivedExpect, ReceivedItem, TextMatch,
+};
 use super::results::Check;
-use egressbench_model::outcome::{AccessLogEntry, ClientResult};
+use egressbench_model::outcome::{AccessLogEntry, ClientResult, Received};
 use egressbench_model::request::WorkloadRef;
 
 /// What an exec step observed.
@@ -19,6 +21,8 @@ pub(crate) struct ExecObservation<'a> {
     pub result: &'a ClientResult,
     /// Access-log entries written while serving the request, in hop order.
     pub logs: &'a [AccessLogEntry],
+    /// What the destinations received during the step, in order.
+    pub received: &'a [Received],
 }
 
 /// Check what a command printed, its exit code and how long it ran (exec and istioctl steps).
@@ -134,10 +138,111 @@ pub(crate) fn check_exec(expect: &Expect, seen: &ExecObservation<'_>) -> Vec<Che
             checks.extend(held.unwrap_or_else(|| check(last)));
         }
     }
+    match &expect.received {
+        None => {}
+        Some(ReceivedExpect::Nothing) => checks.push(Check::new(
+            "received",
+            "nothing received by any destination".to_string(),
+            describe_received(seen.received),
+            seen.received.is_empty(),
+        )),
+        Some(ReceivedExpect::Records(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                checks.push(check_received(i, item, seen.received));
+            }
+        }
+    }
     if !expect.any_of.is_empty() {
         checks.push(any_of(&expect.any_of, seen));
     }
     checks
+}
+
+/// The records, one per line, or `nothing`.
+fn describe_received(received: &[Received]) -> String {
+    if received.is_empty() {
+        return "nothing".to_string();
+    }
+    received
+        .iter()
+        .map(Received::describe)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A field of `r` as `received:` compares it: `tls` as `true`/`false`, a missing SNI as `-`.
+fn received_field(r: &Received, name: &str) -> String {
+    match name {
+        "host" => r.host.clone(),
+        "port" => r.port.to_string(),
+        "tls" => r.tls.to_string(),
+        "sni" => r.sni.clone().unwrap_or_else(|| "-".into()),
+        "method" => r.method.clone(),
+        "url" => r.url.clone(),
+        "peer" => r.peer.to_string(),
+        "status" => r.status.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The first thing `item` finds wrong with `r`, if any.
+fn received_mismatch(item: &ReceivedItem, r: &Received) -> Option<String> {
+    for (name, want) in &item.fields {
+        let got = received_field(r, name);
+        if !want.matches(&got) {
+            return Some(format!("{name} {} (expected {want})", q(&got)));
+        }
+    }
+    for (name, want) in &item.headers {
+        match r.header(name) {
+            Some(got) if want.matches(got) => {}
+            Some(got) => return Some(format!("header {name}: {} (expected {want})", q(got))),
+            None => return Some(format!("no header {name}")),
+        }
+    }
+    item.without_headers
+        .iter()
+        .find(|name| r.header(name).is_some())
+        .map(|name| format!("header {name} present"))
+}
+
+/// One `received:` item: it holds when one record matches it in full.
+fn check_received(index: usize, item: &ReceivedItem, received: &[Received]) -> Check {
+    let mut want: Vec<String> = item
+        .fields
+        .iter()
+        .map(|(k, m)| format!("{k} {m}"))
+        .chain(item.headers.iter().map(|(k, m)| format!("header {k} {m}")))
+        .chain(
+            item.without_headers
+                .iter()
+                .map(|k| format!("no header {k}")),
+        )
+        .collect();
+    want.sort();
+    let expected = format!("a destination that received: {}", want.join(", "));
+    let what = format!("received[{index}]");
+    if received
+        .iter()
+        .any(|r| received_mismatch(item, r).is_none())
+    {
+        return Check::new(what, expected, "received".to_string(), true);
+    }
+    let actual = match received {
+        [] => "nothing received by any destination".to_string(),
+        _ => received
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} — {}",
+                    r.describe(),
+                    received_mismatch(item, r).unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+    Check::new(what, expected, actual, false)
 }
 
 /// `any_of`: one check, passed when one alternative holds in full; when none does, it says how
@@ -369,6 +474,67 @@ mod tests {
         );
     }
 
+    #[test]
+    fn received_items_need_one_record_matching_in_full_and_none_needs_no_record() {
+        let from = WorkloadRef::new("foo", "sleep");
+        let out = ProcessOutput::default();
+        let ok = ClientResult::Response(HttpResponse::new(200, "text/plain", ""));
+        let record = Received {
+            host: "httpbin.foo".into(),
+            port: 80,
+            tls: false,
+            sni: None,
+            method: "GET".into(),
+            url: "http://httpbin.foo:8000/ip".into(),
+            headers: vec![(
+                "X-Forwarded-Client-Cert".into(),
+                "By=a;URI=spiffe://b".into(),
+            )],
+            peer: "127.0.0.6".parse().unwrap(),
+            status: 200,
+        };
+        let seen = |received| ExecObservation {
+            received,
+            ..observe(&from, &out, &ok, &[])
+        };
+        let records = [record];
+        let e = expect("{received: [{host: httpbin.foo, port: 80, tls: false, sni: '-', peer: 127.0.0.6, headers: {x-forwarded-client-cert: {contains: 'URI=spiffe://b'}}}]}");
+        assert!(failed(&check_exec(&e, &seen(&records))).is_empty());
+        let e =
+            expect("{received: {host: httpbin.foo, without_headers: [X-Forwarded-Client-Cert]}}");
+        let checks = check_exec(&e, &seen(&records));
+        assert_eq!(failed(&checks), ["received[0]"]);
+        assert!(
+            checks[0]
+                .actual
+                .contains("header X-Forwarded-Client-Cert present"),
+            "{}",
+            checks[0].actual
+        );
+        let e = expect("{received: {url: {starts_with: 'https://'}}}");
+        assert_eq!(failed(&check_exec(&e, &seen(&records))), ["received[0]"]);
+        let e = expect("{received: none}");
+        let checks = check_exec(&e, &seen(&records));
+        assert_eq!(failed(&checks), ["received"]);
+        assert!(checks[0].actual.contains("httpbin.foo:80 received GET"));
+        assert!(failed(&check_exec(&e, &seen(&[]))).is_empty());
+        let checks = check_exec(&expect("{received: {method: GET}}"), &seen(&[]));
+        assert_eq!(checks[0].actual, "nothing received by any destination");
+    }
+
+    #[test]
+    fn received_items_name_known_fields() {
+        let err = serde_yaml::from_str::<Expect>("{received: [{hots: a}]}").unwrap_err();
+        assert!(err.to_string().contains("did you mean `host`?"), "{err}");
+        let err = serde_yaml::from_str::<Expect>("{received: [{}]}").unwrap_err();
+        assert!(
+            err.to_string().contains("names nothing to compare"),
+            "{err}"
+        );
+        let err = serde_yaml::from_str::<Expect>("{received: nothing}").unwrap_err();
+        assert!(err.to_string().contains("expected `none`"), "{err}");
+    }
+
     fn expect(yaml: &str) -> Expect {
         serde_yaml::from_str(yaml).unwrap()
     }
@@ -399,6 +565,7 @@ mod tests {
             output,
             result,
             logs,
+            received: &[],
         }
     }
 

@@ -2,7 +2,7 @@
 //! capture listeners, and the requests workloads make.
 //!
 //! Owns: `SimMesh` — starting the world, taking a new config snapshot (binding and closing gateway
-//! listeners to match it), capturing a workload's outbound connection to a destination (what
+//! and sidecar inbound listeners to match it, restarting the pods' applications when they change), capturing a workload's outbound connection to a destination (what
 //! iptables does: a listener of the workload's sidecar that knows the original destination), making
 //! one request with the built-in or the real curl, and collecting what the proxies logged and the
 //! hosts recorded. Every listener and connection task is aborted when the `SimMesh` is dropped.
@@ -70,8 +70,10 @@ const SETTLE: Duration = Duration::from_secs(3);
 pub struct SimMesh {
     world: Arc<World>,
     hosts: Hosts,
-    /// `(gateway, port)` → its accept loop.
-    gateway_listeners: HashMap<(WorkloadRef, u16), Listening>,
+    /// The pods' applications (`Mesh::apps`) being served, restarted when they change.
+    apps: Option<(Arc<Internet>, Hosts)>,
+    /// `(proxy, port)` → the accept loop of a gateway's listener or a sidecar's inbound one.
+    inbound_listeners: HashMap<(WorkloadRef, u16), Listening>,
     /// `(workload, original destination)` → the capture listener's real address.
     captures: Mutex<HashMap<(WorkloadRef, SocketAddr), Listening>>,
     client: AppClient,
@@ -86,7 +88,7 @@ struct Listening {
 
 impl Drop for SimMesh {
     fn drop(&mut self) {
-        for l in self.gateway_listeners.values() {
+        for l in self.inbound_listeners.values() {
             l.task.abort();
         }
         for l in self
@@ -144,7 +146,8 @@ impl SimMesh {
         Ok(SimMesh {
             world: Arc::new(World::new(fabric, internet, certs)),
             hosts,
-            gateway_listeners: HashMap::new(),
+            apps: None,
+            inbound_listeners: HashMap::new(),
             captures: Mutex::new(HashMap::new()),
             client,
         })
@@ -154,21 +157,39 @@ impl SimMesh {
         &self.world
     }
 
-    /// Serve `mesh` from now on: gateways listen on exactly their listeners' ports.
+    /// Serve `mesh` from now on: gateways and sidecars listen on exactly their inbound
+    /// listeners' ports, and the pods' applications run as the mesh says.
     pub async fn configure(&mut self, mesh: Arc<Mesh>) -> Result<(), SimError> {
         self.world.set_mesh(mesh.clone());
+        self.world
+            .fabric
+            .set_present(egressbench_model::pods::addresses(&mesh.ctx.workloads));
+        self.world
+            .fabric
+            .set_services(egressbench_model::decide::step::kube_proxy_table(&mesh));
+        if self.apps.as_ref().map(|(apps, _)| apps) != Some(&mesh.apps) {
+            // Stop the old applications before the new ones bind the same addresses.
+            self.apps = None;
+            let hosts = Hosts::start(
+                mesh.apps.clone(),
+                self.world.fabric.clone(),
+                &self.world.certs.public_ca,
+            )
+            .await?;
+            self.apps = Some((mesh.apps.clone(), hosts));
+        }
         let wanted: HashMap<(WorkloadRef, u16), SocketAddr> = mesh
-            .gateway_listeners()
+            .inbound_listeners()
             .map(|(id, at)| ((id.clone(), at.port()), at))
             .collect();
         let stale: Vec<(WorkloadRef, u16)> = self
-            .gateway_listeners
+            .inbound_listeners
             .iter()
             .filter(|(k, l)| wanted.get(*k) != l.simulated.as_ref())
             .map(|(k, _)| k.clone())
             .collect();
         for k in stale {
-            if let Some(l) = self.gateway_listeners.remove(&k) {
+            if let Some(l) = self.inbound_listeners.remove(&k) {
                 l.task.abort();
                 if let Some(at) = l.simulated {
                     self.world.fabric.unlisten(at);
@@ -176,7 +197,7 @@ impl SimMesh {
             }
         }
         for (key, at) in wanted {
-            if self.gateway_listeners.contains_key(&key) {
+            if self.inbound_listeners.contains_key(&key) {
                 continue;
             }
             let listener =
@@ -185,7 +206,7 @@ impl SimMesh {
                     .listen(at)
                     .await
                     .map_err(|source| SimError::Listen {
-                        what: format!("gateway {} on {at}", key.0),
+                        what: format!("the proxy of {} on {at}", key.0),
                         source,
                     })?;
             let real = listener.local_addr().map_err(|source| SimError::Listen {
@@ -198,7 +219,7 @@ impl SimMesh {
                 key.0.clone(),
                 Direction::Inbound { port: key.1 },
             );
-            self.gateway_listeners.insert(
+            self.inbound_listeners.insert(
                 key,
                 Listening {
                     real,
@@ -288,9 +309,13 @@ impl SimMesh {
             .send(&self.world.fabric, source, dial, request)
             .await?;
         self.world.logs.settle(SETTLE).await;
-        Ok(self
-            .hosts
-            .exchange(sent, connection.remote(), self.world.logs.since(&mark)))
+        let mut exchange =
+            self.hosts
+                .exchange(sent, connection.remote(), self.world.logs.since(&mark));
+        if let Some((_, apps)) = &self.apps {
+            apps.add_records(&mut exchange);
+        }
+        Ok(exchange)
     }
 
     /// Every entry `proxy` has written so far, oldest first.

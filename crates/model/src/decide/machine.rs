@@ -31,6 +31,9 @@ pub struct Connection<'a> {
     pub peer_identity: Option<&'a str>,
     /// The proxy terminated TLS on the connection.
     pub tls_terminated: bool,
+    /// The connection came in on a listener facing inbound (a gateway's, a sidecar's inbound
+    /// one), not captured from the proxy's own application.
+    pub inbound: bool,
 }
 
 impl Connection<'_> {
@@ -159,7 +162,12 @@ pub fn http_request<'p>(
                     followed: cluster.clone(),
                 });
             }
-            let xfcc = step::client_cert_header(proxy.kind, &proxy.identity, conn.peer_identity);
+            let xfcc = step::client_cert_header(
+                step::ClientCertDetails::of(proxy.kind, conn.inbound),
+                &proxy.identity,
+                conn.peer_identity,
+                req.header(step::XFCC),
+            );
             HttpNext::Forward {
                 cluster,
                 request: step::forwarded(req, route, conn.tls_terminated, xfcc),
@@ -247,7 +255,7 @@ spec:
     /// The HTTP terminal of `proxy`'s listener on `port` for plaintext.
     fn http_chain(proxy: &ProxyConfig, port: u16) -> (Name, Option<RbacFilter>) {
         let listener = step::outbound_listener(proxy, None, port)
-            .or_else(|| step::gateway_listener(proxy, port))
+            .or_else(|| proxy.inbound_listener(port))
             .expect("a listener on the port");
         match &step::select_chain(listener, Hello::Plain)
             .expect("a plaintext chain")
@@ -270,6 +278,7 @@ spec:
         sni: None,
         peer_identity: None,
         tls_terminated: false,
+        inbound: false,
     };
 
     #[test]

@@ -57,6 +57,14 @@ pub struct HopRequest {
 }
 
 impl HopRequest {
+    /// A header's value (case-insensitive name; the first if repeated).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The request as the client sends it (what its own sidecar receives).
     pub fn from_client(request: &ClientRequest) -> Self {
         HopRequest {
@@ -146,6 +154,10 @@ pub enum End {
         /// Closed after reading what the client sent (a network RBAC denial): a FIN. Otherwise
         /// the proxy closed before reading it, and the kernel answers with a reset.
         graceful: bool,
+        /// Closed in the middle of the connecting side's TLS handshake (its ClientHello found
+        /// no filter chain): to a proxy that connected, the connection never came up.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        handshake: bool,
     },
     /// A proxy could not get a connection to its upstream.
     UpstreamFailed {
@@ -193,6 +205,8 @@ pub struct Trace {
     pub address: Option<std::net::IpAddr>,
     pub hops: Vec<Hop>,
     pub end: End,
+    /// What the destination received, when the request reached one.
+    pub received: Vec<crate::outcome::Received>,
     /// For a blocked request: the facts that blocked it and the changes that would allow it.
     /// Filled on demand by `remedy::remedies` (explanations), not by `decide` itself, so that a
     /// decision costs only the walk.

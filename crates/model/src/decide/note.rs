@@ -49,6 +49,8 @@ pub enum Note {
     NoEndpoints { cluster: Name },
     /// The gateway has no listener on the port: the connection is refused.
     GatewayPortClosed { gateway: Name, port: u16 },
+    /// A sidecar's application listens on no such port, so its sidecar has no inbound listener.
+    AppPortClosed { workload: Name, port: u16 },
     /// The upstream TLS handshake failed, for the reasons the peer's hop noted.
     UpstreamTlsFailed { because: Vec<Note> },
     /// The destination outside the mesh receives the connection.

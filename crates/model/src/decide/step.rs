@@ -40,11 +40,6 @@ pub fn outbound_listener(
         .or_else(|| proxy.listener(crate::xds::VIRTUAL_OUTBOUND))
 }
 
-/// The gateway listener on `port` (gateways listen on their Service's target ports).
-pub fn gateway_listener(proxy: &ProxyConfig, port: u16) -> Option<&Listener> {
-    proxy.listeners.iter().find(|l| l.port == port)
-}
-
 /// What the listener sees of a connection's first bytes: plaintext, or TLS with this SNI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hello<'a> {
@@ -118,21 +113,53 @@ pub const REQUEST_ID: &str = "5c3d1f0e-0000-4000-8000-000000000001";
 /// The header carrying the downstream client certificate's details.
 pub const XFCC: &str = "x-forwarded-client-cert";
 
-/// What a proxy forwards in `x-forwarded-client-cert` (`None`: the header is removed). Envoy's
-/// default, which sidecars keep for outbound traffic, is SANITIZE: whatever the client sent is
-/// dropped. Istio's gateways use SANITIZE_SET: over mTLS the header is replaced by the proxy's own
-/// identity and the verified peer's (`By=…;URI=…`; the certificate hash and subject Envoy also
-/// writes are left out here), never taken from the request.
+/// How a connection manager treats `x-forwarded-client-cert` (Envoy's
+/// `forward_client_cert_details`, as istiod sets it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientCertDetails {
+    /// A sidecar's outbound side (Envoy's default): whatever the client sent is dropped.
+    Sanitize,
+    /// A gateway: over mTLS the header is replaced by the proxy's own identity and the verified
+    /// peer's (`By=…;URI=…`), never taken from the request.
+    SanitizeSet,
+    /// A sidecar's inbound side: the header is kept, and over mTLS the proxy appends
+    /// `By=<own>;Subject="";URI=<peer>` (istiod sets subject, DNS and URI details; mesh
+    /// certificates have an empty subject and no DNS names).
+    AppendForward,
+}
+
+impl ClientCertDetails {
+    pub fn of(kind: crate::xds::ProxyKind, inbound: bool) -> ClientCertDetails {
+        match (kind, inbound) {
+            (crate::xds::ProxyKind::Gateway, _) => ClientCertDetails::SanitizeSet,
+            (crate::xds::ProxyKind::Sidecar, true) => ClientCertDetails::AppendForward,
+            (crate::xds::ProxyKind::Sidecar, false) => ClientCertDetails::Sanitize,
+        }
+    }
+}
+
+/// What a proxy forwards in `x-forwarded-client-cert` (`None`: the header is removed), given
+/// what the request carried (`existing`). Envoy also writes the peer certificate's `Hash=`; it
+/// is left out here (the certificates are the socket-running targets' own).
 pub fn client_cert_header(
-    kind: crate::xds::ProxyKind,
+    details: ClientCertDetails,
     own_identity: &str,
     peer_identity: Option<&str>,
+    existing: Option<&str>,
 ) -> Option<String> {
-    match (kind, peer_identity) {
-        (crate::xds::ProxyKind::Gateway, Some(peer)) => {
+    match (details, peer_identity) {
+        (ClientCertDetails::Sanitize, _) | (ClientCertDetails::SanitizeSet, None) => None,
+        (ClientCertDetails::SanitizeSet, Some(peer)) => {
             Some(format!("By={own_identity};URI={peer}"))
         }
-        _ => None,
+        (ClientCertDetails::AppendForward, None) => existing.map(str::to_string),
+        (ClientCertDetails::AppendForward, Some(peer)) => {
+            let own = format!("By={own_identity};Subject=\"\";URI={peer}");
+            Some(match existing {
+                Some(e) if !e.is_empty() => format!("{e},{own}"),
+                _ => own,
+            })
+        }
     }
 }
 
@@ -225,20 +252,51 @@ pub fn resolve(mesh: &Mesh, internet: &Internet, namespace: &str, host: &str) ->
     }
 }
 
-/// Where a connection to Kubernetes service `host` lands without a sidecar (kube-proxy): the address
-/// of the service's first workload endpoint.
-pub fn service_endpoint(mesh: &Mesh, host: &str) -> Option<IpAddr> {
-    mesh.ctx
-        .registry
-        .exact(host)
-        .next()
-        .and_then(|svc| {
-            svc.endpoints.iter().find_map(|e| match e {
-                crate::topology::registry::ServiceEndpoint::Workload(id) => mesh.workload(id),
-                _ => None,
-            })
-        })
-        .and_then(|w| w.address.parse().ok())
+/// kube-proxy: where a connection to Kubernetes Service `host` (its FQDN or its ClusterIP) on
+/// `port` lands — the Service's first workload endpoint, on the port's `targetPort`. `None` for a
+/// name or address that is not a Kubernetes Service with such a port and a workload endpoint.
+pub fn kube_proxy(mesh: &Mesh, host: &str, port: u16) -> Option<(WorkloadRef, u16)> {
+    let registry = &mesh.ctx.registry;
+    let is_service =
+        |s: &&crate::topology::ServiceInfo| s.origin.kind == egressbench_resources::Kind::Service;
+    let svc = registry.exact(host).find(is_service).or_else(|| {
+        registry
+            .services
+            .iter()
+            .filter(is_service)
+            .find(|s| s.addresses.iter().any(|a| a == host))
+    })?;
+    let target_port = svc.port(port)?.target_port;
+    let w = svc.endpoints.iter().find_map(|e| match e {
+        crate::topology::registry::ServiceEndpoint::Workload(id) => Some(id.clone()),
+        _ => None,
+    })?;
+    Some((w, target_port))
+}
+
+/// kube-proxy's rules for the whole mesh: every Service ClusterIP and port → its first workload
+/// endpoint's address and target port (what the socket-running targets' networks translate).
+pub fn kube_proxy_table(mesh: &Mesh) -> Vec<(SocketAddr, SocketAddr)> {
+    let mut out = Vec::new();
+    for svc in &mesh.ctx.registry.services {
+        if svc.origin.kind != egressbench_resources::Kind::Service {
+            continue;
+        }
+        for vip in svc
+            .addresses
+            .iter()
+            .filter_map(|a| a.parse::<IpAddr>().ok())
+        {
+            for p in &svc.ports {
+                if let Some((w, target)) = kube_proxy(mesh, &svc.hostname, p.number) {
+                    if let Some(pod) = mesh.workload(&w).and_then(|w| w.address.parse().ok()) {
+                        out.push((SocketAddr::new(vip, p.number), SocketAddr::new(pod, target)));
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Where a workload's application connection goes, as the pod's kernel sends it: before any
@@ -306,8 +364,15 @@ pub fn app_connection(
         };
     }
     if dest.in_cluster {
-        let to =
-            service_endpoint(mesh, &dest.host).map_or(original, |ip| SocketAddr::new(ip, port));
+        // kube-proxy: the service port to the first endpoint's target port.
+        let to = kube_proxy(mesh, &dest.host, port)
+            .and_then(|(w, target)| {
+                Some(SocketAddr::new(
+                    mesh.workload(&w)?.address.parse().ok()?,
+                    target,
+                ))
+            })
+            .unwrap_or(original);
         return AppConnection::Direct {
             to,
             original,
@@ -332,10 +397,10 @@ pub fn endpoint_address(
     let (host, port) = match &ep.target {
         EndpointTarget::OriginalDestination => (original.0.to_string(), original.1),
         EndpointTarget::External(h) => (h.clone(), ep.port),
-        EndpointTarget::Workload(_) => (ep.address.clone(), ep.port),
+        EndpointTarget::Workload(_) | EndpointTarget::App(_) => (ep.address.clone(), ep.port),
     };
     let address = match &ep.target {
-        EndpointTarget::Workload(_) => host.parse().ok(),
+        EndpointTarget::Workload(_) | EndpointTarget::App(_) => host.parse().ok(),
         _ => host
             .parse::<IpAddr>()
             .ok()
@@ -385,14 +450,14 @@ mod tests {
         let gw = "spiffe://cluster.local/ns/istio-egress/sa/egressgateway-a";
         let nginx = "spiffe://cluster.local/ns/default/sa/nginx";
         // A sidecar sanitizes: the header is gone.
-        let xfcc = client_cert_header(ProxyKind::Sidecar, nginx, None);
+        let xfcc = client_cert_header(ClientCertDetails::Sanitize, nginx, None, Some("x"));
         let out = forwarded(&forged, &route(), false, xfcc);
         assert!(!out
             .headers
             .iter()
             .any(|(k, _)| k.eq_ignore_ascii_case(XFCC)));
         // A gateway sets it from the verified peer, whatever the request said.
-        let xfcc = client_cert_header(ProxyKind::Gateway, gw, Some(nginx));
+        let xfcc = client_cert_header(ClientCertDetails::SanitizeSet, gw, Some(nginx), Some("x"));
         let out = forwarded(&forged, &route(), true, xfcc);
         let values: Vec<&str> = out
             .headers
@@ -402,11 +467,33 @@ mod tests {
             .collect();
         assert_eq!(values, [format!("By={gw};URI={nginx}")]);
         // Over plaintext a gateway has no peer to vouch for: removed.
-        let xfcc = client_cert_header(ProxyKind::Gateway, gw, None);
+        let xfcc = client_cert_header(ClientCertDetails::SanitizeSet, gw, None, Some("x"));
         let out = forwarded(&forged, &route(), false, xfcc);
         assert!(!out
             .headers
             .iter()
             .any(|(k, _)| k.eq_ignore_ascii_case(XFCC)));
+    }
+
+    #[test]
+    fn a_sidecars_inbound_side_appends_the_verified_peer_and_keeps_what_came() {
+        let own = "spiffe://cluster.local/ns/foo/sa/httpbin";
+        let peer = "spiffe://cluster.local/ns/foo/sa/sleep";
+        let details = ClientCertDetails::of(ProxyKind::Sidecar, true);
+        assert_eq!(details, ClientCertDetails::AppendForward);
+        assert_eq!(
+            client_cert_header(details, own, Some(peer), None).as_deref(),
+            Some(format!("By={own};Subject=\"\";URI={peer}").as_str())
+        );
+        assert_eq!(
+            client_cert_header(details, own, Some(peer), Some("By=a;URI=b")),
+            Some(format!("By=a;URI=b,By={own};Subject=\"\";URI={peer}"))
+        );
+        // Plaintext: nothing to vouch for, and what came is forwarded as it came.
+        assert_eq!(client_cert_header(details, own, None, None), None);
+        assert_eq!(
+            client_cert_header(details, own, None, Some("By=a")).as_deref(),
+            Some("By=a")
+        );
     }
 }

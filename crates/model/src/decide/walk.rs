@@ -10,11 +10,9 @@ use crate::mesh::Mesh;
 use crate::outcome::reply::{
     Details, LocalReply, ResponseFlag, ResponseFlags, UpstreamFailure, TLS_HANDSHAKE_FAILED,
 };
-use crate::outcome::HttpResponse;
 use crate::request::{Scheme, WorkloadRef};
 use crate::xds::{
-    Cluster, EndpointTarget, FilterChain, Listener, Name, ProxyConfig, ProxyKind, RbacFilter,
-    Terminal,
+    EndpointTarget, FilterChain, Listener, Name, ProxyConfig, ProxyKind, RbacFilter, Terminal,
 };
 use egressbench_resources::ClientTlsMode;
 use std::borrow::Cow;
@@ -98,6 +96,8 @@ struct Walk<'a> {
     mesh: &'a Mesh,
     internet: &'a Internet,
     hops: Vec<Hop>,
+    /// What the destination received, in its own words.
+    received: Vec<crate::outcome::Received>,
     /// Where the client meant to go (for PassthroughCluster).
     original_host: &'a str,
     original_port: u16,
@@ -145,6 +145,7 @@ fn closed(
         details,
         termination: termination.into(),
         graceful: false,
+        handshake: false,
     }
 }
 
@@ -156,6 +157,7 @@ fn denied(hop: usize, termination: String) -> End {
         details: Details::None,
         termination: termination.into(),
         graceful: true,
+        handshake: false,
     }
 }
 
@@ -167,6 +169,7 @@ fn connection<'h>(h: &'h Hop, source: &'h str, port: u16) -> Connection<'h> {
         sni: h.sni.as_deref(),
         peer_identity: h.peer_identity.as_deref(),
         tls_terminated: h.downstream_tls.is_some(),
+        inbound: h.direction == "inbound",
     }
 }
 
@@ -178,21 +181,6 @@ fn select_chain<'l>(listener: &'l Listener, wire: &Wire) -> Option<&'l FilterCha
         },
     };
     step::select_chain(listener, hello)
-}
-
-/// Run a hop's RBAC filter on the request (`None`: a TCP connection) from `source`; the outcome
-/// is recorded on the hop, and the denial details returned when it is denied.
-fn authorize(
-    h: &mut Hop,
-    filter: &RbacFilter,
-    source: &str,
-    port: u16,
-    http: Option<&HopRequest>,
-) -> Option<String> {
-    let out = connection(h, source, port).authorize(filter, http);
-    let denied = (!out.allowed).then(|| out.details.clone().unwrap_or_default());
-    h.rbac = Some(Box::new(out));
-    denied
 }
 
 /// Record what matched, once each; a bare resource entry gives way to the same resource's rule.
@@ -233,7 +221,11 @@ impl<'a> Walk<'a> {
                 wire: wire.kind(),
             });
             self.hops.push(h);
-            return closed(idx, NO_ROUTE_FLAG, Details::FilterChainNotFound, "-");
+            let mut end = closed(idx, NO_ROUTE_FLAG, Details::FilterChainNotFound, "-");
+            if let End::Closed { handshake, .. } = &mut end {
+                *handshake = wire.outer().is_some();
+            }
+            return end;
         };
         h.filter_chain = Some(chain.name.clone());
         push_unique(&mut h.matched, &chain.provenance);
@@ -474,7 +466,18 @@ impl<'a> Walk<'a> {
             None => wire,
         };
         match &ep.target {
-            EndpointTarget::Workload(w) => self.enter_workload(Some(idx), cluster, w, port, wire),
+            EndpointTarget::Workload(w) => self.enter_workload(Some(idx), w, port, wire),
+            EndpointTarget::App(w) => {
+                self.reach_app(Some(idx), w, port, wire, crate::pods::INBOUND_SOURCE)
+            }
+            // The original destination is a Kubernetes Service: kube-proxy takes the connection
+            // to its endpoint (PassthroughCluster to a Service the proxy does not know).
+            EndpointTarget::OriginalDestination => {
+                match step::kube_proxy(self.mesh, self.original_host, port) {
+                    Some((w, target_port)) => self.enter_workload(Some(idx), &w, target_port, wire),
+                    None => self.reach(Some(idx), &host, port, wire, crate::external::DEFAULT_PEER),
+                }
+            }
             // Traffic leaving the cluster is seen from one public address.
             _ => self.reach(Some(idx), &host, port, wire, crate::external::DEFAULT_PEER),
         }
@@ -495,7 +498,6 @@ impl<'a> Walk<'a> {
     fn enter_workload(
         &mut self,
         from_hop: Option<usize>,
-        cluster: &Cluster,
         w: &WorkloadRef,
         port: u16,
         wire: Wire,
@@ -517,90 +519,100 @@ impl<'a> Walk<'a> {
                 outcome,
             },
         };
-        let Some(target) = self.mesh.workload(w) else {
+        if self.mesh.workload(w).is_none() {
+            return failed(w, Reached::Refused);
+        }
+        let Some(proxy) = self.proxy(w) else {
+            // No proxy: the pod's application itself takes the connection.
+            let source = wire.source.parse().unwrap_or(crate::external::DEFAULT_PEER);
+            return self.reach_app(from_hop, w, port, wire, source);
+        };
+        let Some(listener) = proxy.inbound_listener(port) else {
+            let note = match proxy.kind {
+                ProxyKind::Gateway => Note::GatewayPortClosed {
+                    gateway: proxy.proxy.clone(),
+                    port,
+                },
+                ProxyKind::Sidecar => Note::AppPortClosed {
+                    workload: proxy.proxy.clone(),
+                    port,
+                },
+            };
+            if let Some(h) = from_hop.and_then(|i| self.hops.get_mut(i)) {
+                h.notes.push(note);
+            }
             return failed(w, Reached::Refused);
         };
-        match (target.proxy, self.proxy(w)) {
-            (Some(ProxyKind::Gateway), Some(gw)) => {
-                let Some(listener) = gw.listeners.iter().find(|l| l.port == port) else {
-                    let note = Note::GatewayPortClosed {
-                        gateway: gw.proxy.clone(),
-                        port,
-                    };
-                    if let Some(h) = from_hop.and_then(|i| self.hops.get_mut(i)) {
-                        h.notes.push(note);
-                    }
-                    return failed(w, Reached::Refused);
-                };
-                let end = self.receive(gw, listener, "inbound", wire);
-                // A handshake the gateway refused is, for the caller, a failed connect.
-                match (end, from_hop) {
-                    (
-                        End::Closed {
-                            hop, termination, ..
-                        },
-                        Some(from),
-                    ) if termination == TLS_HANDSHAKE_FAILED && hop == from + 1 => {
-                        let because = self.hops[hop].notes.clone();
-                        self.hops[from]
-                            .notes
-                            .push(Note::UpstreamTlsFailed { because });
-                        self.hops.truncate(from + 1);
-                        End::UpstreamFailed {
-                            hop: from,
-                            failure: UpstreamFailure::ConnectFailure,
-                        }
-                    }
-                    (End::Closed { termination, .. }, None)
-                        if termination == TLS_HANDSHAKE_FAILED =>
-                    {
-                        failed(w, Reached::Reset)
-                    }
-                    (other, _) => other,
+        let end = self.receive(proxy, listener, "inbound", wire);
+        // A handshake the proxy refused is, for the caller, a failed connect.
+        match (end, from_hop) {
+            (
+                End::Closed {
+                    hop, termination, ..
+                },
+                Some(from),
+            ) if termination == TLS_HANDSHAKE_FAILED && hop == from + 1 => {
+                let because = self.hops[hop].notes.clone();
+                self.hops[from]
+                    .notes
+                    .push(Note::UpstreamTlsFailed { because });
+                self.hops.truncate(from + 1);
+                End::UpstreamFailed {
+                    hop: from,
+                    failure: UpstreamFailure::ConnectFailure,
                 }
             }
-            (Some(ProxyKind::Sidecar), Some(sc)) => {
-                // Inbound to a mesh application: its sidecar terminates mTLS and applies RBAC.
-                let idx = self.hops.len();
-                let mut h = hop(sc, "inbound", "virtualInbound".into());
-                h.mode = if wire.http.is_some() {
-                    HopMode::Http
-                } else {
-                    HopMode::Tcp
-                };
-                let mut wire = wire;
-                if let Some(layer) = wire.outer().cloned() {
-                    if cluster
-                        .tls
-                        .as_ref()
-                        .is_some_and(|t| t.mode == ClientTlsMode::IstioMutual)
-                    {
-                        h.downstream_tls = Some("ISTIO_MUTUAL".into());
-                        h.peer_identity = layer.client_identity.clone();
-                        h.sni = layer.sni.clone();
-                        wire = wire.peel();
-                    }
-                }
-                h.request = wire.http.clone();
-                let wire_source = wire.source.clone();
-                if let Some(filter) = crate::xds::build::rbac_for(&self.mesh.ctx, target) {
-                    let http = h.mode == HopMode::Http;
-                    let denied = authorize(&mut h, &filter, &wire_source, port, wire.http.as_ref());
-                    if let Some(details) = denied {
-                        self.hops.push(h);
-                        return if http {
-                            responded(idx, LocalReply::rbac_denied(details))
-                        } else {
-                            closed(idx, ResponseFlags::NONE, Details::None, details)
-                        };
-                    }
-                }
-                h.cluster = Some(format!("inbound|{port}||").into());
-                self.hops.push(h);
-                app_answer(w, port, &wire)
+            (End::Closed { termination, .. }, None) if termination == TLS_HANDSHAKE_FAILED => {
+                failed(w, Reached::Reset)
             }
-            _ => app_answer(w, port, &wire),
+            (other, _) => other,
         }
+    }
+
+    /// The connection reaches `w`'s application (`Mesh::apps`), from `source`: a pod without a
+    /// sidecar listens on its own address; behind a sidecar, the inbound cluster connects to it.
+    /// A pod whose application listens nowhere refuses.
+    fn reach_app(
+        &mut self,
+        idx: Option<usize>,
+        w: &WorkloadRef,
+        port: u16,
+        wire: Wire,
+        source: std::net::Ipv4Addr,
+    ) -> End {
+        let address = self
+            .mesh
+            .workload(w)
+            .and_then(crate::pods::app_address)
+            .filter(|a| self.mesh.apps.hosts_at(*a).next().is_some());
+        let Some(address) = address else {
+            if let Some(h) = idx.and_then(|i| self.hops.get_mut(i)) {
+                h.notes.push(Note::Received {
+                    host: w.to_string(),
+                    port,
+                    wire: wire.kind(),
+                });
+            }
+            return End::Reached {
+                destination: w.to_string(),
+                port,
+                tls: !wire.layers.is_empty(),
+                outcome: Reached::Refused,
+            };
+        };
+        let apps = self.mesh.apps.clone();
+        let mut end = self.reach_in(&apps, idx, &address.to_string(), port, wire, source);
+        // Named as the workload, not by the address standing for its loopback.
+        if let End::Reached { destination, .. } = &mut end {
+            *destination = w.to_string();
+        }
+        if let Some(Note::Received { host, .. }) = idx
+            .and_then(|i| self.hops.get_mut(i))
+            .and_then(|h| h.notes.last_mut())
+        {
+            *host = format!("{w}'s application");
+        }
+        end
     }
 
     /// The connection reaches a host outside the mesh.
@@ -612,8 +624,22 @@ impl<'a> Walk<'a> {
         wire: Wire,
         source: std::net::Ipv4Addr,
     ) -> End {
+        let internet = self.internet;
+        self.reach_in(internet, idx, host, port, wire, source)
+    }
+
+    /// The connection reaches `host` of `world` (the Internet, or the pods' applications).
+    fn reach_in(
+        &mut self,
+        world: &Internet,
+        idx: Option<usize>,
+        host: &str,
+        port: u16,
+        wire: Wire,
+        source: std::net::Ipv4Addr,
+    ) -> End {
         let arrival = wire.arrival(port, source);
-        let mut served = self.internet.serve(host, &arrival);
+        let mut served = world.serve(host, &arrival);
         // The client's own TLS reaching the host negotiates h2 (every TLS host here speaks it).
         if let (Served::Response { response, .. }, [layer]) = (&mut served, wire.layers.as_slice())
         {
@@ -622,6 +648,10 @@ impl<'a> Walk<'a> {
             }
         }
         let tls = arrival.is_tls();
+        if let Some(address) = world.resolve(host) {
+            self.received
+                .extend(received(&arrival, &served, wire.layers.len(), address));
+        }
         if let Some(h) = idx.and_then(|i| self.hops.get_mut(i)) {
             h.notes.push(Note::Received {
                 host: host.to_string(),
@@ -644,6 +674,90 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// What the destination at `address` records of `arrival` (see `outcome::Received`), given what it
+/// did with it and how many TLS layers the connection carried; nothing when nothing accepted it.
+fn received(
+    arrival: &Arrival,
+    served: &Served,
+    layers: usize,
+    address: std::net::Ipv4Addr,
+) -> Option<crate::outcome::Received> {
+    let name = |hint: Option<&str>| {
+        hint.map(crate::external::normalize_name)
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| address.to_string())
+    };
+    let port = arrival.port;
+    let sni = arrival.sni().map(str::to_string);
+    let record = |host: String, tls: bool, method: &str, url: String, status: u16, headers| {
+        crate::outcome::Received {
+            host,
+            port,
+            tls,
+            sni: sni.clone(),
+            method: method.to_string(),
+            url,
+            headers,
+            peer: std::net::IpAddr::V4(arrival.peer()),
+            status,
+        }
+    };
+    match served {
+        Served::Refused | Served::Unresolved | Served::NoRoute => None,
+        Served::Reset => Some(record(
+            name(arrival.sni()),
+            false,
+            "-",
+            String::new(),
+            0,
+            Vec::new(),
+        )),
+        Served::Response { response, .. } => match (&arrival.request, layers) {
+            (Some(request), 0 | 1) => {
+                let authority_host = match request.authority.rsplit_once(':') {
+                    Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
+                    _ => request.authority.as_str(),
+                };
+                let host = name(arrival.sni().or(Some(authority_host)));
+                let scheme = if arrival.is_tls() { "https" } else { "http" };
+                let authority = if request.authority.is_empty() {
+                    host.clone()
+                } else {
+                    request.authority.clone()
+                };
+                let url = format!("{scheme}://{authority}{}", request.path);
+                let headers = request
+                    .headers
+                    .iter()
+                    .filter(|(k, _)| !k.eq_ignore_ascii_case("host"))
+                    .cloned()
+                    .collect();
+                Some(record(
+                    host,
+                    arrival.is_tls(),
+                    &request.method,
+                    url,
+                    response.status,
+                    headers,
+                ))
+            }
+            _ => {
+                let host = name(arrival.sni());
+                let scheme = if arrival.is_tls() { "tls" } else { "tcp" };
+                let url = format!("{scheme}://{host}:{port}");
+                Some(record(
+                    host,
+                    arrival.is_tls(),
+                    "-",
+                    url,
+                    response.status,
+                    Vec::new(),
+                ))
+            }
+        },
+    }
+}
+
 fn from_served(s: Served) -> Reached {
     match s {
         Served::Response { response, delay_ms } => Reached::Response { response, delay_ms },
@@ -651,28 +765,6 @@ fn from_served(s: Served) -> Reached {
         Served::Reset => Reached::Reset,
         Served::Unresolved => Reached::Unresolved,
         Served::NoRoute => Reached::NoRoute,
-    }
-}
-
-/// A mesh application's own answer: plain HTTP gets a small page, other plain bytes a web
-/// server's `400`; TLS it cannot read is reset.
-fn app_answer(w: &WorkloadRef, port: u16, wire: &Wire) -> End {
-    let outcome = match (&wire.http, wire.layers.is_empty()) {
-        (Some(_), true) => Reached::Response {
-            response: HttpResponse::new(200, "text/plain", format!("hello from {w}\n")),
-            delay_ms: 0,
-        },
-        (None, true) => Reached::Response {
-            response: crate::external::not_http(),
-            delay_ms: 0,
-        },
-        (_, false) => Reached::Reset,
-    };
-    End::Reached {
-        destination: w.to_string(),
-        port,
-        tls: false,
-        outcome,
     }
 }
 
@@ -701,6 +793,7 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
         mesh,
         internet,
         hops: Vec::with_capacity(2),
+        received: Vec::new(),
         original_host: dest_host,
         original_port: port,
     };
@@ -745,29 +838,19 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
                 None => walk.reach(None, dest_host, port, wire, crate::external::DEFAULT_PEER),
             },
             _ => {
-                // No sidecar: the application's connection goes straight out (or to the mesh pod).
-                match k8s.and_then(|fqdn| mesh.ctx.registry.exact(fqdn).next()) {
-                    Some(svc) => {
-                        let target = svc.endpoints.iter().find_map(|e| match e {
-                            crate::topology::registry::ServiceEndpoint::Workload(id) => {
-                                Some(id.clone())
-                            }
-                            _ => None,
-                        });
-                        match target {
-                            Some(t) => {
-                                let c = Cluster::blackhole();
-                                walk.enter_workload(None, &c, &t, port, wire)
-                            }
-                            None => End::Reached {
-                                destination: dest_host.to_string(),
-                                port,
-                                tls: false,
-                                outcome: Reached::Refused,
-                            },
-                        }
+                // No sidecar: the application's connection goes straight out, or through
+                // kube-proxy to a Service's endpoint.
+                match (k8s, step::kube_proxy(mesh, dest_host, port)) {
+                    (_, Some((t, target_port))) => walk.enter_workload(None, &t, target_port, wire),
+                    (Some(_), None) => End::Reached {
+                        destination: dest_host.to_string(),
+                        port,
+                        tls: false,
+                        outcome: Reached::Refused,
+                    },
+                    (None, None) => {
+                        walk.reach(None, dest_host, port, wire, crate::external::DEFAULT_PEER)
                     }
-                    None => walk.reach(None, dest_host, port, wire, crate::external::DEFAULT_PEER),
                 }
             }
         }
@@ -779,6 +862,7 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
         address,
         hops: walk.hops,
         end,
+        received: walk.received,
         remedies: Vec::new(),
     })
 }

@@ -88,6 +88,10 @@ impl fmt::Display for Note {
                 f,
                 "gateway {gateway} has no listener on port {port} (no Gateway server there): connection refused"
             ),
+            Note::AppPortClosed { workload, port } => write!(
+                f,
+                "the application of {workload} listens on no port {port} (no containerPort or Service targetPort): connection refused"
+            ),
             Note::UpstreamTlsFailed { because } => write!(
                 f,
                 "the upstream TLS handshake failed: {}",

@@ -20,6 +20,8 @@ pub(super) struct AppRequest<'a> {
     pub peer: Ipv4Addr,
     /// The host's primary name (what a server uses when the request carries no `Host`).
     pub server_name: &'a str,
+    /// The SNI of the TLS the host terminated, if any.
+    pub sni: Option<&'a str>,
 }
 
 impl AppRequest<'_> {
@@ -33,6 +35,7 @@ impl AppRequest<'_> {
 pub(super) fn answer(app: &App, req: &AppRequest<'_>) -> (HttpResponse, u64) {
     match app {
         App::Httpbin => httpbin::serve(req),
+        App::Echo(server) => (super::echo::answer(server, req), 0),
         App::Site(site) => {
             let a = site.answer_for(req.port, &req.request.path);
             let mut response = HttpResponse::new(a.status, &a.content_type, a.body.as_str());
@@ -97,6 +100,7 @@ mod tests {
             port: 80,
             peer: Ipv4Addr::new(192, 0, 2, 10),
             server_name: "example.test",
+            sni: None,
         };
         answer(app, &req).0
     }
@@ -122,6 +126,7 @@ mod tests {
             port: 80,
             peer: Ipv4Addr::new(192, 0, 2, 10),
             server_name: "edition.cnn.com",
+            sni: None,
         };
         let (r, _) = answer(&app, &req);
         assert_eq!(r.status, 301);
@@ -159,6 +164,7 @@ mod tests {
                 port,
                 peer: Ipv4Addr::new(192, 0, 2, 10),
                 server_name: "a.test",
+                sni: None,
             };
             answer_fn(&app, &req)
         };

@@ -15,6 +15,8 @@ pub enum App {
     Httpbin,
     /// Fixed answers, by path and by port (HEAD gets them without the body).
     Site(Box<Site>),
+    /// Istio's echo server: the body describes the request that arrived (see `echo`).
+    Echo(Box<super::echo::EchoServer>),
     /// Plain HTTP gets `301 Moved Permanently` to the same URL over HTTPS (what
     /// `edition.cnn.com` answers on port 80); requests that came over TLS get the inner app.
     RedirectToHttps(Box<App>),

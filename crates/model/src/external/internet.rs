@@ -183,6 +183,7 @@ fn run(host: &ExternalHost, request: &ArrivedRequest, arrival: &Arrival) -> Serv
         port: arrival.port,
         peer: arrival.peer(),
         server_name: host.name(),
+        sni: arrival.sni(),
     };
     let (response, delay_ms) = app::answer(host.app(), &req);
     Served::Response { response, delay_ms }

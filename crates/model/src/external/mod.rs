@@ -3,7 +3,8 @@
 //!
 //! Owns: `Internet` (hosts, fake DNS, `serve`), `ExternalHost` / `ExternalPort` / `App`, `Arrival`
 //! (what reaches a host on one connection) and `Served` (what the host does with it), and the
-//! applications themselves: a reimplementation of httpbin.org and fixed pages. Everything here is a
+//! applications themselves: a reimplementation of httpbin.org, Istio's echo server (which `pods`
+//! runs in the cluster's pods, served by this same machinery) and fixed pages. Everything here is a
 //! value computed from values — no sockets, clocks or randomness (`/delay/{n}` is reported as
 //! `delay_ms`, not slept) — so that a simulated mesh can later serve the same descriptions over real
 //! sockets. Leaves out: how a request travels through proxies to get here (`decide`) and how the host's
@@ -39,6 +40,7 @@
 mod app;
 mod arrival;
 mod builtin;
+mod echo;
 mod host;
 mod httpbin;
 mod internet;
@@ -46,6 +48,7 @@ mod served;
 
 pub use arrival::{Arrival, ArrivedRequest, TlsHello, DEFAULT_PEER};
 pub use builtin::{is_public_name, web_site};
+pub use echo::EchoServer;
 pub use host::{normalize_name, Answer, App, ExternalHost, ExternalPort, Site};
 pub use httpbin::MAX_DELAY_MS;
 pub use internet::Internet;

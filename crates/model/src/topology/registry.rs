@@ -94,14 +94,33 @@ impl Registry {
                 continue;
             };
             let ns = r.namespace();
-            let endpoints = if spec.selector.is_empty() {
+            let selected: Vec<&Workload> = if spec.selector.is_empty() {
                 Vec::new()
             } else {
                 workloads
                     .values()
                     .filter(|w| w.id.namespace == ns && selects(&spec.selector, &w.labels))
-                    .map(|w| ServiceEndpoint::Workload(w.id.clone()))
                     .collect()
+            };
+            let endpoints = selected
+                .iter()
+                .map(|w| ServiceEndpoint::Workload(w.id.clone()))
+                .collect();
+            // A named `targetPort` is the selected pods' container port of that name.
+            let target_port = |p: &egressbench_resources::kube::KubeServicePort| {
+                let Some(v) = p.target_port.as_ref() else {
+                    return p.port;
+                };
+                match v.as_str() {
+                    Some(name) => selected
+                        .iter()
+                        .find_map(|w| w.named_port(name))
+                        .unwrap_or(p.port),
+                    None => v
+                        .as_u64()
+                        .and_then(|n| u16::try_from(n).ok())
+                        .unwrap_or(p.port),
+                }
             };
             services.push(ServiceInfo {
                 hostname: format!("{}.{ns}.svc.cluster.local", r.name()),
@@ -113,12 +132,7 @@ impl Registry {
                         number: p.port,
                         name: p.name.clone(),
                         protocol: p.mesh_protocol(),
-                        target_port: p
-                            .target_port
-                            .as_ref()
-                            .and_then(|v| v.as_u64())
-                            .and_then(|n| u16::try_from(n).ok())
-                            .unwrap_or(p.port),
+                        target_port: target_port(p),
                     })
                     .collect(),
                 addresses: vec![spec

@@ -37,7 +37,47 @@ pub struct Workload {
     pub identity: Name,
     /// Pod address in the model (deterministic, per workload).
     pub address: Name,
+    /// The pod's application containers, in order (the sidecar is not among them).
+    pub containers: Vec<Container>,
     pub origin: ResourceId,
+}
+
+/// One application container of a pod: what it runs and the ports it declares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Container {
+    pub name: String,
+    /// The image reference as written (`docker.io/mccutchen/go-httpbin:v2.15.0`); empty if none.
+    pub image: String,
+    /// `containerPort`s with their names, in order.
+    pub ports: Vec<ContainerPort>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub port: u16,
+}
+
+impl Workload {
+    /// The container port named `name` (a Service's named `targetPort`).
+    pub fn named_port(&self, name: &str) -> Option<u16> {
+        self.containers
+            .iter()
+            .flat_map(|c| &c.ports)
+            .find(|p| p.name.as_deref() == Some(name))
+            .map(|p| p.port)
+    }
+
+    /// Every declared container port, in order, without repeats.
+    pub fn container_ports(&self) -> Vec<u16> {
+        let mut out: Vec<u16> = Vec::new();
+        for p in self.containers.iter().flat_map(|c| &c.ports) {
+            if !out.contains(&p.port) {
+                out.push(p.port);
+            }
+        }
+        out
+    }
 }
 
 /// Whether pod labels/annotations mark a gateway proxy (Istio's gateway injection template, or the
@@ -121,6 +161,24 @@ pub fn workloads(store: &Store, trust_domain: &str) -> BTreeMap<WorkloadRef, Wor
                 proxy,
                 proxy_reason,
                 address: format!("10.244.{}.{}", i / 250, i % 250 + 2).into(),
+                containers: spec
+                    .template
+                    .spec
+                    .containers
+                    .iter()
+                    .map(|c| Container {
+                        name: c.name.clone(),
+                        image: c.image.clone().unwrap_or_default(),
+                        ports: c
+                            .ports
+                            .iter()
+                            .map(|p| ContainerPort {
+                                name: p.name.clone(),
+                                port: p.container_port,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
                 origin: r.id(),
             },
         );

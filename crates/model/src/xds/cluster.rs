@@ -35,6 +35,8 @@ pub enum EndpointTarget {
     External(String),
     /// Whatever address the client dialed.
     OriginalDestination,
+    /// A sidecar's own application (an inbound cluster), at its `pods::app_address`.
+    App(WorkloadRef),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -353,6 +353,7 @@ pub(crate) fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
         outbound_mode: ctx.config.outbound_mode(),
         outbound_mode_source: "mesh config".into(),
         listeners,
+        inbound: Vec::new(),
         routes,
         clusters: service_clusters(ctx, ns, &services),
         warnings,

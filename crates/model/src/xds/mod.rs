@@ -2,7 +2,7 @@
 //!
 //! Owns: the config types (listeners → filter chains → route configurations → virtual hosts →
 //! routes → clusters, plus RBAC policies) and their construction from the mesh registry for a
-//! sidecar (`sidecar.rs`) or a gateway (`gateway.rs`). Every piece records the resource and rule it
+//! sidecar (`sidecar.rs`, its inbound side in `inbound.rs`) or a gateway (`gateway.rs`). Every piece records the resource and rule it
 //! came from, so a decision can say why. Leaves out: walking a request through it (`decide`), and
 //! rendering it as Envoy's JSON (a later target).
 //!
@@ -10,12 +10,15 @@
 //! listeners `0.0.0.0_80`, `10.96.0.10_443`, `virtualOutbound`; route configurations `80`
 //! (sidecar) and `http.80` / `https.443.<server>.<gateway>.<ns>` (gateway); the catch-all virtual
 //! host and route `block_all` (REGISTRY_ONLY, direct 502) or `allow_any` (PassthroughCluster);
-//! clusters `outbound|<port>|<subset>|<host>`, `BlackHoleCluster`, `PassthroughCluster`.
+//! clusters `outbound|<port>|<subset>|<host>`, `BlackHoleCluster`, `PassthroughCluster`; a sidecar's
+//! inbound listeners `virtualInbound` with chains `inbound_0.0.0.0_<port>`, route configurations
+//! and clusters `inbound|<port>||`, `InboundPassthroughCluster`.
 
 pub(crate) mod build;
 pub(crate) mod cluster;
 pub(crate) mod domains;
 pub(crate) mod gateway;
+pub(crate) mod inbound;
 pub(crate) mod rbac;
 pub(crate) mod routes;
 pub(crate) mod sidecar;
@@ -24,6 +27,7 @@ mod tests;
 
 pub use build::build_proxy;
 pub use cluster::{Cluster, ClusterKind, Endpoint, EndpointTarget, UpstreamTls};
+pub use inbound::{inbound_name, INBOUND_PASSTHROUGH, VIRTUAL_INBOUND};
 pub use rbac::{RbacAction, RbacFilter, RbacPolicy};
 
 use egressbench_resources::{OutboundMode, ResourceId, ServerTlsMode};
@@ -37,9 +41,11 @@ pub const PASSTHROUGH_CLUSTER: &str = "PassthroughCluster";
 
 /// Whether an HTTP route to `cluster` retries a failed connect: istiod gives every route to a
 /// cluster its default retry policy (connect failures and refused streams, twice), except the
-/// `allow_any` catch-all to `PassthroughCluster`. The renderer, the model and the sim ask here.
+/// `allow_any` catch-all to `PassthroughCluster` and the inbound routes to a sidecar's own
+/// application (istiod's `BuildDefaultHTTPInboundRoute` sets no retry policy). The renderer, the
+/// model and the sim ask here.
 pub fn retries_connect_failures(cluster: &str) -> bool {
-    cluster != PASSTHROUGH_CLUSTER
+    cluster != PASSTHROUGH_CLUSTER && !cluster.starts_with("inbound|")
 }
 pub const BLOCK_ALL: &str = "block_all";
 pub const ALLOW_ANY: &str = "allow_any";
@@ -106,6 +112,9 @@ pub struct ProxyConfig {
     /// Where the outbound mode came from (`mesh config` or a Sidecar).
     pub outbound_mode_source: String,
     pub listeners: Vec<Listener>,
+    /// A sidecar's inbound side: one `virtualInbound` listener per port its application listens
+    /// on (`inbound`); empty for gateways, whose `listeners` face inbound.
+    pub inbound: Vec<Listener>,
     pub routes: BTreeMap<String, RouteConfiguration>,
     pub clusters: BTreeMap<String, Cluster>,
     /// Config that could not be used, and why (conflicts, dangling references).
@@ -115,6 +124,23 @@ pub struct ProxyConfig {
 impl ProxyConfig {
     pub fn listener(&self, name: &str) -> Option<&Listener> {
         self.listeners.iter().find(|l| &*l.name == name)
+    }
+
+    /// The listener a connection to the proxy's pod on `port` reaches: a gateway's listener on
+    /// that port, a sidecar's inbound listener for it.
+    pub fn inbound_listener(&self, port: u16) -> Option<&Listener> {
+        match self.kind {
+            ProxyKind::Gateway => self.listeners.iter().find(|l| l.port == port),
+            ProxyKind::Sidecar => self.inbound.iter().find(|l| l.port == port),
+        }
+    }
+
+    /// Every listener facing inbound connections: a gateway's listeners, a sidecar's inbound ones.
+    pub fn inbound_listeners(&self) -> &[Listener] {
+        match self.kind {
+            ProxyKind::Gateway => &self.listeners,
+            ProxyKind::Sidecar => &self.inbound,
+        }
     }
 }
 
@@ -283,6 +309,25 @@ pub struct Route {
     pub matcher: RouteMatch,
     pub action: RouteAction,
     pub provenance: Option<Provenance>,
+}
+
+impl Route {
+    /// istiod's `default` route: every request to `cluster`.
+    pub(crate) fn default_to(cluster: String) -> Route {
+        Route {
+            name: "default".into(),
+            matcher: RouteMatch::default(),
+            action: RouteAction::Cluster {
+                clusters: vec![(cluster.into(), 100)],
+                timeout_ms: None,
+                host_rewrite: None,
+                prefix_rewrite: None,
+                request_headers_to_add: Vec::new(),
+                abort: None,
+            },
+            provenance: None,
+        }
+    }
 }
 
 /// String matcher as Envoy's: exact, prefix or regex (regex kept as text).

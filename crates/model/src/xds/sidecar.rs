@@ -14,8 +14,7 @@
 //! hosts (with the Kubernetes short names a pod can use as domains), the catch-alls, and a warning
 //! when two TCP services claim one port. Leaves out: what the workload can see
 //! (`topology::scope`), its clusters (`build`), VirtualService translation (`routes`), a
-//! gateway's config (`gateway`), and the inbound side (the walk in `decide` models it, with the
-//! RBAC of `build::rbac_for`).
+//! gateway's config (`gateway`), and the inbound side (`inbound`).
 
 use super::build::{destination_cluster, service_clusters};
 use super::routes::{http_routes, tcp_routes, tls_chains, Binding};
@@ -88,22 +87,6 @@ fn domains(svc: &ServiceInfo, port: u16, proxy_ns: &str) -> Vec<String> {
         out.push(n);
     }
     out
-}
-
-fn default_route(cluster: String) -> Route {
-    Route {
-        name: "default".into(),
-        matcher: RouteMatch::default(),
-        action: RouteAction::Cluster {
-            clusters: vec![(cluster.into(), 100)],
-            timeout_ms: None,
-            host_rewrite: None,
-            prefix_rewrite: None,
-            request_headers_to_add: Vec::new(),
-            abort: None,
-        },
-        provenance: None,
-    }
 }
 
 pub(crate) fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
@@ -224,7 +207,7 @@ pub(crate) fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
             });
             let routes = match vs_routes {
                 Some(r) if !r.is_empty() => r,
-                _ => vec![default_route(super::Cluster::outbound_name(
+                _ => vec![Route::default_to(super::Cluster::outbound_name(
                     *port,
                     None,
                     &svc.hostname,
@@ -403,6 +386,10 @@ pub(crate) fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
         Some(fallthrough(scope.outbound_mode, virtual_chain)),
     ));
 
+    let inbound = super::inbound::build(ctx, w);
+    routes.extend(inbound.routes);
+    let mut clusters = service_clusters(ctx, ns, &scope.services);
+    clusters.extend(inbound.clusters);
     ProxyConfig {
         proxy: w.id.to_string().into(),
         kind: ProxyKind::Sidecar,
@@ -412,8 +399,9 @@ pub(crate) fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
         outbound_mode: scope.outbound_mode,
         outbound_mode_source: scope.outbound_mode_source.clone(),
         listeners,
+        inbound: inbound.listeners,
         routes,
-        clusters: service_clusters(ctx, ns, &scope.services),
+        clusters,
         warnings,
     }
 }

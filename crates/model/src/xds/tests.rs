@@ -5,6 +5,7 @@ use crate::decide::{End, Reached};
 use crate::outcome::ClientResult;
 use crate::request::{Scheme, WorkloadRef};
 use crate::testing::{call, mesh, status, HTTP_VIA_GATEWAY};
+use crate::xds::{EndpointTarget, Transport};
 
 #[test]
 fn gateway_listens_on_the_services_target_port() {
@@ -128,8 +129,12 @@ spec:
   - route: [{destination: {host: sleep.default.svc.cluster.local, port: {number: 80}}}]
 "#,
     );
+    // The sleep pod's application (no image: a client) listens nowhere: its sidecar's inbound
+    // cluster cannot connect, and the client gets the 503 of that failure.
     let x = call(&m, "sleep", Scheme::Http, "www.google.com", 80, "/");
-    assert_eq!(status(&x), Some(200), "{:#?}", x.trace);
+    assert_eq!(status(&x), Some(503), "{:#?}", x.trace);
+    assert_eq!(x.logs[1].upstream_cluster, "inbound|80||");
+    assert_eq!(x.logs[1].response_flags, "UF");
     assert_eq!(
         x.logs[0].upstream_cluster,
         "outbound|80||sleep.default.svc.cluster.local"
@@ -165,6 +170,8 @@ metadata: {name: web, namespace: other}
 spec:
   template:
     metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: gcr.io/istio-testing/app, ports: [{containerPort: 80}]}]
 ---
 apiVersion: v1
 kind: Service
@@ -292,4 +299,138 @@ fn gateways_ignore_virtual_services_not_exported_to_their_namespace() {
     assert_eq!(status(&x), Some(404), "{:#?}", x.trace);
     assert_eq!(x.logs[1].response_flags, "NR");
     assert_eq!(x.logs[1].response_code_details, "route_not_found");
+}
+
+/// An echo app behind a sidecar in `default` (Service port 80 → named targetPort `http-echo`,
+/// container port 18080), and one without a sidecar in `legacy`.
+const ECHO_APPS: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: legacy}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: echo, namespace: default}
+spec:
+  template:
+    metadata: {labels: {app: echo, version: v2}}
+    spec:
+      containers:
+      - name: app
+        image: gcr.io/istio-testing/app:latest
+        ports: [{name: http-echo, containerPort: 18080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo, namespace: default}
+spec:
+  selector: {app: echo}
+  ports: [{name: http, port: 80, targetPort: http-echo}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: plain, namespace: legacy}
+spec:
+  template:
+    metadata: {labels: {app: plain}}
+    spec:
+      containers: [{name: app, image: gcr.io/istio-testing/app, ports: [{containerPort: 8080}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: plain, namespace: legacy}
+spec:
+  selector: {app: plain}
+  ports: [{name: tcp, port: 9000, targetPort: 8080}]
+"#;
+
+#[test]
+fn a_sidecar_s_inbound_side_is_istiods_permissive_chains_to_its_application() {
+    let m = mesh(ECHO_APPS);
+    let echo = m
+        .proxy(&WorkloadRef::new("default", "echo"))
+        .expect("a sidecar");
+    // One inbound listener, for the named target port; mTLS and plaintext chains.
+    let [listener] = echo.inbound.as_slice() else {
+        panic!("{:#?}", echo.inbound)
+    };
+    assert_eq!((&*listener.name, listener.port), ("virtualInbound", 18080));
+    let chains: Vec<_> = listener
+        .filter_chains
+        .iter()
+        .map(|c| {
+            (
+                c.name.to_string(),
+                c.matcher.transport,
+                c.downstream_tls.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        chains,
+        [
+            ("inbound_0.0.0.0_18080".into(), Some(Transport::Tls), true),
+            (
+                "inbound_0.0.0.0_18080".into(),
+                Some(Transport::RawBuffer),
+                false
+            ),
+        ]
+    );
+    let cluster = &echo.clusters["inbound|18080||"];
+    assert_eq!(cluster.endpoints[0].target, EndpointTarget::App(echo_ref()));
+    assert_eq!(
+        cluster.endpoints[0].address,
+        *m.workload(&echo_ref()).unwrap().address
+    );
+    assert!(echo.routes.contains_key("inbound|18080||"));
+    // Gateways face inbound with their own listeners.
+    let gw = m.proxy(&WorkloadRef::new("istio-system", "gw")).unwrap();
+    assert!(gw.inbound.is_empty());
+}
+
+fn echo_ref() -> WorkloadRef {
+    WorkloadRef::new("default", "echo")
+}
+
+#[test]
+fn in_cluster_requests_reach_the_application_through_the_inbound_side_or_kube_proxy() {
+    let m = mesh(ECHO_APPS);
+    // Sidecar to sidecar: auto mTLS, the inbound cluster, the echo's own account of it.
+    let x = call(&m, "sleep", Scheme::Http, "echo", 80, "/hi");
+    assert_eq!(status(&x), Some(200), "{:#?}", x.trace);
+    assert_eq!(x.logs[1].upstream_cluster, "inbound|18080||");
+    assert_eq!(
+        x.logs[1].downstream_peer_principal,
+        "spiffe://cluster.local/ns/default/sa/sleep"
+    );
+    let ClientResult::Response(r) = &x.result else {
+        panic!("{:?}", x.result)
+    };
+    for line in [
+        "ServiceVersion=v2\n",
+        "ServicePort=18080\n",
+        "Host=echo\n",
+        "URL=/hi\n",
+        "IP=127.0.0.6\n",
+        "RequestHeader=X-Forwarded-Client-Cert:By=spiffe://cluster.local/ns/default/sa/default;Subject=\"\";URI=spiffe://cluster.local/ns/default/sa/sleep\n",
+    ] {
+        assert!(r.body.contains(line), "{line} in {}", r.body);
+    }
+    assert_eq!(x.received[0].peer.to_string(), "127.0.0.6");
+    assert_eq!(x.received[0].port, 18080);
+    // To a pod without a sidecar: a TCP port of the Service, the application on its target
+    // port, seen from the sidecar's pod.
+    let x = call(&m, "sleep", Scheme::Http, "plain.legacy", 9000, "/");
+    assert_eq!(status(&x), Some(200), "{:#?}", x.trace);
+    assert_eq!(x.received[0].port, 8080);
+    assert_eq!(
+        x.received[0].peer.to_string(),
+        *m.workload(&WorkloadRef::new("default", "sleep"))
+            .unwrap()
+            .address
+    );
+    // A port the application does not listen on: refused, so the sidecar answers 503 UF.
+    let x = call(&m, "sleep", Scheme::Http, "echo", 8080, "/");
+    assert!(x.received.is_empty());
 }

@@ -88,9 +88,15 @@ async fn answer(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<Mode
     };
     let url = format!("{scheme}://{authority}{}", arrived.path);
     let method = arrived.method.clone();
+    let headers: Vec<(String, String)> = arrived
+        .headers
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("host"))
+        .cloned()
+        .collect();
     match conn.site.serve(&host, &conn.arrival(Some(arrived))) {
         Served::Response { response, delay_ms } => {
-            conn.record(&host, &method, &url, response.status);
+            conn.record(&host, &method, &url, response.status, headers);
             conn.site.fabric.clock().sleep(delay_ms).await;
             let has_length = response.header("content-length").is_some();
             let body = ModelBody::new(Bytes::from(response.body), has_length);
@@ -109,7 +115,7 @@ async fn answer(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<Mode
         }
         // Reset, or an outcome a host cannot produce for a request on its own listener.
         _ => {
-            conn.record(&host, &method, &url, 0);
+            conn.record(&host, &method, &url, 0, headers);
             conn.switch.flip();
             conn.abort.notify_one();
             Err(NoAnswer::Reset)

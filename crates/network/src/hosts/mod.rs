@@ -147,18 +147,29 @@ impl Hosts {
         remote: Option<std::net::SocketAddr>,
         logs: Vec<AccessLogEntry>,
     ) -> Exchange {
-        Exchange {
+        let mut exchange = Exchange {
             result: sent.result,
             logs,
             trace: None,
-            observed: self
-                .take_records()
-                .iter()
-                .map(HostRecord::describe)
-                .collect(),
+            observed: Vec::new(),
             elapsed_ms: sent.elapsed_ms,
             remote,
-        }
+            received: Vec::new(),
+        };
+        self.add_records(&mut exchange);
+        exchange
+    }
+
+    /// Add what these hosts recorded since the last exchange (drained) to `exchange`: as lines
+    /// for people (`observed`) and as the model's `Received`.
+    pub fn add_records(&self, exchange: &mut Exchange) {
+        let records = self.take_records();
+        exchange
+            .observed
+            .extend(records.iter().map(HostRecord::describe));
+        exchange
+            .received
+            .extend(records.iter().map(HostRecord::received));
     }
 
     /// Records written since the last call, oldest first (drains).

@@ -36,9 +36,26 @@ pub struct HostRecord {
     pub peer: IpAddr,
     /// The status answered; 400 for a stream with no HTTP, 0 for a reset or an empty connection.
     pub status: u16,
+    /// The request's headers as they arrived (none for a stream or a reset), without `Host`.
+    pub headers: Vec<(String, String)>,
 }
 
 impl HostRecord {
+    /// The record in the model's terms (`Received`), which every target's exchange carries.
+    pub fn received(&self) -> egressbench_model::outcome::Received {
+        egressbench_model::outcome::Received {
+            host: self.host.clone(),
+            port: self.port,
+            tls: self.tls,
+            sni: self.sni.clone(),
+            method: self.method.clone(),
+            url: self.url.clone(),
+            headers: self.headers.clone(),
+            peer: self.peer,
+            status: self.status,
+        }
+    }
+
     /// Whether the host reset the connection instead of serving it.
     pub fn is_reset(&self) -> bool {
         self.method == "-" && self.url.is_empty() && self.status == 0

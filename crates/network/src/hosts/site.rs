@@ -109,7 +109,14 @@ impl Conn {
     }
 
     /// Record what the host saw: `method` `-` for a stream with no HTTP.
-    pub(super) fn record(&self, host: &str, method: &str, url: &str, status: u16) {
+    pub(super) fn record(
+        &self,
+        host: &str,
+        method: &str,
+        url: &str,
+        status: u16,
+        headers: Vec<(String, String)>,
+    ) {
         self.site.records.push(HostRecord {
             host: host.to_string(),
             port: self.site.port,
@@ -120,6 +127,7 @@ impl Conn {
             url: url.to_string(),
             peer: self.peer,
             status,
+            headers,
         });
     }
 
@@ -128,7 +136,7 @@ impl Conn {
         let host = self.site.name(self.sni());
         let scheme = if self.tls.is_some() { "tls" } else { "tcp" };
         let url = format!("{scheme}://{host}:{}", self.site.port);
-        self.record(&host, "-", &url, status);
+        self.record(&host, "-", &url, status, Vec::new());
     }
 }
 
@@ -145,6 +153,7 @@ impl Conn {
             url: String::new(),
             peer: self.peer,
             status: 0,
+            headers: Vec::new(),
         });
     }
 }

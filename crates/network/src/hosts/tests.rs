@@ -245,8 +245,13 @@ fn https_anything_over_http1_is_the_models_answer_byte_for_byte() -> TestResult 
                 url: "https://httpbin.org/anything?a=1&b=%20".into(),
                 peer: IpAddr::V4(DEFAULT_PEER),
                 status: 200,
+                headers: records[0].headers.clone(),
             }]
         );
+        // The headers as they arrived, Host left out.
+        let received = records[0].received();
+        assert_eq!(received.header("X-B3-TraceId"), Some("abc"));
+        assert_eq!(received.header("host"), None);
         assert_eq!(
             records[0].describe(),
             "httpbin.org:443 received GET https://httpbin.org/anything?a=1&b=%20 over TLS \

@@ -187,7 +187,20 @@ async fn forward(
 ) -> HttpResponse {
     let world = &chain.down.world;
     let (host, port) = chain.down.original_host();
-    let up = match upstream::connect(world, config, cluster, (&host, port)).await {
+    // Istio's default retry policy retries a failed connect twice (not on routes without it).
+    let attempts = if retries_connect_failures(cluster) {
+        3
+    } else {
+        1
+    };
+    let mut connected = upstream::connect(world, config, cluster, (&host, port)).await;
+    for _ in 1..attempts {
+        if !matches!(connected, Err(Failure::Connect { .. })) {
+            break;
+        }
+        connected = upstream::connect(world, config, cluster, (&host, port)).await;
+    }
+    let up = match connected {
         Ok(up) => up,
         Err(Failure::ClusterNotFound) => {
             // Envoy logs no upstream cluster for a name it does not have.

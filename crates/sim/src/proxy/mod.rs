@@ -33,7 +33,7 @@ pub(crate) enum Direction {
     /// Captured from the proxy's own application, headed for `original` (iptables' original
     /// destination).
     Outbound { original: SocketAddr },
-    /// Accepted on the proxy's own listener port (a gateway).
+    /// Accepted on the proxy's own listener port (a gateway's, or a sidecar's inbound one).
     Inbound { port: u16 },
 }
 
@@ -56,6 +56,8 @@ pub(crate) struct Downstream {
     pub peer_identity: Option<String>,
     /// Where the connection was originally headed (`PassthroughCluster`).
     pub original: SocketAddr,
+    /// Accepted on a listener facing inbound.
+    pub inbound: bool,
 }
 
 impl Downstream {
@@ -84,6 +86,7 @@ impl Downstream {
             sni: self.sni.as_deref(),
             peer_identity: self.peer_identity.as_deref(),
             tls_terminated: self.tls_terminated,
+            inbound: self.inbound,
         }
     }
 
@@ -144,7 +147,7 @@ pub(crate) async fn serve(
             original,
         ),
         Direction::Inbound { port } => (
-            step::gateway_listener(config, port),
+            config.inbound_listener(port),
             port,
             SocketAddr::new(config.address.parse().unwrap_or(source), port),
         ),
@@ -159,6 +162,7 @@ pub(crate) async fn serve(
         tls_terminated: false,
         peer_identity: None,
         original,
+        inbound: matches!(direction, Direction::Inbound { .. }),
     };
     let Some(chain) = listener.and_then(|l| step::select_chain(l, hello)) else {
         let mut e = down.entry();

@@ -73,6 +73,7 @@ pub(crate) async fn proxy<S: Io>(
                 // Envoy logs no upstream cluster for a name it does not have.
                 e.upstream_cluster = "-".into();
             }
+            let connect_failed = matches!(failure, upstream::Failure::Connect { .. });
             let flag = match failure {
                 upstream::Failure::ClusterNotFound => ResponseFlag::NoClusterFound,
                 upstream::Failure::Unresolved => ResponseFlag::UpstreamConnectionFailure,
@@ -81,7 +82,12 @@ pub(crate) async fn proxy<S: Io>(
                     UpstreamFailure::flag,
                 ),
             };
-            e.response_flags = ResponseFlags::one(flag).to_string();
+            let mut flags = ResponseFlags::one(flag);
+            if connect_failed {
+                // Envoy's TCP proxy makes one connect attempt: a failed one also runs out of them.
+                flags = flags.with(ResponseFlag::UpstreamRetryLimitExceeded);
+            }
+            e.response_flags = flags.to_string();
             world.logs.write(seq, e);
             Some(stream)
         }

@@ -87,8 +87,20 @@ pub(crate) async fn connect(
     let (name, port, address) = step::endpoint_address(&world.internet, ep, original);
     let address = address.ok_or(Failure::Unresolved)?;
     let host = SocketAddr::new(address, port);
-    // Pods talk from their own address; traffic leaving the cluster is seen from one public one.
+    // A sidecar's own application listens behind it, at its `app_address`; the log names the
+    // pod's address, as Envoy's does.
+    let dialed = match &ep.target {
+        EndpointTarget::App(w) => world
+            .mesh()
+            .workload(w)
+            .and_then(egressbench_model::pods::app_address)
+            .map_or(host, |a| SocketAddr::new(IpAddr::V4(a), port)),
+        _ => host,
+    };
+    // Pods talk from their own address (a sidecar to its own application from 127.0.0.6); traffic
+    // leaving the cluster is seen from one public one.
     let source: IpAddr = match &ep.target {
+        EndpointTarget::App(_) => IpAddr::V4(egressbench_model::pods::INBOUND_SOURCE),
         EndpointTarget::Workload(_) => proxy
             .address
             .parse()
@@ -97,7 +109,7 @@ pub(crate) async fn connect(
     };
     let tcp = world
         .fabric
-        .connect(source, host)
+        .connect(source, dialed)
         .await
         .map_err(|e| Failure::Connect {
             host,

@@ -137,6 +137,7 @@ mod tests {
             port: if tls { 443 } else { 80 },
             peer: Ipv4Addr::new(192, 0, 2, 10),
             server_name: "httpbin.org",
+            sni: None,
         })
     }
 

@@ -12,6 +12,7 @@ fn call_on(request: &ArrivedRequest, tls: bool) -> (HttpResponse, u64) {
         port: if tls { 443 } else { 80 },
         peer: Ipv4Addr::new(192, 0, 2, 10),
         server_name: "httpbin.org",
+        sni: None,
     })
 }
 

@@ -11,6 +11,10 @@
 //! without either must send PROXY headers whose destination it can reach, or give each
 //! destination a STATIC cluster of its own.
 //!
+//! A sidecar's inbound clusters (`inbound|PORT||`, endpoint: its own application) are rendered
+//! as istiod has them in the pod — ORIGINAL_DST, bound to 127.0.0.6 — except when placed on
+//! loopback (`Capture::Direct`), where they are STATIC to where the application really listens.
+//!
 //! Owns: the cluster list. Leaves out: the TLS context itself (`tls`).
 
 use super::placement::Placement;
@@ -85,13 +89,29 @@ fn cluster(c: &Cluster, mesh: &Mesh, placement: &Placement) -> Value {
     let mut out = Map::new();
     out.insert("name".into(), json!(name));
     out.insert("connect_timeout".into(), json!(CONNECT_TIMEOUT));
+    // An inbound cluster is ORIGINAL_DST in istiod: the pod's own address as dialed, from
+    // 127.0.0.6, which iptables does not send back to the sidecar. So it is rendered for the pod;
+    // placed on loopback (`Capture::Direct`), its endpoint is where the application really listens.
+    let own_app = c
+        .endpoints
+        .iter()
+        .any(|e| matches!(e.target, EndpointTarget::App(_)));
+    let in_pod = own_app && placement.capture != super::placement::Capture::Direct;
+    if in_pod {
+        out.insert(
+            "upstream_bind_config".into(),
+            json!({"source_address": {
+                "address": egressbench_model::pods::INBOUND_SOURCE.to_string(),
+                "port_value": 0,
+            }}),
+        );
+    }
     match c.kind {
-        // An inbound cluster is ORIGINAL_DST in istiod (the pod's own address, from 127.0.0.6);
-        // placed on loopback, its endpoint is where the application really listens.
         ClusterKind::OriginalDst
-            if c.endpoints
-                .iter()
-                .all(|e| e.target == EndpointTarget::OriginalDestination) =>
+            if in_pod
+                || c.endpoints
+                    .iter()
+                    .all(|e| e.target == EndpointTarget::OriginalDestination) =>
         {
             out.insert("type".into(), json!("ORIGINAL_DST"));
             out.insert("lb_policy".into(), json!("CLUSTER_PROVIDED"));

@@ -50,8 +50,10 @@ pub(crate) fn connection_manager(
     }));
     let gateway = proxy.kind == ProxyKind::Gateway;
     let inbound = listener == egressbench_model::xds::VIRTUAL_INBOUND;
-    let stat_prefix = if gateway || inbound {
+    let stat_prefix = if gateway {
         chain.to_string()
+    } else if inbound {
+        format!("inbound_{chain}")
     } else {
         format!("outbound_{listener}")
     };

@@ -12,11 +12,13 @@
 //! `decide::step::outbound_listener` picks, bound on `127.0.0.1:<port>`), with a
 //! `set_filter_state` network filter that gives `PassthroughCluster` (ORIGINAL_DST) the
 //! destination's real address, and an HTTP inspector where nothing else waits for the first
-//! bytes (`wait_for_first_bytes` says why). Gateways bind their
-//! listeners on loopback ports registered in the fabric under the gateway's pod address. Every
-//! cluster binds its upstream connections to the fabric alias of the proxy's pod address (or of
-//! the cluster's public address for external endpoints), so hosts and gateways read the simulated
-//! source off the connection. Leaves out: rendering (`envoy::bootstrap`) and the scenario
+//! bytes (`wait_for_first_bytes` says why). Gateways' listeners and sidecars' inbound listeners
+//! (`virtualInbound_<port>`) bind loopback ports registered in the fabric under the proxy's pod
+//! address and port. The pods' applications (`Mesh::apps`) run as hosts of their own, restarted
+//! when they change; an inbound cluster's endpoint is where its application really listens. Every
+//! cluster binds its upstream connections to the fabric alias of the proxy's pod address (of
+//! 127.0.0.6 for its own application, of the cluster's public address for external endpoints),
+//! so hosts, applications and other proxies read the simulated source off the connection. Leaves out: rendering (`envoy::bootstrap`) and the scenario
 //! bookkeeping (`target::EnvoyTarget`).
 
 use super::{binary, bootstrap, AccessLogSink, Capture, CertPaths, CertPems, Placement};
@@ -290,7 +292,7 @@ impl EnvoyMesh {
     /// Serve `mesh` from now on: restart every proxy whose bootstrap changed.
     pub async fn configure(&mut self, mesh: Arc<Mesh>) -> Result<(), RunError> {
         self.fabric
-            .set_present(egressbench_model::pods::addresses(&mesh.ctx.workloads));
+            .set_present(egressbench_model::decide::step::cluster_addresses(&mesh));
         self.fabric
             .set_services(egressbench_model::decide::step::kube_proxy_table(&mesh));
         if self.apps.as_ref().map(|(apps, _)| apps) != Some(&mesh.apps) {

@@ -4,8 +4,8 @@
 //!
 //! Owns: `ClusterFilter`, `clusters_table`, `routes_table`, and the rows istioctl shows that come
 //! from Envoy's bootstrap rather than from istiod (the `agent`, `prometheus_stats`, `sds-grpc`,
-//! `xds-grpc` clusters, the `backend` health and stats routes). Leaves out: the inbound side
-//! (`inbound|PORT||` clusters and the inbound listener's routes are not modelled), listeners and
+//! `xds-grpc` clusters, the `backend` health and stats routes); a sidecar's inbound clusters
+//! and routes (`inbound|PORT||`) are shown as istioctl shows them. Leaves out: listeners and
 //! secrets, `-o json` (the Envoy target's rendering is the JSON of this config), and reading the
 //! command line (`egressbench-scenario`).
 

@@ -5,12 +5,15 @@
 //! port), connecting from a simulated source address to a simulated destination (the real socket
 //! is bound to a loopback alias standing for the source, so the server reads the source off the
 //! connection as a real server does), the reverse mapping from a real peer to its simulated
-//! address, and the time scale. Leaves out: what is served on those sockets (proxies, hosts).
+//! address, kube-proxy's rules (a Service's ClusterIP and port → an endpoint, `set_services`), the
+//! addresses that exist without listeners (`set_present`: their closed ports refuse), and the
+//! time scale. Leaves out: what is served on those sockets (proxies, hosts, applications).
 //!
 //! Linux routes all of 127.0.0.0/8 to the loopback device, so each simulated source address gets
 //! its own loopback alias (127.77.x.y) without any setup. A destination with no listener on the
-//! port refuses the connection (the listener table answers, as the kernel would with a RST); an
-//! address where nothing listens at all is unroutable, and the attempt times out.
+//! port refuses the connection (the listener table answers, as the kernel would with a RST), and
+//! so does a present address (a pod, a ClusterIP) with nothing on the port; any other address
+//! where nothing listens is unroutable, and the attempt times out.
 
 use std::collections::HashMap;
 use std::io;

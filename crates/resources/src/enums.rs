@@ -109,6 +109,11 @@ impl Protocol {
         )
     }
 
+    /// Protocols sent upstream as HTTP/2 (istiod's `IsHTTP2`: HTTP2, gRPC, gRPC-Web).
+    pub fn is_http2(self) -> bool {
+        matches!(self, Protocol::Http2 | Protocol::Grpc | Protocol::GrpcWeb)
+    }
+
     /// Protocols routed by SNI (`tls:` routes) on a sidecar.
     pub fn is_tls(self) -> bool {
         matches!(self, Protocol::Https | Protocol::Tls)

@@ -163,7 +163,7 @@ impl SimMesh {
         self.world.set_mesh(mesh.clone());
         self.world
             .fabric
-            .set_present(egressbench_model::pods::addresses(&mesh.ctx.workloads));
+            .set_present(egressbench_model::decide::step::cluster_addresses(&mesh));
         self.world
             .fabric
             .set_services(egressbench_model::decide::step::kube_proxy_table(&mesh));

@@ -122,9 +122,10 @@ pub enum ClientCertDetails {
     /// A gateway: over mTLS the header is replaced by the proxy's own identity and the verified
     /// peer's (`By=…;URI=…`), never taken from the request.
     SanitizeSet,
-    /// A sidecar's inbound side: the header is kept, and over mTLS the proxy appends
+    /// A sidecar's inbound side: over mTLS the header is kept and the proxy appends
     /// `By=<own>;Subject="";URI=<peer>` (istiod sets subject, DNS and URI details; mesh
-    /// certificates have an empty subject and no DNS names).
+    /// certificates have an empty subject and no DNS names); over plain text Envoy removes it, as
+    /// in every mode but ALWAYS_FORWARD_ONLY (`mutateXfccRequestHeader`).
     AppendForward,
 }
 
@@ -148,11 +149,11 @@ pub fn client_cert_header(
     existing: Option<&str>,
 ) -> Option<String> {
     match (details, peer_identity) {
-        (ClientCertDetails::Sanitize, _) | (ClientCertDetails::SanitizeSet, None) => None,
+        (ClientCertDetails::Sanitize, _)
+        | (ClientCertDetails::SanitizeSet | ClientCertDetails::AppendForward, None) => None,
         (ClientCertDetails::SanitizeSet, Some(peer)) => {
             Some(format!("By={own_identity};URI={peer}"))
         }
-        (ClientCertDetails::AppendForward, None) => existing.map(str::to_string),
         (ClientCertDetails::AppendForward, Some(peer)) => {
             let own = format!("By={own_identity};Subject=\"\";URI={peer}");
             Some(match existing {
@@ -272,6 +273,22 @@ pub fn kube_proxy(mesh: &Mesh, host: &str, port: u16) -> Option<(WorkloadRef, u1
         _ => None,
     })?;
     Some((w, target_port))
+}
+
+/// Every address of the cluster that answers whether or not something listens on the port: the
+/// pods' (and their applications') and the Services' ClusterIPs (kube-proxy rejects a port or a
+/// Service without endpoints). Connections elsewhere are unroutable.
+pub fn cluster_addresses(mesh: &Mesh) -> Vec<IpAddr> {
+    let mut out = crate::pods::addresses(&mesh.ctx.workloads);
+    out.extend(
+        mesh.ctx
+            .registry
+            .services
+            .iter()
+            .filter(|s| s.origin.kind == egressbench_resources::Kind::Service)
+            .flat_map(|s| s.addresses.iter().filter_map(|a| a.parse::<IpAddr>().ok())),
+    );
+    out
 }
 
 /// kube-proxy's rules for the whole mesh: every Service ClusterIP and port → its first workload
@@ -476,7 +493,7 @@ mod tests {
     }
 
     #[test]
-    fn a_sidecars_inbound_side_appends_the_verified_peer_and_keeps_what_came() {
+    fn a_sidecars_inbound_side_appends_the_verified_peer_and_drops_claims_over_plain_text() {
         let own = "spiffe://cluster.local/ns/foo/sa/httpbin";
         let peer = "spiffe://cluster.local/ns/foo/sa/sleep";
         let details = ClientCertDetails::of(ProxyKind::Sidecar, true);
@@ -489,11 +506,8 @@ mod tests {
             client_cert_header(details, own, Some(peer), Some("By=a;URI=b")),
             Some(format!("By=a;URI=b,By={own};Subject=\"\";URI={peer}"))
         );
-        // Plaintext: nothing to vouch for, and what came is forwarded as it came.
+        // Plain text: nothing to vouch for, and what a client claimed is removed.
         assert_eq!(client_cert_header(details, own, None, None), None);
-        assert_eq!(
-            client_cert_header(details, own, None, Some("By=a")).as_deref(),
-            Some("By=a")
-        );
+        assert_eq!(client_cert_header(details, own, None, Some("By=a")), None);
     }
 }

@@ -586,13 +586,6 @@ impl<'a> Walk<'a> {
             .and_then(crate::pods::app_address)
             .filter(|a| self.mesh.apps.hosts_at(*a).next().is_some());
         let Some(address) = address else {
-            if let Some(h) = idx.and_then(|i| self.hops.get_mut(i)) {
-                h.notes.push(Note::Received {
-                    host: w.to_string(),
-                    port,
-                    wire: wire.kind(),
-                });
-            }
             return End::Reached {
                 destination: w.to_string(),
                 port,
@@ -606,9 +599,11 @@ impl<'a> Walk<'a> {
         if let End::Reached { destination, .. } = &mut end {
             *destination = w.to_string();
         }
+        let shown = address.to_string();
         if let Some(Note::Received { host, .. }) = idx
             .and_then(|i| self.hops.get_mut(i))
             .and_then(|h| h.notes.last_mut())
+            .filter(|n| matches!(n, Note::Received { host, .. } if *host == shown))
         {
             *host = format!("{w}'s application");
         }
@@ -652,7 +647,12 @@ impl<'a> Walk<'a> {
             self.received
                 .extend(received(&arrival, &served, wire.layers.len(), address));
         }
-        if let Some(h) = idx.and_then(|i| self.hops.get_mut(i)) {
+        // Only a destination that took the connection receives anything.
+        let accepted = !matches!(
+            served,
+            Served::Refused | Served::Unresolved | Served::NoRoute
+        );
+        if let Some(h) = idx.and_then(|i| self.hops.get_mut(i)).filter(|_| accepted) {
             h.notes.push(Note::Received {
                 host: host.to_string(),
                 port,

@@ -2,7 +2,7 @@
 //! request is answered `200` with a body of `Field=value` lines describing what arrived.
 //!
 //! Owns: `EchoServer` and its answer: `ServiceVersion`, `ServicePort`, `Host`, `URL`, `Namespace`,
-//! `Method`, `Proto`, `IP` (the peer the server saw), `ServerName` when TLS carried an SNI, one
+//! `Method`, `Proto`, `IP` (the peer the server saw), `Sni` when TLS carried an SNI, one
 //! `RequestHeader=Name:value` line per header (names in Go's canonical form, sorted), `Hostname`;
 //! and the query parameters `codes=NNN` (answer with that status) and `headers=name:value[,…]`
 //! (add those response headers). Leaves out: the weighted `codes=500:1,200:1` form (random), the
@@ -70,7 +70,7 @@ pub(super) fn answer(server: &EchoServer, req: &AppRequest<'_>) -> HttpResponse 
     line("Proto", "HTTP/1.1");
     line("IP", &req.peer.to_string());
     if let Some(sni) = req.sni.filter(|s| !s.is_empty()) {
-        line("ServerName", sni);
+        line("Sni", sni);
     }
     let mut headers: Vec<(String, &str)> = r
         .headers
@@ -154,7 +154,7 @@ mod tests {
         assert_eq!(r.status, 503);
         assert_eq!(r.header("x-a"), Some("1"));
         assert_eq!(r.header("x-b"), Some("2"));
-        assert!(r.body.contains("ServerName=echo.echo.svc.cluster.local\n"));
+        assert!(r.body.contains("Sni=echo.echo.svc.cluster.local\n"));
         assert_eq!(
             canonical("x-envoy-PEER-metadata-id"),
             "X-Envoy-Peer-Metadata-Id"

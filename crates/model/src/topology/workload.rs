@@ -166,12 +166,16 @@ pub fn workloads(store: &Store, trust_domain: &str) -> BTreeMap<WorkloadRef, Wor
                     .spec
                     .containers
                     .iter()
+                    // A manifest already injected (`istioctl kube-inject`) lists the proxy too.
+                    .filter(|c| !matches!(c.name.as_str(), "istio-proxy" | "istio-init"))
                     .map(|c| Container {
                         name: c.name.clone(),
                         image: c.image.clone().unwrap_or_default(),
                         ports: c
                             .ports
                             .iter()
+                            // UDP and SCTP ports are not served over the TCP connections here.
+                            .filter(|p| p.protocol.as_deref().is_none_or(|x| x == "TCP"))
                             .map(|p| ContainerPort {
                                 name: p.name.clone(),
                                 port: p.container_port,

@@ -17,7 +17,7 @@ use crate::topology::registry::{ServiceEndpoint, ServiceInfo};
 use crate::topology::{MeshContext, Workload};
 use egressbench_resources::istio::destination_rule::{effective_tls, ClientTlsSettings, TlsSource};
 use egressbench_resources::istio::virtual_service::Destination;
-use egressbench_resources::{meta::selects, Action, Body, ClientTlsMode, Kind, Protocol};
+use egressbench_resources::{meta::selects, Action, Body, ClientTlsMode, Kind};
 use std::collections::BTreeMap;
 
 /// Build the config of the proxy beside `w` (a sidecar or a gateway).
@@ -199,10 +199,7 @@ pub(crate) fn service_clusters(
                         subset: subset.map(|s| s.name.clone()),
                         endpoints,
                         tls,
-                        http2: matches!(
-                            port.protocol,
-                            Protocol::Http2 | Protocol::Grpc | Protocol::GrpcWeb
-                        ),
+                        http2: port.protocol.is_http2(),
                         provenance,
                     },
                 );

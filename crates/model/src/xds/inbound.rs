@@ -1,22 +1,25 @@
 //! A sidecar's inbound side: what its pod's own ports answer to the rest of the mesh.
 //!
 //! One listener per port the application listens on (`pods::listening_ports`), named
-//! `virtualInbound` as istiod's single inbound listener is, each with istiod's two PERMISSIVE
-//! filter chains: `inbound_0.0.0.0_<port>` on `transport_protocol: tls` terminating mesh mTLS
-//! (a client certificate from the mesh CA required) and the same name on `raw_buffer` for
-//! plaintext. HTTP-family Service ports end in an HTTP connection manager whose route
-//! configuration `inbound|<port>||` sends everything to the cluster `inbound|<port>||`; other
-//! ports in a TCP proxy to that cluster, or, for a port no Service names, to
-//! `InboundPassthroughCluster`. Both chains carry the RBAC filter of the AuthorizationPolicies
-//! selecting the workload. The inbound clusters have one endpoint, the application
-//! (`EndpointTarget::App`), connected to from `pods::INBOUND_SOURCE`.
+//! `virtualInbound` as istiod's single inbound listener is, each with two PERMISSIVE filter
+//! chains named as istiod names them, `0.0.0.0_<port>`: one on `transport_protocol: tls`
+//! terminating mesh mTLS (a client certificate from the mesh CA required), one on `raw_buffer`
+//! for plain text. HTTP-family Service ports end in an HTTP connection manager whose route
+//! configuration `inbound|<port>||` (virtual host `inbound|http|<service port>`) sends everything
+//! to the cluster `inbound|<port>||`; other ports in a TCP proxy to that cluster. Both chains
+//! carry the RBAC filter of the AuthorizationPolicies selecting the workload. The inbound
+//! clusters have one endpoint, the application (`EndpointTarget::App`), connected to from
+//! `pods::INBOUND_SOURCE`.
 //!
 //! (istio/istio `pilot/pkg/networking/core/listener_inbound.go`, `cluster_builder.go`.)
 //!
 //! Owns: `build` (listeners, route configurations and clusters of the inbound side). Leaves out:
-//! PeerAuthentication (every port is PERMISSIVE), protocol sniffing (a port no Service declares
-//! HTTP is proxied as TCP), and the catch-all for ports the application does not listen on
-//! (those are refused rather than accepted and reset).
+//! PeerAuthentication (every port is PERMISSIVE), istiod's chain for a client's own TLS (matched
+//! by ALPN, passed through as TCP: here a TLS ClientHello without a mesh certificate fails the
+//! handshake), protocol sniffing (a port no Service declares HTTP is proxied as TCP), istiod's
+//! `InboundPassthroughCluster` (a port no Service names gets its own `inbound|<port>||`), and
+//! the catch-all for ports the application does not listen on (refused rather than accepted and
+//! reset).
 
 use super::build::rbac_for;
 use super::cluster::{Cluster, ClusterKind, Endpoint, EndpointTarget};
@@ -32,8 +35,6 @@ use std::collections::BTreeMap;
 
 /// The listener name every inbound port shares.
 pub const VIRTUAL_INBOUND: &str = "virtualInbound";
-/// Where ports no Service names are sent.
-pub const INBOUND_PASSTHROUGH: &str = "InboundPassthroughCluster";
 
 /// `inbound|<port>||`, as istiod names inbound clusters and route configurations.
 pub fn inbound_name(port: u16) -> String {
@@ -72,11 +73,9 @@ pub(crate) fn build(ctx: &MeshContext, w: &Workload) -> Inbound {
             .collect();
         let http = declared.iter().any(|p| p.protocol.is_http());
         let name = inbound_name(port);
-        let cluster = if declared.is_empty() {
-            INBOUND_PASSTHROUGH.to_string()
-        } else {
-            name.clone()
-        };
+        // istiod sends a port no Service names to its one ORIGINAL_DST `InboundPassthroughCluster`,
+        // which keeps the dialed port; a cluster per port keeps it here.
+        let cluster = name.clone();
         out.clusters.insert(
             cluster.clone(),
             Cluster {
@@ -94,13 +93,7 @@ pub(crate) fn build(ctx: &MeshContext, w: &Workload) -> Inbound {
                     target: EndpointTarget::App(w.id.clone()),
                 }],
                 tls: None,
-                http2: declared.iter().any(|p| {
-                    matches!(
-                        p.protocol,
-                        egressbench_resources::Protocol::Http2
-                            | egressbench_resources::Protocol::Grpc
-                    )
-                }),
+                http2: declared.iter().any(|p| p.protocol.is_http2()),
                 provenance: Vec::new(),
             },
         );
@@ -110,7 +103,15 @@ pub(crate) fn build(ctx: &MeshContext, w: &Workload) -> Inbound {
                 RouteConfiguration::new(
                     name.as_str(),
                     vec![VirtualHost {
-                        name: format!("inbound|http|{port}").into(),
+                        // Named by the Service's port, as istiod names it.
+                        name: format!(
+                            "inbound|http|{}",
+                            declared
+                                .iter()
+                                .find(|p| p.protocol.is_http())
+                                .map_or(port, |p| p.number)
+                        )
+                        .into(),
                         domains: vec!["*".into()],
                         routes: vec![Route::default_to(cluster.clone())],
                         provenance: Vec::new(),
@@ -132,7 +133,7 @@ pub(crate) fn build(ctx: &MeshContext, w: &Workload) -> Inbound {
             }
         };
         let chain = |transport, tls| FilterChain {
-            name: format!("inbound_0.0.0.0_{port}").into(),
+            name: format!("0.0.0.0_{port}").into(),
             matcher: ChainMatch {
                 server_names: Vec::new(),
                 transport: Some(transport),

@@ -11,8 +11,8 @@
 //! (sidecar) and `http.80` / `https.443.<server>.<gateway>.<ns>` (gateway); the catch-all virtual
 //! host and route `block_all` (REGISTRY_ONLY, direct 502) or `allow_any` (PassthroughCluster);
 //! clusters `outbound|<port>|<subset>|<host>`, `BlackHoleCluster`, `PassthroughCluster`; a sidecar's
-//! inbound listeners `virtualInbound` with chains `inbound_0.0.0.0_<port>`, route configurations
-//! and clusters `inbound|<port>||`, `InboundPassthroughCluster`.
+//! inbound listeners `virtualInbound` with chains `0.0.0.0_<port>`, route configurations and
+//! clusters `inbound|<port>||`.
 
 pub(crate) mod build;
 pub(crate) mod cluster;
@@ -27,7 +27,7 @@ mod tests;
 
 pub use build::build_proxy;
 pub use cluster::{Cluster, ClusterKind, Endpoint, EndpointTarget, UpstreamTls};
-pub use inbound::{inbound_name, INBOUND_PASSTHROUGH, VIRTUAL_INBOUND};
+pub use inbound::{inbound_name, VIRTUAL_INBOUND};
 pub use rbac::{RbacAction, RbacFilter, RbacPolicy};
 
 use egressbench_resources::{OutboundMode, ResourceId, ServerTlsMode};

@@ -369,12 +369,8 @@ fn a_sidecar_s_inbound_side_is_istiods_permissive_chains_to_its_application() {
     assert_eq!(
         chains,
         [
-            ("inbound_0.0.0.0_18080".into(), Some(Transport::Tls), true),
-            (
-                "inbound_0.0.0.0_18080".into(),
-                Some(Transport::RawBuffer),
-                false
-            ),
+            ("0.0.0.0_18080".into(), Some(Transport::Tls), true),
+            ("0.0.0.0_18080".into(), Some(Transport::RawBuffer), false),
         ]
     );
     let cluster = &echo.clusters["inbound|18080||"];
@@ -430,7 +426,10 @@ fn in_cluster_requests_reach_the_application_through_the_inbound_side_or_kube_pr
             .unwrap()
             .address
     );
-    // A port the application does not listen on: refused, so the sidecar answers 503 UF.
+    // A port the Service does not declare: the client's sidecar has no listener for it, and
+    // under REGISTRY_ONLY sends it to BlackHoleCluster; nothing reaches the application.
     let x = call(&m, "sleep", Scheme::Http, "echo", 8080, "/");
+    assert_eq!(status(&x), None, "{:#?}", x.trace);
+    assert_eq!(x.logs[0].upstream_cluster, "BlackHoleCluster");
     assert!(x.received.is_empty());
 }

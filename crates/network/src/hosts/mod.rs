@@ -1,4 +1,5 @@
-//! The external hosts of the simulated world, served over real sockets: every host of an
+//! The hosts of the simulated world — the external hosts, and in the same way the pods'
+//! applications (`Mesh::apps`) — served over real sockets: every host of an
 //! `Internet` listening on its simulated address and ports, terminating real TLS with a
 //! certificate from the "public" CA, speaking real HTTP/1.1 and HTTP/2, and answering exactly what
 //! the model says (`Internet::serve`, called with an `Arrival` built from what came off the socket).

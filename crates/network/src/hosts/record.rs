@@ -1,4 +1,4 @@
-//! What an external host saw on each connection, kept for reports: "the external host's own record
+//! What a host (external, or a pod's application) saw on each connection, kept for reports: "the external host's own record
 //! that it received TLS".
 //!
 //! Owns: `HostRecord`, its one-line description, and `Records`, the shared log the connection

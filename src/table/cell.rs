@@ -109,6 +109,22 @@ pub struct Observation {
     pub outcome: Outcome,
     /// Every proxy that logged the request, in hop order, with its upstream cluster.
     pub route: Vec<LoggedHop>,
+    /// What the destinations received, in order: `host:port METHOD URL from PEER: STATUS`, and
+    /// whether a client certificate header came with it.
+    pub received: Vec<String>,
+}
+
+/// One record of what a destination received, as the table compares it.
+fn arrival(r: &egressbench_model::outcome::Received) -> String {
+    let xfcc = if r.header("x-forwarded-client-cert").is_some() {
+        " +xfcc"
+    } else {
+        ""
+    };
+    format!(
+        "{}:{} {} {} from {}: {}{xfcc}",
+        r.host, r.port, r.method, r.url, r.peer, r.status
+    )
 }
 
 impl Observation {
@@ -117,6 +133,7 @@ impl Observation {
             target,
             outcome: Outcome::of(&exchange.result),
             route: exchange.logs.iter().map(LoggedHop::of).collect(),
+            received: exchange.received.iter().map(arrival).collect(),
         }
     }
 
@@ -125,15 +142,18 @@ impl Observation {
             target,
             outcome: Outcome::NotRun { reason },
             route: Vec::new(),
+            received: Vec::new(),
         }
     }
 
     /// Whether two targets agree: same status class and exact status, same connection error
-    /// (and whether it came during TLS), same sequence of (proxy, upstream cluster).
+    /// (and whether it came during TLS), same sequence of (proxy, upstream cluster), and the same
+    /// records of what the destinations received.
     pub fn agrees_with(&self, other: &Observation) -> bool {
         self.outcome.class() == other.outcome.class()
             && self.outcome == other.outcome
             && self.route == other.route
+            && self.received == other.received
     }
 
     /// `200 [a→c1, b→c2]`.
@@ -183,6 +203,16 @@ impl Cell {
         }
         if self.observations.iter().any(|o| o.route != first.route) {
             parts.push(format!("route: {}", listed(&|o| route_text(&o.route))));
+        }
+        if self
+            .observations
+            .iter()
+            .any(|o| o.received != first.received)
+        {
+            parts.push(format!(
+                "received: {}",
+                listed(&|o| format!("[{}]", o.received.join("; ")))
+            ));
         }
         Some(parts.join("; "))
     }
@@ -278,6 +308,43 @@ mod tests {
         assert!(!cell.agree);
         assert_eq!(cell.observations[0].outcome.to_string(), "reset(tls)");
         assert_eq!(cell.observations[0].outcome.class(), "reset");
+    }
+
+    #[test]
+    fn what_the_destination_received_must_agree_too() {
+        let record = egressbench_model::outcome::Received {
+            host: "httpbin.org".into(),
+            port: 80,
+            tls: false,
+            sni: None,
+            method: "GET".into(),
+            url: "http://httpbin.org/anything".into(),
+            headers: Vec::new(),
+            peer: "192.0.2.10".parse().expect("an address"),
+            status: 200,
+        };
+        let with = |target, headers: Vec<(String, String)>| {
+            let mut o = seen(target, ok(200), &[SIDECAR]);
+            o.received = vec![arrival(&egressbench_model::outcome::Received {
+                headers,
+                ..record.clone()
+            })];
+            o
+        };
+        let same = Cell::new(
+            probe(),
+            vec![with("model", Vec::new()), with("sim", Vec::new())],
+        );
+        assert!(same.agree);
+        let xfcc = vec![("X-Forwarded-Client-Cert".to_string(), "By=a".to_string())];
+        let cell = Cell::new(probe(), vec![with("model", Vec::new()), with("sim", xfcc)]);
+        assert!(!cell.agree);
+        let diff = cell.difference().unwrap_or_default();
+        assert!(
+            diff.starts_with("received: model [httpbin.org:80 GET http://httpbin.org/anything from 192.0.2.10: 200], sim [")
+                && diff.contains("+xfcc"),
+            "{diff}"
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The agreement truth table: for each mesh state a scenario makes requests in, every application
 //! workload × every host of the scenario's outside world × HTTP/HTTPS/TCP × GET/POST, made on
 //! every target (the model, the simulated mesh, real Envoy), with a check that the targets
-//! agree on each cell — the status (class and exact code) or connection error, and the sequence of
-//! (proxy, upstream cluster) from the access logs. A disagreement is a bug in one of the targets.
+//! agree on each cell — the status (class and exact code) or connection error, the sequence of
+//! (proxy, upstream cluster) from the access logs, and what the destinations received. A
+//! disagreement is a bug in one of the targets.
 //!
 //! Owns: `Table`, `StateTable`, `TargetFactory` and `build` (in `build`); many scenarios side by
 //! side (`many`); cells and their

@@ -288,6 +288,11 @@ impl<'a> Walk<'a> {
                         if let Some(route) = dialed {
                             h.cluster = Some(route.cluster.clone());
                             h.upstream_host = self.first_endpoint(proxy, &route.cluster);
+                            self.received.extend(closed_unread(
+                                proxy,
+                                &route.cluster,
+                                h.upstream_host,
+                            ));
                         }
                         h.notes.push(Note::NetworkRbacDenied);
                         self.hops.push(h);
@@ -672,6 +677,35 @@ impl<'a> Walk<'a> {
             outcome,
         }
     }
+}
+
+/// What a host outside the mesh records of a plain connection `proxy` opened through `cluster`
+/// to `at` and closed before sending a byte (a TCP proxy's upstream when network RBAC denies):
+/// a connection that closed before its first byte, from the cluster's public address.
+fn closed_unread(
+    proxy: &ProxyConfig,
+    cluster: &Name,
+    at: Option<std::net::SocketAddr>,
+) -> Option<crate::outcome::Received> {
+    let at = at?;
+    let c = proxy.clusters.get(&**cluster)?;
+    let outside = c.endpoints.first().is_some_and(|e| {
+        matches!(
+            e.target,
+            EndpointTarget::External(_) | EndpointTarget::OriginalDestination
+        )
+    });
+    (outside && c.tls.is_none()).then(|| crate::outcome::Received {
+        host: at.ip().to_string(),
+        port: at.port(),
+        tls: false,
+        sni: None,
+        method: "-".into(),
+        url: format!("tcp://{}:{}", at.ip(), at.port()),
+        headers: Vec::new(),
+        peer: std::net::IpAddr::V4(crate::external::DEFAULT_PEER),
+        status: 0,
+    })
 }
 
 /// What the destination at `address` records of `arrival` (see `outcome::Received`), given what it

@@ -722,6 +722,7 @@ mod tests {
             e.help().is_some_and(|h| h.contains("single quotes")),
             "{e:?}"
         );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     const SLEEP: &str = "{inline: \"apiVersion: apps/v1\\nkind: Deployment\\nmetadata: {name: sleep, namespace: default}\\nspec:\\n  template:\\n    metadata: {labels: {app: sleep}}\\n    spec: {containers: [{name: sleep, image: curl}]}\\n\"}";

@@ -492,9 +492,31 @@ mod tests {
     const SA: &str = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: sleep}\n";
     const NS: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: mytest}\n";
 
+    /// A temporary folder, removed when dropped (also when a test fails).
+    struct Tree(PathBuf);
+
+    impl std::ops::Deref for Tree {
+        type Target = Path;
+        fn deref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl AsRef<Path> for Tree {
+        fn as_ref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Tree {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
     /// A folder holding `fixtures/sa.yaml`, `fixtures/ns.yaml`, an empty `fixtures/empty/` and a
     /// `scenarios/` folder for the scenario under test.
-    fn tree(name: &str) -> PathBuf {
+    fn tree(name: &str) -> Tree {
         let dir =
             std::env::temp_dir().join(format!("egressbench-load-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -502,7 +524,7 @@ mod tests {
         std::fs::create_dir_all(dir.join("scenarios")).unwrap();
         std::fs::write(dir.join("fixtures/sa.yaml"), SA).unwrap();
         std::fs::write(dir.join("fixtures/ns.yaml"), NS).unwrap();
-        dir
+        Tree(dir)
     }
 
     fn load(dir: &Path, steps: &str) -> Result<Scenario, ScenarioError> {

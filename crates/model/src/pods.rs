@@ -24,7 +24,7 @@
 
 use crate::external::{App, EchoServer, ExternalHost, Internet};
 use crate::request::WorkloadRef;
-use crate::topology::registry::{Registry, ServiceEndpoint};
+use crate::topology::registry::Registry;
 use crate::topology::workload::{ProxyKind, Workload};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -92,14 +92,7 @@ pub fn addresses(workloads: &BTreeMap<WorkloadRef, Workload>) -> Vec<std::net::I
 /// selecting it, without repeats.
 pub fn listening_ports(w: &Workload, registry: &Registry) -> Vec<u16> {
     let mut ports = w.container_ports();
-    for svc in &registry.services {
-        if !svc
-            .endpoints
-            .iter()
-            .any(|e| matches!(e, ServiceEndpoint::Workload(id) if *id == w.id))
-        {
-            continue;
-        }
+    for svc in registry.selecting(&w.id) {
         for p in &svc.ports {
             if !ports.contains(&p.target_port) {
                 ports.push(p.target_port);

@@ -87,6 +87,18 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// The services with workload `id` among their endpoints (those that select its pods).
+    pub fn selecting<'a>(
+        &'a self,
+        id: &'a WorkloadRef,
+    ) -> impl Iterator<Item = &'a ServiceInfo> + 'a {
+        self.services.iter().filter(move |s| {
+            s.endpoints
+                .iter()
+                .any(|e| matches!(e, ServiceEndpoint::Workload(w) if w == id))
+        })
+    }
+
     pub fn build(store: &Store, workloads: &BTreeMap<WorkloadRef, Workload>) -> Registry {
         let mut services = Vec::new();
         for (i, r) in store.of_kind(Kind::Service).enumerate() {

@@ -28,7 +28,6 @@ use super::{
     Terminal, Transport, VirtualHost,
 };
 use crate::pods::{app_address, listening_ports};
-use crate::topology::registry::ServiceEndpoint;
 use crate::topology::{MeshContext, Workload};
 use egressbench_resources::ServerTlsMode;
 use std::collections::BTreeMap;
@@ -62,13 +61,7 @@ pub(crate) fn build(ctx: &MeshContext, w: &Workload) -> Inbound {
         // The protocol of the Services' ports that target this one: HTTP if any says so.
         let declared: Vec<_> = ctx
             .registry
-            .services
-            .iter()
-            .filter(|s| {
-                s.endpoints
-                    .iter()
-                    .any(|e| matches!(e, ServiceEndpoint::Workload(id) if *id == w.id))
-            })
+            .selecting(&w.id)
             .flat_map(|s| s.ports.iter().filter(|p| p.target_port == port))
             .collect();
         let http = declared.iter().any(|p| p.protocol.is_http());

@@ -9,7 +9,9 @@
 
 use super::cell::{Cell, Observation};
 use super::error::TableError;
-use super::probe::{in_cluster_services, requests_for, requests_in_cluster, Probe};
+use super::probe::{
+    in_cluster_services, requests_for, requests_in_cluster, requests_via_proxy, Probe,
+};
 use super::states::{step_title, Change, ChangeOutcome, ChangeRecord, SETUP_TITLE};
 use super::{StateTable, Table};
 use egressbench_model::external::Internet;
@@ -210,7 +212,16 @@ impl Replay {
             .hosts
             .iter()
             .flat_map(|host| requests_for(mesh, host).into_iter().map(move |r| (host, r)));
-        for (host, (scheme, method, port)) in outside.chain(in_cluster) {
+        let proxies = egressbench_model::pods::forward_proxies(&mesh.ctx.workloads);
+        let via_proxy = proxies.iter().flat_map(|proxy| {
+            self.hosts.iter().flat_map(move |host| {
+                requests_via_proxy()
+                    .into_iter()
+                    .map(move |r| (host, r, Some(*proxy)))
+            })
+        });
+        let direct = outside.chain(in_cluster).map(|(host, r)| (host, r, None));
+        for (host, (scheme, method, port), via) in direct.chain(via_proxy) {
             for workload in &workloads {
                 probes.push(Probe {
                     workload: workload.clone(),
@@ -218,6 +229,7 @@ impl Replay {
                     scheme,
                     method: method.to_string(),
                     port,
+                    via,
                 });
             }
         }

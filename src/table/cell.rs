@@ -109,8 +109,9 @@ pub struct Observation {
     pub outcome: Outcome,
     /// Every proxy that logged the request, in hop order, with its upstream cluster.
     pub route: Vec<LoggedHop>,
-    /// What the destinations received, in order: `host:port METHOD URL from PEER: STATUS`, and
-    /// whether a client certificate header came with it.
+    /// What the destinations received, sorted (destinations are reached concurrently on sockets,
+    /// so their records come in no meaningful order): `host:port METHOD URL from PEER: STATUS`,
+    /// where a forward proxy went, and whether a client certificate header came with it.
     pub received: Vec<String>,
 }
 
@@ -121,8 +122,9 @@ fn arrival(r: &egressbench_model::outcome::Received) -> String {
     } else {
         ""
     };
+    let upstream = r.upstream.map(|u| format!(" to {u}")).unwrap_or_default();
     format!(
-        "{}:{} {} {} from {}: {}{xfcc}",
+        "{}:{} {} {} from {}: {}{upstream}{xfcc}",
         r.host, r.port, r.method, r.url, r.peer, r.status
     )
 }
@@ -133,7 +135,11 @@ impl Observation {
             target,
             outcome: Outcome::of(&exchange.result),
             route: exchange.logs.iter().map(LoggedHop::of).collect(),
-            received: exchange.received.iter().map(arrival).collect(),
+            received: {
+                let mut r: Vec<String> = exchange.received.iter().map(arrival).collect();
+                r.sort();
+                r
+            },
         }
     }
 
@@ -231,6 +237,7 @@ mod tests {
             scheme: Scheme::Https,
             method: "GET".into(),
             port: 443,
+            via: None,
         }
     }
 
@@ -322,6 +329,7 @@ mod tests {
             headers: Vec::new(),
             peer: "192.0.2.10".parse().expect("an address"),
             status: 200,
+            upstream: None,
         };
         let with = |target, headers: Vec<(String, String)>| {
             let mut o = seen(target, ok(200), &[SIDECAR]);

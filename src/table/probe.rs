@@ -5,7 +5,9 @@
 //! and POST on 80, HTTPS GET and POST on 443, raw TCP on 80 and 443, and for every other port a
 //! ServiceEntry of the state declares for the host: HTTP GET and TCP (and HTTPS GET when the port's
 //! protocol is HTTPS or TLS); and to every Kubernetes Service of the state (in-cluster
-//! destinations, by FQDN), HTTP GET and POST and raw TCP on each of its ports. HTTP requests are written as curl command lines and read by
+//! destinations, by FQDN), HTTP GET and POST and raw TCP on each of its ports; and through every
+//! forward proxy of the state (a pod running Squid), an HTTPS GET to each host on 443 and a
+//! tunnelled HTTP GET on 80. HTTP requests are written as curl command lines and read by
 //! `scenario::command::parse_exec`, so they carry the headers a scenario's curl sends. Leaves out:
 //! which workloads and hosts (`build`) and what targets make of the requests (`cell`).
 
@@ -32,14 +34,20 @@ pub struct Probe {
     /// `GET` or `POST` (`GET` for TCP, which has no method).
     pub method: String,
     pub port: u16,
+    /// A forward proxy the request goes through (`curl -p -x http://ADDRESS:PORT`).
+    pub via: Option<std::net::SocketAddr>,
 }
 
 impl Probe {
     /// `https GET :443`, `tcp :80`.
     pub fn request_text(&self) -> String {
+        let via = self
+            .via
+            .map(|p| format!(" via proxy {p}"))
+            .unwrap_or_default();
         match self.scheme {
             Scheme::Tcp => format!("tcp :{}", self.port),
-            scheme => format!("{scheme} {} :{}", self.method, self.port),
+            scheme => format!("{scheme} {} :{}{via}", self.method, self.port),
         }
     }
 
@@ -50,11 +58,14 @@ impl Probe {
         } else {
             format!("{}:{}", self.host, self.port)
         };
-        let data = if self.method == "POST" {
+        let mut data = if self.method == "POST" {
             format!("-d {POST_BODY} ")
         } else {
             String::new()
         };
+        if let Some(proxy) = self.via {
+            data.push_str(&format!("-p -x http://{proxy} "));
+        }
         match self.scheme {
             Scheme::Tcp => None,
             scheme => Some(format!("curl -s {data}{scheme}://{authority}{PATH}")),
@@ -129,6 +140,13 @@ pub fn in_cluster_services(mesh: &Mesh) -> Vec<(String, Vec<u16>)> {
         .collect()
 }
 
+/// Scheme, method and port of each request made to a host outside through a forward proxy: an
+/// HTTPS GET on 443 (a tunnel the proxy opens) and an HTTP GET on 80 tunnelled with `-p` (a
+/// CONNECT to port 80, which Squid refuses).
+pub fn requests_via_proxy() -> Vec<(Scheme, &'static str, u16)> {
+    vec![(Scheme::Https, "GET", 443), (Scheme::Http, "GET", 80)]
+}
+
 /// Scheme, method and port of each request made to an in-cluster Service with `ports`: HTTP GET
 /// and POST and raw TCP on every port.
 pub fn requests_in_cluster(ports: &[u16]) -> Vec<(Scheme, &'static str, u16)> {
@@ -172,6 +190,7 @@ mod tests {
             scheme,
             method: method.into(),
             port,
+            via: None,
         }
     }
 

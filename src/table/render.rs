@@ -217,6 +217,7 @@ mod tests {
                 scheme: Scheme::Http,
                 method: "GET".into(),
                 port: 80,
+                via: None,
             },
             vec![
                 observation("model", 200, "outbound|80||httpbin.org"),

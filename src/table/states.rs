@@ -34,7 +34,8 @@ impl Change {
             | Action::Logs { .. }
             | Action::Export { .. }
             | Action::ProxyConfig { .. }
-            | Action::GetPods { .. } => None,
+            | Action::GetPods { .. }
+            | Action::ProxyLog { .. } => None,
         }
     }
 

@@ -31,7 +31,7 @@ use egressbench_model::outcome::AccessLogEntry;
 use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_model::xds::{EndpointTarget, ProxyConfig, ProxyKind};
 use egressbench_network::client::{AppClient, ClientKind, Dial};
-use egressbench_network::hosts::Hosts;
+use egressbench_network::hosts::{Hosts, PodEgress};
 use egressbench_network::world::Certs;
 use egressbench_network::{Clock, Fabric};
 use serde_json::{json, Value};
@@ -115,6 +115,8 @@ pub struct EnvoyMesh {
     internet: Arc<Internet>,
     certs: Arc<Certs>,
     hosts: Hosts,
+    /// Where the pods' forward proxies connect, in the mesh being served.
+    egress: Arc<PodEgress>,
     /// The pods' applications (`Mesh::apps`) being served, restarted when they change.
     apps: Option<(Arc<Internet>, Hosts)>,
     client: AppClient,
@@ -255,6 +257,7 @@ impl EnvoyMesh {
             envoy,
             dir,
             fabric,
+            egress: PodEgress::new(Arc::new(Mesh::empty()), internet.clone()),
             internet,
             certs,
             hosts,
@@ -291,6 +294,13 @@ impl EnvoyMesh {
 
     /// Serve `mesh` from now on: restart every proxy whose bootstrap changed.
     pub async fn configure(&mut self, mesh: Arc<Mesh>) -> Result<(), RunError> {
+        if let Some(w) = egressbench_model::pods::forward_proxy_behind_sidecar(&mesh.ctx.workloads)
+        {
+            return Err(RunError::Setup(
+                egressbench_model::pods::forward_proxy_unreplayed(w),
+            ));
+        }
+        self.egress.set_mesh(mesh.clone());
         self.fabric
             .set_present(egressbench_model::decide::step::cluster_addresses(&mesh));
         self.fabric
@@ -299,10 +309,11 @@ impl EnvoyMesh {
             // Stop the old applications before the new ones bind the same addresses; the
             // proxies placed below find the new ones' real addresses.
             self.apps = None;
-            let hosts = Hosts::start(
+            let hosts = Hosts::start_with(
                 mesh.apps.clone(),
                 self.fabric.clone(),
                 &self.certs.public_ca,
+                Some(self.egress.clone()),
             )
             .await
             .map_err(|e| RunError::Setup(e.to_string()))?;
@@ -594,12 +605,14 @@ impl EnvoyMesh {
                     .get(&name)
                     .is_some_and(|c| c.endpoints.iter().any(|e| f(&e.target)))
             };
-            let in_mesh = target(|t| matches!(t, EndpointTarget::Workload(_)));
+            // A pod's connections come from its own address (hosts outside the cluster see
+            // them from the public one: `Hosts`' source NAT); a sidecar's to its own application
+            // from 127.0.0.6.
             let own_app = target(|t| matches!(t, EndpointTarget::App(_)));
-            let source = match (own_app, in_mesh, pod) {
-                (true, _, _) => IpAddr::V4(egressbench_model::pods::INBOUND_SOURCE),
-                (_, true, Some(pod)) => pod,
-                _ => IpAddr::V4(DEFAULT_PEER),
+            let source = match (own_app, pod) {
+                (true, _) => IpAddr::V4(egressbench_model::pods::INBOUND_SOURCE),
+                (false, Some(pod)) => pod,
+                (false, None) => IpAddr::V4(DEFAULT_PEER),
             };
             let alias = self.fabric.alias(source);
             c["upstream_bind_config"] = json!({"source_address": {

@@ -135,6 +135,8 @@ fn reached(outcome: &Reached) -> Up {
         Reached::Unresolved => Up::Failed(ConnectionError::Unresolved),
         Reached::NoRoute => Up::Failed(ConnectionError::Timeout),
         Reached::NotTls => Up::Failed(ConnectionError::NotTls),
+        // `answer` reads a tunnel's second leg before any hop relays.
+        Reached::Tunnel(_) => Up::Closed,
     }
 }
 
@@ -164,7 +166,12 @@ fn relay(hop: &Hop, up: Up, e: &mut AccessLogEntry) -> Up {
                 http_failure(UpstreamFailure::NoHealthyUpstream, e)
             }
             Up::NoChain { handshake: true } => http_failure(UpstreamFailure::ConnectFailure, e),
-            Up::Failed(ConnectionError::Reset | ConnectionError::NotTls)
+            Up::Failed(
+                ConnectionError::Reset
+                | ConnectionError::NotTls
+                | ConnectionError::ProxyAborted
+                | ConnectionError::TunnelFailed(_),
+            )
             | Up::PeerReset
             | Up::NoChain { handshake: false }
             | Up::Closed => http_failure(UpstreamFailure::ConnectionTermination, e),
@@ -202,6 +209,33 @@ fn relay(hop: &Hop, up: Up, e: &mut AccessLogEntry) -> Up {
 pub fn answer(trace: &Trace) -> Exchange {
     let hops = &trace.hops;
     let mut logs: Vec<AccessLogEntry> = hops.iter().map(entry).collect();
+    let remote = trace.address.map(|ip| {
+        let port = trace
+            .request
+            .proxy
+            .as_ref()
+            .map_or(trace.request.dial_port(), |p| p.port);
+        std::net::SocketAddr::new(ip, port)
+    });
+    if let End::Reached {
+        outcome: Reached::Tunnel(leg),
+        ..
+    } = &trace.end
+    {
+        // The hops to the proxy relayed the tunnel's bytes (they are TCP: an HTTP hop answers a
+        // CONNECT itself); what the client got is what came through it.
+        let inner = answer(&leg.0);
+        logs.extend(inner.logs);
+        return Exchange {
+            result: inner.result,
+            logs,
+            trace: Some(trace.clone()),
+            observed: Vec::new(),
+            elapsed_ms: inner.elapsed_ms,
+            remote,
+            received: trace.received.clone(),
+        };
+    }
     // The hop where the walk ended, and what it sends back downstream.
     let (mut up, last_relay) = match &trace.end {
         End::Reached { outcome, .. } => (reached(outcome), hops.len()),
@@ -291,11 +325,38 @@ pub fn answer(trace: &Trace) -> Exchange {
         Up::Failed(ConnectionError::Timeout) => client_limit.unwrap_or(0),
         _ => 0,
     };
-    let during_tls = trace.request.scheme == Scheme::Https;
+    // Through a forward proxy, whatever ended before a tunnel was open ended in curl's CONNECT
+    // exchange with the proxy, in plain text.
+    let proxied = trace.request.proxy.is_some();
+    let during_tls = trace.request.scheme == Scheme::Https && !proxied;
     // The client's first hop could not read what it sent: its TLS handshake, or its raw bytes,
     // got a plain-text HTTP answer.
     let unreadable = matches!(&trace.end, End::Responded { hop: 0, reply } if reply.details == Details::CodecError);
     let result = match up {
+        Up::Response { delay_ms, .. }
+            if proxied && trace.request.timeout_ms.is_some_and(|t| delay_ms > t) =>
+        {
+            ClientResult::ConnectionFailed {
+                error: ConnectionError::Timeout,
+                during_tls: false,
+            }
+        }
+        // A 2xx from something that is no proxy: curl takes the tunnel as open and starts its
+        // handshake, which the server reads as a bad request and answers in plain text.
+        Up::Response { response, .. } if proxied && (200..300).contains(&response.status) => {
+            ClientResult::ConnectionFailed {
+                error: ConnectionError::NotTls,
+                during_tls: true,
+            }
+        }
+        Up::Response { response, .. } if proxied => ClientResult::ConnectionFailed {
+            error: ConnectionError::TunnelFailed(response.status),
+            during_tls: false,
+        },
+        Up::Closed if proxied => ClientResult::ConnectionFailed {
+            error: ConnectionError::ProxyAborted,
+            during_tls: false,
+        },
         Up::Response { .. } if unreadable && during_tls => ClientResult::ConnectionFailed {
             error: ConnectionError::NotTls,
             during_tls: true,
@@ -339,9 +400,7 @@ pub fn answer(trace: &Trace) -> Exchange {
         trace: Some(trace.clone()),
         observed: Vec::new(),
         elapsed_ms,
-        remote: trace
-            .address
-            .map(|ip| std::net::SocketAddr::new(ip, trace.request.dial_port())),
+        remote,
         received: trace.received.clone(),
     }
 }

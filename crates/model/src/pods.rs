@@ -17,12 +17,14 @@
 //! | `…/httpbin` (`kennethreitz/httpbin`, `mccutchen/go-httpbin`) | httpbin                 |
 //! | `…/curl`, `…/sleep`, `…/busybox`, `…/netshoot`, none | no server: every port is refused |
 //! | `…/nginx`                                    | nginx's welcome page (200)               |
+//! | `…/squid` (`sameersbn/squid`, `ubuntu/squid`) | a forward proxy on 3128 (`forward`)     |
 //! | anything else (Istio's echo `…/app`, …)      | Istio's echo server                      |
 //!
 //! A server listens on the container's declared `ports` and on every `targetPort` of the Services
 //! that select the pod, in plain text.
 
-use crate::external::{App, EchoServer, ExternalHost, Internet};
+use crate::external::forward::SQUID_PORT;
+use crate::external::{App, EchoServer, ExternalHost, ForwardProxyServer, Internet};
 use crate::request::WorkloadRef;
 use crate::topology::registry::Registry;
 use crate::topology::workload::{ProxyKind, Workload};
@@ -40,6 +42,8 @@ pub enum PodServer {
     Echo,
     Httpbin,
     Nginx,
+    /// A forward proxy (`…/squid`), on Squid's port 3128 as well as the declared ones.
+    ForwardProxy,
     /// A client image (curl, sleep): nothing listens.
     Nothing,
 }
@@ -56,6 +60,7 @@ impl PodServer {
             "" | "curl" | "sleep" | "busybox" | "netshoot" | "curl-ssl" => PodServer::Nothing,
             r if r.contains("httpbin") => PodServer::Httpbin,
             "nginx" | "nginx-unprivileged" => PodServer::Nginx,
+            r if r.contains("squid") => PodServer::ForwardProxy,
             _ => PodServer::Echo,
         }
     }
@@ -111,6 +116,39 @@ pub fn server_of(w: &Workload) -> PodServer {
         .unwrap_or(PodServer::Nothing)
 }
 
+/// Where the forward proxies of pods without a sidecar listen (`address:3128`): clients use them
+/// by address, as Istio's task does.
+pub fn forward_proxies(workloads: &BTreeMap<WorkloadRef, Workload>) -> Vec<std::net::SocketAddr> {
+    workloads
+        .values()
+        .filter(|w| w.proxy.is_none() && server_of(w) == PodServer::ForwardProxy)
+        .filter_map(app_address)
+        .map(|a| std::net::SocketAddr::new(a.into(), SQUID_PORT))
+        .collect()
+}
+
+/// A forward proxy whose pod has a sidecar, if any: its own connections (the tunnels it opens)
+/// would be captured by the sidecar, which the model decides but the socket-running targets do
+/// not replay; they refuse such a mesh with `forward_proxy_unreplayed`.
+pub fn forward_proxy_behind_sidecar(
+    workloads: &BTreeMap<WorkloadRef, Workload>,
+) -> Option<&WorkloadRef> {
+    workloads
+        .values()
+        .find(|w| w.proxy == Some(ProxyKind::Sidecar) && server_of(w) == PodServer::ForwardProxy)
+        .map(|w| &w.id)
+}
+
+/// Why a socket-running target cannot run `w`'s forward proxy, for its error.
+pub fn forward_proxy_unreplayed(w: &WorkloadRef) -> String {
+    format!(
+        "{w} runs a forward proxy (squid) with an injected sidecar; the tunnels it opens would \
+         go through that sidecar, which only the model target replays. Run the proxy in a \
+         namespace without injection (as Istio's \"Using an External HTTPS Proxy\" task does), \
+         or label its pod sidecar.istio.io/inject: \"false\""
+    )
+}
+
 /// Every pod's server as a host named by its address, at its `app_address`.
 pub fn apps(workloads: &BTreeMap<WorkloadRef, Workload>, registry: &Registry) -> Internet {
     let mut world = Internet::empty();
@@ -122,13 +160,20 @@ pub fn apps(workloads: &BTreeMap<WorkloadRef, Workload>, registry: &Registry) ->
             PodServer::Nothing => continue,
             PodServer::Httpbin => App::Httpbin,
             PodServer::Nginx => App::html_page(NGINX_WELCOME),
+            PodServer::ForwardProxy => App::ForwardProxy(Box::new(ForwardProxyServer {
+                hostname: egressbench_resources::kube::pod_name(&w.id.namespace, &w.id.name),
+            })),
             PodServer::Echo => App::Echo(Box::new(EchoServer {
                 version: w.labels.get("version").cloned().unwrap_or_default(),
                 namespace: w.id.namespace.clone(),
                 hostname: egressbench_resources::kube::pod_name(&w.id.namespace, &w.id.name),
             })),
         };
-        let host = listening_ports(w, registry).into_iter().fold(
+        let mut ports = listening_ports(w, registry);
+        if server_of(w) == PodServer::ForwardProxy && !ports.contains(&SQUID_PORT) {
+            ports.insert(0, SQUID_PORT);
+        }
+        let host = ports.into_iter().fold(
             ExternalHost::new(&address.to_string(), app).at(address),
             |h, p| h.listen(p, false),
         );
@@ -156,6 +201,8 @@ mod tests {
             ("gcr.io/istio-testing/app:latest", PodServer::Echo),
             ("nginx@sha256:abc", PodServer::Nginx),
             ("registry.local:5000/team/nginx:1.25", PodServer::Nginx),
+            ("sameersbn/squid:3.5.27", PodServer::ForwardProxy),
+            ("ubuntu/squid:latest", PodServer::ForwardProxy),
         ] {
             assert_eq!(PodServer::of_image(image), server, "{image}");
         }

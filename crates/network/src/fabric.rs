@@ -135,6 +135,12 @@ impl Fabric {
         self.tables().present = addresses.into_iter().collect();
     }
 
+    /// Whether `ip` is an address of the cluster (`set_present`): a pod's, an application's, a
+    /// ClusterIP.
+    pub fn is_present(&self, ip: IpAddr) -> bool {
+        self.tables().present.contains(&ip)
+    }
+
     /// kube-proxy's rules (ClusterIP and port → endpoint address and port), replacing the earlier
     /// ones: a connection to a Service address goes to its endpoint.
     pub fn set_services(&self, rules: impl IntoIterator<Item = (SocketAddr, SocketAddr)>) {

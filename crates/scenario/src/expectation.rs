@@ -287,7 +287,7 @@ impl Expect {
     }
 }
 
-/// `connection: reset | refused | timeout | unresolved | not_tls`.
+/// `connection: reset | refused | timeout | unresolved | not_tls | tunnel_failed | proxy_aborted`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionExpect {
@@ -298,16 +298,36 @@ pub enum ConnectionExpect {
     Unresolved,
     /// The TLS handshake got plain text back ("wrong version number").
     NotTls,
+    /// The forward proxy answered the CONNECT with an error status (any).
+    TunnelFailed,
+    /// The forward proxy closed without answering the CONNECT.
+    ProxyAborted,
 }
 
 impl ConnectionExpect {
-    pub fn as_error(self) -> ConnectionError {
+    /// Whether the client's failure `error` is this one.
+    pub fn holds_for(self, error: ConnectionError) -> bool {
         match self {
-            ConnectionExpect::Reset => ConnectionError::Reset,
-            ConnectionExpect::Refused => ConnectionError::Refused,
-            ConnectionExpect::Timeout => ConnectionError::Timeout,
-            ConnectionExpect::Unresolved => ConnectionError::Unresolved,
-            ConnectionExpect::NotTls => ConnectionError::NotTls,
+            ConnectionExpect::TunnelFailed => matches!(error, ConnectionError::TunnelFailed(_)),
+            ConnectionExpect::Reset => error == ConnectionError::Reset,
+            ConnectionExpect::Refused => error == ConnectionError::Refused,
+            ConnectionExpect::Timeout => error == ConnectionError::Timeout,
+            ConnectionExpect::Unresolved => error == ConnectionError::Unresolved,
+            ConnectionExpect::NotTls => error == ConnectionError::NotTls,
+            ConnectionExpect::ProxyAborted => error == ConnectionError::ProxyAborted,
+        }
+    }
+
+    /// The name the format gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnectionExpect::Reset => "reset",
+            ConnectionExpect::Refused => "refused",
+            ConnectionExpect::Timeout => "timeout",
+            ConnectionExpect::Unresolved => "unresolved",
+            ConnectionExpect::NotTls => "not_tls",
+            ConnectionExpect::TunnelFailed => "tunnel_failed",
+            ConnectionExpect::ProxyAborted => "proxy_aborted",
         }
     }
 }

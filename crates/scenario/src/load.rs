@@ -15,7 +15,7 @@
 use super::command::{self, Env, KubectlCommand, PodTarget};
 use super::error::{from_yaml, At, ScenarioError};
 use super::format::{ActionSpec, DeleteSpec, ManifestSpec, ScenarioFile, StepSpec};
-use super::plan::{Action, Scenario, Step};
+use super::plan::{Action, Scenario, SeenPod, Step};
 use egressbench_manifest as manifest;
 use egressbench_model::request::WorkloadRef;
 use egressbench_resources::{Body, Resource, ResourceId};
@@ -89,6 +89,42 @@ pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError
     })
 }
 
+/// `text` with `$NAME` and `${NAME}` replaced by the values `env` sets, as the shell expands an
+/// unquoted heredoc (`kubectl apply -f - <<EOF … $PROXY_IP/32 … EOF`); names not set are left as
+/// written, so that a `$` the YAML means literally stays.
+fn expand_set_variables(text: &str, env: &Env) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, used) = match after.strip_prefix('{') {
+            Some(inner) => match inner.find('}') {
+                Some(end) => (&inner[..end], end + 2),
+                None => ("", 0),
+            },
+            None => {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (&after[..end], end)
+            }
+        };
+        match env.get(name).filter(|_| command::is_name(name)) {
+            Some(value) => {
+                out.push_str(value);
+                rest = &after[used..];
+            }
+            None => {
+                out.push('$');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Note the Deployments among `applied` in `env`, for pod lookups and pod names.
 fn saw(env: &mut Env, applied: &[Resource]) {
     for r in applied {
@@ -140,6 +176,7 @@ impl Resolver<'_> {
                 Action::Apply(self.load_files(&format!("{field}.apply"), &paths)?),
             ),
             ActionSpec::Apply(ManifestSpec::Inline(yaml)) => {
+                let yaml = expand_set_variables(&yaml, env);
                 let name = format!("{} ({field}.apply.inline)", self.file);
                 let loaded =
                     manifest::load_str(&yaml, &name).map_err(|source| ScenarioError::Manifest {
@@ -244,12 +281,24 @@ impl Resolver<'_> {
                 Action::GetPods {
                     pods: workloads
                         .into_iter()
-                        .map(|w| {
-                            let containers = env.containers(&w).map(<[String]>::to_vec);
-                            (w, containers)
+                        .map(|w| SeenPod {
+                            containers: env.containers(&w).map(<[String]>::to_vec),
+                            address: env.address(&w),
+                            workload: w,
                         })
                         .collect(),
                     field,
+                }
+            }
+            KubectlCommand::ProxyLog { workload, read } => {
+                let w = env.workload(workload);
+                Action::ProxyLog {
+                    proxy: SeenPod {
+                        containers: env.containers(&w).map(<[String]>::to_vec),
+                        address: env.address(&w),
+                        workload: w,
+                    },
+                    read,
                 }
             }
             KubectlCommand::Istioctl(c) => Action::ProxyConfig {
@@ -880,5 +929,24 @@ mod tests {
             &format!("  - apply: {SLEEP}\n  - kubectl: kubectl logs deploy/sleep -c istio-proxy --tail=1\n"),
         )
         .unwrap();
+    }
+}
+
+#[cfg(test)]
+mod expand_tests {
+    use super::*;
+
+    #[test]
+    fn set_variables_expand_and_others_stay() {
+        let mut env = Env::default();
+        env.set("PROXY_IP", "10.244.78.101");
+        env.set("PROXY_PORT", "3128");
+        assert_eq!(
+            expand_set_variables(
+                "- $PROXY_IP/32\nnumber: ${PROXY_PORT}\nregex: ^a$ $UNSET",
+                &env
+            ),
+            "- 10.244.78.101/32\nnumber: 3128\nregex: ^a$ $UNSET"
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! Owns: `Scenario`, `Step` and `Action`. Leaves out: how they are read (`load`), run (`runner`)
 //! and checked (`verify`).
 
-use super::command::{ConfigView, ExecCommand, PodField, Stage};
+use super::command::{ConfigView, ExecCommand, PodField, ProxyLogRead, Stage};
 use super::expectation::Expect;
 use super::format::Source;
 use super::hosts::{self, HostSpec};
@@ -100,12 +100,10 @@ pub enum Action {
         view: ConfigView,
         filters: Vec<Stage>,
     },
-    /// Print a field of pods as `kubectl get pod -o jsonpath=…` does: the pods, each with the
-    /// containers its Deployment names (`None`: no such Deployment was applied).
-    GetPods {
-        pods: Vec<(WorkloadRef, Option<Vec<String>>)>,
-        field: PodField,
-    },
+    /// Print a field of pods as `kubectl get pod -o jsonpath=…` does.
+    GetPods { pods: Vec<SeenPod>, field: PodField },
+    /// Print a forward proxy's access log (Squid's format) from what it received so far.
+    ProxyLog { proxy: SeenPod, read: ProxyLogRead },
     /// `export NAME=…`: the variable was set when the scenario was loaded (the later steps'
     /// lines were read with it); running it does nothing to the target.
     Export { name: String, value: String },
@@ -123,6 +121,7 @@ impl Action {
             Action::Export { .. } => "export",
             Action::ProxyConfig { .. } => "istioctl",
             Action::GetPods { .. } => "get",
+            Action::ProxyLog { .. } => "exec",
         }
     }
 
@@ -133,4 +132,13 @@ impl Action {
             Action::Apply(_) | Action::Delete(_) | Action::Mesh { .. }
         )
     }
+}
+
+/// A pod a `kubectl get pod` names, as the loader knew it: the containers its Deployment names and
+/// its address (both `None`: no such Deployment was applied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenPod {
+    pub workload: WorkloadRef,
+    pub containers: Option<Vec<String>>,
+    pub address: Option<std::net::Ipv4Addr>,
 }

@@ -10,7 +10,7 @@
 
 use super::command::{self, ConfigView, PodField, Program, Routing, Stage};
 use super::load::load_scenario;
-use super::plan::{Action, Scenario, Step};
+use super::plan::{Action, Scenario, SeenPod, Step};
 use super::results::{BadInput, ScenarioReport, StepReport, Verdict};
 use super::verify::{self, ExecObservation};
 use crate::target::{ModelTarget, Target, TargetError, TargetNetwork};
@@ -73,6 +73,8 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
     let mut shadow =
         (!target.name().starts_with("model")).then(|| ModelTarget::new(internet.clone()));
     let mut mesh = MeshConfig::default();
+    // What every destination received so far in this run (a forward proxy's log reads it).
+    let mut history: Vec<egressbench_model::outcome::Received> = Vec::new();
     if !scenario.setup.is_empty() {
         let mut setup = StepReport::setup(scenario.setup.len());
         let outcome = target
@@ -94,7 +96,7 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
     // Every step runs, so the report lists every failing expectation; a step that leaves the
     // mesh in a state later steps do not assume stops the run (`stops_the_run`).
     for step in &scenario.steps {
-        let mut done = run_step(step, target, &mut shadow, &mut mesh);
+        let mut done = run_step(step, target, &mut shadow, &mut mesh, &mut history);
         if let Action::Apply(resources) = &step.action {
             done.observed = dns_findings(resources, &internet);
         }
@@ -154,6 +156,7 @@ fn run_step(
     target: &mut dyn Target,
     shadow: &mut Option<ModelTarget>,
     mesh: &mut MeshConfig,
+    history: &mut Vec<egressbench_model::outcome::Received>,
 ) -> StepReport {
     let mut report = StepReport::for_step(step);
     // The request an exec step made last (the one its status and explanation are about).
@@ -189,6 +192,7 @@ fn run_step(
                     let logs: Vec<_> = made.iter().flat_map(|(_, x)| x.logs.clone()).collect();
                     let received: Vec<_> =
                         made.iter().flat_map(|(_, x)| x.received.clone()).collect();
+                    history.extend(received.iter().cloned());
                     let seen = ExecObservation {
                         from,
                         output: &output,
@@ -227,6 +231,11 @@ fn run_step(
             });
         }
         Action::Export { .. } => {}
+        Action::ProxyLog { proxy, read } => {
+            let output = proxy_log_output(proxy, read, history);
+            report.checks = verify::check_printed(&step.expect, &output);
+            report.output = Some(output);
+        }
         Action::GetPods { pods, field } => {
             let output = pods_output(pods, *field, |w| {
                 target
@@ -312,46 +321,83 @@ fn istioctl_output(
     command::run(&cmd, &mut NoNetwork).unwrap_or_default()
 }
 
-/// What `kubectl get pod -o jsonpath=…` prints: names or containers (a sidecar's `istio-proxy`
-/// appended to the Deployment's own; `proxy` tells which kind of proxy a pod has), space-separated
-/// and without a newline, as kubectl's jsonpath prints them.
-fn pods_output(
-    pods: &[(WorkloadRef, Option<Vec<String>>)],
-    field: PodField,
-    proxy: impl Fn(&WorkloadRef) -> Option<egressbench_model::xds::ProxyKind>,
+/// What `kubectl exec PROXY_POD -- tail /var/log/squid/access.log` prints: one line in Squid's
+/// format for each request the pod's forward proxy received in this run (`history`), the last
+/// `read.tail`, through `read.filters`.
+fn proxy_log_output(
+    proxy: &SeenPod,
+    read: &command::ProxyLogRead,
+    history: &[egressbench_model::outcome::Received],
 ) -> command::ProcessOutput {
-    let missing: Vec<&WorkloadRef> = pods
+    let address = proxy.address.map(|a| a.to_string());
+    let lines: Vec<String> = history
         .iter()
-        .filter(|(_, c)| c.is_none())
-        .map(|(w, _)| w)
+        .filter(|r| Some(&r.host) == address.as_ref())
+        .enumerate()
+        .map(|(i, r)| egressbench_model::external::forward::access_log_line(r, i) + "\n")
         .collect();
-    if let Some(w) = missing.first() {
+    if proxy.containers.is_none() {
         return command::ProcessOutput {
             stderr: format!(
                 "Error from server (NotFound): pods \"{}\" not found\n",
-                w.name
+                proxy.workload.name
             ),
             exit_code: 1,
             ..Default::default()
         };
     }
+    let shown = &lines[read.tail.map_or(0, |t| lines.len().saturating_sub(t))..];
+    let mut stages = vec![Stage {
+        program: Program::Printed(shown.concat()),
+        routing: Routing::default(),
+    }];
+    stages.extend(read.filters.iter().cloned());
+    let script = command::Script::single(command::Pipeline {
+        stages,
+        timed: false,
+    });
+    let cmd = command::ExecCommand {
+        text: String::new(),
+        script,
+    };
+    command::run(&cmd, &mut NoNetwork).unwrap_or_default()
+}
+
+/// What `kubectl get pod -o jsonpath=…` prints: names, addresses or containers (a sidecar's
+/// `istio-proxy` appended to the Deployment's own; `proxy` tells which kind of proxy a pod has),
+/// space-separated and without a newline, as kubectl's jsonpath prints them.
+fn pods_output(
+    pods: &[SeenPod],
+    field: PodField,
+    proxy: impl Fn(&WorkloadRef) -> Option<egressbench_model::xds::ProxyKind>,
+) -> command::ProcessOutput {
+    if let Some(p) = pods.iter().find(|p| p.containers.is_none()) {
+        return command::ProcessOutput {
+            stderr: format!(
+                "Error from server (NotFound): pods \"{}\" not found\n",
+                p.workload.name
+            ),
+            exit_code: 1,
+            ..Default::default()
+        };
+    }
+    let first = |first_only: bool| pods.len().min(if first_only { 1 } else { usize::MAX });
     let stdout = match field {
-        PodField::Names { first_only } => {
-            let names = pods
-                .iter()
-                .map(|(w, _)| egressbench_resources::kube::pod_name(&w.namespace, &w.name));
-            let names: Vec<String> = if first_only {
-                names.take(1).collect()
-            } else {
-                names.collect()
-            };
-            names.join(" ")
-        }
+        PodField::Names { first_only } => pods[..first(first_only)]
+            .iter()
+            .map(|p| egressbench_resources::kube::pod_name(&p.workload.namespace, &p.workload.name))
+            .collect::<Vec<_>>()
+            .join(" "),
+        PodField::Addresses { first_only } => pods[..first(first_only)]
+            .iter()
+            .filter_map(|p| p.address.map(|a| a.to_string()))
+            .collect::<Vec<_>>()
+            .join(" "),
         PodField::Containers => match pods.first() {
             None => String::new(),
-            Some((w, containers)) => {
-                let mut names = containers.clone().unwrap_or_default();
-                if proxy(w) == Some(egressbench_model::xds::ProxyKind::Sidecar) {
+            Some(p) => {
+                let mut names = p.containers.clone().unwrap_or_default();
+                if proxy(&p.workload) == Some(egressbench_model::xds::ProxyKind::Sidecar) {
                     names.push("istio-proxy".into());
                 }
                 names.join(" ")

@@ -77,16 +77,15 @@ pub(crate) fn check_exec(expect: &Expect, seen: &ExecObservation<'_>) -> Vec<Che
         checks.push(Check::new("status", e.to_string(), actual, ok));
     }
     if let Some(e) = expect.connection {
-        let want = e.as_error();
         let (actual, ok) = match seen.result {
             ClientResult::Response(r) => (format!("an HTTP response ({})", r.status), false),
             ClientResult::ConnectionFailed { error, .. } => {
-                (format!("connection {error}"), *error == want)
+                (format!("connection {error}"), e.holds_for(*error))
             }
         };
         checks.push(Check::new(
             "connection",
-            format!("connection {want}"),
+            format!("connection {}", e.name()),
             actual,
             ok,
         ));
@@ -492,6 +491,7 @@ mod tests {
             )],
             peer: "127.0.0.6".parse().unwrap(),
             status: 200,
+            upstream: None,
         };
         let seen = |received| ExecObservation {
             received,

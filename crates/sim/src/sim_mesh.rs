@@ -17,7 +17,7 @@ use egressbench_model::outcome::AccessLogEntry;
 use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_network::client::{AppClient, ClientKind, Dial};
 use egressbench_network::fabric::{Clock, Fabric};
-use egressbench_network::hosts::Hosts;
+use egressbench_network::hosts::{Hosts, PodEgress};
 use egressbench_network::world::{Certs, World};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -42,6 +42,8 @@ pub enum SimError {
     CaFile(std::io::Error),
     #[error("the real curl gave no answer egressbench can read: {0}")]
     Curl(#[from] egressbench_network::client::CurlError),
+    #[error("{0}")]
+    Unreplayed(String),
 }
 
 impl egressbench_text::Diagnostic for SimError {
@@ -55,6 +57,7 @@ impl egressbench_text::Diagnostic for SimError {
                 "check the curl binary (`--curl=PATH` or EGRESSBENCH_CURL), or run without --curl".into()
             }
             SimError::CaFile(_) => "make the temporary folder writable (TMPDIR)".into(),
+            SimError::Unreplayed(_) => "or run this scenario on the model target only".into(),
             SimError::Certificates(_) | SimError::Hosts(_) => {
                 "this is a bug in egressbench: please report it with the scenario".into()
             }
@@ -70,6 +73,8 @@ const SETTLE: Duration = Duration::from_secs(3);
 pub struct SimMesh {
     world: Arc<World>,
     hosts: Hosts,
+    /// Where the pods' forward proxies connect, in the mesh being served.
+    egress: Arc<PodEgress>,
     /// The pods' applications (`Mesh::apps`) being served, restarted when they change.
     apps: Option<(Arc<Internet>, Hosts)>,
     /// `(proxy, port)` → the accept loop of a gateway's listener or a sidecar's inbound one.
@@ -144,6 +149,7 @@ impl SimMesh {
         )
         .map_err(SimError::CaFile)?;
         Ok(SimMesh {
+            egress: PodEgress::new(Arc::new(Mesh::empty()), internet.clone()),
             world: Arc::new(World::new(fabric, internet, certs)),
             hosts,
             apps: None,
@@ -160,6 +166,13 @@ impl SimMesh {
     /// Serve `mesh` from now on: gateways and sidecars listen on exactly their inbound
     /// listeners' ports, and the pods' applications run as the mesh says.
     pub async fn configure(&mut self, mesh: Arc<Mesh>) -> Result<(), SimError> {
+        if let Some(w) = egressbench_model::pods::forward_proxy_behind_sidecar(&mesh.ctx.workloads)
+        {
+            return Err(SimError::Unreplayed(
+                egressbench_model::pods::forward_proxy_unreplayed(w),
+            ));
+        }
+        self.egress.set_mesh(mesh.clone());
         self.world.set_mesh(mesh.clone());
         self.world
             .fabric
@@ -170,10 +183,11 @@ impl SimMesh {
         if self.apps.as_ref().map(|(apps, _)| apps) != Some(&mesh.apps) {
             // Stop the old applications before the new ones bind the same addresses.
             self.apps = None;
-            let hosts = Hosts::start(
+            let hosts = Hosts::start_with(
                 mesh.apps.clone(),
                 self.world.fabric.clone(),
                 &self.world.certs.public_ca,
+                Some(self.egress.clone()),
             )
             .await?;
             self.apps = Some((mesh.apps.clone(), hosts));

@@ -132,7 +132,23 @@ pub enum Reached {
     NotTls,
     /// The connection attempt went unanswered.
     NoRoute,
+    /// A forward proxy opened a tunnel: the connection it made to the `CONNECT`'s destination,
+    /// decided as a request of the proxy's own pod, carries the client's request end to end.
+    Tunnel(Tunnel),
 }
+
+/// The second leg of a tunnelled request (see `Reached::Tunnel`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Tunnel(pub Box<Trace>);
+
+impl PartialEq for Tunnel {
+    /// Two tunnels are alike when they carried the same request to the same end.
+    fn eq(&self, other: &Tunnel) -> bool {
+        self.0.request == other.0.request && self.0.end == other.0.end
+    }
+}
+
+impl Eq for Tunnel {}
 
 /// How the walk ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -36,6 +36,15 @@ pub enum Note {
         route_config: Name,
         authority: String,
     },
+    /// A `CONNECT` (a client asking a forward proxy for a tunnel) reached an HTTP connection
+    /// manager, where no route matches it.
+    ConnectRefused,
+    /// A forward proxy opened a tunnel, or refused to.
+    Tunnel {
+        proxy: String,
+        target: String,
+        verdict: String,
+    },
     /// The virtual host has no route whose match holds.
     NoRoute { virtual_host: Name },
     /// The route splits traffic by weight; the heaviest cluster is followed.

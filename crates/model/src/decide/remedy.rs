@@ -32,8 +32,15 @@ fn origin_words(mesh: &Mesh, id: &egressbench_resources::ResourceId) -> String {
 }
 
 fn registry_remedies(mesh: &Mesh, trace: &Trace, out: &mut Vec<String>) {
-    let host = &trace.request.host;
-    let port = trace.request.port;
+    // Through a forward proxy, the sidecar saw a connection to the proxy: that is what must be
+    // registered, as TCP (the tunnel is opaque to it).
+    let (host, port, protocol) = match &trace.request.proxy {
+        Some(p) => (&p.host, p.port, "TCP, which relays the forward proxy's tunnel"),
+        None if trace.request.scheme == crate::request::Scheme::Https => {
+            (&trace.request.host, trace.request.port, "HTTPS/TLS")
+        }
+        None => (&trace.request.host, trace.request.port, "HTTP"),
+    };
     let ns = &trace.from.namespace;
     let candidates: Vec<_> = mesh
         .ctx
@@ -43,8 +50,7 @@ fn registry_remedies(mesh: &Mesh, trace: &Trace, out: &mut Vec<String>) {
         .collect();
     if candidates.is_empty() {
         out.push(format!(
-            "no ServiceEntry registers {host}: add one with port {port} ({}), exported to namespace {ns}, or an ASMEgressTrafficPolicy rule with `from: [{{namespace: {ns}}}]` and `to: [{{hosts: [{host}], port: {{number: {port}, ...}}}}]`",
-            if trace.request.scheme == crate::request::Scheme::Https { "HTTPS/TLS" } else { "HTTP" }
+            "no ServiceEntry registers {host}: add one with port {port} ({protocol}), exported to namespace {ns}, or an ASMEgressTrafficPolicy rule with `from: [{{namespace: {ns}}}]` and `to: [{{hosts: [{host}], port: {{number: {port}, ...}}}}]`"
         ));
     }
     for s in &candidates {

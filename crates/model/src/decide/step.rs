@@ -254,9 +254,13 @@ pub fn resolve(mesh: &Mesh, internet: &Internet, namespace: &str, host: &str) ->
 }
 
 /// kube-proxy: where a connection to Kubernetes Service `host` (its FQDN or its ClusterIP) on
-/// `port` lands — the Service's first workload endpoint, on the port's `targetPort`. `None` for a
-/// name or address that is not a Kubernetes Service with such a port and a workload endpoint.
+/// `port` lands — the Service's first workload endpoint, on the port's `targetPort`; a connection
+/// to a pod's own address lands on that pod, on the same port (the pod network routes it, no
+/// Service involved). `None` for a name or address that is neither.
 pub fn kube_proxy(mesh: &Mesh, host: &str, port: u16) -> Option<(WorkloadRef, u16)> {
+    if let Some(pod) = mesh.ctx.workloads.values().find(|w| &*w.address == host) {
+        return Some((pod.id.clone(), port));
+    }
     let registry = &mesh.ctx.registry;
     let is_service =
         |s: &&crate::topology::ServiceInfo| s.origin.kind == egressbench_resources::Kind::Service;
@@ -363,6 +367,10 @@ pub fn app_connection(
     from: &WorkloadRef,
     request: &ClientRequest,
 ) -> AppConnection {
+    // Through a forward proxy, the connection goes to the proxy.
+    if let Some(to_proxy) = request.connect_to_proxy() {
+        return app_connection(mesh, internet, from, &to_proxy);
+    }
     let (host, port) = (request.dial_host(), request.dial_port());
     let public = IpAddr::V4(crate::external::DEFAULT_PEER);
     let Some(w) = mesh.workload(from) else {
@@ -396,11 +404,12 @@ pub fn app_connection(
             source: pod,
         };
     }
-    // Leaving the cluster without a proxy: seen from the cluster's public address.
+    // Straight to the address, from the pod's own (a host outside the cluster sees the
+    // cluster's public address: the node's source NAT, which the targets' hosts apply).
     AppConnection::Direct {
         to: original,
         original,
-        source: public,
+        source: pod,
     }
 }
 

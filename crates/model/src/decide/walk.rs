@@ -5,12 +5,14 @@ use super::machine::{self, Connection, HttpNext, TcpNext};
 use super::note::{Note, WireKind};
 use super::step::{self, Hello};
 use super::{Call, DecideError, End, Hop, HopMode, HopRequest, Reached, Trace};
+use crate::external::forward::{connect_answer, TunnelVerdict};
+use crate::external::App;
 use crate::external::{Arrival, ArrivedRequest, Internet, Served};
 use crate::mesh::Mesh;
 use crate::outcome::reply::{
     Details, LocalReply, ResponseFlag, ResponseFlags, UpstreamFailure, TLS_HANDSHAKE_FAILED,
 };
-use crate::request::{Scheme, WorkloadRef};
+use crate::request::{ClientRequest, Scheme, WorkloadRef};
 use crate::xds::{
     EndpointTarget, FilterChain, Listener, Name, ProxyConfig, ProxyKind, RbacFilter, Terminal,
 };
@@ -89,6 +91,10 @@ impl Wire {
     }
 }
 
+/// How long a forward proxy waits for an unanswered connect (every connect in the bench's network
+/// gives up after 10 s, as Envoy's clusters do).
+const PROXY_CONNECT_TIMEOUT_MS: u64 = 10_000;
+
 /// `NR`: no filter chain, or no TCP route.
 const NO_ROUTE_FLAG: ResponseFlags = ResponseFlags::one(ResponseFlag::NoRouteFound);
 
@@ -101,6 +107,8 @@ struct Walk<'a> {
     /// Where the client meant to go (for PassthroughCluster).
     original_host: &'a str,
     original_port: u16,
+    /// The request a forward proxy's tunnel carries, when the client sent it through one.
+    tunneled: Option<&'a ClientRequest>,
 }
 
 fn hop(proxy: &ProxyConfig, direction: &'static str, listener: Name) -> Hop {
@@ -599,6 +607,29 @@ impl<'a> Walk<'a> {
             };
         };
         let apps = self.mesh.apps.clone();
+        let proxy = apps
+            .hosts_at(address)
+            .filter(|h| h.port(port).is_some())
+            .find_map(|h| match h.app() {
+                App::ForwardProxy(server) => Some(server.clone()),
+                _ => None,
+            });
+        let connect = wire.layers.is_empty()
+            && wire
+                .http
+                .as_ref()
+                .is_some_and(|r| r.method.eq_ignore_ascii_case("CONNECT"));
+        if let (Some(server), true) = (proxy, connect) {
+            let authority = wire.http.as_ref().map(|r| r.authority.to_string());
+            return self.tunnel(
+                idx,
+                w,
+                &server,
+                (address, port),
+                &authority.unwrap_or_default(),
+                source,
+            );
+        }
         let mut end = self.reach_in(&apps, idx, &address.to_string(), port, wire, source);
         // Named as the workload, not by the address standing for its loopback.
         if let End::Reached { destination, .. } = &mut end {
@@ -613,6 +644,110 @@ impl<'a> Walk<'a> {
             *host = format!("{w}'s application");
         }
         end
+    }
+
+    /// Forward proxy `server`, `w`'s application at `at`, got `CONNECT target` from `source`: it
+    /// opens the tunnel if the port is allowed and its own connection to the target (decided as
+    /// a request of its pod) gets through, as Squid does; else it answers with an error page.
+    fn tunnel(
+        &mut self,
+        idx: Option<usize>,
+        w: &WorkloadRef,
+        server: &crate::external::ForwardProxyServer,
+        at: (std::net::Ipv4Addr, u16),
+        target: &str,
+        source: std::net::Ipv4Addr,
+    ) -> End {
+        let (address, port) = at;
+        let parsed = target
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h.to_ascii_lowercase(), p.parse::<u16>().ok()?)));
+        let mut record = |status: u16, upstream: Option<std::net::IpAddr>| {
+            self.received.push(crate::outcome::Received {
+                host: address.to_string(),
+                port,
+                tls: false,
+                sni: None,
+                method: "CONNECT".into(),
+                url: target.to_string(),
+                headers: Vec::new(),
+                peer: std::net::IpAddr::V4(source),
+                status,
+                upstream,
+            });
+        };
+        let leg = match parsed {
+            Some((host, target_port)) if TunnelVerdict::allowed(target_port) => {
+                let inner = match self.tunneled {
+                    Some(r) if r.host == host && r.port == target_port => r.tunneled(),
+                    _ => ClientRequest::get(Scheme::Tcp, &host, target_port, ""),
+                };
+                decide(self.mesh, self.internet, &Call::new(w.clone(), inner)).ok()
+            }
+            _ => None,
+        };
+        let verdict = match &leg {
+            None => TunnelVerdict::Denied,
+            Some(t) if !t.hops.is_empty() => TunnelVerdict::Open,
+            Some(t) => match &t.end {
+                End::Reached {
+                    outcome: Reached::Unresolved,
+                    ..
+                } => TunnelVerdict::NoName,
+                End::Reached {
+                    outcome: Reached::Refused | Reached::NoRoute,
+                    ..
+                } => TunnelVerdict::Unreachable,
+                _ => TunnelVerdict::Open,
+            },
+        };
+        if let Some(h) = idx.and_then(|i| self.hops.get_mut(i)) {
+            h.notes.push(Note::Tunnel {
+                proxy: format!("{w}'s application"),
+                target: target.to_string(),
+                verdict: match verdict {
+                    TunnelVerdict::Open => "tunnel open".into(),
+                    TunnelVerdict::Denied => "403, only port 443 may be tunnelled".into(),
+                    TunnelVerdict::NoName => "503, the name does not resolve".into(),
+                    TunnelVerdict::Unreachable => "503, the destination cannot be reached".into(),
+                },
+            });
+        }
+        let outcome = match (verdict, leg) {
+            (TunnelVerdict::Open, Some(leg)) => {
+                record(200, leg.address);
+                self.received.extend(leg.received.iter().cloned());
+                Reached::Tunnel(super::Tunnel(Box::new(leg)))
+            }
+            (verdict, leg) => {
+                let response = connect_answer(server, verdict);
+                record(response.status, None);
+                // An unanswered connect ends when the proxy's connect timeout does.
+                let unanswered = leg.is_some_and(|l| {
+                    matches!(
+                        l.end,
+                        End::Reached {
+                            outcome: Reached::NoRoute,
+                            ..
+                        }
+                    )
+                });
+                Reached::Response {
+                    response,
+                    delay_ms: if unanswered {
+                        PROXY_CONNECT_TIMEOUT_MS
+                    } else {
+                        0
+                    },
+                }
+            }
+        };
+        End::Reached {
+            destination: w.to_string(),
+            port,
+            tls: false,
+            outcome,
+        }
     }
 
     /// The connection reaches a host outside the mesh.
@@ -705,6 +840,7 @@ fn closed_unread(
         headers: Vec::new(),
         peer: std::net::IpAddr::V4(crate::external::DEFAULT_PEER),
         status: 0,
+        upstream: None,
     })
 }
 
@@ -734,6 +870,7 @@ fn received(
             headers,
             peer: std::net::IpAddr::V4(arrival.peer()),
             status,
+            upstream: None,
         }
     };
     match served {
@@ -802,8 +939,25 @@ fn from_served(s: Served) -> Reached {
     }
 }
 
-/// Decide one request from a workload.
+/// Decide one request from a workload. A request through a forward proxy is decided as the
+/// client's connection to the proxy, carrying `CONNECT`; the proxy's own connection for the
+/// tunnel is the trace's second leg (`Reached::Tunnel`). The trace keeps the client's request.
 pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, DecideError> {
+    let Some(to_proxy) = call.request.connect_to_proxy() else {
+        return decide_leg(mesh, internet, call, None);
+    };
+    let leg = Call::new((*call.from).clone(), to_proxy);
+    let mut trace = decide_leg(mesh, internet, &leg, Some(&call.request))?;
+    trace.request = call.request.clone();
+    Ok(trace)
+}
+
+fn decide_leg(
+    mesh: &Mesh,
+    internet: &Internet,
+    call: &Call,
+    tunneled: Option<&ClientRequest>,
+) -> Result<Trace, DecideError> {
     let (from, request) = (&*call.from, &*call.request);
     let w = mesh
         .workload(from)
@@ -830,6 +984,7 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
         received: Vec::new(),
         original_host: dest_host,
         original_port: port,
+        tunneled,
     };
     let http = call.sent.clone();
     let wire = match request.scheme {

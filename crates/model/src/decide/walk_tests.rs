@@ -156,3 +156,162 @@ fn a_gateway_port_without_a_listener_is_noted_and_fails_the_connect() {
         }
     ));
 }
+
+/// Squid in a namespace without injection, as Istio's "Using an External HTTPS Proxy" task runs
+/// it, and the ServiceEntry that admits its port: `protocol` TCP (the task's) or HTTP.
+const SQUID_POD: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: external}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: squid, namespace: external}
+spec:
+  template:
+    metadata: {labels: {app: squid}}
+    spec: {containers: [{name: squid, image: "sameersbn/squid:3.5.27"}]}
+"#;
+
+fn squid(protocol: &str) -> (Mesh, std::net::Ipv4Addr) {
+    let base = SQUID_POD;
+    let address: std::net::Ipv4Addr = mesh(base)
+        .workload(&WorkloadRef::new("external", "squid"))
+        .and_then(|w| w.address.parse().ok())
+        .expect("squid's pod address");
+    let entry = format!(
+        r#"
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {{name: proxy, namespace: default}}
+spec:
+  hosts: [my-company-proxy.com]
+  addresses: ["{address}/32"]
+  ports: [{{number: 3128, name: proxy, protocol: {protocol}}}]
+  location: MESH_EXTERNAL
+  resolution: NONE
+"#
+    );
+    (mesh(&format!("{base}{entry}")), address)
+}
+
+fn through(proxy: std::net::Ipv4Addr, scheme: Scheme, host: &str, port: u16) -> ClientRequest {
+    let mut req = ClientRequest::get(scheme, host, port, "/");
+    req.proxy = Some(crate::request::ForwardProxy {
+        host: proxy.to_string(),
+        port: 3128,
+    });
+    req
+}
+
+#[test]
+fn a_tcp_port_for_the_proxy_relays_the_tunnel_squid_opens() {
+    let (m, proxy) = squid("TCP");
+    let t = decision(
+        &m,
+        "sleep",
+        through(proxy, Scheme::Https, "httpbin.org", 443),
+    );
+    // The sidecar sees a TCP connection to the proxy, relayed through the ServiceEntry's cluster.
+    assert_eq!(t.hops.len(), 1);
+    assert_eq!(t.hops[0].mode, HopMode::Tcp);
+    assert_eq!(
+        t.hops[0].cluster.as_deref(),
+        Some("outbound|3128||my-company-proxy.com")
+    );
+    let End::Reached {
+        destination,
+        outcome: Reached::Tunnel(leg),
+        ..
+    } = &t.end
+    else {
+        panic!("a tunnel expected: {:?}", t.end);
+    };
+    assert_eq!(destination, "external/squid");
+    // The second leg is squid's own connection, straight out (its pod has no sidecar).
+    assert_eq!(&*leg.0.from, &WorkloadRef::new("external", "squid"));
+    assert!(leg.0.hops.is_empty());
+    // Squid received the CONNECT from sleep's pod and went to httpbin.org's address; httpbin.org
+    // received curl's own TLS.
+    let connect = &t.received[0];
+    assert_eq!(
+        (
+            connect.method.as_str(),
+            connect.url.as_str(),
+            connect.status
+        ),
+        ("CONNECT", "httpbin.org:443", 200)
+    );
+    let sleep = m.workload(&WorkloadRef::new("default", "sleep")).unwrap();
+    assert_eq!(connect.peer.to_string(), &*sleep.address);
+    assert_eq!(connect.upstream, Some("203.0.113.10".parse().unwrap()));
+    assert_eq!(t.received[1].sni.as_deref(), Some("httpbin.org"));
+    let x = crate::answer::answer(&t);
+    assert_eq!(x.result.status(), Some(200));
+    assert_eq!(x.remote, Some(format!("{proxy}:3128").parse().unwrap()));
+}
+
+#[test]
+fn an_http_port_for_the_proxy_answers_the_connect_itself() {
+    let (m, proxy) = squid("HTTP");
+    let t = decision(
+        &m,
+        "sleep",
+        through(proxy, Scheme::Https, "httpbin.org", 443),
+    );
+    assert_eq!(t.hops[0].mode, HopMode::Http);
+    assert!(t.hops[0].notes.contains(&Note::ConnectRefused));
+    assert!(matches!(&t.end, End::Responded { hop: 0, reply } if reply.status == 404));
+    let x = crate::answer::answer(&t);
+    assert_eq!(
+        x.result,
+        crate::outcome::ClientResult::ConnectionFailed {
+            error: crate::outcome::ConnectionError::TunnelFailed(404),
+            during_tls: false,
+        }
+    );
+    assert!(t.received.is_empty());
+}
+
+#[test]
+fn squid_refuses_ports_other_than_443_and_names_it_cannot_resolve() {
+    let (m, proxy) = squid("TCP");
+    let refused = |host: &str, port: u16, scheme: Scheme| {
+        let t = decision(&m, "sleep", through(proxy, scheme, host, port));
+        let x = crate::answer::answer(&t);
+        (x.result, t.received.first().map(|r| (r.status, r.upstream)))
+    };
+    let failed = |status| crate::outcome::ClientResult::ConnectionFailed {
+        error: crate::outcome::ConnectionError::TunnelFailed(status),
+        during_tls: false,
+    };
+    assert_eq!(
+        refused("httpbin.org", 80, Scheme::Http),
+        (failed(403), Some((403, None)))
+    );
+    assert_eq!(
+        refused("no-such-host.invalid", 443, Scheme::Https),
+        (failed(503), Some((503, None)))
+    );
+}
+
+#[test]
+fn without_an_entry_for_the_proxy_registry_only_resets_the_connect() {
+    let (_, proxy) = squid("TCP");
+    let m = mesh(SQUID_POD);
+    let t = decision(
+        &m,
+        "sleep",
+        through(proxy, Scheme::Https, "httpbin.org", 443),
+    );
+    assert_eq!(t.hops[0].cluster.as_deref(), Some("BlackHoleCluster"));
+    let x = crate::answer::answer(&t);
+    assert_eq!(
+        x.result,
+        crate::outcome::ClientResult::ConnectionFailed {
+            error: crate::outcome::ConnectionError::Reset,
+            during_tls: false,
+        }
+    );
+}

@@ -37,7 +37,16 @@ pub struct Explanation {
 pub fn explanation(exchange: &Exchange) -> Option<Explanation> {
     let trace: &Trace = exchange.trace.as_ref()?;
     Some(Explanation {
-        request: format!("{} {}", trace.request.method, trace.request.url()),
+        request: match &trace.request.proxy {
+            Some(p) => format!(
+                "{} {} through forward proxy {p} (CONNECT {}:{})",
+                trace.request.method,
+                trace.request.url(),
+                trace.request.host,
+                trace.request.port
+            ),
+            None => format!("{} {}", trace.request.method, trace.request.url()),
+        },
         from: trace.from.to_string(),
         identity: trace.from_identity.to_string(),
         decision: decision(trace),

@@ -64,6 +64,17 @@ impl fmt::Display for Note {
                 f,
                 "no virtual host of route configuration {route_config} has the domain {authority}"
             ),
+            Note::ConnectRefused => f.write_str(
+                "the client asked for a tunnel (CONNECT) but this port is HTTP to the proxy: a \
+                 CONNECT has no path and only a route with a connect_matcher matches it, which \
+                 Istio never generates, so Envoy answers 404 (NR); declare the forward proxy's \
+                 port as TCP (protocol: TCP) so that the sidecar relays the tunnel",
+            ),
+            Note::Tunnel {
+                proxy,
+                target,
+                verdict,
+            } => write!(f, "forward proxy {proxy}: CONNECT {target}: {verdict}"),
             Note::NoRoute { virtual_host } => {
                 write!(f, "no route of virtual host {virtual_host} matches the request")
             }

@@ -29,6 +29,11 @@ pub fn decision(trace: &Trace) -> Decision {
             outcome: Reached::Response { .. },
             ..
         } => Decision::Allowed,
+        // Through a forward proxy's tunnel: what became of the proxy's own connection.
+        End::Reached {
+            outcome: Reached::Tunnel(leg),
+            ..
+        } => decision(&leg.0),
         End::Reached { .. } => Decision::Failed,
         End::Responded { reply, .. } if reply.status < 400 => Decision::Allowed,
         End::Responded { .. } | End::Closed { .. } => Decision::Blocked,
@@ -68,6 +73,10 @@ pub fn reason(trace: &Trace) -> String {
                 Reached::NoRoute => format!("{destination}:{port} did not answer"),
                 Reached::NotTls => format!(
                     "{destination}:{port} received TLS inside TLS (originated twice) and answered in plain text"
+                ),
+                Reached::Tunnel(leg) => format!(
+                    "the forward proxy {destination}:{port} opened a tunnel; through it, {}",
+                    reason(&leg.0)
                 ),
             }
         }
@@ -134,6 +143,10 @@ pub fn answer_words(result: &ClientResult) -> String {
                 (crate::outcome::ConnectionError::Timeout, _) => 28,
                 (crate::outcome::ConnectionError::Unresolved, _) => 6,
                 (crate::outcome::ConnectionError::NotTls, _) => 35,
+                (crate::outcome::ConnectionError::ProxyAborted, _) => 56,
+                (crate::outcome::ConnectionError::TunnelFailed(status), _) => {
+                    return format!("proxy tunnel refused with HTTP {status} (curl exit 56)")
+                }
             };
             format!("connection {error} (curl exit {code})")
         }

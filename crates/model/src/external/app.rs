@@ -51,6 +51,14 @@ pub(super) fn answer(app: &App, req: &AppRequest<'_>) -> (HttpResponse, u64) {
         }
         App::RedirectToHttps(inner) if req.tls => answer(inner, req),
         App::RedirectToHttps(_) => (to_https(req), 0),
+        App::ForwardProxy(server) => match req.request.method.eq_ignore_ascii_case("CONNECT") {
+            // The tunnel's answer depends on the destination: the walk and the sockets give it.
+            true => (
+                super::forward::connect_answer(server, super::forward::TunnelVerdict::Open),
+                0,
+            ),
+            false => (super::forward::not_a_proxy_request(server), 0),
+        },
     }
 }
 

@@ -20,6 +20,9 @@ pub enum App {
     /// Plain HTTP gets `301 Moved Permanently` to the same URL over HTTPS (what
     /// `edition.cnn.com` answers on port 80); requests that came over TLS get the inner app.
     RedirectToHttps(Box<App>),
+    /// A forward proxy (Squid): `CONNECT` opens a tunnel (the walk and the sockets run it, see
+    /// `forward`); anything else is not a proxy request to it.
+    ForwardProxy(Box<super::forward::ForwardProxyServer>),
 }
 
 /// One fixed answer: status, content type, body and any other response headers.

@@ -85,6 +85,12 @@ pub enum ConnectionError {
     /// The client's TLS handshake got plain text back (curl exit 35, "wrong version number"):
     /// TLS wrapped twice, or TLS sent to a plain-text server.
     NotTls,
+    /// The forward proxy closed the connection without answering the `CONNECT` (curl exit 56,
+    /// "Proxy CONNECT aborted").
+    ProxyAborted,
+    /// The forward proxy answered the `CONNECT` with this status instead of opening the tunnel
+    /// (curl exit 56, "CONNECT tunnel failed, response 403").
+    TunnelFailed(u16),
 }
 
 impl fmt::Display for ConnectionError {
@@ -95,6 +101,8 @@ impl fmt::Display for ConnectionError {
             ConnectionError::Timeout => "timeout",
             ConnectionError::Unresolved => "unresolved",
             ConnectionError::NotTls => "not_tls",
+            ConnectionError::ProxyAborted => "proxy_aborted",
+            ConnectionError::TunnelFailed(_) => "tunnel_failed",
         })
     }
 }

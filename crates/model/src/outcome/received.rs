@@ -31,6 +31,9 @@ pub struct Received {
     pub peer: IpAddr,
     /// The status answered; 400 for a stream with no HTTP, 0 for a reset or an empty connection.
     pub status: u16,
+    /// Where a forward proxy connected for it (a `CONNECT`'s destination address).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<IpAddr>,
 }
 
 impl Received {

@@ -107,6 +107,22 @@ pub struct ClientRequest {
     /// `curl --http1.1`: HTTP/1.1 only, so over TLS only `http/1.1` is offered by ALPN (curl
     /// offers `h2` as well by default).
     pub http1_only: bool,
+    /// A forward proxy the request goes through (`curl -x`, `HTTPS_PROXY=…`): the client connects
+    /// to it and asks, with `CONNECT host:port`, for a tunnel to the URL's host and port.
+    pub proxy: Option<ForwardProxy>,
+}
+
+/// An HTTP forward proxy (`http://host:port`), as a client names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForwardProxy {
+    pub host: String,
+    pub port: u16,
+}
+
+impl fmt::Display for ForwardProxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.host, self.port)
+    }
 }
 
 /// The host (a name or an address) and port a connection is opened to, instead of the URL's.
@@ -132,7 +148,50 @@ impl ClientRequest {
             dial: None,
             from_proxy_container: false,
             http1_only: false,
+            proxy: None,
         }
+    }
+
+    /// What the client sends to its forward proxy, if it has one: `CONNECT host:port` on a
+    /// plain connection to the proxy (curl sends `Host: host:port` with it). The request itself
+    /// then goes through the tunnel, end to end.
+    pub fn connect_to_proxy(&self) -> Option<ClientRequest> {
+        let proxy = self.proxy.as_ref()?;
+        let target = format!("{}:{}", self.host, self.port);
+        Some(ClientRequest {
+            scheme: Scheme::Http,
+            host: proxy.host.clone(),
+            port: proxy.port,
+            method: "CONNECT".into(),
+            path: String::new(),
+            headers: Vec::new(),
+            body: None,
+            timeout_ms: self.timeout_ms,
+            host_header: Some(target),
+            dial: None,
+            from_proxy_container: self.from_proxy_container,
+            http1_only: true,
+            proxy: None,
+        })
+    }
+
+    /// The request as it goes through the tunnel its forward proxy opened.
+    pub fn tunneled(&self) -> ClientRequest {
+        ClientRequest {
+            proxy: None,
+            dial: None,
+            ..self.clone()
+        }
+    }
+
+    /// `CONNECT`'s target, `host:port`, when this is a request to a forward proxy.
+    pub fn connect_target(&self) -> Option<(&str, u16)> {
+        if !self.method.eq_ignore_ascii_case("CONNECT") {
+            return None;
+        }
+        let authority = self.host_header.as_deref()?;
+        let (host, port) = authority.rsplit_once(':')?;
+        Some((host, port.parse().ok()?))
     }
 
     /// The `Host` header value sent: `-H 'Host: …'` when given, else the URL's host with the port

@@ -195,7 +195,18 @@ impl Registry {
                             target_port: p.target_port.unwrap_or(p.number),
                         })
                         .collect(),
-                    addresses: se.addresses.clone(),
+                    // A single-address CIDR is that address, as istiod reads it (`10.0.0.7/32`
+                    // gets the listener `10.0.0.7_<port>`).
+                    addresses: se
+                        .addresses
+                        .iter()
+                        .map(|a| {
+                            a.strip_suffix("/32")
+                                .or_else(|| a.strip_suffix("/128"))
+                                .unwrap_or(a)
+                                .to_string()
+                        })
+                        .collect(),
                     resolution,
                     mesh_external: se.location
                         != Some(egressbench_resources::Location::MeshInternal),

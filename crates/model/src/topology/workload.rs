@@ -120,6 +120,42 @@ fn injection(
     }
 }
 
+/// How many pod addresses there are: 10.244.0.2 to 10.244.249.251.
+const POD_SLOTS: u32 = 250 * 250;
+
+/// The pod address of each of `workloads` (Deployments, one pod each): a function of the
+/// workload's namespace and name, so that applying or deleting other Deployments does not move a
+/// pod, as a running pod keeps its address in a cluster. Two workloads whose names fall on the
+/// same address are told apart in name order, the later taking the next free one. The scenario
+/// loader asks the same of the Deployments it has seen, for `{.items..podIP}`.
+pub fn pod_addresses<'a>(
+    workloads: impl IntoIterator<Item = &'a WorkloadRef>,
+) -> BTreeMap<WorkloadRef, std::net::Ipv4Addr> {
+    let mut ids: Vec<&WorkloadRef> = workloads.into_iter().collect();
+    ids.sort();
+    ids.dedup();
+    let mut taken = std::collections::HashSet::new();
+    let mut out = BTreeMap::new();
+    for id in ids {
+        // FNV-1a over `namespace/name`: stable across runs and platforms.
+        let hash = format!("{}/{}", id.namespace, id.name)
+            .bytes()
+            .fold(0x811c_9dc5_u32, |h, b| {
+                (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+            });
+        let mut slot = hash % POD_SLOTS;
+        while !taken.insert(slot) {
+            slot = (slot + 1) % POD_SLOTS;
+        }
+        let byte = |n: u32| u8::try_from(n).unwrap_or(u8::MAX);
+        out.insert(
+            id.clone(),
+            std::net::Ipv4Addr::new(10, 244, byte(slot / 250), byte(slot % 250 + 2)),
+        );
+    }
+    out
+}
+
 /// Every Deployment as a workload, in identity order.
 pub fn workloads(store: &Store, trust_domain: &str) -> BTreeMap<WorkloadRef, Workload> {
     let namespaces: BTreeMap<&str, &BTreeMap<String, String>> = store
@@ -127,7 +163,12 @@ pub fn workloads(store: &Store, trust_domain: &str) -> BTreeMap<WorkloadRef, Wor
         .map(|n| (n.name(), &n.meta.labels))
         .collect();
     let mut out = BTreeMap::new();
-    for (i, r) in store.of_kind(Kind::Deployment).enumerate() {
+    let ids: Vec<WorkloadRef> = store
+        .of_kind(Kind::Deployment)
+        .map(|r| WorkloadRef::new(r.namespace(), r.name()))
+        .collect();
+    let addresses = pod_addresses(&ids);
+    for r in store.of_kind(Kind::Deployment) {
         let Body::Deployment(spec) = &r.body else {
             continue;
         };
@@ -151,6 +192,10 @@ pub fn workloads(store: &Store, trust_domain: &str) -> BTreeMap<WorkloadRef, Wor
             (inject.then_some(ProxyKind::Sidecar), why)
         };
         let id = WorkloadRef::new(ns.clone(), r.name());
+        let address: Name = addresses
+            .get(&id)
+            .map_or_else(|| "10.244.0.2".to_string(), |a| a.to_string())
+            .into();
         out.insert(
             id.clone(),
             Workload {
@@ -160,7 +205,7 @@ pub fn workloads(store: &Store, trust_domain: &str) -> BTreeMap<WorkloadRef, Wor
                 service_account: sa,
                 proxy,
                 proxy_reason,
-                address: format!("10.244.{}.{}", i / 250, i % 250 + 2).into(),
+                address,
                 containers: spec
                     .template
                     .spec
@@ -188,4 +233,37 @@ pub fn workloads(store: &Store, trust_domain: &str) -> BTreeMap<WorkloadRef, Wor
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pod_keeps_its_address_when_others_come_and_go() {
+        let a = WorkloadRef::new("default", "sleep");
+        let b = WorkloadRef::new("external", "squid");
+        let c = WorkloadRef::new("aaa", "first");
+        let alone = pod_addresses([&a]);
+        let more = pod_addresses([&c, &b, &a]);
+        assert_eq!(alone[&a], more[&a]);
+        assert_eq!(more.len(), 3);
+        let distinct: std::collections::HashSet<_> = more.values().collect();
+        assert_eq!(distinct.len(), 3);
+        for ip in more.values() {
+            let [ten, net, x, y] = ip.octets();
+            assert_eq!((ten, net), (10, 244));
+            assert!(x < 250 && (2..=251).contains(&y), "{ip}");
+        }
+    }
+
+    #[test]
+    fn names_on_the_same_address_are_told_apart() {
+        let ids: Vec<WorkloadRef> = (0..2000)
+            .map(|i| WorkloadRef::new("ns", format!("w{i}")))
+            .collect();
+        let all = pod_addresses(&ids);
+        let distinct: std::collections::HashSet<_> = all.values().collect();
+        assert_eq!(distinct.len(), ids.len());
+    }
 }

@@ -95,7 +95,18 @@ async fn exchange(
     };
     let stream = match connected {
         Ok(stream) => stream,
+        // The connection curl opens first is the proxy's, in plain text.
+        Err(e) if request.proxy.is_some() => return connect_failed(&e, Scheme::Http),
         Err(e) => return connect_failed(&e, request.scheme),
+    };
+    let stream = if request.proxy.is_some() {
+        sent.store(true, Ordering::SeqCst);
+        match tunnel(stream, request).await {
+            Ok(stream) => stream,
+            Err(result) => return result,
+        }
+    } else {
+        stream
     };
     match request.scheme {
         Scheme::Tcp => {
@@ -127,6 +138,62 @@ async fn exchange(
             http(stream, request, version).await
         }
     }
+}
+
+/// The longest proxy answer head read (curl's own limit is larger; no proxy here sends more).
+const MAX_PROXY_HEAD: usize = 16 * 1024;
+
+/// Ask the forward proxy on `stream` for a tunnel to the request's host and port, as curl does
+/// (`CONNECT host:port` with `Host`, `User-Agent` and `Proxy-Connection: Keep-Alive`), and read
+/// its answer: a 2xx opens the tunnel; any other status is curl's "CONNECT tunnel failed"; a close
+/// before an answer is "Proxy CONNECT aborted"; a reset is a reset.
+async fn tunnel(mut stream: TcpStream, request: &ClientRequest) -> Result<TcpStream, ClientResult> {
+    let target = format!("{}:{}", request.host, request.port);
+    let head = format!(
+        "CONNECT {target} HTTP/1.1\r\nHost: {target}\r\nUser-Agent: curl/7.88.1\r\n\
+         Proxy-Connection: Keep-Alive\r\n\r\n"
+    );
+    let reset = || failed(ConnectionError::Reset, false);
+    if stream.write_all(head.as_bytes()).await.is_err() {
+        return Err(reset());
+    }
+    let mut answer = Vec::new();
+    let mut byte = [0u8; 1];
+    // Byte by byte, so that nothing after the head (the tunnel's first bytes) is consumed.
+    while !answer.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte).await {
+            Ok(0) if answer.is_empty() => return Err(failed(ConnectionError::ProxyAborted, false)),
+            Ok(0) | Err(_) => return Err(reset()),
+            Ok(_) => answer.push(byte[0]),
+        }
+        if answer.len() > MAX_PROXY_HEAD {
+            return Err(reset());
+        }
+    }
+    let status = String::from_utf8_lossy(&answer)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse::<u16>().ok())
+        .unwrap_or(0);
+    if (200..300).contains(&status) {
+        return Ok(stream);
+    }
+    // curl reads the refusal's body (as its Content-Length gives it) before closing, so that the
+    // proxy sees a clean close rather than a reset over unread bytes.
+    let length = String::from_utf8_lossy(&answer)
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0)
+        .min(MAX_PROXY_HEAD);
+    let mut body = vec![0u8; length];
+    let _ = stream.read_exact(&mut body).await;
+    let _ = stream.shutdown().await;
+    Err(failed(ConnectionError::TunnelFailed(status), false))
 }
 
 /// A failed connect as curl reports it: refused (exit 7), timed out (exit 28, "Connection timed

@@ -123,21 +123,29 @@ fn arguments(
     if request.http1_only {
         arg("--http1.1");
     }
-    arg("--noproxy");
-    arg("*");
     if let Some(local) = local {
         // The workload's own source address (its loopback alias), as the built-in client binds.
         arg("--interface");
         arg(&local.to_string());
     }
-    arg("--connect-to");
     let target = url_host(&connect_to.ip().to_string());
-    arg(&format!(
-        "{}:{}:{target}:{}",
-        url_host(&request.host),
-        request.port,
-        connect_to.port()
-    ));
+    if request.proxy.is_some() {
+        // curl's connection is the proxy's; the proxy resolves and reaches the URL's host, through
+        // a tunnel also for http:// URLs (the only way the bench sends through a proxy).
+        arg("--proxy");
+        arg(&format!("http://{target}:{}", connect_to.port()));
+        arg("--proxytunnel");
+    } else {
+        arg("--noproxy");
+        arg("*");
+        arg("--connect-to");
+        arg(&format!(
+            "{}:{}:{target}:{}",
+            url_host(&request.host),
+            request.port,
+            connect_to.port()
+        ));
+    }
     if request.method.eq_ignore_ascii_case("HEAD") {
         // `-X HEAD` would make curl wait for the body the headers announce.
         arg("-I");
@@ -233,6 +241,14 @@ pub async fn send_with_curl(
             &scratch,
         ))
         .stdin(Stdio::null())
+        // Only the proxy the request names: none from the environment.
+        .env_remove("http_proxy")
+        .env_remove("https_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("no_proxy")
+        .env_remove("NO_PROXY")
         .kill_on_drop(true)
         .output()
         .await?;
@@ -260,7 +276,18 @@ pub async fn send_with_curl(
                 },
             )
         }
-        Some(6) => failed(ConnectionError::Unresolved, false),
+        Some(5 | 6) => failed(ConnectionError::Unresolved, false),
+        Some(56) if stderr.contains("Proxy CONNECT aborted") => {
+            failed(ConnectionError::ProxyAborted, false)
+        }
+        Some(56) if stderr.contains("CONNECT tunnel failed, response") => {
+            let status = stderr
+                .rsplit("response ")
+                .next()
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(0);
+            failed(ConnectionError::TunnelFailed(status), false)
+        }
         Some(7) => failed(ConnectionError::Refused, false),
         // "Connection timed out after N ms" (connect or TLS handshake) vs "Operation timed out".
         Some(28) => failed(

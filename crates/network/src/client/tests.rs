@@ -784,3 +784,105 @@ fn real_curl_does_not_do_raw_tcp() {
         assert!(matches!(got, Err(CurlError::NotHttp)), "{got:?}");
     });
 }
+
+/// A raw proxy that reads one request head, then answers `answer` (an empty one: it closes), and
+/// returns what it read.
+async fn raw_proxy(listener: TcpListener, answer: &'static [u8]) -> String {
+    let (mut s, _) = listener.accept().await.expect("accept");
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if s.read(&mut byte).await.expect("read") == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    if !answer.is_empty() {
+        s.write_all(answer).await.expect("write");
+        // Wait for the client's close before closing, so that the close is the client's.
+        let mut rest = Vec::new();
+        let _ = s.read_to_end(&mut rest).await;
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+fn via(proxy: SocketAddr, scheme: Scheme, host: &str, port: u16) -> ClientRequest {
+    let mut r = ClientRequest::get(scheme, host, port, "/");
+    r.proxy = Some(egressbench_model::request::ForwardProxy {
+        host: proxy.ip().to_string(),
+        port: proxy.port(),
+    });
+    r
+}
+
+#[test]
+fn a_proxy_that_refuses_the_connect_fails_the_tunnel_with_its_status() {
+    rt().block_on(async {
+        let b = Bench::new();
+        let (at, listener) = b.listen("10.244.9.9:3128").await;
+        let server = tokio::spawn(raw_proxy(
+            listener,
+            b"HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\n\r\nnope!",
+        ));
+        let got = b
+            .send(Dial::Simulated(at), &via(at, Scheme::Https, TLS_HOST, 443))
+            .await;
+        assert_eq!(got, failed(ConnectionError::TunnelFailed(403), false));
+        let head = server.await.expect("server");
+        assert!(
+            head.starts_with(&format!(
+                "CONNECT {TLS_HOST}:443 HTTP/1.1\r\nHost: {TLS_HOST}:443\r\n"
+            )),
+            "{head}"
+        );
+        assert!(head.contains("Proxy-Connection: Keep-Alive\r\n"), "{head}");
+    });
+}
+
+#[test]
+fn a_proxy_that_closes_without_answering_aborts_the_connect() {
+    rt().block_on(async {
+        let b = Bench::new();
+        let (at, listener) = b.listen("10.244.9.9:3128").await;
+        let server = tokio::spawn(raw_proxy(listener, b""));
+        let got = b
+            .send(Dial::Simulated(at), &via(at, Scheme::Https, TLS_HOST, 443))
+            .await;
+        assert_eq!(got, failed(ConnectionError::ProxyAborted, false));
+        server.await.expect("server");
+    });
+}
+
+#[test]
+fn an_open_tunnel_carries_the_request_to_the_destination() {
+    rt().block_on(async {
+        let b = Bench::new();
+        let (at, listener) = b.listen("10.244.9.9:3128").await;
+        // The proxy answers 200 and then is the destination itself: plain HTTP through the tunnel.
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.expect("accept");
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                s.read_exact(&mut byte).await.expect("read");
+                head.push(byte[0]);
+            }
+            s.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                .await
+                .expect("write");
+            let io = TokioIo::new(s);
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(io, service_fn(hello))
+                .await;
+        });
+        let got = b
+            .send(Dial::Simulated(at), &via(at, Scheme::Http, PLAIN_HOST, 80))
+            .await;
+        // `hello` answers 201 with the method and path it got.
+        let ClientResult::Response(r) = got else {
+            panic!("a response expected: {got:?}");
+        };
+        assert_eq!((r.status, r.body.as_str()), (201, "GET / ua=-"));
+        server.abort();
+    });
+}

@@ -50,6 +50,9 @@ async fn handle(site: Arc<Site>, stream: TcpStream, real_peer: SocketAddr) {
     let peer = site
         .fabric
         .simulated_peer(real_peer)
+        .filter(|ip| site.egress.is_some() || !site.fabric.is_present(*ip))
+        // A host outside the cluster sees a pod's connection from the cluster's public address
+        // (the node's source NAT); the pods' applications see the pod.
         .unwrap_or(IpAddr::V4(DEFAULT_PEER));
     let (mut socket, switch) = Socket::new(stream);
     let Ok((first, bytes)) = inspect(&mut socket).await else {

@@ -47,7 +47,10 @@ where
         let conn = conn.clone();
         service_fn(move |req| answer(conn.clone(), req))
     };
-    let connection = builder.serve_connection(TokioIo::new(io), service);
+    // With upgrades: a forward proxy's `CONNECT` hands the connection over to its tunnel.
+    let connection = builder
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
     tokio::select! {
         _ = connection => {}
         () = conn.abort.notified() => {}
@@ -74,6 +77,11 @@ where
 
 /// The model host's answer to one request.
 async fn answer(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<ModelBody>, NoAnswer> {
+    if req.method() == hyper::Method::CONNECT && conn.tls.is_none() {
+        if let Some(server) = conn.forward_proxy() {
+            return super::tunnel::connect(conn, server, req).await;
+        }
+    }
     let (parts, body) = req.into_parts();
     let body = body.collect().await?.to_bytes();
     let arrived = arrived(&parts, &body);
@@ -98,20 +106,7 @@ async fn answer(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<Mode
         Served::Response { response, delay_ms } => {
             conn.record(&host, &method, &url, response.status, headers);
             conn.site.fabric.clock().sleep(delay_ms).await;
-            let has_length = response.header("content-length").is_some();
-            let body = ModelBody::new(Bytes::from(response.body), has_length);
-            let mut answer = Response::new(body);
-            *answer.status_mut() =
-                StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            for (name, value) in &response.headers {
-                if let (Ok(name), Ok(value)) = (
-                    HeaderName::from_bytes(name.as_bytes()),
-                    HeaderValue::from_bytes(value.as_bytes()),
-                ) {
-                    answer.headers_mut().append(name, value);
-                }
-            }
-            Ok(answer)
+            Ok(response_of(response))
         }
         // Reset, or an outcome a host cannot produce for a request on its own listener.
         _ => {
@@ -121,6 +116,26 @@ async fn answer(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<Mode
             Err(NoAnswer::Reset)
         }
     }
+}
+
+/// The model's answer as hyper sends it: status, headers in order, body.
+pub(super) fn response_of(
+    response: egressbench_model::outcome::HttpResponse,
+) -> Response<ModelBody> {
+    let has_length = response.header("content-length").is_some();
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers;
+    let mut answer = Response::new(ModelBody::new(Bytes::from(response.body), has_length));
+    *answer.status_mut() = status;
+    for (name, value) in &headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            answer.headers_mut().append(name, value);
+        }
+    }
+    answer
 }
 
 /// The request as the model's host receives it: authority from `Host` (HTTP/1) or the URI's

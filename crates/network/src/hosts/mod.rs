@@ -34,8 +34,10 @@ mod sniff;
 mod socket;
 mod stream;
 mod tasks;
+mod tunnel;
 
 pub use record::HostRecord;
+pub use tunnel::PodEgress;
 
 use crate::client::Sent;
 use crate::pki::{public_server, CertificateAuthority, Leaf, LeafSpec, PkiError};
@@ -86,6 +88,19 @@ impl Hosts {
         fabric: Arc<Fabric>,
         public_ca: &CertificateAuthority,
     ) -> Result<Hosts, HostsError> {
+        Hosts::start_with(internet, fabric, public_ca, None).await
+    }
+
+    /// `start`, for the pods' applications when `egress` is given: they are inside the cluster
+    /// (they see a pod's connection from the pod's address, where hosts outside see the
+    /// cluster's public one), and a forward proxy among them reaches its tunnels' destinations
+    /// through `egress`.
+    pub async fn start_with(
+        internet: Arc<Internet>,
+        fabric: Arc<Fabric>,
+        public_ca: &CertificateAuthority,
+        egress: Option<Arc<PodEgress>>,
+    ) -> Result<Hosts, HostsError> {
         let mut leaves: HashMap<String, (Vec<String>, Leaf)> = HashMap::new();
         for host in internet.hosts() {
             let leaf = public_ca
@@ -133,6 +148,7 @@ impl Hosts {
                 acceptor,
                 records: hosts.records.clone(),
                 tasks: hosts.tasks.clone(),
+                egress: egress.clone(),
             });
             hosts.tasks.spawn(connection::accept_loop(site, listener));
         }

@@ -38,6 +38,8 @@ pub struct HostRecord {
     pub status: u16,
     /// The request's headers as they arrived (none for a stream or a reset), without `Host`.
     pub headers: Vec<(String, String)>,
+    /// Where a forward proxy connected for it (an open tunnel's destination address).
+    pub upstream: Option<IpAddr>,
 }
 
 impl HostRecord {
@@ -53,6 +55,7 @@ impl HostRecord {
             headers: self.headers.clone(),
             peer: self.peer,
             status: self.status,
+            upstream: self.upstream,
         }
     }
 

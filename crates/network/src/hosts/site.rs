@@ -10,7 +10,7 @@ use super::socket::ResetSwitch;
 use super::tasks::Tasks;
 use crate::Fabric;
 use egressbench_model::external::{
-    normalize_name, Arrival, ArrivedRequest, Internet, Served, TlsHello,
+    normalize_name, App, Arrival, ArrivedRequest, ForwardProxyServer, Internet, Served, TlsHello,
 };
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
@@ -28,6 +28,8 @@ pub(super) struct Site {
     pub acceptor: Option<TlsAcceptor>,
     pub records: Arc<Records>,
     pub tasks: Arc<Tasks>,
+    /// How a forward proxy here reaches a `CONNECT`'s destination (`None`: it cannot).
+    pub egress: Option<Arc<super::tunnel::PodEgress>>,
 }
 
 impl fmt::Debug for Site {
@@ -128,7 +130,38 @@ impl Conn {
             peer: self.peer,
             status,
             headers,
+            upstream: None,
         });
+    }
+
+    /// Record a forward proxy's `CONNECT target` that it answered `status`, its tunnel going to
+    /// `upstream` when open.
+    pub(super) fn record_connect(&self, target: &str, status: u16, upstream: Option<IpAddr>) {
+        self.site.records.push(HostRecord {
+            host: self.site.address.to_string(),
+            port: self.site.port,
+            tls: false,
+            sni: None,
+            alpn: None,
+            method: "CONNECT".to_string(),
+            url: target.to_string(),
+            peer: self.peer,
+            status,
+            headers: Vec::new(),
+            upstream,
+        });
+    }
+
+    /// The forward proxy listening here, if this site is one's.
+    pub(super) fn forward_proxy(&self) -> Option<ForwardProxyServer> {
+        self.site
+            .internet
+            .hosts_at(self.site.address)
+            .filter(|h| h.port(self.site.port).is_some())
+            .find_map(|h| match h.app() {
+                App::ForwardProxy(server) => Some((**server).clone()),
+                _ => None,
+            })
     }
 
     /// Record a stream with no HTTP in it (`status` 400 for TLS inside TLS answered in plain text).
@@ -154,6 +187,7 @@ impl Conn {
             peer: self.peer,
             status: 0,
             headers: Vec::new(),
+            upstream: None,
         });
     }
 }

@@ -246,6 +246,7 @@ fn https_anything_over_http1_is_the_models_answer_byte_for_byte() -> TestResult 
                 peer: IpAddr::V4(DEFAULT_PEER),
                 status: 200,
                 headers: records[0].headers.clone(),
+                upstream: None,
             }]
         );
         // The headers as they arrived, Host left out.

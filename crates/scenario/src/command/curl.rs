@@ -11,6 +11,7 @@ use super::dial::{ConnectTo, Resolve};
 use super::error::CommandError;
 use super::headers::{check_header, Data};
 use super::writeout::WriteOut;
+use egressbench_model::request::ForwardProxy;
 
 /// What `-f` / `--fail-with-body` ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -77,7 +78,29 @@ pub struct CurlOptions {
     pub retry: Option<u32>,
     /// `-g/--globoff`: `[]{}` in the URL are literal.
     pub globoff: bool,
+    /// `-x/--proxy`, as written (`""` turns the environment's proxy off).
+    pub proxy: Option<String>,
+    /// `--noproxy LIST`: hosts reached without the proxy.
+    pub noproxy: Option<String>,
+    /// `-p/--proxytunnel`: `CONNECT` through the proxy also for `http://` URLs.
+    pub proxytunnel: bool,
+    /// The proxy variables of the command's environment (`HTTPS_PROXY=… curl …`), in order.
+    pub env: Vec<(String, String)>,
 }
+
+/// The environment variables curl reads for its proxy, and `HTTP_PROXY`, which it ignores: curl
+/// reads `http_proxy` only in lower case (an `HTTP_PROXY` could be set by a CGI request's
+/// `Proxy:` header).
+pub(crate) const PROXY_VARIABLES: [&str; 8] = [
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Opt {
@@ -112,6 +135,9 @@ enum Opt {
     Retry,
     MaxRedirs,
     Globoff,
+    Proxy,
+    NoProxy,
+    ProxyTunnel,
     Url,
     /// Accepted, and changes nothing the bench shows (`--no-progress-meter`, `--fail-early`).
     NoEffect,
@@ -133,7 +159,7 @@ const fn spec(short: Option<char>, long: &'static str, takes_value: bool, opt: O
     }
 }
 
-const SPECS: [Spec; 35] = [
+const SPECS: [Spec; 38] = [
     spec(Some('s'), "silent", false, Opt::Silent),
     spec(Some('S'), "show-error", false, Opt::ShowError),
     spec(Some('o'), "output", true, Opt::Output),
@@ -172,6 +198,9 @@ const SPECS: [Spec; 35] = [
     spec(None, "retry", true, Opt::Retry),
     spec(None, "max-redirs", true, Opt::MaxRedirs),
     spec(Some('g'), "globoff", false, Opt::Globoff),
+    spec(Some('x'), "proxy", true, Opt::Proxy),
+    spec(None, "noproxy", true, Opt::NoProxy),
+    spec(Some('p'), "proxytunnel", false, Opt::ProxyTunnel),
     spec(None, "url", true, Opt::Url),
     spec(None, "no-progress-meter", false, Opt::NoEffect),
     spec(None, "fail-early", false, Opt::NoEffect),
@@ -208,6 +237,88 @@ fn unknown(flag: &str) -> CommandError {
 }
 
 impl CurlOptions {
+    /// Read curl's arguments (the words after `curl`), run with the proxy variables `env`
+    /// (`NAME=value` words before `curl`; names outside `PROXY_VARIABLES` are refused).
+    pub fn parse_in(
+        args: &[String],
+        env: &[(String, String)],
+    ) -> Result<CurlOptions, CommandError> {
+        for (name, value) in env {
+            if !PROXY_VARIABLES.contains(&name.as_str()) {
+                return Err(CommandError::Usage {
+                    program: "curl",
+                    message: format!(
+                        "`{name}={value}` before curl: of the environment, the bench replays only \
+                         curl's proxy variables ({}); drop it or use a curl option",
+                        PROXY_VARIABLES.join(", ")
+                    ),
+                });
+            }
+        }
+        let mut o = CurlOptions::parse(args)?;
+        o.env = env.to_vec();
+        o.forward_proxy()?;
+        Ok(o)
+    }
+
+    /// The forward proxy this request goes through, by curl's rules: `-x` (an empty one: none),
+    /// else `https_proxy`/`HTTPS_PROXY` for https:// URLs and `http_proxy` for http:// ones, else
+    /// `all_proxy`/`ALL_PROXY`; none for a host `--noproxy` (else `no_proxy`/`NO_PROXY`) lists.
+    pub fn forward_proxy(&self) -> Result<Option<ForwardProxy>, CommandError> {
+        let env = |names: &[&str]| {
+            names.iter().find_map(|n| {
+                self.env
+                    .iter()
+                    .rev()
+                    .find(|(k, v)| k == n && !v.is_empty())
+                    .map(|(_, v)| v.clone())
+            })
+        };
+        let https = self.url.to_ascii_lowercase().starts_with("https://");
+        let chosen = match &self.proxy {
+            Some(p) => Some(p.clone()).filter(|p| !p.is_empty()),
+            None if https => env(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]),
+            None => env(&["http_proxy", "all_proxy", "ALL_PROXY"]),
+        };
+        let Some(written) = chosen else {
+            return Ok(None);
+        };
+        let host = super::url::parse_url(&self.url, self.globoff)?.host;
+        let exempt = self
+            .noproxy
+            .clone()
+            .or_else(|| env(&["no_proxy", "NO_PROXY"]))
+            .is_some_and(|list| no_proxy_matches(&list, &host));
+        if exempt {
+            return Ok(None);
+        }
+        let proxy = parse_proxy(&written).map_err(|expected| CommandError::BadValue {
+            program: "curl",
+            flag: "the proxy".into(),
+            value: written.clone(),
+            expected,
+        })?;
+        if self.verbose {
+            return Err(CommandError::Usage {
+                program: "curl",
+                message: "-v through a proxy prints the CONNECT exchange, which the bench does \
+                          not reproduce; drop -v (or -x / the proxy variable)"
+                    .into(),
+            });
+        }
+        if !https && !self.proxytunnel {
+            return Err(CommandError::Usage {
+                program: "curl",
+                message: format!(
+                    "an http:// URL through the proxy {written} is sent to it whole \
+                     (`GET http://…`), which the bench does not replay yet; add -p \
+                     (--proxytunnel) to tunnel it with CONNECT, or use an https:// URL"
+                ),
+            });
+        }
+        Ok(Some(proxy))
+    }
+
     /// Read curl's arguments (the words after `curl`).
     pub fn parse(args: &[String]) -> Result<CurlOptions, CommandError> {
         let mut o = CurlOptions::default();
@@ -427,11 +538,62 @@ impl CurlOptions {
                 }
             }
             Opt::Globoff => self.globoff = true,
+            Opt::Proxy => {
+                if !value.is_empty() {
+                    parse_proxy(&value).map_err(|w| bad(&w))?;
+                }
+                self.proxy = Some(value);
+            }
+            Opt::NoProxy => self.noproxy = Some(value),
+            Opt::ProxyTunnel => self.proxytunnel = true,
             Opt::Url => set_url(url, &value)?,
             Opt::NoEffect => {}
         }
         Ok(())
     }
+}
+
+/// curl's proxy string: `[http://]HOST[:PORT]` (port 1080 when left out, as in curl).
+fn parse_proxy(written: &str) -> Result<ForwardProxy, String> {
+    let rest = match written.split_once("://") {
+        None => written,
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
+        Some((scheme, _)) => {
+            return Err(format!(
+                "an HTTP proxy (`http://HOST:PORT` or `HOST:PORT`); `{scheme}://` proxies are not \
+                 replayed"
+            ))
+        }
+    };
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) => (
+            h,
+            p.parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| format!("a proxy port from 1 to 65535 (got `{p}`)"))?,
+        ),
+        None => (rest, 1080),
+    };
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    if host.is_empty() || !host.chars().all(plain) {
+        return Err("a proxy as `http://HOST:PORT` or `HOST:PORT`".into());
+    }
+    Ok(ForwardProxy {
+        host: host.to_ascii_lowercase(),
+        port,
+    })
+}
+
+/// Whether `host` is in curl's no-proxy `list`: `*`, or names that match it or a domain it is
+/// in (a leading dot is optional).
+fn no_proxy_matches(list: &str, host: &str) -> bool {
+    list.split(',').map(str::trim).any(|entry| {
+        let entry = entry.trim_start_matches('.').to_ascii_lowercase();
+        entry == "*"
+            || (!entry.is_empty() && (host == entry || host.ends_with(&format!(".{entry}"))))
+    })
 }
 
 fn next_value<'a>(
@@ -569,13 +731,105 @@ mod tests {
         assert_eq!(parse("curl -s -- -weird").url, "-weird");
     }
 
+    fn proxied(line: &str, env: &[(&str, &str)]) -> Result<Option<ForwardProxy>, String> {
+        let words = split_words(line).unwrap();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        CurlOptions::parse_in(&words[1..], &env)
+            .map(|o| o.forward_proxy().unwrap())
+            .map_err(|e| e.to_string())
+    }
+
+    fn proxy(host: &str, port: u16) -> Option<ForwardProxy> {
+        Some(ForwardProxy {
+            host: host.into(),
+            port,
+        })
+    }
+
+    #[test]
+    fn the_proxy_comes_from_x_or_from_curls_variables() {
+        let https = "curl https://en.wikipedia.org/wiki/Main_Page";
+        assert_eq!(proxied(https, &[]), Ok(None));
+        assert_eq!(
+            proxied(https, &[("HTTPS_PROXY", "10.244.3.7:3128")]),
+            Ok(proxy("10.244.3.7", 3128))
+        );
+        assert_eq!(
+            proxied(https, &[("https_proxy", "http://Squid.corp:3128/")]),
+            Ok(proxy("squid.corp", 3128))
+        );
+        // curl's default proxy port, and -x over the environment.
+        assert_eq!(
+            proxied(
+                "curl -x squid.corp https://a.example/",
+                &[("HTTPS_PROXY", "10.0.0.1:3128")]
+            ),
+            Ok(proxy("squid.corp", 1080))
+        );
+        // An empty -x turns the environment's proxy off; so do --noproxy and NO_PROXY.
+        assert_eq!(
+            proxied("curl -x '' https://a.example/", &[("HTTPS_PROXY", "p:1")]),
+            Ok(None)
+        );
+        assert_eq!(
+            proxied(
+                "curl --noproxy example https://a.example/",
+                &[("HTTPS_PROXY", "p:1")]
+            ),
+            Ok(None)
+        );
+        assert_eq!(
+            proxied(
+                https,
+                &[("HTTPS_PROXY", "p:1"), ("NO_PROXY", ".wikipedia.org")]
+            ),
+            Ok(None)
+        );
+        assert_eq!(
+            proxied(https, &[("HTTPS_PROXY", "p:1"), ("no_proxy", "*")]),
+            Ok(None)
+        );
+        assert_eq!(
+            proxied(https, &[("HTTPS_PROXY", "p:1"), ("NO_PROXY", "other.org")]),
+            Ok(proxy("p", 1))
+        );
+        // curl reads http_proxy only in lower case, and not for https:// URLs.
+        assert_eq!(
+            proxied("curl -p http://a.example/", &[("HTTP_PROXY", "p:1")]),
+            Ok(None)
+        );
+        assert_eq!(proxied(https, &[("http_proxy", "p:1")]), Ok(None));
+        assert_eq!(
+            proxied("curl -p http://a.example/", &[("http_proxy", "p:1")]),
+            Ok(proxy("p", 1))
+        );
+        assert_eq!(proxied(https, &[("ALL_PROXY", "p:2")]), Ok(proxy("p", 2)));
+    }
+
+    #[test]
+    fn what_is_not_replayed_through_a_proxy_says_so() {
+        let e = proxied("curl http://a.example/", &[("http_proxy", "p:1")]).unwrap_err();
+        assert!(e.contains("-p (--proxytunnel)"), "{e}");
+        let e = proxied("curl -v -x p:1 https://a.example/", &[]).unwrap_err();
+        assert!(e.contains("-v through a proxy"), "{e}");
+        let e = proxied("curl https://a.example/", &[("CURL_CA_BUNDLE", "/x")]).unwrap_err();
+        assert!(e.contains("proxy variables"), "{e}");
+        let e = proxied("curl -x p:99999 https://a.example/", &[]).unwrap_err();
+        assert!(e.contains("1 to 65535"), "{e}");
+        let e = proxied("curl https://a.example/", &[("HTTPS_PROXY", "https://p:1")]).unwrap_err();
+        assert!(e.contains("`https://` proxies are not replayed"), "{e}");
+    }
+
     #[test]
     fn unknown_and_malformed_flags_are_errors() {
         let e = err("curl -sZ http://a");
         assert!(e.contains("unknown curl option `-Z`"), "{e}");
         assert!(e.contains("-s/--silent"), "{e}");
-        let e = err("curl --proxy http://p http://a");
-        assert!(e.contains("`--proxy`"), "{e}");
+        let e = err("curl --proxy socks5://p:1080 http://a");
+        assert!(e.contains("`socks5://` proxies are not replayed"), "{e}");
         let e = err("curl --max-time=5 http://a");
         assert!(e.contains("--max-time VALUE"), "{e}");
         let e = err("curl http://a -w");

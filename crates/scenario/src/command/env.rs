@@ -8,7 +8,9 @@
 //! and lookups in a command line (`words`), reading lookups and exports (`export`), and pod names
 //! themselves (`egressbench_resources::kube::pod_name`).
 
+use super::kubectl::PodField;
 use egressbench_model::request::WorkloadRef;
+use egressbench_model::topology::workload::pod_addresses;
 use egressbench_resources::kube::{is_pod_of, pod_name};
 use std::collections::BTreeMap;
 
@@ -35,8 +37,8 @@ struct Pod {
 pub struct PodLookup {
     pub namespace: Option<String>,
     pub selector: Vec<(String, String)>,
-    /// `{.items[0].metadata.name}` rather than `{.items..metadata.name}` (all, space-separated).
-    pub first_only: bool,
+    /// Names or addresses, of all (space-separated) or of the first.
+    pub field: PodField,
 }
 
 impl Env {
@@ -144,20 +146,37 @@ impl Env {
         ))
     }
 
-    /// What a pod lookup prints: the matching pods' names in kubectl's order (by name),
-    /// separated by spaces, or the first.
+    /// What a pod lookup prints: the matching pods' names (or addresses) in kubectl's order (by
+    /// pod name), separated by spaces, or the first.
     pub fn lookup(&self, q: &PodLookup) -> Result<String, String> {
-        let mut names: Vec<String> = self
+        let mut pods: Vec<(String, WorkloadRef)> = self
             .matching(q.namespace.as_deref().unwrap_or("default"), &q.selector)?
-            .iter()
-            .map(|w| pod_name(&w.namespace, &w.name))
+            .into_iter()
+            .map(|w| (pod_name(&w.namespace, &w.name), w))
             .collect();
-        names.sort();
-        Ok(if q.first_only {
-            names[0].clone()
-        } else {
-            names.join(" ")
-        })
+        pods.sort();
+        let (addresses, first_only) = match q.field {
+            PodField::Addresses { first_only } => (true, first_only),
+            PodField::Names { first_only } => (false, first_only),
+            PodField::Containers => (false, true),
+        };
+        let shown: Vec<String> = pods
+            .iter()
+            .take(if first_only { 1 } else { pods.len() })
+            .map(|(name, w)| match self.address(w).filter(|_| addresses) {
+                Some(ip) => ip.to_string(),
+                None => name.clone(),
+            })
+            .collect();
+        Ok(shown.join(" "))
+    }
+
+    /// The address of `workload`'s pod, as the model assigns it among the Deployments applied so
+    /// far (`topology::workload::pod_addresses`).
+    pub fn address(&self, workload: &WorkloadRef) -> Option<std::net::Ipv4Addr> {
+        pod_addresses(self.pods.iter().map(|p| &p.workload))
+            .get(workload)
+            .copied()
     }
 
     /// The workload a `kubectl exec`/`logs` target names: a Deployment applied so far, or the
@@ -234,7 +253,7 @@ mod tests {
         let q = |ns: Option<&str>, s: &[(&str, &str)], first_only| PodLookup {
             namespace: ns.map(str::to_string),
             selector: sel(s),
-            first_only,
+            field: PodField::Names { first_only },
         };
         let a = pod_name("default", "sleep");
         let b = pod_name("default", "sleep-v2");

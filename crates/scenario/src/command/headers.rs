@@ -161,6 +161,7 @@ pub(crate) fn build_request(o: &CurlOptions) -> Result<ClientRequest, CommandErr
         host_header: host_header(o),
         from_proxy_container: false,
         http1_only: o.http1_1,
+        proxy: o.forward_proxy()?,
     })
 }
 
@@ -212,6 +213,7 @@ mod tests {
                 dial: None,
                 from_proxy_container: false,
                 http1_only: false,
+                proxy: None,
             }
         );
     }

@@ -60,6 +60,11 @@ pub enum KubectlCommand {
     Istioctl(IstioctlCommand),
     /// `kubectl get pod NAME|-l SELECTOR -o jsonpath=…`: a field of pods.
     GetPods { target: PodTarget, field: PodField },
+    /// `kubectl exec SQUID_POD -- tail /var/log/squid/access.log`: a forward proxy's access log.
+    ProxyLog {
+        workload: WorkloadRef,
+        read: super::proxy_log::ProxyLogRead,
+    },
 }
 
 /// What `kubectl get pod -o jsonpath=…` prints of the pods.
@@ -68,6 +73,9 @@ pub enum PodField {
     /// `{.items..metadata.name}` (all, space-separated) or `{.items[0].metadata.name}`; of one
     /// pod, `{.metadata.name}`.
     Names { first_only: bool },
+    /// `{.items..status.podIP}` (also `{.items..podIP}`, as Istio's tasks write it) or
+    /// `{.items[0].status.podIP}`; of one pod, `{.status.podIP}`.
+    Addresses { first_only: bool },
     /// `{.spec.containers[*].name}`: the pod's containers, `istio-proxy` among them when a
     /// sidecar was injected.
     Containers,
@@ -252,6 +260,12 @@ pub fn parse_kubectl(line: &str, env: &Env) -> Result<KubectlCommand, CommandErr
                         .into(),
                 ));
             };
+            if let Some(read) = super::proxy_log::proxy_log_read(line, command_tokens) {
+                return Ok(KubectlCommand::ProxyLog {
+                    workload,
+                    read: read?,
+                });
+            }
             Ok(KubectlCommand::Exec {
                 workload,
                 container: args.container,
@@ -519,23 +533,35 @@ fn get_pods(args: &Args, namespace: Option<String>) -> Result<KubectlCommand, Co
         ))
     })?;
     let many = matches!(target, PodTarget::Selector { .. });
-    let field = match (path, many) {
+    let field = pod_field(path, many).ok_or_else(|| {
+        usage(format!(
+            "the jsonpath `{path}` is not replayed for {}; expected {FORMS}",
+            if many { "a selector" } else { "one pod" }
+        ))
+    })?;
+    Ok(KubectlCommand::GetPods { target, field })
+}
+
+/// The field a jsonpath asks of pods: of a list (`many`, a selector) or of one named pod.
+pub(crate) fn pod_field(path: &str, many: bool) -> Option<PodField> {
+    let path = path.trim_matches(|c| c == '\'' || c == '"');
+    Some(match (path, many) {
         ("{.items..metadata.name}" | "{.items[*].metadata.name}", true) => {
             PodField::Names { first_only: false }
         }
         ("{.items[0].metadata.name}", true) | ("{.metadata.name}", false) => {
             PodField::Names { first_only: true }
         }
+        ("{.items..status.podIP}" | "{.items[*].status.podIP}" | "{.items..podIP}", true) => {
+            PodField::Addresses { first_only: false }
+        }
+        ("{.items[0].status.podIP}", true) | ("{.status.podIP}", false) => {
+            PodField::Addresses { first_only: true }
+        }
         ("{.spec.containers[*].name}", false) => PodField::Containers,
         ("{.items[0].spec.containers[*].name}", true) => PodField::Containers,
-        _ => {
-            return Err(usage(format!(
-                "the jsonpath `{path}` is not replayed for {}; expected {FORMS}",
-                if many { "a selector" } else { "one pod" }
-            )))
-        }
-    };
-    Ok(KubectlCommand::GetPods { target, field })
+        _ => return None,
+    })
 }
 
 /// `KEY=VALUE[,KEY=VALUE…]`.

@@ -10,7 +10,7 @@
 use super::env::{Env, PodLookup};
 use super::error::CommandError;
 use super::flags::{self, split_inline};
-use super::kubectl::labels;
+use super::kubectl::{labels, pod_field, PodField};
 use super::words::tokenize;
 
 /// What the errors offer instead.
@@ -81,20 +81,19 @@ pub(crate) fn pod_lookup(inner: &str, env: &Env) -> Result<PodLookup, CommandErr
                 "`$({inner})` needs -o jsonpath={{.items..metadata.name}}"
             ))
         })?;
-    let first_only = match path {
-        "{.items..metadata.name}" | "{.items[*].metadata.name}" => false,
-        "{.items[0].metadata.name}" => true,
-        other => {
-            return Err(usage(format!(
-                "the jsonpath `{other}` is not supported; use {{.items..metadata.name}} or \
-                 {{.items[0].metadata.name}}"
-            )))
-        }
-    };
+    let field = pod_field(path, true)
+        .filter(|f| *f != PodField::Containers)
+        .ok_or_else(|| {
+            usage(format!(
+                "the jsonpath `{path}` is not supported; use {{.items..metadata.name}}, \
+                 {{.items[0].metadata.name}}, {{.items..status.podIP}} or \
+                 {{.items[0].status.podIP}}"
+            ))
+        })?;
     Ok(PodLookup {
         namespace,
         selector: labels(&selector)?,
-        first_only,
+        field,
     })
 }
 
@@ -117,7 +116,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            first_only,
+            field: PodField::Names { first_only },
         }
     }
 

@@ -8,7 +8,7 @@
 //! pipes and redirections), `builtin` (`echo`, `true`, `false`, `sleep`), `curl`, `url`, `dial`, `headers`, `writeout` (curl's options and
 //! request), `transfer` and `redirect` (a curl run, `-L` followed), `output`, `verbose`, `status`
 //! (what curl prints), `filter`, `grep`, `pattern`, `lines`, `cut` (the filters), `kubectl`,
-//! `istioctl`,
+//! `istioctl`, `proxy_log` (a forward proxy's access log read in its pod),
 //! `env`, `export` and `lookup` (variables and pod lookups), `flags`, `streams`, `error`.
 
 pub(crate) mod builtin;
@@ -29,6 +29,7 @@ pub(crate) mod lookup;
 pub(crate) mod output;
 pub(crate) mod pattern;
 pub(crate) mod pipeline;
+pub(crate) mod proxy_log;
 pub(crate) mod redirect;
 pub(crate) mod script;
 pub(crate) mod shell;
@@ -47,6 +48,7 @@ pub use export::Export;
 pub use istioctl::{ConfigView, IstioctlCommand};
 pub use kubectl::{line_kind, parse_kubectl, KubectlCommand, LineKind, PodField, PodTarget};
 pub use pipeline::{Pipeline, Program, Routing, Stage};
+pub use proxy_log::ProxyLogRead;
 pub use script::{Joiner, Script};
 pub use transfer::{Aborted, Curl, Network, Received};
 

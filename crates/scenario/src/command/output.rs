@@ -231,8 +231,16 @@ fn failure<'a>(
     during_tls: bool,
 ) -> Attempt<'a> {
     let mut e = Emitted::default();
+    // Through a forward proxy, the connection curl opens is the proxy's.
+    let (host, port) = req
+        .proxy
+        .as_ref()
+        .map_or((req.host.as_str(), req.port), |p| (p.host.as_str(), p.port));
     let (code, message) = match (error, during_tls) {
-        (ConnectionError::Unresolved, _) => (6, format!("Could not resolve host: {}", req.host)),
+        (ConnectionError::Unresolved, _) => match &req.proxy {
+            Some(p) => (5, format!("Could not resolve proxy: {}", p.host)),
+            None => (6, format!("Could not resolve host: {}", req.host)),
+        },
         (ConnectionError::Refused, _) => {
             if o.verbose {
                 verbose::trying(&mut e, req);
@@ -240,10 +248,13 @@ fn failure<'a>(
             (
                 7,
                 format!(
-                    "Failed to connect to {} port {} after 0 ms: Couldn't connect to server",
-                    req.host, req.port
+                    "Failed to connect to {host} port {port} after 0 ms: Couldn't connect to server"
                 ),
             )
+        }
+        (ConnectionError::ProxyAborted, _) => (56, "Proxy CONNECT aborted".to_string()),
+        (ConnectionError::TunnelFailed(status), _) => {
+            (56, format!("CONNECT tunnel failed, response {status}"))
         }
         (ConnectionError::NotTls, _) => {
             if o.verbose {
@@ -272,8 +283,13 @@ fn failure<'a>(
                 verbose::request(&mut e, o, req);
             }
             let message = match req.scheme {
-                Scheme::Https => "OpenSSL SSL_read: Connection reset by peer, errno 104",
-                Scheme::Http | Scheme::Tcp => "Recv failure: Connection reset by peer",
+                // A reset through a proxy is most often the proxy's, before the tunnel.
+                Scheme::Https if req.proxy.is_none() => {
+                    "OpenSSL SSL_read: Connection reset by peer, errno 104"
+                }
+                Scheme::Https | Scheme::Http | Scheme::Tcp => {
+                    "Recv failure: Connection reset by peer"
+                }
             };
             (56, message.to_string())
         }
@@ -349,6 +365,52 @@ mod tests {
     }
 
     const PROBE: &str = r#"curl -s -o /dev/null -w "%{http_code}\n""#;
+
+    #[test]
+    fn failures_through_a_proxy_name_the_proxy_or_its_answer() {
+        let failed = |error| ClientResult::ConnectionFailed {
+            error,
+            during_tls: false,
+        };
+        let line = "curl -sS -x 10.244.3.7:3128 https://en.wikipedia.org/";
+        for (error, code, message) in [
+            (
+                ConnectionError::TunnelFailed(403),
+                56,
+                "curl: (56) CONNECT tunnel failed, response 403\n",
+            ),
+            (
+                ConnectionError::ProxyAborted,
+                56,
+                "curl: (56) Proxy CONNECT aborted\n",
+            ),
+            (
+                ConnectionError::Refused,
+                7,
+                "curl: (7) Failed to connect to 10.244.3.7 port 3128 after 0 ms: Couldn't \
+                 connect to server\n",
+            ),
+            (
+                ConnectionError::Reset,
+                56,
+                "curl: (56) Recv failure: Connection reset by peer\n",
+            ),
+        ] {
+            let (stdout, stderr, exit) = printed(line, &failed(error));
+            assert_eq!(
+                (stdout.as_str(), stderr.as_str(), exit),
+                ("", message, code)
+            );
+        }
+        let (_, stderr, exit) = printed(
+            "curl -sS -x squid.corp:3128 https://a.example/",
+            &failed(ConnectionError::Unresolved),
+        );
+        assert_eq!(
+            (stderr.as_str(), exit),
+            ("curl: (5) Could not resolve proxy: squid.corp\n", 5)
+        );
+    }
 
     #[test]
     fn status_probe_prints_the_code() {

@@ -11,7 +11,7 @@
 
 use super::builtin::Builtin;
 use super::curl::CurlOptions;
-use super::env::Env;
+use super::env::{is_name, Env};
 use super::error::CommandError;
 use super::filter::{base_name, Filter};
 use super::headers::build_request;
@@ -99,6 +99,18 @@ fn pipeline(line: &str, tokens: &[Token], depth: usize) -> Result<Pipeline, Comm
         .enumerate()
     {
         let (mut words, routing) = stage_parts(line, part)?;
+        // `NAME=value COMMAND`: variables in the command's own environment.
+        let assigned = words
+            .iter()
+            .take_while(|w| w.split_once('=').is_some_and(|(n, _)| is_name(n)))
+            .count();
+        let env: Vec<(String, String)> = words
+            .drain(..assigned)
+            .filter_map(|w| {
+                w.split_once('=')
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+            })
+            .collect();
         // `time PIPELINE` (the shell's keyword, or the `time` program before one command).
         if index == 0 && words.first().is_some_and(|w| w == "time") {
             timed = true;
@@ -111,12 +123,30 @@ fn pipeline(line: &str, tokens: &[Token], depth: usize) -> Result<Pipeline, Comm
             }
         }
         let Some(program) = words.first() else {
+            if let Some((name, value)) = env.first() {
+                return Err(CommandError::ShellSyntax {
+                    found: format!("{name}={value}"),
+                    why:
+                        "an assignment on its own sets a shell variable, which the bench does not \
+                          keep between commands; put it before the command it is for \
+                          (`HTTPS_PROXY=… curl …`)"
+                            .into(),
+                });
+            }
             return Err(CommandError::ShellSyntax {
                 found: "|".into(),
                 why: "a pipe needs a command on each side".into(),
             });
         };
         let name = base_name(program);
+        if let Some((var, value)) = env.first().filter(|_| name != "curl") {
+            return Err(CommandError::ShellSyntax {
+                found: format!("{var}={value} {program}"),
+                why: "of a command's own environment the bench replays only curl's proxy \
+                      variables (`HTTPS_PROXY=… curl …`)"
+                    .into(),
+            });
+        }
         let program = if name == "curl" || SHELLS.contains(&name) {
             if index > 0 {
                 return Err(CommandError::UnknownProgram {
@@ -126,7 +156,7 @@ fn pipeline(line: &str, tokens: &[Token], depth: usize) -> Result<Pipeline, Comm
                 });
             }
             if name == "curl" {
-                let options = CurlOptions::parse(&words[1..])?;
+                let options = CurlOptions::parse_in(&words[1..], &env)?;
                 let request = build_request(&options)?;
                 Program::Curl(Box::new(Curl { options, request }))
             } else {
@@ -312,6 +342,22 @@ mod tests {
         assert_eq!(*routing, Routing::default());
         assert!(curl.options.silent && curl.options.discard_body);
         assert_eq!(curl.request.url(), "http://www.httpbin.org/");
+    }
+
+    #[test]
+    fn a_proxy_variable_before_curl_is_its_environment() {
+        let p = only(
+            r#"sh -c "HTTPS_PROXY=10.244.3.7:3128 curl https://en.wikipedia.org/wiki/Main_Page" | grep -o "<title>.*</title>""#,
+        );
+        let request = &p.curls()[0].request;
+        assert_eq!(request.url(), "https://en.wikipedia.org/wiki/Main_Page");
+        let proxy = request.proxy.as_ref().expect("through the proxy");
+        assert_eq!((proxy.host.as_str(), proxy.port), ("10.244.3.7", 3128));
+        let direct = only("curl https://en.wikipedia.org/");
+        assert!(direct.curls()[0].request.proxy.is_none());
+        assert!(err("HTTPS_PROXY=p:1").contains("put it before the command"));
+        assert!(err("FOO=1 echo hi").contains("only curl's proxy variables"));
+        assert!(err("LANG=C curl http://a").contains("`LANG=C`"));
     }
 
     #[test]

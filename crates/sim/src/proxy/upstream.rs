@@ -97,15 +97,14 @@ pub(crate) async fn connect(
             .map_or(host, |a| SocketAddr::new(IpAddr::V4(a), port)),
         _ => host,
     };
-    // Pods talk from their own address (a sidecar to its own application from 127.0.0.6); traffic
-    // leaving the cluster is seen from one public one.
+    // Pods talk from their own address (a sidecar to its own application from 127.0.0.6); what
+    // leaves the cluster the hosts outside see from one public address (`Hosts`' source NAT).
     let source: IpAddr = match &ep.target {
         EndpointTarget::App(_) => IpAddr::V4(egressbench_model::pods::INBOUND_SOURCE),
-        EndpointTarget::Workload(_) => proxy
+        _ => proxy
             .address
             .parse()
             .unwrap_or(IpAddr::V4(egressbench_model::external::DEFAULT_PEER)),
-        _ => IpAddr::V4(egressbench_model::external::DEFAULT_PEER),
     };
     let tcp = world
         .fabric

@@ -35,7 +35,11 @@ fn registry_remedies(mesh: &Mesh, trace: &Trace, out: &mut Vec<String>) {
     // Through a forward proxy, the sidecar saw a connection to the proxy: that is what must be
     // registered, as TCP (the tunnel is opaque to it).
     let (host, port, protocol) = match &trace.request.proxy {
-        Some(p) => (&p.host, p.port, "TCP, which relays the forward proxy's tunnel"),
+        Some(p) => (
+            &p.host,
+            p.port,
+            "TCP, which relays the forward proxy's tunnel",
+        ),
         None if trace.request.scheme == crate::request::Scheme::Https => {
             (&trace.request.host, trace.request.port, "HTTPS/TLS")
         }

@@ -73,6 +73,8 @@ pub struct LoggedHop {
     pub proxy: String,
     pub cluster: String,
     pub flags: String,
+    /// Where the connection was made to, as the proxy logged it (`downstream_local_address`).
+    pub local: String,
 }
 
 impl LoggedHop {
@@ -81,14 +83,20 @@ impl LoggedHop {
             proxy: entry.proxy.clone(),
             cluster: entry.upstream_cluster.clone(),
             flags: entry.response_flags.clone(),
+            local: entry.downstream_local_address.clone(),
         }
     }
 }
 
 impl fmt::Display for LoggedHop {
-    /// `proxy→cluster`, then the flags when there are any: `proxy→cluster (UF,URX)`.
+    /// `proxy→cluster`, then the flags when there are any: `proxy→cluster (UF,URX)`; the
+    /// alternate form (`{:#}`) adds where the connection was made to: `proxy@10.0.0.1:80→…`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}→{}", self.proxy, self.cluster)?;
+        if f.alternate() {
+            write!(f, "{}@{}→{}", self.proxy, self.local, self.cluster)?;
+        } else {
+            write!(f, "{}→{}", self.proxy, self.cluster)?;
+        }
         if self.flags != "-" {
             write!(f, " ({})", self.flags)?;
         }
@@ -208,7 +216,21 @@ impl Cell {
             parts.push(format!("outcome: {}", listed(&|o| o.outcome.to_string())));
         }
         if self.observations.iter().any(|o| o.route != first.route) {
-            parts.push(format!("route: {}", listed(&|o| route_text(&o.route))));
+            // The addresses too, when only they differ.
+            let text = |o: &Observation| {
+                let plain = |r: &[LoggedHop]| route_text(r);
+                if self
+                    .observations
+                    .iter()
+                    .all(|x| plain(&x.route) == plain(&first.route))
+                {
+                    let hops: Vec<String> = o.route.iter().map(|h| format!("{h:#}")).collect();
+                    format!("[{}]", hops.join(", "))
+                } else {
+                    plain(&o.route)
+                }
+            };
+            parts.push(format!("route: {}", listed(&text)));
         }
         if self
             .observations
@@ -315,6 +337,25 @@ mod tests {
         assert!(!cell.agree);
         assert_eq!(cell.observations[0].outcome.to_string(), "reset(tls)");
         assert_eq!(cell.observations[0].outcome.class(), "reset");
+    }
+
+    #[test]
+    fn where_each_proxy_was_connected_to_must_agree_too() {
+        let at = |target, local: &str| {
+            let mut o = seen(target, ok(200), &[SIDECAR]);
+            o.route[0].local = local.to_string();
+            o
+        };
+        let cell = Cell::new(
+            probe(),
+            vec![at("model", "203.0.113.10:443"), at("sim", "10.0.0.1:443")],
+        );
+        assert!(!cell.agree);
+        let diff = cell.difference().expect("a difference");
+        assert!(
+            diff.contains("model [mytest/sleep-a@203.0.113.10:443→outbound|443||httpbin.org]"),
+            "{diff}"
+        );
     }
 
     #[test]

@@ -690,7 +690,8 @@ impl EnvoyMesh {
         })
     }
 
-    /// Real loopback address → the simulated address it stands for (hosts and gateways).
+    /// Real loopback address → the simulated address it stands for (hosts, gateways and inbound
+    /// listeners; a sidecar's capture listener stands for the original destination it captures).
     /// An application behind a sidecar stands for its pod's address, as Envoy logs it in a pod.
     fn simulated_addresses(&self) -> HashMap<String, String> {
         let behind: HashMap<IpAddr, IpAddr> = self
@@ -715,6 +716,11 @@ impl EnvoyMesh {
                     .real_addr(sim)
                     .map(|real| (real.to_string(), shown.to_string()))
             })
+            .chain(self.running.values().flat_map(|r| {
+                r.captures
+                    .iter()
+                    .map(|(original, at)| (at.to_string(), original.to_string()))
+            }))
             .collect()
     }
 
@@ -1007,6 +1013,10 @@ pub fn entry(v: &Value, simulated: &HashMap<String, String>) -> AccessLogEntry {
         requested_server_name: s("requested_server_name"),
         route_name: s("route_name"),
         downstream_peer_principal: s("downstream_peer_principal"),
+        downstream_local_address: {
+            let local = s("downstream_local_address");
+            simulated.get(&local).cloned().unwrap_or(local)
+        },
     }
 }
 

@@ -93,6 +93,9 @@ fn entry(hop: &Hop) -> AccessLogEntry {
         .unwrap_or("-")
         .to_string();
     e.downstream_peer_principal = hop.peer_identity.clone().unwrap_or_else(|| "-".into());
+    e.downstream_local_address = hop
+        .downstream_local
+        .map_or_else(|| "-".to_string(), |a| a.to_string());
     e
 }
 

@@ -18,6 +18,7 @@ use super::format::{ActionSpec, DeleteSpec, ManifestSpec, ScenarioFile, StepSpec
 use super::plan::{Action, Scenario, SeenPod, Step};
 use egressbench_manifest as manifest;
 use egressbench_model::request::WorkloadRef;
+use egressbench_model::topology::workload::POD_GENERATION;
 use egressbench_resources::{Body, Resource, ResourceId};
 use std::path::{Component, Path, PathBuf};
 
@@ -125,9 +126,23 @@ fn expand_set_variables(text: &str, env: &Env) -> String {
     out
 }
 
+/// A namespace every cluster has, as a cluster holds it before anything labels it.
+fn builtin_namespace(name: &str) -> Resource {
+    Resource {
+        api_version: "v1".into(),
+        meta: egressbench_resources::ObjectMeta {
+            name: name.to_string(),
+            ..Default::default()
+        },
+        body: Body::Namespace,
+        origin: None,
+    }
+}
+
 /// Note the Deployments among `applied` in `env`, for pod lookups and pod names.
 fn saw(env: &mut Env, applied: &[Resource]) {
     for r in applied {
+        env.note_applied(r);
         if let Body::Deployment(spec) = &r.body {
             let ns = r.meta.namespace.clone().unwrap_or_else(|| "default".into());
             let labels = spec
@@ -233,6 +248,9 @@ impl Resolver<'_> {
         match &action {
             Action::Apply(applied) => saw(env, applied),
             Action::Delete(ids) => {
+                for id in ids {
+                    env.note_deleted(id);
+                }
                 for id in ids
                     .iter()
                     .filter(|id| id.kind == egressbench_resources::Kind::Deployment)
@@ -271,6 +289,85 @@ impl Resolver<'_> {
         env: &mut Env,
     ) -> Result<Action, ScenarioError> {
         Ok(match command {
+            KubectlCommand::Label {
+                namespace,
+                labels,
+                overwrite,
+            } => {
+                let id = ResourceId::new(egressbench_resources::Kind::Namespace, "", &namespace);
+                let mut ns = match env.object(&id) {
+                    Some(ns) => ns.clone(),
+                    // The namespaces every cluster has; any other must have been applied.
+                    None if matches!(
+                        namespace.as_str(),
+                        "default" | "kube-system" | "istio-system"
+                    ) =>
+                    {
+                        builtin_namespace(&namespace)
+                    }
+                    None => {
+                        return Err(self.invalid(
+                            line,
+                            format!(
+                                "{field}: namespace `{namespace}` was not applied by this \
+                                 scenario (kubectl would answer NotFound)"
+                            ),
+                            "apply the Namespace first, in `manifests:` or an earlier step",
+                        ))
+                    }
+                };
+                for (key, value) in labels {
+                    match value {
+                        Some(v) => {
+                            let old = ns.meta.labels.get(&key).filter(|old| **old != v);
+                            if let (Some(old), false) = (old, overwrite) {
+                                return Err(self.invalid(
+                                    line,
+                                    format!(
+                                        "{field}: namespace `{namespace}` already has {key}={old}; \
+                                         kubectl refuses to change it without --overwrite"
+                                    ),
+                                    "add --overwrite, as the documents do",
+                                ));
+                            }
+                            ns.meta.labels.insert(key, v);
+                        }
+                        None => {
+                            ns.meta.labels.remove(&key);
+                        }
+                    }
+                }
+                Action::Apply(vec![ns])
+            }
+            KubectlCommand::RecreatePods { target } => {
+                let workloads = match target {
+                    PodTarget::Workload(w) => vec![env.workload(w)],
+                    PodTarget::Selector { namespace, labels } => env
+                        .matching(&namespace, &labels)
+                        .map_err(|why| self.invalid(line, format!("{field}: {why}"), "check the selector"))?,
+                };
+                let mut recreated = Vec::new();
+                for w in workloads {
+                    let id = ResourceId::new(
+                        egressbench_resources::Kind::Deployment,
+                        &w.namespace,
+                        &w.name,
+                    );
+                    let Some(d) = env.object(&id) else {
+                        return Err(self.invalid(
+                            line,
+                            format!("{field}: no Deployment {w} was applied by this scenario"),
+                            "name a pod or Deployment the scenario applied",
+                        ));
+                    };
+                    let mut d = d.clone();
+                    d.meta
+                        .annotations
+                        .insert(POD_GENERATION.to_string(), field.to_string());
+                    recreated.push(d);
+                }
+                Action::Apply(recreated)
+            }
             KubectlCommand::GetPods { target, field } => {
                 let workloads = match target {
                     PodTarget::Workload(w) => vec![env.workload(w)],

@@ -97,6 +97,9 @@ pub struct Hop {
     pub cluster: Option<Name>,
     /// The address and port this proxy connected to upstream.
     pub upstream_host: Option<std::net::SocketAddr>,
+    /// The address and port the downstream connection was made to (a captured connection's
+    /// original destination; an inbound listener's pod address and port).
+    pub downstream_local: Option<std::net::SocketAddr>,
     /// Resources (and rules) that matched at this hop, in the order they were used.
     pub matched: Vec<Provenance>,
     /// TLS this proxy terminated, e.g. `ISTIO_MUTUAL`.

@@ -109,6 +109,8 @@ struct Walk<'a> {
     original_port: u16,
     /// The request a forward proxy's tunnel carries, when the client sent it through one.
     tunneled: Option<&'a ClientRequest>,
+    /// The address and port the client dialed (a captured connection's original destination).
+    original_address: Option<std::net::SocketAddr>,
 }
 
 fn hop(proxy: &ProxyConfig, direction: &'static str, listener: Name) -> Hop {
@@ -125,6 +127,7 @@ fn hop(proxy: &ProxyConfig, direction: &'static str, listener: Name) -> Hop {
         route_timeout_ms: None,
         cluster: None,
         upstream_host: None,
+        downstream_local: None,
         matched: Vec::new(),
         downstream_tls: None,
         peer_identity: None,
@@ -223,6 +226,14 @@ impl<'a> Walk<'a> {
         let wire_source = wire.source.clone();
         let mut h = hop(proxy, direction, listener.name.clone());
         h.sni = wire.outer().and_then(|l| l.sni.clone());
+        h.downstream_local = match direction {
+            "outbound" => self.original_address,
+            _ => proxy
+                .address
+                .parse()
+                .ok()
+                .map(|ip| std::net::SocketAddr::new(ip, listener.port)),
+        };
         let Some(chain) = select_chain(listener, &wire) else {
             h.notes.push(Note::NoFilterChain {
                 listener: listener.name.clone(),
@@ -985,6 +996,7 @@ fn decide_leg(
         original_host: dest_host,
         original_port: port,
         tunneled,
+        original_address: address.map(|a| std::net::SocketAddr::new(a, port)),
     };
     let http = call.sent.clone();
     let wire = match request.scheme {

@@ -29,6 +29,10 @@ pub struct AccessLogEntry {
     pub route_name: String,
     /// The mTLS peer's SPIFFE identity as the proxy saw it (`-` when plaintext).
     pub downstream_peer_principal: String,
+    /// The address the downstream connection was made to, as the proxy saw it: for a sidecar's
+    /// captured connection its original destination (what the application dialed), for a
+    /// gateway or a sidecar's inbound side the pod's address and listener port.
+    pub downstream_local_address: String,
 }
 
 impl AccessLogEntry {
@@ -51,6 +55,7 @@ impl AccessLogEntry {
             requested_server_name: dash(),
             route_name: dash(),
             downstream_peer_principal: dash(),
+            downstream_local_address: dash(),
         }
     }
 
@@ -72,6 +77,7 @@ impl AccessLogEntry {
             "requested_server_name" => self.requested_server_name.clone(),
             "route_name" => self.route_name.clone(),
             "downstream_peer_principal" => self.downstream_peer_principal.clone(),
+            "downstream_local_address" => self.downstream_local_address.clone(),
             // Istio's text format writes the three as one quoted field: "GET /politics HTTP/2",
             // or "- - -" for a TCP connection.
             "request" => format!("{} {} {}", self.method, self.path, self.protocol),
@@ -100,6 +106,7 @@ impl AccessLogEntry {
         "requested_server_name",
         "route_name",
         "downstream_peer_principal",
+        "downstream_local_address",
     ];
 
     /// The entry as one JSON line, as `kubectl logs ... -c istio-proxy` shows it.

@@ -120,6 +120,42 @@ fn injection(
     }
 }
 
+/// The annotation a Deployment carries for the sidecar injection its pod got when it was created
+/// (`true; <reason>` or `false; <reason>`): Istio's webhook decides at pod creation, so a
+/// namespace labelled later changes nothing until the pod is recreated (`kubectl rollout
+/// restart`, `kubectl delete pod`). Scenario targets stamp it when they apply a Deployment whose
+/// pod is (re)created (`pods_created`); without it (`explain` applies everything at once) the
+/// namespace's labels now decide.
+pub const INJECTED_AT_CREATION: &str = "egressbench.io/injected-at-creation";
+
+/// An annotation whose change recreates a Deployment's pod without changing its template
+/// (`kubectl delete pod`, `kubectl rollout restart`).
+pub const POD_GENERATION: &str = "egressbench.io/pod-generation";
+
+/// The `INJECTED_AT_CREATION` value for Deployment `r`'s pod created now, with `store`'s
+/// namespaces; `None` for an object that is not a Deployment.
+pub fn injection_at_creation(store: &Store, r: &egressbench_resources::Resource) -> Option<String> {
+    let Body::Deployment(spec) = &r.body else {
+        return None;
+    };
+    let ns_labels = store
+        .of_kind(Kind::Namespace)
+        .find(|n| n.name() == r.namespace())
+        .map(|n| &n.meta.labels);
+    let meta = &spec.template.metadata;
+    let (inject, why) = injection(ns_labels, &meta.labels, &meta.annotations);
+    Some(format!("{inject}; {why}"))
+}
+
+/// Read an `INJECTED_AT_CREATION` value.
+fn injected_at_creation(value: &str) -> Option<(bool, String)> {
+    let (inject, why) = value.split_once("; ")?;
+    Some((
+        inject.parse().ok()?,
+        format!("decided when the pod was created: {why}"),
+    ))
+}
+
 /// How many pod addresses there are: 10.244.0.2 to 10.244.249.251.
 const POD_SLOTS: u32 = 250 * 250;
 
@@ -184,11 +220,18 @@ pub fn workloads(store: &Store, trust_domain: &str) -> BTreeMap<WorkloadRef, Wor
         let (proxy, proxy_reason) = if is_gateway(&meta.labels, &meta.annotations) {
             (Some(ProxyKind::Gateway), "gateway deployment".to_string())
         } else {
-            let (inject, why) = injection(
-                namespaces.get(ns.as_str()).copied(),
-                &meta.labels,
-                &meta.annotations,
-            );
+            let (inject, why) = r
+                .meta
+                .annotations
+                .get(INJECTED_AT_CREATION)
+                .and_then(|v| injected_at_creation(v))
+                .unwrap_or_else(|| {
+                    injection(
+                        namespaces.get(ns.as_str()).copied(),
+                        &meta.labels,
+                        &meta.annotations,
+                    )
+                });
             (inject.then_some(ProxyKind::Sidecar), why)
         };
         let id = WorkloadRef::new(ns.clone(), r.name());

@@ -12,13 +12,17 @@ use super::kubectl::PodField;
 use egressbench_model::request::WorkloadRef;
 use egressbench_model::topology::workload::pod_addresses;
 use egressbench_resources::kube::{is_pod_of, pod_name};
+use egressbench_resources::{Resource, ResourceId};
 use std::collections::BTreeMap;
 
 /// What the user's shell and the cluster hold when a step's command line is read.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Env {
     values: BTreeMap<String, String>,
     pods: Vec<Pod>,
+    /// Every object applied so far and not deleted, as applied (`kubectl label` and `rollout
+    /// restart` change them).
+    objects: BTreeMap<ResourceId, Resource>,
     /// Unset names expand to themselves (`$NAME`), and lookups to their own text, instead of
     /// being errors: for reading what kind of line a step is before its environment is known.
     lenient: bool,
@@ -91,6 +95,21 @@ impl Env {
             labels,
             containers,
         });
+    }
+
+    /// Note that `r` was applied.
+    pub fn note_applied(&mut self, r: &Resource) {
+        self.objects.insert(r.id(), r.clone());
+    }
+
+    /// Note that the object `id` was deleted.
+    pub fn note_deleted(&mut self, id: &ResourceId) {
+        self.objects.remove(id);
+    }
+
+    /// The object `id` as applied so far.
+    pub fn object(&self, id: &ResourceId) -> Option<&Resource> {
+        self.objects.get(id)
     }
 
     /// Forget `workload`'s pod (its Deployment was deleted).

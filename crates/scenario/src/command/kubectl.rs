@@ -60,6 +60,16 @@ pub enum KubectlCommand {
     Istioctl(IstioctlCommand),
     /// `kubectl get pod NAME|-l SELECTOR -o jsonpath=…`: a field of pods.
     GetPods { target: PodTarget, field: PodField },
+    /// `kubectl label namespace NAME KEY=VALUE… KEY-… [--overwrite]`: labels set (`Some`) or
+    /// removed (`None`) on a namespace.
+    Label {
+        namespace: String,
+        labels: Vec<(String, Option<String>)>,
+        overwrite: bool,
+    },
+    /// `kubectl rollout restart deployment/NAME`, `kubectl delete pod NAME|-l SELECTOR`: the pods
+    /// are created anew (and sidecar injection decided again).
+    RecreatePods { target: PodTarget },
     /// `kubectl exec SQUID_POD -- tail /var/log/squid/access.log`: a forward proxy's access log.
     ProxyLog {
         workload: WorkloadRef,
@@ -98,7 +108,8 @@ const DEFAULT_TAIL: usize = 10;
 
 const VERBS: &str = "apply -f FILE, delete KIND NAME… / delete -f FILE, \
      exec TARGET [-c CONTAINER] -- COMMAND, logs TARGET|-l SELECTOR [-c CONTAINER] [--tail N] \
-     [| tail -n N], get pod NAME|-l SELECTOR -o jsonpath=…";
+     [| tail -n N], get pod NAME|-l SELECTOR -o jsonpath=…, label namespace NAME KEY=VALUE, \
+     rollout restart deployment/NAME, delete pod NAME|-l SELECTOR";
 
 /// kubectl's short names for the kinds the bench knows.
 const SHORT_NAMES: [(&str, Kind); 9] = [
@@ -124,6 +135,7 @@ struct Args {
     tail: Option<Option<usize>>,
     selector: Option<String>,
     output: Option<String>,
+    overwrite: bool,
 }
 
 /// What a step's line does, read before the variables it uses are known.
@@ -249,7 +261,42 @@ pub fn parse_kubectl(line: &str, env: &Env) -> Result<KubectlCommand, CommandErr
                 namespace,
             })
         }
+        "delete" if is_pods(args.operands.first()) => recreate(
+            &args,
+            namespace,
+            "delete pod NAME or delete pod -l KEY=VALUE",
+        ),
         "delete" => delete(&args.operands, namespace),
+        "rollout" => match args.operands.split_first() {
+            Some((sub, rest)) if sub == "restart" => {
+                let target = match rest {
+                    [one] => one
+                        .split_once('/')
+                        .filter(|(k, _)| matches!(*k, "deployment" | "deploy" | "deployments"))
+                        .map(|(_, n)| n.to_string()),
+                    [kind, name] if matches!(kind.as_str(), "deployment" | "deploy") => {
+                        Some(name.clone())
+                    }
+                    _ => None,
+                }
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| {
+                    usage(
+                        "kubectl rollout restart needs deployment/NAME (or deployment NAME)".into(),
+                    )
+                })?;
+                Ok(KubectlCommand::RecreatePods {
+                    target: PodTarget::Workload(WorkloadRef::new(
+                        namespace.unwrap_or_else(|| "default".into()),
+                        target,
+                    )),
+                })
+            }
+            _ => Err(usage(
+                "of kubectl rollout, only `rollout restart deployment/NAME` is replayed".into(),
+            )),
+        },
+        "label" => label(&args),
         "exec" => {
             let workload = target(&args, "exec")?;
             let command_tokens = dashes.map_or(&[][..], |i| &tokens[i + 1..]);
@@ -325,6 +372,7 @@ fn flags_of(verb: Option<&str>) -> &'static str {
             "-n/--namespace NS, -f/--follow, -c/--container NAME, -l/--selector KEY=VALUE, --tail N"
         }
         Some("get") => "-n/--namespace NS, -l/--selector KEY=VALUE, -o/--output jsonpath=…",
+        Some("label") => "--overwrite",
         _ => "-n/--namespace NS before the verb",
     }
 }
@@ -364,7 +412,10 @@ fn read_args(words: &[String]) -> Result<Args, CommandError> {
             }
             ("-i" | "-t" | "-it" | "-ti" | "--stdin" | "--tty", Some("exec"))
                 if inline.is_none() => {}
-            ("-l" | "--selector", Some("logs" | "get")) => a.selector = Some(value(name, inline)?),
+            ("-l" | "--selector", Some("logs" | "get" | "delete")) => {
+                a.selector = Some(value(name, inline)?)
+            }
+            ("--overwrite", Some("label")) if inline.is_none() => a.overwrite = true,
             ("-o" | "--output", Some("get")) => a.output = Some(value(name, inline)?),
             ("--tail", Some("logs")) => {
                 let v = value(name, inline)?;
@@ -564,6 +615,77 @@ pub(crate) fn pod_field(path: &str, many: bool) -> Option<PodField> {
     })
 }
 
+/// Whether a `kubectl delete` operand names pods.
+fn is_pods(first: Option<&String>) -> bool {
+    first.is_some_and(|f| {
+        let kind = f.split_once('/').map_or(f.as_str(), |(k, _)| k);
+        matches!(kind, "pod" | "pods" | "po")
+    })
+}
+
+/// `kubectl delete pod NAME…|-l SELECTOR`: the Deployments' pods are recreated.
+fn recreate(
+    args: &Args,
+    namespace: Option<String>,
+    form: &str,
+) -> Result<KubectlCommand, CommandError> {
+    let namespace = namespace.unwrap_or_else(|| "default".into());
+    let names: Vec<&str> = args
+        .operands
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| match o.split_once('/') {
+            Some((_, n)) => Some(n),
+            None if i > 0 => Some(o.as_str()),
+            None => None,
+        })
+        .collect();
+    let target = match (names.as_slice(), &args.selector) {
+        ([name], None) => PodTarget::Workload(WorkloadRef::new(namespace, *name)),
+        ([], Some(selector)) => PodTarget::Selector {
+            namespace,
+            labels: labels(selector)?,
+        },
+        _ => return Err(usage(format!("name one pod or give -l: kubectl {form}"))),
+    };
+    Ok(KubectlCommand::RecreatePods { target })
+}
+
+/// `kubectl label namespace|ns NAME KEY=VALUE… KEY-… [--overwrite]`.
+fn label(args: &Args) -> Result<KubectlCommand, CommandError> {
+    let form = "kubectl label namespace NAME KEY=VALUE [--overwrite] (or KEY- to remove it)";
+    let (name, changes) = match args.operands.as_slice() {
+        [kind, rest @ ..] if kind.starts_with("namespace/") || kind.starts_with("ns/") => (
+            kind.split_once('/').map(|(_, n)| n).unwrap_or_default(),
+            rest,
+        ),
+        [kind, name, rest @ ..] if matches!(kind.as_str(), "namespace" | "namespaces" | "ns") => {
+            (name.as_str(), rest)
+        }
+        _ => {
+            return Err(usage(format!(
+                "of kubectl label, only namespaces are replayed: {form}"
+            )))
+        }
+    };
+    if name.is_empty() || changes.is_empty() {
+        return Err(usage(format!("expected {form}")));
+    }
+    let labels = changes
+        .iter()
+        .map(|c| match (c.split_once('='), c.strip_suffix('-')) {
+            (Some((k, v)), _) if !k.is_empty() => Ok((k.to_string(), Some(v.to_string()))),
+            (None, Some(k)) if !k.is_empty() => Ok((k.to_string(), None)),
+            _ => Err(usage(format!("`{c}`: expected KEY=VALUE or KEY-; {form}"))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(KubectlCommand::Label {
+        namespace: name.to_string(),
+        labels,
+        overwrite: args.overwrite,
+    })
+}
+
 /// `KEY=VALUE[,KEY=VALUE…]`.
 pub(crate) fn labels(selector: &str) -> Result<Vec<(String, String)>, CommandError> {
     selector
@@ -656,6 +778,63 @@ mod tests {
 
     fn strings(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn namespace_labels_set_and_remove() {
+        assert_eq!(
+            parse("kubectl label namespace default istio-injection=enabled --overwrite"),
+            KubectlCommand::Label {
+                namespace: "default".into(),
+                labels: vec![("istio-injection".into(), Some("enabled".into()))],
+                overwrite: true,
+            }
+        );
+        assert_eq!(
+            parse("kubectl label ns/foo istio-injection- istio.io/rev=canary"),
+            KubectlCommand::Label {
+                namespace: "foo".into(),
+                labels: vec![
+                    ("istio-injection".into(), None),
+                    ("istio.io/rev".into(), Some("canary".into())),
+                ],
+                overwrite: false,
+            }
+        );
+        assert!(err("kubectl label pod sleep a=b").contains("only namespaces"));
+        assert!(err("kubectl label namespace default").contains("expected"));
+        assert!(err("kubectl label namespace default =x").contains("KEY=VALUE or KEY-"));
+    }
+
+    #[test]
+    fn restarts_and_pod_deletions_recreate_pods() {
+        let on = |ns: &str, name: &str| KubectlCommand::RecreatePods {
+            target: PodTarget::Workload(WorkloadRef::new(ns, name)),
+        };
+        assert_eq!(
+            parse("kubectl rollout restart deployment/sleep"),
+            on("default", "sleep")
+        );
+        assert_eq!(
+            parse("kubectl -n foo rollout restart deploy sleep"),
+            on("foo", "sleep")
+        );
+        assert_eq!(
+            parse("kubectl delete pod sleep-5c7d8f9b6d-x2x4q -n foo"),
+            on("foo", "sleep-5c7d8f9b6d-x2x4q")
+        );
+        assert_eq!(
+            parse("kubectl delete pods -l app=sleep"),
+            KubectlCommand::RecreatePods {
+                target: PodTarget::Selector {
+                    namespace: "default".into(),
+                    labels: vec![("app".into(), "sleep".into())],
+                },
+            }
+        );
+        assert!(err("kubectl rollout status deployment/sleep").contains("rollout restart"));
+        assert!(err("kubectl rollout restart daemonset/x").contains("deployment/NAME"));
+        assert!(err("kubectl delete pod").contains("name one pod or give -l"));
     }
 
     #[test]
@@ -879,9 +1058,9 @@ mod tests {
 
     #[test]
     fn unknown_kinds_list_the_known_ones() {
-        let e = err("kubectl delete pods sleep-abc");
+        let e = err("kubectl delete secrets sleep-abc");
         assert!(
-            e.contains("`pods`") && e.contains("ASMEgressTrafficPolicy, Namespace"),
+            e.contains("`secrets`") && e.contains("ASMEgressTrafficPolicy, Namespace"),
             "{e}"
         );
         let e = err("kubectl delete widget/x");

@@ -15,7 +15,10 @@ use egressbench_compile::CompileError;
 use egressbench_model::answer::Exchange;
 use egressbench_model::outcome::AccessLogEntry;
 use egressbench_model::request::{ClientRequest, WorkloadRef};
-use egressbench_resources::{Kind, Resource, ResourceId, Store};
+use egressbench_model::topology::workload::{
+    injection_at_creation, INJECTED_AT_CREATION, POD_GENERATION,
+};
+use egressbench_resources::{Body, Kind, Resource, ResourceId, Store};
 use egressbench_text::{BoxDiagnostic, Diagnostic};
 
 /// Why a target could not carry out a step (as opposed to the step's outcome being unexpected).
@@ -159,11 +162,49 @@ impl crate::command::Network for TargetNetwork<'_> {
 
 /// `store` with `resources` created or replaced (as `kubectl apply`).
 pub fn applied(store: &Store, resources: Vec<Resource>) -> Store {
+    let before = store;
     let mut store = store.clone();
+    let mut deployments = Vec::new();
     for r in resources {
+        if r.kind() == Kind::Deployment {
+            deployments.push(r.id());
+        }
         store.apply(r);
     }
+    // A Deployment's pod is created when the Deployment is new, its pod template changed, or
+    // it was asked to recreate it; only then does the webhook decide injection, with the
+    // namespaces as they are after this apply.
+    for id in deployments {
+        let Some(now) = store.get(&id).cloned() else {
+            continue;
+        };
+        let earlier = before.get(&id);
+        let same_pod = earlier.is_some_and(|old| same_pod(old, &now));
+        let stamp = match earlier.filter(|_| same_pod) {
+            Some(old) => old.meta.annotations.get(INJECTED_AT_CREATION).cloned(),
+            None => injection_at_creation(&store, &now),
+        };
+        if let Some(stamp) = stamp {
+            let mut stamped = now;
+            stamped
+                .meta
+                .annotations
+                .insert(INJECTED_AT_CREATION.to_string(), stamp);
+            store.apply(stamped);
+        }
+    }
     store
+}
+
+/// Whether Deployment `new` keeps `old`'s pod: the same pod template and no request to recreate
+/// it (`POD_GENERATION`).
+fn same_pod(old: &Resource, new: &Resource) -> bool {
+    let template = |r: &Resource| match &r.body {
+        Body::Deployment(spec) => Some(spec.template.clone()),
+        _ => None,
+    };
+    let generation = |r: &Resource| r.meta.annotations.get(POD_GENERATION).cloned();
+    template(old) == template(new) && generation(old) == generation(new)
 }
 
 /// `store` without the objects `ids`; every one of them must exist.
@@ -182,4 +223,67 @@ pub fn deleted(store: &Store, ids: &[ResourceId]) -> Result<Store, TargetError> 
         }
     }
     Ok(store)
+}
+
+#[cfg(test)]
+mod pod_creation_tests {
+    use super::*;
+
+    fn load(text: &str) -> Vec<Resource> {
+        match egressbench_manifest::load_str(text, "test.yaml") {
+            Ok(l) => l.resources,
+            Err(e) => panic!("{}", e.render()),
+        }
+    }
+
+    const SLEEP: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: sleep, namespace: default}\nspec:\n  template:\n    metadata: {labels: {app: sleep}}\n";
+
+    fn injected(store: &Store) -> String {
+        store
+            .get(&ResourceId::new(Kind::Deployment, "default", "sleep"))
+            .and_then(|d| d.meta.annotations.get(INJECTED_AT_CREATION).cloned())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn injection_is_decided_when_the_pod_is_created() {
+        let unlabelled = "apiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n";
+        let labelled = "apiVersion: v1\nkind: Namespace\nmetadata: {name: default, labels: {istio-injection: enabled}}\n";
+        let store = applied(&Store::new(), load(&format!("{unlabelled}---\n{SLEEP}")));
+        assert!(
+            injected(&store).starts_with("false; "),
+            "{}",
+            injected(&store)
+        );
+        // The label alone, and the same Deployment applied again, keep the pod as it is.
+        let store = applied(&store, load(labelled));
+        let store = applied(&store, load(SLEEP));
+        assert!(
+            injected(&store).starts_with("false; "),
+            "{}",
+            injected(&store)
+        );
+        // A recreated pod is injected.
+        let mut again = load(SLEEP);
+        again[0]
+            .meta
+            .annotations
+            .insert(POD_GENERATION.into(), "steps[4]".into());
+        let store = applied(&store, again);
+        assert!(
+            injected(&store).starts_with("true; namespace has istio-injection=enabled"),
+            "{}",
+            injected(&store)
+        );
+        // So is one whose template changed.
+        let changed = SLEEP.replace("app: sleep", "app: sleep, version: v2");
+        let store = applied(&applied(&Store::new(), load(unlabelled)), load(&changed));
+        let store = applied(&store, load(labelled));
+        let store = applied(&store, load(SLEEP));
+        assert!(
+            injected(&store).starts_with("true; "),
+            "{}",
+            injected(&store)
+        );
+    }
 }

@@ -68,6 +68,7 @@ impl Downstream {
     /// An access-log entry for this connection, with what every entry of it shares.
     pub(crate) fn entry(&self) -> AccessLogEntry {
         let mut e = AccessLogEntry::blank(self.proxy.to_string());
+        e.downstream_local_address = self.original.to_string();
         if let Some(sni) = &self.sni {
             e.requested_server_name = sni.clone();
         }

@@ -305,20 +305,7 @@ fn istioctl_output(
         ConfigView::Clusters(filter) => proxy_config::clusters_table(config, filter),
         ConfigView::Routes { name } => proxy_config::routes_table(config, name.as_deref()),
     };
-    let mut stages = vec![Stage {
-        program: Program::Printed(table),
-        routing: Routing::default(),
-    }];
-    stages.extend(filters.iter().cloned());
-    let script = command::Script::single(command::Pipeline {
-        stages,
-        timed: false,
-    });
-    let cmd = command::ExecCommand {
-        text: String::new(),
-        script,
-    };
-    command::run(&cmd, &mut NoNetwork).unwrap_or_default()
+    printed_through(table, filters)
 }
 
 /// What `kubectl exec PROXY_POD -- tail /var/log/squid/access.log` prints: one line in Squid's
@@ -347,11 +334,16 @@ fn proxy_log_output(
         };
     }
     let shown = &lines[read.tail.map_or(0, |t| lines.len().saturating_sub(t))..];
+    printed_through(shown.concat(), &read.filters)
+}
+
+/// What a command that prints `text` shows through `filters` (`| grep …`).
+fn printed_through(text: String, filters: &[Stage]) -> command::ProcessOutput {
     let mut stages = vec![Stage {
-        program: Program::Printed(shown.concat()),
+        program: Program::Printed(text),
         routing: Routing::default(),
     }];
-    stages.extend(read.filters.iter().cloned());
+    stages.extend(filters.iter().cloned());
     let script = command::Script::single(command::Pipeline {
         stages,
         timed: false,

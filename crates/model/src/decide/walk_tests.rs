@@ -158,7 +158,7 @@ fn a_gateway_port_without_a_listener_is_noted_and_fails_the_connect() {
 }
 
 /// Squid in a namespace without injection, as Istio's "Using an External HTTPS Proxy" task runs
-/// it, and the ServiceEntry that admits its port: `protocol` TCP (the task's) or HTTP.
+/// it.
 const SQUID_POD: &str = r#"
 apiVersion: v1
 kind: Namespace
@@ -173,6 +173,8 @@ spec:
     spec: {containers: [{name: squid, image: "sameersbn/squid:3.5.27"}]}
 "#;
 
+/// `SQUID_POD` and the ServiceEntry that admits its port by its pod's address: `protocol` TCP
+/// (the task's) or HTTP; with the pod's address.
 fn squid(protocol: &str) -> (Mesh, std::net::Ipv4Addr) {
     let base = SQUID_POD;
     let address: std::net::Ipv4Addr = mesh(base)

@@ -12,7 +12,8 @@
 //! Files: `plan` (which listeners and certificates), `connection` (accept loop and the decisions
 //! on one connection), `sniff` (HTTP or not), `http` (hyper service: wire ↔ model), `body` (the
 //! answer's body), `stream` (connections without HTTP), `site` (a listener's and a connection's
-//! facts), `socket` (closing with a RST), `tasks` (teardown), `record` (`HostRecord`).
+//! facts), `socket` (closing with a RST), `tasks` (teardown), `record` (`HostRecord`), `tunnel` (a
+//! pod's forward proxy: `CONNECT`, its own connection, the relay).
 //!
 //! Why hyper, not wiremock: wiremock serves plain HTTP/1.1 on a port it binds itself, picks a
 //! response by matching rules and keeps its own log of requests. A simulated host must instead

@@ -336,12 +336,13 @@ pub fn answer(trace: &Trace) -> Exchange {
     // got a plain-text HTTP answer.
     let unreadable = matches!(&trace.end, End::Responded { hop: 0, reply } if reply.details == Details::CodecError);
     let result = match up {
+        // curl is still connecting until the tunnel is open: "Connection timed out".
         Up::Response { delay_ms, .. }
             if proxied && trace.request.timeout_ms.is_some_and(|t| delay_ms > t) =>
         {
             ClientResult::ConnectionFailed {
                 error: ConnectionError::Timeout,
-                during_tls: false,
+                during_tls: true,
             }
         }
         // A 2xx from something that is no proxy: curl takes the tunnel as open and starts its
@@ -390,7 +391,7 @@ pub fn answer(trace: &Trace) -> Exchange {
         },
         Up::Failed(error) => ClientResult::ConnectionFailed {
             error,
-            during_tls: during_tls
+            during_tls: (during_tls || (proxied && error == ConnectionError::Timeout))
                 && !matches!(
                     error,
                     ConnectionError::Refused | ConnectionError::Unresolved

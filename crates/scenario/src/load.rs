@@ -92,7 +92,8 @@ pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError
 
 /// `text` with `$NAME` and `${NAME}` replaced by the values `env` sets, as the shell expands an
 /// unquoted heredoc (`kubectl apply -f - <<EOF … $PROXY_IP/32 … EOF`); names not set are left as
-/// written, so that a `$` the YAML means literally stays.
+/// written, so that a `$` the YAML means literally stays. Every inline manifest is read so (there
+/// is no quoted `<<'EOF'` form, and `\$` is not an escape here).
 fn expand_set_variables(text: &str, env: &Env) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;

@@ -91,8 +91,9 @@ impl Wire {
     }
 }
 
-/// How long a forward proxy waits for an unanswered connect (every connect in the bench's network
-/// gives up after 10 s, as Envoy's clusters do).
+/// How long a forward proxy waits for an unanswered connect: 10 s, as every connect in the
+/// bench's network gives up (Envoy's clusters' default). Squid's own `connect_timeout` is one
+/// minute; the bench does not model it.
 const PROXY_CONNECT_TIMEOUT_MS: u64 = 10_000;
 
 /// `NR`: no filter chain, or no TCP route.

@@ -175,11 +175,13 @@ impl ClientRequest {
         })
     }
 
-    /// The request as it goes through the tunnel its forward proxy opened.
+    /// The request as it goes through the tunnel its forward proxy opened (the proxy's own
+    /// connection, from the proxy's pod: no longer the client's container's).
     pub fn tunneled(&self) -> ClientRequest {
         ClientRequest {
             proxy: None,
             dial: None,
+            from_proxy_container: false,
             ..self.clone()
         }
     }

@@ -160,10 +160,12 @@ fn injected_at_creation(value: &str) -> Option<(bool, String)> {
 const POD_SLOTS: u32 = 250 * 250;
 
 /// The pod address of each of `workloads` (Deployments, one pod each): a function of the
-/// workload's namespace and name, so that applying or deleting other Deployments does not move a
-/// pod, as a running pod keeps its address in a cluster. Two workloads whose names fall on the
-/// same address are told apart in name order, the later taking the next free one. The scenario
-/// loader asks the same of the Deployments it has seen, for `{.items..podIP}`.
+/// workload's namespace and name, so that applying or deleting other Deployments leaves a pod
+/// where it is, as a running pod keeps its address in a cluster — except on a collision: two
+/// workloads whose names fall on the same address are told apart in name order, the later taking
+/// the next free one, so a new Deployment that sorts first can move the other (about one chance
+/// in 60 000 per pair). The scenario loader asks the same of the Deployments it has seen, for
+/// `{.items..podIP}`, so both agree.
 pub fn pod_addresses<'a>(
     workloads: impl IntoIterator<Item = &'a WorkloadRef>,
 ) -> BTreeMap<WorkloadRef, std::net::Ipv4Addr> {

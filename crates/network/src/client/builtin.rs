@@ -70,10 +70,12 @@ pub async fn send(
         Some(ms) => match tokio::time::timeout(fabric.clock().real(ms), exchange).await {
             Ok(result) => result,
             Err(_) => {
+                // Before the request is sent — connecting, curl's TLS handshake, a proxy's
+                // CONNECT — curl says "Connection timed out".
                 let before_request = !sent.load(Ordering::SeqCst);
                 failed(
                     ConnectionError::Timeout,
-                    before_request && request.scheme == Scheme::Https,
+                    before_request && (request.scheme == Scheme::Https || request.proxy.is_some()),
                 )
             }
         },
@@ -96,11 +98,13 @@ async fn exchange(
     let stream = match connected {
         Ok(stream) => stream,
         // The connection curl opens first is the proxy's, in plain text.
+        Err(e) if request.proxy.is_some() && e.kind() == io::ErrorKind::TimedOut => {
+            return failed(ConnectionError::Timeout, true)
+        }
         Err(e) if request.proxy.is_some() => return connect_failed(&e, Scheme::Http),
         Err(e) => return connect_failed(&e, request.scheme),
     };
     let stream = if request.proxy.is_some() {
-        sent.store(true, Ordering::SeqCst);
         match tunnel(stream, request).await {
             Ok(stream) => stream,
             Err(result) => return result,
@@ -149,9 +153,14 @@ const MAX_PROXY_HEAD: usize = 16 * 1024;
 /// before an answer is "Proxy CONNECT aborted"; a reset is a reset.
 async fn tunnel(mut stream: TcpStream, request: &ClientRequest) -> Result<TcpStream, ClientResult> {
     let target = format!("{}:{}", request.host, request.port);
+    // curl sends its User-Agent (the request's) with the CONNECT too.
+    let agent = request
+        .header("User-Agent")
+        .map(|ua| format!("User-Agent: {ua}\r\n"))
+        .unwrap_or_default();
     let head = format!(
-        "CONNECT {target} HTTP/1.1\r\nHost: {target}\r\nUser-Agent: curl/7.88.1\r\n\
-         Proxy-Connection: Keep-Alive\r\n\r\n"
+        "CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n{agent}Proxy-Connection: \
+         Keep-Alive\r\n\r\n"
     );
     let reset = || failed(ConnectionError::Reset, false);
     if stream.write_all(head.as_bytes()).await.is_err() {

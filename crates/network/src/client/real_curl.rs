@@ -292,7 +292,7 @@ pub async fn send_with_curl(
         // "Connection timed out after N ms" (connect or TLS handshake) vs "Operation timed out".
         Some(28) => failed(
             ConnectionError::Timeout,
-            https && stderr.contains("Connection timed out"),
+            (https || request.proxy.is_some()) && stderr.contains("Connection timed out"),
         ),
         Some(35) if not_tls(&stderr) => failed(ConnectionError::NotTls, true),
         // 35: the handshake failed; 60: the server's certificate did not verify (the built-in

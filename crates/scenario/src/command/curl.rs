@@ -306,6 +306,15 @@ impl CurlOptions {
                     .into(),
             });
         }
+        if !self.resolve.is_empty() || !self.connect_to.is_empty() {
+            return Err(CommandError::Usage {
+                program: "curl",
+                message: "--resolve and --connect-to through a proxy change where the proxy is \
+                          asked to connect, which the bench does not replay; drop them or the \
+                          proxy"
+                    .into(),
+            });
+        }
         if !https && !self.proxytunnel {
             return Err(CommandError::Usage {
                 program: "curl",
@@ -586,13 +595,25 @@ fn parse_proxy(written: &str) -> Result<ForwardProxy, String> {
     })
 }
 
-/// Whether `host` is in curl's no-proxy `list`: `*`, or names that match it or a domain it is
-/// in (a leading dot is optional).
+/// Whether `host` is in curl's no-proxy `list`: the whole list `*`; a name that is the host or a
+/// domain it is in (a leading dot is optional); an IPv4 address or CIDR block that holds the host
+/// when it is an address (curl ≥ 7.86).
 fn no_proxy_matches(list: &str, host: &str) -> bool {
+    if list.trim() == "*" {
+        return true;
+    }
+    let address = host.parse::<std::net::Ipv4Addr>().ok();
     list.split(',').map(str::trim).any(|entry| {
         let entry = entry.trim_start_matches('.').to_ascii_lowercase();
-        entry == "*"
-            || (!entry.is_empty() && (host == entry || host.ends_with(&format!(".{entry}"))))
+        if let (Some(ip), Some((net, bits))) = (address, entry.split_once('/')) {
+            let (Ok(net), Ok(bits)) = (net.parse::<std::net::Ipv4Addr>(), bits.parse::<u32>())
+            else {
+                return false;
+            };
+            let mask = u32::MAX.checked_shl(32 - bits.min(32)).unwrap_or(0);
+            return bits <= 32 && u32::from(ip) & mask == u32::from(net) & mask;
+        }
+        !entry.is_empty() && (host == entry || host.ends_with(&format!(".{entry}")))
     })
 }
 
@@ -807,6 +828,38 @@ mod tests {
             Ok(proxy("p", 1))
         );
         assert_eq!(proxied(https, &[("ALL_PROXY", "p:2")]), Ok(proxy("p", 2)));
+        // `*` is a wildcard only as the whole list; CIDR blocks hold addresses.
+        assert_eq!(
+            proxied(
+                https,
+                &[("HTTPS_PROXY", "p:1"), ("NO_PROXY", "other.org,*")]
+            ),
+            Ok(proxy("p", 1))
+        );
+        let by_address = "curl https://10.244.3.7/";
+        assert_eq!(
+            proxied(
+                by_address,
+                &[("HTTPS_PROXY", "p:1"), ("NO_PROXY", "10.0.0.0/8")]
+            ),
+            Ok(None)
+        );
+        assert_eq!(
+            proxied(
+                by_address,
+                &[("HTTPS_PROXY", "p:1"), ("NO_PROXY", "10.245.0.0/16")]
+            ),
+            Ok(proxy("p", 1))
+        );
+        let e = proxied(
+            "curl --resolve a.example:443:10.0.0.1 -x p:1 https://a.example/",
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("--resolve and --connect-to through a proxy"),
+            "{e}"
+        );
     }
 
     #[test]

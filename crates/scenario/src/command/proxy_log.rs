@@ -46,6 +46,9 @@ pub(crate) fn proxy_log_read(
             message: format!("`{}`: {why}", words.join(" ")),
         }))
     };
+    if options.iter().any(|o| o.contains('+')) {
+        return bad("`+N` (from line N) is not replayed; write tail -n N for the last N lines");
+    }
     let tail = match (*program, options) {
         ("cat", []) => None,
         ("tail", []) => Some(TAIL_DEFAULT),
@@ -113,5 +116,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("tail -n N"), "{e}");
+        let e = read("tail -n +2 /var/log/squid/access.log")
+            .unwrap()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`+N`"), "{e}");
     }
 }

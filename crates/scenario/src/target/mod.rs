@@ -175,23 +175,30 @@ pub fn applied(store: &Store, resources: Vec<Resource>) -> Store {
     // it was asked to recreate it; only then does the webhook decide injection, with the
     // namespaces as they are after this apply.
     for id in deployments {
-        let Some(now) = store.get(&id).cloned() else {
+        let Some(mut now) = store.get(&id).cloned() else {
             continue;
         };
         let earlier = before.get(&id);
+        // `kubectl apply` of the manifest again keeps the restart marker the object carries.
+        if let Some(generation) = earlier
+            .and_then(|old| old.meta.annotations.get(POD_GENERATION))
+            .filter(|_| !now.meta.annotations.contains_key(POD_GENERATION))
+        {
+            now.meta
+                .annotations
+                .insert(POD_GENERATION.to_string(), generation.clone());
+        }
         let same_pod = earlier.is_some_and(|old| same_pod(old, &now));
         let stamp = match earlier.filter(|_| same_pod) {
             Some(old) => old.meta.annotations.get(INJECTED_AT_CREATION).cloned(),
             None => injection_at_creation(&store, &now),
         };
         if let Some(stamp) = stamp {
-            let mut stamped = now;
-            stamped
-                .meta
+            now.meta
                 .annotations
                 .insert(INJECTED_AT_CREATION.to_string(), stamp);
-            store.apply(stamped);
         }
+        store.apply(now);
     }
     store
 }
@@ -272,6 +279,14 @@ mod pod_creation_tests {
         let store = applied(&store, again);
         assert!(
             injected(&store).starts_with("true; namespace has istio-injection=enabled"),
+            "{}",
+            injected(&store)
+        );
+        // Applying the manifest again after that keeps the recreated pod: no new decision.
+        let unlabel = "apiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n";
+        let store = applied(&applied(&store, load(unlabel)), load(SLEEP));
+        assert!(
+            injected(&store).starts_with("true; "),
             "{}",
             injected(&store)
         );

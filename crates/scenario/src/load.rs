@@ -390,7 +390,21 @@ impl Resolver<'_> {
             }
             KubectlCommand::ProxyLog { workload, read } => {
                 let w = env.workload(workload);
+                let id = ResourceId::new(
+                    egressbench_resources::Kind::Deployment,
+                    &w.namespace,
+                    &w.name,
+                );
+                let runs_proxy = env.object(&id).is_some_and(|d| match &d.body {
+                    Body::Deployment(spec) => spec.template.spec.containers.iter().any(|c| {
+                        egressbench_model::pods::PodServer::of_image(
+                            c.image.as_deref().unwrap_or_default(),
+                        ) == egressbench_model::pods::PodServer::ForwardProxy
+                    }),
+                    _ => false,
+                });
                 Action::ProxyLog {
+                    runs_proxy,
                     proxy: SeenPod {
                         containers: env.containers(&w).map(<[String]>::to_vec),
                         address: env.address(&w),

@@ -103,7 +103,12 @@ pub enum Action {
     /// Print a field of pods as `kubectl get pod -o jsonpath=…` does.
     GetPods { pods: Vec<SeenPod>, field: PodField },
     /// Print a forward proxy's access log (Squid's format) from what it received so far.
-    ProxyLog { proxy: SeenPod, read: ProxyLogRead },
+    ProxyLog {
+        proxy: SeenPod,
+        read: ProxyLogRead,
+        /// Whether the pod runs a forward proxy (a `…/squid` image); any other has no such log.
+        runs_proxy: bool,
+    },
     /// `export NAME=…`: the variable was set when the scenario was loaded (the later steps'
     /// lines were read with it); running it does nothing to the target.
     Export { name: String, value: String },

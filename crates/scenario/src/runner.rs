@@ -231,8 +231,12 @@ fn run_step(
             });
         }
         Action::Export { .. } => {}
-        Action::ProxyLog { proxy, read } => {
-            let output = proxy_log_output(proxy, read, history);
+        Action::ProxyLog {
+            proxy,
+            read,
+            runs_proxy,
+        } => {
+            let output = proxy_log_output(proxy, read, *runs_proxy, history);
             report.checks = verify::check_printed(&step.expect, &output);
             report.output = Some(output);
         }
@@ -314,8 +318,19 @@ fn istioctl_output(
 fn proxy_log_output(
     proxy: &SeenPod,
     read: &command::ProxyLogRead,
+    runs_proxy: bool,
     history: &[egressbench_model::outcome::Received],
 ) -> command::ProcessOutput {
+    if proxy.containers.is_some() && !runs_proxy {
+        // A pod that runs no Squid has no such file (GNU tail's words, as Squid's image has).
+        return command::ProcessOutput {
+            stderr: "tail: cannot open '/var/log/squid/access.log' for reading: No such file or \
+                     directory\n"
+                .into(),
+            exit_code: 1,
+            ..Default::default()
+        };
+    }
     let address = proxy.address.map(|a| a.to_string());
     let lines: Vec<String> = history
         .iter()

@@ -6,7 +6,6 @@ use super::note::{Note, WireKind};
 use super::step::{self, Hello};
 use super::{Call, DecideError, End, Hop, HopMode, HopRequest, Reached, Trace};
 use crate::external::forward::{connect_answer, TunnelVerdict};
-use crate::external::App;
 use crate::external::{Arrival, ArrivedRequest, Internet, Served};
 use crate::mesh::Mesh;
 use crate::outcome::reply::{
@@ -619,13 +618,7 @@ impl<'a> Walk<'a> {
             };
         };
         let apps = self.mesh.apps.clone();
-        let proxy = apps
-            .hosts_at(address)
-            .filter(|h| h.port(port).is_some())
-            .find_map(|h| match h.app() {
-                App::ForwardProxy(server) => Some(server.clone()),
-                _ => None,
-            });
+        let proxy = apps.forward_proxy_at(address, port).cloned();
         let connect = wire.layers.is_empty()
             && wire
                 .http
@@ -671,9 +664,7 @@ impl<'a> Walk<'a> {
         source: std::net::Ipv4Addr,
     ) -> End {
         let (address, port) = at;
-        let parsed = target
-            .rsplit_once(':')
-            .and_then(|(h, p)| Some((h.to_ascii_lowercase(), p.parse::<u16>().ok()?)));
+        let parsed = crate::external::forward::connect_target(target);
         let mut record = |status: u16, upstream: Option<std::net::IpAddr>| {
             self.received.push(crate::outcome::Received {
                 host: address.to_string(),

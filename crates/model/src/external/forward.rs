@@ -47,6 +47,12 @@ impl TunnelVerdict {
     }
 }
 
+/// A `CONNECT`'s target, `host:port` (the host lowercased); `None` when it is not one.
+pub fn connect_target(authority: &str) -> Option<(String, u16)> {
+    let (host, port) = authority.rsplit_once(':')?;
+    Some((host.to_ascii_lowercase(), port.parse().ok()?))
+}
+
 /// Squid's answer to a `CONNECT` that ended in `verdict`.
 pub fn connect_answer(server: &ForwardProxyServer, verdict: TunnelVerdict) -> HttpResponse {
     let (status, code) = match verdict {
@@ -145,6 +151,16 @@ mod tests {
             .contains("squid-5f7d9c8b6d-x2x4q (squid/3.5.27)"));
         assert_eq!(connect_answer(&squid(), TunnelVerdict::NoName).status, 503);
         assert_eq!(not_a_proxy_request(&squid()).status, 400);
+    }
+
+    #[test]
+    fn connect_targets_read_host_and_port() {
+        assert_eq!(
+            connect_target("En.Wikipedia.org:443"),
+            Some(("en.wikipedia.org".into(), 443))
+        );
+        assert_eq!(connect_target("en.wikipedia.org"), None);
+        assert_eq!(connect_target("a:http"), None);
     }
 
     #[test]

@@ -116,6 +116,20 @@ impl Internet {
         self.hosts.iter().filter(move |h| h.address() == address)
     }
 
+    /// The forward proxy listening at `address:port`, if one does.
+    pub fn forward_proxy_at(
+        &self,
+        address: Ipv4Addr,
+        port: u16,
+    ) -> Option<&super::forward::ForwardProxyServer> {
+        self.hosts_at(address)
+            .filter(|h| h.port(port).is_some())
+            .find_map(|h| match h.app() {
+                super::App::ForwardProxy(server) => Some(&**server),
+                _ => None,
+            })
+    }
+
     /// Whether both names resolve, to the same address.
     pub fn names_sharing_address(&self, a: &str, b: &str) -> bool {
         matches!((self.resolve(a), self.resolve(b)), (Some(x), Some(y)) if x == y)

@@ -186,16 +186,6 @@ impl ClientRequest {
         }
     }
 
-    /// `CONNECT`'s target, `host:port`, when this is a request to a forward proxy.
-    pub fn connect_target(&self) -> Option<(&str, u16)> {
-        if !self.method.eq_ignore_ascii_case("CONNECT") {
-            return None;
-        }
-        let authority = self.host_header.as_deref()?;
-        let (host, port) = authority.rsplit_once(':')?;
-        Some((host, port.parse().ok()?))
-    }
-
     /// The `Host` header value sent: `-H 'Host: …'` when given, else the URL's host with the port
     /// when it is not the scheme's default (as curl writes it).
     pub fn authority(&self) -> String {

@@ -10,7 +10,7 @@ use super::socket::ResetSwitch;
 use super::tasks::Tasks;
 use crate::Fabric;
 use egressbench_model::external::{
-    normalize_name, App, Arrival, ArrivedRequest, ForwardProxyServer, Internet, Served, TlsHello,
+    normalize_name, Arrival, ArrivedRequest, ForwardProxyServer, Internet, Served, TlsHello,
 };
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
@@ -156,12 +156,8 @@ impl Conn {
     pub(super) fn forward_proxy(&self) -> Option<ForwardProxyServer> {
         self.site
             .internet
-            .hosts_at(self.site.address)
-            .filter(|h| h.port(self.site.port).is_some())
-            .find_map(|h| match h.app() {
-                App::ForwardProxy(server) => Some((**server).clone()),
-                _ => None,
-            })
+            .forward_proxy_at(self.site.address, self.site.port)
+            .cloned()
     }
 
     /// Record a stream with no HTTP in it (`status` 400 for TLS inside TLS answered in plain text).

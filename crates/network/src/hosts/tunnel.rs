@@ -15,7 +15,7 @@ use super::http::{response_of, NoAnswer};
 use super::site::Conn;
 use bytes::Bytes;
 use egressbench_model::decide::step::{app_connection, AppConnection};
-use egressbench_model::external::forward::{connect_answer, TunnelVerdict};
+use egressbench_model::external::forward::{connect_answer, connect_target, TunnelVerdict};
 use egressbench_model::external::{ForwardProxyServer, Internet};
 use egressbench_model::mesh::Mesh;
 use egressbench_model::request::{ClientRequest, Scheme};
@@ -103,9 +103,7 @@ pub(super) async fn connect(
         .authority()
         .map(|a| a.as_str().to_string())
         .unwrap_or_default();
-    let parsed = target
-        .rsplit_once(':')
-        .and_then(|(h, p)| Some((h.to_ascii_lowercase(), p.parse::<u16>().ok()?)));
+    let parsed = connect_target(&target);
     let refuse = |verdict: TunnelVerdict| {
         let response = connect_answer(&server, verdict);
         conn.record_connect(&target, response.status, None);

@@ -109,6 +109,7 @@ fn scenario_states() -> Vec<(String, Mesh)> {
                 | Action::Logs { .. }
                 | Action::Export { .. }
                 | Action::ProxyLog { .. }
+                | Action::ProxyAdmin { .. }
                 | Action::ProxyConfig { .. }
                 | Action::GetPods { .. } => continue,
             }

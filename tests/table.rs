@@ -23,14 +23,15 @@ fn scenario_files() -> Vec<PathBuf> {
 }
 
 /// Table every shipped scenario over `targets`, `jobs` at a time, print each scenario's counts
-/// and the totals, and fail on any disagreement, empty table or scenario not tabled.
+/// and the totals, and fail on any disagreement (of a cell or of a proxy's counters), empty table
+/// or scenario not tabled.
 fn every_cell_agrees(targets: &[TargetFactory], jobs: usize) {
     let files = scenario_files();
     assert!(!files.is_empty());
     let names: Vec<&str> = targets.iter().map(TargetFactory::name).collect();
     let started = Instant::now();
     let mut problems = Vec::new();
-    let (mut cells, mut disagreements, mut tabled) = (0, 0, 0);
+    let (mut cells, mut counters, mut disagreements, mut tabled) = (0, 0, 0, 0);
     build_many(&files, targets, jobs, |file, table| {
         let name = file.file_stem().unwrap_or_default().to_string_lossy();
         tabled += 1;
@@ -38,12 +39,14 @@ fn every_cell_agrees(targets: &[TargetFactory], jobs: usize) {
             Err(e) => problems.push(format!("{name}: not tabled: {}", e.message)),
             Ok(t) => {
                 println!(
-                    "{name}: {} cells in {} states, {} disagreements",
+                    "{name}: {} cells and {} counters in {} states, {} disagreements",
                     t.cells(),
+                    t.counters(),
                     t.states.len(),
                     t.disagreements()
                 );
                 cells += t.cells();
+                counters += t.counters();
                 disagreements += t.disagreements();
                 if t.cells() == 0 {
                     problems.push(format!("{name}: the table has no cells"));
@@ -57,7 +60,7 @@ fn every_cell_agrees(targets: &[TargetFactory], jobs: usize) {
     assert_eq!(tabled, files.len(), "every scenario was tabled");
     println!(
         "{} ({} scenarios in {:.1}s)",
-        render::totals_line(cells, disagreements, &names.join(" vs ")),
+        render::totals_line(cells, counters, disagreements, &names.join(" vs ")),
         files.len(),
         started.elapsed().as_secs_f64()
     );

@@ -41,6 +41,7 @@ struct ScenarioJson {
     #[serde(flatten)]
     table: Table,
     cells: usize,
+    counters: usize,
     disagreements: usize,
 }
 
@@ -59,6 +60,7 @@ struct Document {
     scenarios: Vec<ScenarioJson>,
     bad_input: Vec<BadJson>,
     cells: usize,
+    counters: usize,
     disagreements: usize,
 }
 
@@ -123,6 +125,7 @@ pub(super) fn execute(args: &TableArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     });
     written?;
     let cells: usize = tables.iter().map(Table::cells).sum();
+    let counters: usize = tables.iter().map(Table::counters).sum();
     let disagreements: usize = tables.iter().map(Table::disagreements).sum();
     let targets: Vec<&'static str> = factories.iter().map(TargetFactory::name).collect();
     let any_bad = !bad.is_empty();
@@ -135,6 +138,7 @@ pub(super) fn execute(args: &TableArgs, io: &mut Io<'_>) -> io::Result<Exit> {
                 .collect(),
             bad_input: bad,
             cells,
+            counters,
             disagreements,
         };
         let text = serde_json::to_string_pretty(&document).map_err(io::Error::other)?;
@@ -143,7 +147,7 @@ pub(super) fn execute(args: &TableArgs, io: &mut Io<'_>) -> io::Result<Exit> {
         writeln!(
             io.out,
             "{}",
-            render::totals_line(cells, disagreements, &targets.join(" vs "))
+            render::totals_line(cells, counters, disagreements, &targets.join(" vs "))
         )?;
     }
     Ok(if any_bad {
@@ -164,16 +168,18 @@ fn factory(name: TargetName) -> TargetFactory {
 }
 
 fn json_entry(mut table: Table, only_disagreements: bool) -> ScenarioJson {
-    let (cells, disagreements) = (table.cells(), table.disagreements());
+    let (cells, counters, disagreements) = (table.cells(), table.counters(), table.disagreements());
     if only_disagreements {
         table.states.retain(|s| s.disagreements() > 0);
         for state in &mut table.states {
             state.cells.retain(|c| !c.agree);
+            state.counters.retain(|c| !c.agree);
         }
     }
     ScenarioJson {
         table,
         cells,
+        counters,
         disagreements,
     }
 }

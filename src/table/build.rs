@@ -1,6 +1,6 @@
 //! Building a scenario's truth table: start every target for the scenario's outside world, replay
 //! the scenario's changes on all of them, and in every state some `exec` step runs in, make every
-//! probe on every target.
+//! probe on every target, then compare every proxy's upstream counters.
 //!
 //! Owns: `TargetFactory` (a named way to start a target, so the table runs over any number of
 //! targets) and `build`. The rows (application workloads, declared ports) come from a private model
@@ -8,6 +8,7 @@
 //! comparison (`cell`), the requests (`probe`), the changes (`states`) and rendering (`render`).
 
 use super::cell::{Cell, Observation};
+use super::counters::CounterCheck;
 use super::error::TableError;
 use super::probe::{
     in_cluster_services, requests_for, requests_in_cluster, requests_via_proxy, Probe,
@@ -15,7 +16,7 @@ use super::probe::{
 use super::states::{step_title, Change, ChangeOutcome, ChangeRecord, SETUP_TITLE};
 use super::{StateTable, Table};
 use egressbench_model::external::Internet;
-use egressbench_model::xds::ProxyKind;
+use egressbench_model::xds::{ClusterKind, ProxyKind};
 use egressbench_network::ClientKind;
 use egressbench_scenario::target::{ModelTarget, Target, TargetError};
 use egressbench_scenario::{Action, Scenario};
@@ -256,12 +257,33 @@ impl Replay {
                 .collect();
             cells.push(Cell::new(probe, observations));
         }
+        let counters = mesh
+            .proxies
+            .iter()
+            .map(|(proxy, config)| {
+                let transient: Vec<String> = config
+                    .clusters
+                    .values()
+                    .filter(|c| c.kind == ClusterKind::OriginalDst)
+                    .map(|c| c.name.to_string())
+                    .collect();
+                let by_target = self
+                    .targets
+                    .iter_mut()
+                    .map(|(name, target)| {
+                        (*name, target.counters(proxy).map_err(|e| e.to_string()))
+                    })
+                    .collect();
+                CounterCheck::new(proxy.to_string(), &transient, by_target)
+            })
+            .collect();
         self.states.push(StateTable {
             index: self.states.len() + 1,
             after: pending.after,
             changes: pending.changes,
             exec_steps: pending.execs,
             cells,
+            counters,
         });
         Ok(())
     }

@@ -13,6 +13,7 @@
 
 mod build;
 pub mod cell;
+pub mod counters;
 pub mod error;
 mod many;
 pub mod probe;
@@ -21,6 +22,7 @@ pub mod states;
 
 pub use build::{build, TargetFactory};
 pub use cell::{Cell, LoggedHop, Observation, Outcome};
+pub use counters::CounterCheck;
 pub use error::TableError;
 pub use many::{build_many, table_file, NotTabled};
 pub use probe::Probe;
@@ -46,8 +48,17 @@ impl Table {
         self.states.iter().map(|s| s.cells.len()).sum()
     }
 
-    /// How many disagreements: cells whose targets disagree, plus changes one target applied and
-    /// another rejected.
+    /// How many counters were compared, over every proxy of every state.
+    pub fn counters(&self) -> usize {
+        self.states
+            .iter()
+            .flat_map(|s| &s.counters)
+            .map(CounterCheck::compared)
+            .sum()
+    }
+
+    /// How many disagreements: cells whose targets disagree, changes one target applied and
+    /// another rejected, and proxies whose counters differ.
     pub fn disagreements(&self) -> usize {
         self.states.iter().map(StateTable::disagreements).sum()
     }
@@ -78,11 +89,14 @@ pub struct StateTable {
     /// The scenario's `exec` steps that run in this state.
     pub exec_steps: Vec<usize>,
     pub cells: Vec<Cell>,
+    /// Each proxy's upstream counters once the state's probes have run.
+    pub counters: Vec<CounterCheck>,
 }
 
 impl StateTable {
     pub fn disagreements(&self) -> usize {
         self.cells.iter().filter(|c| !c.agree).count()
             + self.changes.iter().filter(|c| !c.agrees()).count()
+            + self.counters.iter().filter(|c| !c.agree).count()
     }
 }

@@ -1,5 +1,6 @@
 //! The truth table as text for people: per scenario, per state a header and one aligned line per
 //! cell (`agree` with the shared result, or `DIFFER` with what differs and each target's detail),
+//! a `counters of PROXY  DIFFER` block for each proxy whose counters differ,
 //! a line per scenario, and a last line `cells: N, disagreements: M (model vs sim)`.
 //!
 //! Owns: the human layout. Leaves out: JSON (the types serialize themselves) and building tables
@@ -17,16 +18,17 @@ pub fn render(tables: &[Table], only_disagreements: bool) -> String {
         out.push_str(&render_table(table, only_disagreements));
     }
     let cells = tables.iter().map(Table::cells).sum();
+    let counters = tables.iter().map(Table::counters).sum();
     let disagreements = tables.iter().map(Table::disagreements).sum();
     let targets = tables.first().map(Table::targets_text).unwrap_or_default();
-    out.push_str(&totals_line(cells, disagreements, &targets));
+    out.push_str(&totals_line(cells, counters, disagreements, &targets));
     out.push('\n');
     out
 }
 
-/// `cells: N, disagreements: M (model vs sim)`.
-pub fn totals_line(cells: usize, disagreements: usize, targets: &str) -> String {
-    let mut line = format!("cells: {cells}, disagreements: {disagreements}");
+/// `cells: N, counters: K, disagreements: M (model vs sim)`.
+pub fn totals_line(cells: usize, counters: usize, disagreements: usize, targets: &str) -> String {
+    let mut line = format!("cells: {cells}, counters: {counters}, disagreements: {disagreements}");
     if !targets.is_empty() {
         let _ = write!(line, " ({targets})");
     }
@@ -52,9 +54,10 @@ pub fn render_table(table: &Table, only_disagreements: bool) -> String {
     }
     let _ = writeln!(
         out,
-        "scenario {}: {} cells in {} states, {} disagreements",
+        "scenario {}: {} cells and {} counters in {} states, {} disagreements",
         table.scenario,
         table.cells(),
+        table.counters(),
         table.states.len(),
         table.disagreements()
     );
@@ -72,6 +75,12 @@ fn render_state(state: &StateTable, of: usize, only_disagreements: bool) -> Stri
     for change in &state.changes {
         if let Some(line) = change_line(change) {
             let _ = writeln!(out, "  {line}");
+        }
+    }
+    for check in state.counters.iter().filter(|c| !c.agree) {
+        let _ = writeln!(out, "  counters of {}  DIFFER", check.proxy);
+        for difference in check.differences() {
+            let _ = writeln!(out, "      {difference}");
         }
     }
     let shown: Vec<&Cell> = state
@@ -250,6 +259,7 @@ mod tests {
                 }],
                 exec_steps: vec![3, 4],
                 cells: vec![cell("httpbin.org", 200), cell("www.httpbin.org", 502)],
+                counters: Vec::new(),
             }],
         }
     }
@@ -258,7 +268,10 @@ mod tests {
     fn the_last_line_counts_cells_and_disagreements() {
         let text = render(&[table()], false);
         let last = text.lines().last().unwrap_or_default();
-        assert_eq!(last, "cells: 2, disagreements: 1 (model vs sim)");
+        assert_eq!(
+            last,
+            "cells: 2, counters: 0, disagreements: 1 (model vs sim)"
+        );
         assert!(
             text.contains(
                 "state 1 of 1: after step 2 \"Apply the policy\" (requests of steps 3, 4)"
@@ -292,7 +305,7 @@ mod tests {
         let text = render(&[calm], true);
         assert!(!text.contains("state 1"), "{text}");
         assert!(
-            text.ends_with("cells: 1, disagreements: 0 (model vs sim)\n"),
+            text.ends_with("cells: 1, counters: 0, disagreements: 0 (model vs sim)\n"),
             "{text}"
         );
     }

@@ -35,7 +35,8 @@ impl Change {
             | Action::Export { .. }
             | Action::ProxyConfig { .. }
             | Action::GetPods { .. }
-            | Action::ProxyLog { .. } => None,
+            | Action::ProxyLog { .. }
+            | Action::ProxyAdmin { .. } => None,
         }
     }
 

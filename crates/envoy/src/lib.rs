@@ -16,6 +16,7 @@
 //! Names are istiod's throughout, so that access logs and Envoy's admin output read as in a mesh.
 
 mod access_log;
+mod admin;
 mod binary;
 mod certs;
 mod chains;

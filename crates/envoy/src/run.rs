@@ -21,11 +21,12 @@
 //! so hosts, applications and other proxies read the simulated source off the connection. Leaves out: rendering (`envoy::bootstrap`) and the scenario
 //! bookkeeping (`target::EnvoyTarget`).
 
-use super::{binary, bootstrap, AccessLogSink, Capture, CertPaths, CertPems, Placement};
+use super::{admin, binary, bootstrap, AccessLogSink, Capture, CertPaths, CertPems, Placement};
 use egressbench_model::answer::Exchange;
 use egressbench_model::decide::step::{self, AppConnection};
 use egressbench_model::external::{Internet, DEFAULT_PEER};
 use egressbench_model::mesh::Mesh;
+use egressbench_model::outcome::counters::ProxyCounters;
 use egressbench_model::outcome::reply::{ResponseFlag, ResponseFlags};
 use egressbench_model::outcome::AccessLogEntry;
 use egressbench_model::request::{ClientRequest, WorkloadRef};
@@ -100,6 +101,10 @@ impl egressbench_text::Diagnostic for RunError {
 #[derive(Debug)]
 struct Running {
     bootstrap: Value,
+    /// The config it was started with.
+    proxy: ProxyConfig,
+    /// What its endpoints' loopback addresses stand for, as they were placed when it started.
+    translation: admin::Simulated,
     child: Child,
     admin: SocketAddr,
     /// Simulated original destination → the capture listener's real address (sidecars).
@@ -138,6 +143,9 @@ pub struct EnvoyMesh {
     earlier_clients: BTreeSet<Ipv4Addr>,
     /// Exchanges whose client dialed a sidecar so far (numbers the client addresses).
     exchanges: u32,
+    /// What proxies counted before they were restarted or stopped (a restart starts Envoy's
+    /// counters from zero; a live proxy keeps them over a config update).
+    carried: BTreeMap<WorkloadRef, ProxyCounters>,
 }
 
 /// Which downstream connection an awaited access-log entry is for.
@@ -272,6 +280,7 @@ impl EnvoyMesh {
             read_upto: HashMap::new(),
             earlier_clients: BTreeSet::new(),
             exchanges: 0,
+            carried: BTreeMap::new(),
         })
     }
 
@@ -408,6 +417,7 @@ impl EnvoyMesh {
             .cloned()
             .collect();
         for id in gone {
+            self.carry(&id).await;
             if let Some(mut r) = self.running.remove(&id) {
                 stop(&mut r.child);
             }
@@ -418,6 +428,7 @@ impl EnvoyMesh {
             if self.running.get(id).is_some_and(|r| r.bootstrap == config) {
                 continue;
             }
+            self.carry(id).await;
             if let Some(mut old) = self.running.remove(id) {
                 stop(&mut old.child);
             }
@@ -426,6 +437,8 @@ impl EnvoyMesh {
                 id.clone(),
                 Running {
                     bootstrap: config,
+                    proxy: proxy.clone(),
+                    translation: admin::Simulated::default(),
                     child,
                     admin,
                     captures,
@@ -435,8 +448,67 @@ impl EnvoyMesh {
         }
         for id in started {
             self.wait_ready(&id).await?;
+            let translation = self.translation(&id);
+            if let Some(r) = self.running.get_mut(&id) {
+                r.translation = translation;
+            }
         }
         Ok(())
+    }
+
+    /// What the loopback addresses of the running Envoy of `id` stand for now (taken when it
+    /// starts: a later change may move or remove what they stood for).
+    fn translation(&self, id: &WorkloadRef) -> admin::Simulated {
+        let unplaced = self
+            .running
+            .get(id)
+            .map(|r| self.unplaced(&r.proxy))
+            .unwrap_or_default();
+        let mut addresses = self.simulated_addresses();
+        addresses.remove(&NOWHERE.to_string());
+        admin::Simulated {
+            addresses,
+            nowhere: NOWHERE.to_string(),
+            unplaced,
+        }
+    }
+
+    /// Keep what the running Envoy of `id` counted, before it is stopped.
+    async fn carry(&mut self, id: &WorkloadRef) {
+        if let Ok(counted) = self.read_counters(id).await {
+            self.carried.entry(id.clone()).or_default().carry(&counted);
+        }
+    }
+
+    /// What the running Envoy of `id` has counted (nothing when none runs).
+    async fn read_counters(&self, id: &WorkloadRef) -> Result<ProxyCounters, RunError> {
+        let Some(r) = self.running.get(id) else {
+            return Ok(ProxyCounters::default());
+        };
+        let failed = |e: std::io::Error| RunError::Proxy {
+            proxy: id.to_string(),
+            message: e.to_string(),
+        };
+        let page = |path: &'static str| async move {
+            let body = admin::get(r.admin, path).await.map_err(failed)?;
+            serde_json::from_str::<Value>(&body).map_err(|e| RunError::Proxy {
+                proxy: id.to_string(),
+                message: format!("admin {path}: {e}"),
+            })
+        };
+        let stats = page("/stats?format=json&filter=%5Ecluster%5C.").await?;
+        let clusters = page("/clusters?format=json").await?;
+        Ok(admin::counters(&r.proxy, &stats, &clusters, &r.translation))
+    }
+
+    /// `proxy`'s upstream counters: what its Envoy counted, and what its earlier Envoys did
+    /// (their connections are closed: what is open is the running Envoy's alone).
+    pub async fn counters(&mut self, proxy: &WorkloadRef) -> Result<ProxyCounters, RunError> {
+        let mut total = self.read_counters(proxy).await?;
+        if let Some(earlier) = self.carried.get(proxy) {
+            total.carry(earlier);
+        }
+        Ok(total)
     }
 
     fn spawn(&self, id: &WorkloadRef, config: &Value) -> Result<Child, RunError> {
@@ -528,20 +600,8 @@ impl EnvoyMesh {
                 if e.target == EndpointTarget::OriginalDestination {
                     continue;
                 }
-                let ip = match &e.target {
-                    // A sidecar's own application listens behind it, at its `app_address`.
-                    EndpointTarget::App(w) => self
-                        .mesh
-                        .workload(w)
-                        .and_then(egressbench_model::pods::app_address)
-                        .map(IpAddr::V4),
-                    _ => e
-                        .address
-                        .parse::<IpAddr>()
-                        .ok()
-                        .or_else(|| self.internet.resolve(&e.address).map(IpAddr::V4)),
-                };
-                let real = ip
+                let real = self
+                    .endpoint_ip(e)
                     .and_then(|ip| self.fabric.real_addr(SocketAddr::new(ip, e.port)))
                     .unwrap_or(NOWHERE);
                 endpoints.insert(Placement::endpoint_key(e), real);
@@ -589,6 +649,58 @@ impl EnvoyMesh {
             config["static_resources"]["listeners"] = Value::Array(copies);
         }
         Ok((config, admin, captures))
+    }
+
+    /// The simulated address endpoint `e` is dialed at (a sidecar's own application listens
+    /// behind it, at its `app_address`).
+    fn endpoint_ip(&self, e: &egressbench_model::xds::Endpoint) -> Option<IpAddr> {
+        match &e.target {
+            EndpointTarget::App(w) => self
+                .mesh
+                .workload(w)
+                .and_then(egressbench_model::pods::app_address)
+                .map(IpAddr::V4),
+            _ => e
+                .address
+                .parse::<IpAddr>()
+                .ok()
+                .or_else(|| self.internet.resolve(&e.address).map(IpAddr::V4)),
+        }
+    }
+
+    /// For each cluster of `proxy` with exactly one endpoint that nothing listens at (placed at
+    /// `NOWHERE`), that endpoint's simulated address: what Envoy's `NOWHERE` host stands for.
+    fn unplaced(&self, proxy: &ProxyConfig) -> HashMap<String, String> {
+        proxy
+            .clusters
+            .iter()
+            .filter_map(|(name, c)| {
+                let unplaced: Vec<SocketAddr> = c
+                    .endpoints
+                    .iter()
+                    .filter(|e| e.target != EndpointTarget::OriginalDestination)
+                    .filter(|e| {
+                        self.endpoint_ip(e).is_some_and(|ip| {
+                            self.fabric.real_addr(SocketAddr::new(ip, e.port)).is_none()
+                        })
+                    })
+                    .filter_map(|e| {
+                        // An application behind a sidecar is named by its pod's address.
+                        let shown = match &e.target {
+                            EndpointTarget::App(w) => {
+                                self.mesh.workload(w)?.address.parse().ok()?
+                            }
+                            _ => self.endpoint_ip(e)?,
+                        };
+                        Some(SocketAddr::new(shown, e.port))
+                    })
+                    .collect();
+                match unplaced.as_slice() {
+                    [one] => Some((name.clone(), one.to_string())),
+                    _ => None,
+                }
+            })
+            .collect()
     }
 
     /// Give every cluster the loopback alias of its simulated source address.

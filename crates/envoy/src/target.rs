@@ -9,6 +9,7 @@ use crate::run::{EnvoyMesh, RunError};
 use egressbench_model::answer::Exchange;
 use egressbench_model::external::Internet;
 use egressbench_model::mesh::Mesh;
+use egressbench_model::outcome::counters::ProxyCounters;
 use egressbench_model::outcome::AccessLogEntry;
 use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_network::engine::{Engine, OnRuntime};
@@ -44,6 +45,10 @@ impl Engine for EnvoyMesh {
 
     fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry> {
         EnvoyMesh::logs(self, proxy)
+    }
+
+    async fn counters(&mut self, proxy: &WorkloadRef) -> Result<ProxyCounters, RunError> {
+        EnvoyMesh::counters(self, proxy).await
     }
 }
 

@@ -6,13 +6,15 @@
 //! sees) → `pods` (what the pods' applications serve) → `xds` (per-proxy config, as istiod would build it) → `mesh` (the snapshot: topology
 //! and every proxy's config) → `proxy_config` (that config as `istioctl proxy-config` prints it)
 //! → `decide` (a request walked through it, with a trace) → `answer` (what the client sees, what
-//! proxies log, for one request: an `Exchange`) → `explain`.
+//! proxies log, for one request: an `Exchange`) → `admin` (what the proxies counted upstream, and
+//! their admin pages) → `explain`.
 //!
 //! Owns: these stages, pure and deterministic. Leaves out: reading YAML (`egressbench-manifest`),
 //! compiling ASM policies (`egressbench-compile`, which `topology` calls), scenarios and the model
 //! target (`egressbench-scenario`), and sockets, processes and clocks (the socket-running
 //! targets: `egressbench-network`, `egressbench-sim`, `egressbench-envoy`).
 
+pub mod admin;
 pub mod answer;
 pub mod decide;
 pub mod explain;

@@ -9,6 +9,7 @@
 
 use egressbench_model::answer::Exchange;
 use egressbench_model::mesh::Mesh;
+use egressbench_model::outcome::counters::ProxyCounters;
 use egressbench_model::outcome::AccessLogEntry;
 use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_resources::{Resource, ResourceId, Store};
@@ -47,6 +48,9 @@ pub trait Engine {
 
     /// Every entry `proxy` has written so far, oldest first.
     fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry>;
+
+    /// `proxy`'s upstream counters so far.
+    async fn counters(&mut self, proxy: &WorkloadRef) -> Result<ProxyCounters, Self::Error>;
 }
 
 /// A target over engine `E`, on a runtime of its own.
@@ -198,5 +202,9 @@ impl<E: Engine> Target for OnRuntime<E> {
             .as_ref()
             .map(|e| e.logs(proxy))
             .unwrap_or_default()
+    }
+
+    fn counters(&mut self, proxy: &WorkloadRef) -> Result<ProxyCounters, TargetError> {
+        self.on_engine(|e| e.counters(proxy))
     }
 }

@@ -413,6 +413,32 @@ impl Resolver<'_> {
                     read,
                 }
             }
+            KubectlCommand::Admin {
+                workload,
+                container,
+                read,
+            } => {
+                let proxy = env.workload(workload);
+                if let (Some(name), Some(have)) = (container.as_deref(), env.containers(&proxy)) {
+                    // kubectl refuses a container the pod does not have (whether it has the
+                    // sidecar's is known when the pod is created).
+                    if name != PROXY_CONTAINER && !have.iter().any(|c| c == name) {
+                        return Err(self.invalid(
+                            line,
+                            format!(
+                                "{field}: the pod of {proxy} has no container `{name}`; its containers are {}",
+                                have.join(", ")
+                            ),
+                            "read the proxy's admin pages with -c istio-proxy",
+                        ));
+                    }
+                }
+                Action::ProxyAdmin {
+                    proxy,
+                    container,
+                    read,
+                }
+            }
             KubectlCommand::Istioctl(c) => Action::ProxyConfig {
                 proxy: env.workload(c.workload),
                 view: c.view,

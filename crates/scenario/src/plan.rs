@@ -4,7 +4,7 @@
 //! Owns: `Scenario`, `Step` and `Action`. Leaves out: how they are read (`load`), run (`runner`)
 //! and checked (`verify`).
 
-use super::command::{ConfigView, ExecCommand, PodField, ProxyLogRead, Stage};
+use super::command::{AdminRead, ConfigView, ExecCommand, PodField, ProxyLogRead, Stage};
 use super::expectation::Expect;
 use super::format::Source;
 use super::hosts::{self, HostSpec};
@@ -109,6 +109,13 @@ pub enum Action {
         /// Whether the pod runs a forward proxy (a `…/squid` image); any other has no such log.
         runs_proxy: bool,
     },
+    /// Print a page of a pod's proxy's admin interface (`pilot-agent request GET stats`), from
+    /// the target's counters, through the read's filters; `container` is `-c`.
+    ProxyAdmin {
+        proxy: WorkloadRef,
+        container: Option<String>,
+        read: AdminRead,
+    },
     /// `export NAME=…`: the variable was set when the scenario was loaded (the later steps'
     /// lines were read with it); running it does nothing to the target.
     Export { name: String, value: String },
@@ -126,7 +133,7 @@ impl Action {
             Action::Export { .. } => "export",
             Action::ProxyConfig { .. } => "istioctl",
             Action::GetPods { .. } => "get",
-            Action::ProxyLog { .. } => "exec",
+            Action::ProxyLog { .. } | Action::ProxyAdmin { .. } => "exec",
         }
     }
 

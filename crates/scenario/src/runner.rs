@@ -96,7 +96,14 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
     // Every step runs, so the report lists every failing expectation; a step that leaves the
     // mesh in a state later steps do not assume stops the run (`stops_the_run`).
     for step in &scenario.steps {
-        let mut done = run_step(step, target, &mut shadow, &mut mesh, &mut history);
+        let mut done = run_step(
+            step,
+            target,
+            &mut shadow,
+            &mut mesh,
+            &mut history,
+            &internet,
+        );
         if let Action::Apply(resources) = &step.action {
             done.observed = dns_findings(resources, &internet);
         }
@@ -157,6 +164,7 @@ fn run_step(
     shadow: &mut Option<ModelTarget>,
     mesh: &mut MeshConfig,
     history: &mut Vec<egressbench_model::outcome::Received>,
+    internet: &Internet,
 ) -> StepReport {
     let mut report = StepReport::for_step(step);
     // The request an exec step made last (the one its status and explanation are about).
@@ -240,6 +248,25 @@ fn run_step(
             report.checks = verify::check_printed(&step.expect, &output);
             report.output = Some(output);
         }
+        Action::ProxyAdmin {
+            proxy,
+            container,
+            read,
+        } => {
+            let config = target
+                .proxy_config(proxy)
+                .or_else(|| shadow.as_ref().and_then(|m| m.proxy_config(proxy)));
+            let output = admin_output(
+                target,
+                proxy,
+                container.as_deref(),
+                read,
+                config.as_ref(),
+                internet,
+            );
+            report.checks = verify::check_printed(&step.expect, &output);
+            report.output = Some(output);
+        }
         Action::GetPods { pods, field } => {
             let output = pods_output(pods, *field, |w| {
                 target
@@ -310,6 +337,72 @@ fn istioctl_output(
         ConfigView::Routes { name } => proxy_config::routes_table(config, name.as_deref()),
     };
     printed_through(table, filters)
+}
+
+/// What reading a page of `proxy`'s admin interface prints, as a command in container
+/// `container` (`-c`; the pod's first when absent) of its pod: the page of its config (`config`,
+/// `None` when the pod has no proxy) and the counters `target` kept, through the read's filters.
+fn admin_output(
+    target: &mut dyn Target,
+    proxy: &WorkloadRef,
+    container: Option<&str>,
+    read: &command::AdminRead,
+    config: Option<&ProxyConfig>,
+    internet: &Internet,
+) -> command::ProcessOutput {
+    let failed = |stderr: String, exit_code: i32| command::ProcessOutput {
+        stderr,
+        exit_code,
+        ..Default::default()
+    };
+    // Without -c, kubectl runs the command in the pod's first container: a gateway's only one
+    // is the proxy; a sidecar's pod starts with the application's.
+    let in_proxy = match container {
+        Some(c) => c == "istio-proxy",
+        None => config.is_some_and(|c| c.kind == egressbench_model::xds::ProxyKind::Gateway),
+    };
+    let Some(config) = config else {
+        return match (read.client, container) {
+            (_, Some("istio-proxy")) => failed(
+                format!(
+                    "error: unable to upgrade connection: container not found (\"istio-proxy\") \
+                     in the pod of {proxy}\n"
+                ),
+                1,
+            ),
+            (command::AdminClient::Curl, _) => failed(
+                format!(
+                    "curl: (7) Failed to connect to localhost port {} after 0 ms: Couldn't \
+                     connect to server\n",
+                    command::ADMIN_PORT
+                ),
+                7,
+            ),
+            (command::AdminClient::PilotAgent, _) => failed(not_found("pilot-agent"), 126),
+        };
+    };
+    if read.client == command::AdminClient::PilotAgent && !in_proxy {
+        return failed(not_found("pilot-agent"), 126);
+    }
+    match target.counters(proxy) {
+        Ok(counters) => printed_through(
+            egressbench_model::admin::page(&read.page, config, &counters, internet),
+            &read.filters,
+        ),
+        Err(e) => failed(
+            format!("error: reading the admin interface of {proxy}: {e}\n"),
+            1,
+        ),
+    }
+}
+
+/// What kubectl prints when the container has no `program`.
+fn not_found(program: &str) -> String {
+    format!(
+        "OCI runtime exec failed: exec failed: unable to start container process: exec: \
+         \"{program}\": executable file not found in $PATH: unknown\ncommand terminated with exit \
+         code 126\n"
+    )
 }
 
 /// What `kubectl exec PROXY_POD -- tail /var/log/squid/access.log` prints: one line in Squid's
@@ -565,6 +658,13 @@ mod tests {
                 .get(&proxy.to_string())
                 .cloned()
                 .unwrap_or_default()
+        }
+        fn counters(
+            &mut self,
+            proxy: &WorkloadRef,
+        ) -> Result<egressbench_model::outcome::counters::ProxyCounters, TargetError> {
+            self.calls.push(format!("counters {proxy}"));
+            Ok(Default::default())
         }
     }
 

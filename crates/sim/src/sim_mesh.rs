@@ -8,11 +8,13 @@
 //! hosts recorded. Every listener and connection task is aborted when the `SimMesh` is dropped.
 //! Leaves out: scenario bookkeeping (`target::SimTarget`).
 
+use super::proxy::pool::Upstreams;
 use super::proxy::{self, Direction};
 use egressbench_model::answer::Exchange;
 use egressbench_model::decide::step::{self, AppConnection};
 use egressbench_model::external::Internet;
 use egressbench_model::mesh::Mesh;
+use egressbench_model::outcome::counters::ProxyCounters;
 use egressbench_model::outcome::AccessLogEntry;
 use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_network::client::{AppClient, ClientKind, Dial};
@@ -72,6 +74,8 @@ const SETTLE: Duration = Duration::from_secs(3);
 #[derive(Debug)]
 pub struct SimMesh {
     world: Arc<World>,
+    /// The proxies' idle upstream connections and counters.
+    upstreams: Arc<Upstreams>,
     hosts: Hosts,
     /// Where the pods' forward proxies connect, in the mesh being served.
     egress: Arc<PodEgress>,
@@ -111,6 +115,7 @@ impl Drop for SimMesh {
 /// aborts its connections too.
 fn accept_loop(
     world: Arc<World>,
+    upstreams: Arc<Upstreams>,
     listener: TcpListener,
     proxy: WorkloadRef,
     direction: Direction,
@@ -122,7 +127,7 @@ fn accept_loop(
                 accepted = listener.accept() => {
                     let Ok((stream, peer)) = accepted else { continue };
                     let _ = stream.set_nodelay(true);
-                    connections.spawn(proxy::serve(world.clone(), proxy.clone(), direction, stream, peer));
+                    connections.spawn(proxy::serve(world.clone(), upstreams.clone(), proxy.clone(), direction, stream, peer));
                 }
                 Some(_) = connections.join_next(), if !connections.is_empty() => {}
             }
@@ -151,6 +156,7 @@ impl SimMesh {
         Ok(SimMesh {
             egress: PodEgress::new(Arc::new(Mesh::empty()), internet.clone()),
             world: Arc::new(World::new(fabric, internet, certs)),
+            upstreams: Arc::default(),
             hosts,
             apps: None,
             inbound_listeners: HashMap::new(),
@@ -173,6 +179,7 @@ impl SimMesh {
             ));
         }
         self.egress.set_mesh(mesh.clone());
+        self.upstreams.reconfigured(&self.world.mesh(), &mesh);
         self.world.set_mesh(mesh.clone());
         self.world
             .fabric
@@ -229,6 +236,7 @@ impl SimMesh {
             })?;
             let task = accept_loop(
                 self.world.clone(),
+                self.upstreams.clone(),
                 listener,
                 key.0.clone(),
                 Direction::Inbound { port: key.1 },
@@ -273,6 +281,7 @@ impl SimMesh {
         })?;
         let task = accept_loop(
             self.world.clone(),
+            self.upstreams.clone(),
             listener,
             workload.clone(),
             Direction::Outbound { original },
@@ -335,5 +344,10 @@ impl SimMesh {
     /// Every entry `proxy` has written so far, oldest first.
     pub fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry> {
         self.world.logs.of(&proxy.to_string())
+    }
+
+    /// `proxy`'s upstream counters so far.
+    pub fn counters(&self, proxy: &WorkloadRef) -> ProxyCounters {
+        self.upstreams.counters(proxy)
     }
 }

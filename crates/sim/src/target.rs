@@ -9,6 +9,7 @@ use crate::{SimError, SimMesh};
 use egressbench_model::answer::Exchange;
 use egressbench_model::external::Internet;
 use egressbench_model::mesh::Mesh;
+use egressbench_model::outcome::counters::ProxyCounters;
 use egressbench_model::outcome::AccessLogEntry;
 use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_network::engine::{Engine, OnRuntime};
@@ -40,6 +41,10 @@ impl Engine for SimMesh {
 
     fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry> {
         SimMesh::logs(self, proxy)
+    }
+
+    async fn counters(&mut self, proxy: &WorkloadRef) -> Result<ProxyCounters, SimError> {
+        Ok(SimMesh::counters(self, proxy))
     }
 }
 

@@ -457,7 +457,7 @@ impl<'a> Walk<'a> {
         };
         let (host, port, address) =
             step::endpoint_address(self.internet, ep, (self.original_host, self.original_port));
-        self.hops[idx].upstream_host = address.map(|a| std::net::SocketAddr::new(a, port));
+        self.hops[idx].upstream_host = self.upstream_address(ep, address, port);
         let mut wire = wire.from(&proxy.address);
         if http {
             if let Some(r) = wire.http.as_mut() {
@@ -516,7 +516,22 @@ impl<'a> Walk<'a> {
         let ep = proxy.clusters.get(&**cluster_name)?.endpoints.first()?;
         let (_, port, address) =
             step::endpoint_address(self.internet, ep, (self.original_host, self.original_port));
-        address.map(|a| std::net::SocketAddr::new(a, port))
+        self.upstream_address(ep, address, port)
+    }
+
+    /// The address a connection to endpoint `ep` (its name resolved to `address`) goes to: for
+    /// the original destination, the address the client dialed (a Service's ClusterIP, which no
+    /// public DNS resolves), as Envoy's `ORIGINAL_DST` cluster takes it off the connection.
+    fn upstream_address(
+        &self,
+        ep: &crate::xds::Endpoint,
+        address: Option<std::net::IpAddr>,
+        port: u16,
+    ) -> Option<std::net::SocketAddr> {
+        match (&ep.target, self.original_address) {
+            (EndpointTarget::OriginalDestination, Some(dialed)) => Some(dialed),
+            _ => address.map(|a| std::net::SocketAddr::new(a, port)),
+        }
     }
 
     fn enter_workload(

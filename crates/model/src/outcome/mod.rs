@@ -1,12 +1,14 @@
 //! Outcomes on the wire: what the client sees and what each proxy logs or says on its own.
 //!
 //! Owns: `ClientResult` (an HTTP response, or a connection that was reset / refused / timed out),
-//! `AccessLogEntry` (Envoy's access-log fields), `Received` (what a destination received), and the catalogue of local replies, response
+//! `AccessLogEntry` (Envoy's access-log fields), `Received` (what a destination received), `counters` (a proxy's upstream counters and the events
+//! that move them), and the catalogue of local replies, response
 //! flags and details (`reply`). Every target produces these, the model by deciding, the others by
 //! observation. Leaves out: deciding (`decide`), turning a decision into an answer (`answer`), and
 //! rendering for people (`explain`, `report`).
 
 pub mod access_log;
+pub mod counters;
 mod received;
 pub mod reply;
 

@@ -73,6 +73,16 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// Whether `other` reaches the same endpoints the same way (kind, endpoints, TLS, HTTP/2):
+    /// an update that changes any of these drains the cluster's connections in Envoy.
+    pub fn same_upstream(&self, other: &Cluster) -> bool {
+        let tls = |c: &Cluster| c.tls.as_ref().map(|t| (t.mode, t.sni.clone()));
+        self.kind == other.kind
+            && self.endpoints == other.endpoints
+            && tls(self) == tls(other)
+            && self.http2 == other.http2
+    }
+
     /// `outbound|<port>|<subset>|<host>`, as istiod names outbound clusters.
     pub fn outbound_name(port: u16, subset: Option<&str>, host: &str) -> String {
         format!("outbound|{port}|{}|{host}", subset.unwrap_or(""))

@@ -70,6 +70,13 @@ pub enum KubectlCommand {
     /// `kubectl rollout restart deployment/NAME`, `kubectl delete pod NAME|-l SELECTOR`: the pods
     /// are created anew (and sidecar injection decided again).
     RecreatePods { target: PodTarget },
+    /// `kubectl exec POD [-c istio-proxy] -- pilot-agent request GET stats` (or `curl
+    /// localhost:15000/…`): a page of the pod's proxy's admin interface.
+    Admin {
+        workload: WorkloadRef,
+        container: Option<String>,
+        read: super::admin::AdminRead,
+    },
     /// `kubectl exec SQUID_POD -- tail /var/log/squid/access.log`: a forward proxy's access log.
     ProxyLog {
         workload: WorkloadRef,
@@ -307,6 +314,13 @@ pub fn parse_kubectl(line: &str, env: &Env) -> Result<KubectlCommand, CommandErr
                         .into(),
                 ));
             };
+            if let Some(read) = super::admin::admin_read(line, command_tokens) {
+                return Ok(KubectlCommand::Admin {
+                    workload,
+                    container: args.container,
+                    read: read?,
+                });
+            }
             if let Some(read) = super::proxy_log::proxy_log_read(line, command_tokens) {
                 return Ok(KubectlCommand::ProxyLog {
                     workload,

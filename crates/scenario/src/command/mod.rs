@@ -8,9 +8,11 @@
 //! pipes and redirections), `builtin` (`echo`, `true`, `false`, `sleep`), `curl`, `url`, `dial`, `headers`, `writeout` (curl's options and
 //! request), `transfer` and `redirect` (a curl run, `-L` followed), `output`, `verbose`, `status`
 //! (what curl prints), `filter`, `grep`, `pattern`, `lines`, `cut` (the filters), `kubectl`,
-//! `istioctl`, `proxy_log` (a forward proxy's access log read in its pod),
+//! `istioctl`, `proxy_log` (a forward proxy's access log read in its pod), `admin` (a proxy's
+//! admin pages read in its pod),
 //! `env`, `export` and `lookup` (variables and pod lookups), `flags`, `streams`, `error`.
 
+pub(crate) mod admin;
 pub(crate) mod builtin;
 pub(crate) mod curl;
 pub(crate) mod cut;
@@ -41,6 +43,7 @@ pub(crate) mod verbose;
 pub(crate) mod words;
 pub(crate) mod writeout;
 
+pub use admin::{AdminClient, AdminRead, ADMIN_PORT};
 pub use curl::CurlOptions;
 pub use env::{is_name, Env, PodLookup};
 pub use error::CommandError;

@@ -13,6 +13,7 @@ pub use model::ModelTarget;
 
 use egressbench_compile::CompileError;
 use egressbench_model::answer::Exchange;
+use egressbench_model::outcome::counters::ProxyCounters;
 use egressbench_model::outcome::AccessLogEntry;
 use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_model::topology::workload::{
@@ -89,6 +90,10 @@ pub trait Target {
 
     /// Every access-log entry a proxy (`namespace/workload`) has written so far, oldest first.
     fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry>;
+
+    /// A proxy's upstream counters so far, as its admin interface reports them (zero for a
+    /// proxy that has sent nothing).
+    fn counters(&mut self, proxy: &WorkloadRef) -> Result<ProxyCounters, TargetError>;
 
     /// Proxy `proxy`'s compiled config, for targets that hold it (the model); the runner asks
     /// the model beside a target that does not. The default holds none.

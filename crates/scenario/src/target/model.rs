@@ -3,17 +3,19 @@
 //! request is decided on it and turned into the client's answer and the proxies' log lines.
 //!
 //! Owns: `ModelTarget` — the store, the current `Mesh` (a change whose store does not compile
-//! leaves both as they were), the outside world, and each proxy's log entries; `exec` decides,
+//! leaves both as they were), the outside world, each proxy's log entries and what it counted upstream (`admin::Upstreams`); `exec` decides,
 //! fills the trace's remedies and answers. Leaves out: the `Target` trait and applying a change to
 //! a store (`target`), the semantics themselves (`mesh`, `decide` and `answer` in
 //! `egressbench-model`), and the socket-running targets (`egressbench-sim`, `egressbench-envoy`).
 
 use super::{Target, TargetError};
+use egressbench_model::admin::Upstreams;
 use egressbench_model::answer::answer;
 use egressbench_model::answer::Exchange;
 use egressbench_model::decide::{decide, Call, DecideError};
 use egressbench_model::external::Internet;
 use egressbench_model::mesh::Mesh;
+use egressbench_model::outcome::counters::ProxyCounters;
 use egressbench_model::outcome::AccessLogEntry;
 use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_resources::{Resource, ResourceId, Store};
@@ -25,6 +27,7 @@ pub struct ModelTarget {
     mesh: Mesh,
     internet: Internet,
     logs: BTreeMap<String, Vec<AccessLogEntry>>,
+    upstreams: Upstreams,
 }
 
 impl Default for ModelTarget {
@@ -42,6 +45,7 @@ impl ModelTarget {
             mesh,
             internet,
             logs: BTreeMap::new(),
+            upstreams: Upstreams::default(),
         }
     }
 
@@ -61,6 +65,7 @@ impl ModelTarget {
     /// Replace the store and rebuild; on a compile error nothing changes.
     fn commit(&mut self, store: Store) -> Result<(), TargetError> {
         let mesh = Mesh::build(&store)?;
+        self.upstreams.reconfigured(&self.mesh, &mesh);
         self.store = store;
         self.mesh = mesh;
         Ok(())
@@ -95,6 +100,7 @@ impl Target for ModelTarget {
         })?;
         trace.remedies = egressbench_model::decide::remedy::remedies(&self.mesh, &trace);
         let exchange = answer(&trace);
+        self.upstreams.record(&exchange.logs);
         for e in &exchange.logs {
             self.logs
                 .entry(e.proxy.clone())
@@ -113,6 +119,10 @@ impl Target for ModelTarget {
             .get(&proxy.to_string())
             .cloned()
             .unwrap_or_default()
+    }
+
+    fn counters(&mut self, proxy: &WorkloadRef) -> Result<ProxyCounters, TargetError> {
+        Ok(self.upstreams.counters(&proxy.to_string()))
     }
 }
 

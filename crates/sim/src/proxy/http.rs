@@ -8,15 +8,17 @@
 //! (`decide::machine`) and its replies from the catalogue (`outcome::reply`), the same as the
 //! model's. Leaves out: opening upstream connections (`upstream`).
 
+use super::pool::Pooled;
 use super::upstream::{self, BoxIo, Failure};
 use super::Downstream;
 use bytes::Bytes;
 use egressbench_model::decide::machine::{self, HttpNext};
 use egressbench_model::decide::HopRequest;
+use egressbench_model::outcome::counters::UpstreamEvent;
 use egressbench_model::outcome::reply::{local_response, Details, LocalReply, UpstreamFailure};
 use egressbench_model::outcome::{AccessLogEntry, HttpResponse, HttpVersion};
 use egressbench_model::xds::{retries_connect_failures, Name, ProxyConfig, RbacFilter};
-use egressbench_network::task::Scoped;
+use egressbench_network::logs::Busy;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
@@ -44,25 +46,31 @@ struct Chain {
 
 /// Serve HTTP/1.1 on `stream` with route configuration `route_config` and `rbac`. Bytes that are
 /// not HTTP (a TLS ClientHello, a raw stream) fail in the codec: hyper answers 400 in plain text
-/// and closes, as Envoy does, and the failure is logged under `seq`, the connection's order.
+/// and closes, as Envoy does, and the failure is logged under the connection's order. `busy`
+/// marks the connection as work in flight until its first request begins (each request is then
+/// in flight of its own): a connection left open for the next request is not work.
 pub(crate) async fn serve(
     down: Arc<Downstream>,
     stream: BoxIo,
     route_config: Name,
     rbac: Option<RbacFilter>,
-    seq: u64,
+    busy: Busy,
 ) {
+    let seq = busy.seq;
     let chain = Arc::new(Chain {
         down: down.clone(),
         route_config,
         rbac,
     });
-    let served = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let any_request = served.clone();
+    let opening = Arc::new(std::sync::Mutex::new(Some(busy)));
+    let first = opening.clone();
     let service = hyper::service::service_fn(move |req| {
         let chain = chain.clone();
-        any_request.store(true, std::sync::atomic::Ordering::Release);
-        async move { Ok::<_, Infallible>(handle(&chain, req).await) }
+        let opening = first
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        async move { Ok::<_, Infallible>(handle(&chain, req, opening).await) }
     });
     // HTTP/1.1, or HTTP/2 when the connection opens with its preface (a hop from a proxy whose
     // cluster speaks HTTP/2).
@@ -73,16 +81,28 @@ pub(crate) async fn serve(
         e.downcast_ref::<hyper::Error>()
             .is_some_and(hyper::Error::is_parse)
     });
-    if codec_error && !served.load(std::sync::atomic::Ordering::Acquire) {
+    let unserved = opening
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    if codec_error && unserved.is_some() {
         let mut e = down.entry();
         reply(LocalReply::CODEC_ERROR, &mut e);
         down.world.logs.write(seq, e);
     }
+    drop(unserved);
 }
 
-async fn handle(chain: &Chain, req: Request<Incoming>) -> Response<Full<Bytes>> {
+/// One request; `opening`, the connection's own in-flight mark, is let go once the request's
+/// is taken.
+async fn handle(
+    chain: &Chain,
+    req: Request<Incoming>,
+    opening: Option<Busy>,
+) -> Response<Full<Bytes>> {
     let world = chain.down.world.clone();
     let busy = world.logs.begin();
+    drop(opening);
     let (parts, body) = req.into_parts();
     let body = body
         .collect()
@@ -176,7 +196,8 @@ async fn route(chain: &Chain, req: &HopRequest, e: &mut AccessLogEntry) -> HttpR
     }
 }
 
-/// Send `fwd` through `cluster` and relay the answer, or answer the failure.
+/// Send `fwd` through `cluster` — on an idle connection to the picked endpoint if the pool has
+/// one, else on a new one — and relay the answer, or answer the failure; every event is counted.
 async fn forward(
     chain: &Chain,
     config: &ProxyConfig,
@@ -185,43 +206,60 @@ async fn forward(
     timeout_ms: Option<u64>,
     e: &mut AccessLogEntry,
 ) -> HttpResponse {
-    let world = &chain.down.world;
-    let (host, port) = chain.down.original_host();
-    // Istio's default retry policy retries a failed connect twice (not on routes without it).
-    let attempts = if retries_connect_failures(cluster) {
-        3
-    } else {
-        1
-    };
-    let mut connected = upstream::connect(world, config, cluster, (&host, port)).await;
-    for _ in 1..attempts {
-        if !matches!(connected, Err(Failure::Connect { .. })) {
-            break;
-        }
-        connected = upstream::connect(world, config, cluster, (&host, port)).await;
-    }
-    let up = match connected {
-        Ok(up) => up,
+    let down = &chain.down;
+    let world = &down.world;
+    let counted = |event: UpstreamEvent<'_>| down.upstreams.record(&down.proxy, cluster, event);
+    let (host, port) = down.original_host();
+    let picked = match upstream::pick(world, config, cluster, (&host, port)) {
+        Ok(picked) => picked,
         Err(Failure::ClusterNotFound) => {
             // Envoy logs no upstream cluster for a name it does not have.
             e.upstream_cluster = "-".into();
             return reply(LocalReply::CLUSTER_NOT_FOUND, e);
         }
         Err(failure) => {
-            if let Some(h) = failure.host() {
-                e.upstream_host = h.to_string();
-            }
-            let kind = failure.kind().unwrap_or(UpstreamFailure::ConnectFailure);
-            let retried = retries_connect_failures(cluster);
-            return reply(LocalReply::upstream_failure(kind, retried), e);
+            counted(UpstreamEvent::NoHealthyHost);
+            let kind = failure.kind().unwrap_or(UpstreamFailure::NoHealthyUpstream);
+            let r = reply(LocalReply::upstream_failure(kind, false), e);
+            counted(UpstreamEvent::Charged {
+                host: None,
+                status: r.status,
+            });
+            return r;
         }
     };
-    e.upstream_host = up.host.to_string();
-    let exchange = send(up.stream, up.http2, fwd);
+    let Some(settings) = config.clusters.get(cluster) else {
+        return reply(LocalReply::CLUSTER_NOT_FOUND, e);
+    };
+    let endpoint = picked.host.to_string();
+    e.upstream_host = endpoint.clone();
+    let pooled = down
+        .upstreams
+        .take(&down.proxy, settings, picked.host)
+        .await;
+    let mut conn = match pooled {
+        Some(conn) => conn,
+        None => match connect(chain, config, cluster, &picked, e).await {
+            Ok(conn) => conn,
+            Err(r) => return r,
+        },
+    };
+    counted(UpstreamEvent::Sent { host: &endpoint });
+    let exchange = send(&mut conn, fwd);
     let answered = match timeout_ms {
         Some(ms) => match tokio::time::timeout(world.fabric.clock().real(ms), exchange).await {
             Ok(answered) => answered,
-            Err(_) => return reply(LocalReply::ROUTE_TIMEOUT, e),
+            Err(_) => {
+                // The request is reset, and its connection with it.
+                counted(UpstreamEvent::TimedOut { host: &endpoint });
+                let r = reply(LocalReply::ROUTE_TIMEOUT, e);
+                counted(UpstreamEvent::Charged {
+                    host: Some(&endpoint),
+                    status: r.status,
+                });
+                counted(UpstreamEvent::Closed { host: &endpoint });
+                return r;
+            }
         },
         None => exchange.await,
     };
@@ -229,46 +267,91 @@ async fn forward(
         Ok(response) => {
             e.response_code = response.status;
             e.response_code_details = Details::ViaUpstream.to_string();
+            counted(UpstreamEvent::Charged {
+                host: Some(&endpoint),
+                status: response.status,
+            });
+            down.upstreams.put(&down.proxy, picked.host, conn);
             response
         }
         // The upstream closed or reset before answering.
-        Err(_) => reply(
-            LocalReply::upstream_failure(UpstreamFailure::ConnectionTermination, true),
-            e,
-        ),
-    }
-}
-
-/// The sending half of an upstream connection, HTTP/1.1 or HTTP/2.
-enum Sender {
-    Http1(hyper::client::conn::http1::SendRequest<Full<Bytes>>),
-    Http2(hyper::client::conn::http2::SendRequest<Full<Bytes>>),
-}
-
-impl Sender {
-    async fn send(
-        &mut self,
-        request: Request<Full<Bytes>>,
-    ) -> Result<Response<Incoming>, hyper::Error> {
-        match self {
-            Sender::Http1(s) => s.send_request(request).await,
-            Sender::Http2(s) => s.send_request(request).await,
+        Err(_) => {
+            let r = reply(
+                LocalReply::upstream_failure(UpstreamFailure::ConnectionTermination, true),
+                e,
+            );
+            counted(UpstreamEvent::Charged {
+                host: Some(&endpoint),
+                status: r.status,
+            });
+            counted(UpstreamEvent::Closed { host: &endpoint });
+            r
         }
     }
 }
 
-/// One exchange on a fresh upstream connection, in HTTP/2 when the cluster says so.
-async fn send(stream: BoxIo, http2: bool, req: &HopRequest) -> Result<HttpResponse, hyper::Error> {
-    let io = TokioIo::new(stream);
-    // The connection's driver: aborted when this exchange ends or is dropped (a route timeout).
-    let (mut sender, _driver) = if http2 {
-        let (sender, conn) =
-            hyper::client::conn::http2::handshake(TokioExecutor::new(), io).await?;
-        (Sender::Http2(sender), Scoped::spawn(conn))
-    } else {
-        let (sender, conn) = hyper::client::conn::http1::handshake(io).await?;
-        (Sender::Http1(sender), Scoped::spawn(conn))
+/// A new connection to `picked` through `cluster`, its failed attempts retried as Istio's
+/// default retry policy retries them (twice; not on routes without it), every attempt counted;
+/// or the reply to the failure.
+async fn connect(
+    chain: &Chain,
+    config: &ProxyConfig,
+    cluster: &str,
+    picked: &upstream::Picked,
+    e: &mut AccessLogEntry,
+) -> Result<Pooled, HttpResponse> {
+    let down = &chain.down;
+    let counted = |event: UpstreamEvent<'_>| down.upstreams.record(&down.proxy, cluster, event);
+    let endpoint = picked.host.to_string();
+    let retried = retries_connect_failures(cluster);
+    let attempts = if retried { 3 } else { 1 };
+    let mut opened = None;
+    for attempt in 0..attempts {
+        if attempt > 0 {
+            counted(UpstreamEvent::Retried);
+        }
+        match upstream::open(&down.world, config, cluster, picked).await {
+            Ok(up) => {
+                opened = Some(up);
+                break;
+            }
+            Err(_) => counted(UpstreamEvent::ConnectFailed {
+                host: Some(&endpoint),
+                http: true,
+            }),
+        }
+    }
+    let Some(up) = opened else {
+        let r = reply(
+            LocalReply::upstream_failure(UpstreamFailure::ConnectFailure, retried),
+            e,
+        );
+        counted(UpstreamEvent::Charged {
+            host: None,
+            status: r.status,
+        });
+        return Err(r);
     };
+    counted(UpstreamEvent::Connected { host: &endpoint });
+    let Some(settings) = config.clusters.get(cluster) else {
+        return Err(reply(LocalReply::CLUSTER_NOT_FOUND, e));
+    };
+    match Pooled::handshake(up.stream, up.http2, settings).await {
+        Ok(conn) => Ok(conn),
+        Err(_) => {
+            let r = reply(
+                LocalReply::upstream_failure(UpstreamFailure::ConnectionTermination, true),
+                e,
+            );
+            counted(UpstreamEvent::Closed { host: &endpoint });
+            Err(r)
+        }
+    }
+}
+
+/// One exchange on connection `conn`, in HTTP/2 when it speaks it.
+async fn send(conn: &mut Pooled, req: &HopRequest) -> Result<HttpResponse, hyper::Error> {
+    let http2 = conn.http2;
     let mut builder = Request::builder().method(&*req.method);
     builder = if http2 {
         // HTTP/2 carries the authority in the URI (`:authority`), not a Host header.
@@ -287,28 +370,24 @@ async fn send(stream: BoxIo, http2: bool, req: &HopRequest) -> Result<HttpRespon
         Ok(r) => r,
         Err(_) => return Ok(local_response(400, "", &[])),
     };
-    let result = async {
-        let response = sender.send(request).await?;
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await?.to_bytes();
-        Ok(HttpResponse {
-            version: HttpVersion::Http11,
-            status: parts.status.as_u16(),
-            headers: parts
-                .headers
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
-            body: String::from_utf8_lossy(&body).into_owned(),
-        })
-    }
-    .await;
-    result
+    let response = conn.send(request).await?;
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await?.to_bytes();
+    Ok(HttpResponse {
+        version: HttpVersion::Http11,
+        status: parts.status.as_u16(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
 }
 
 /// The response as hyper sends it downstream.

@@ -9,6 +9,7 @@
 //! (`xds`) and the certificate authorities (`pki`).
 
 pub(crate) mod http;
+pub(crate) mod pool;
 pub(crate) mod tcp;
 pub(crate) mod upstream;
 
@@ -41,6 +42,8 @@ pub(crate) enum Direction {
 #[derive(Debug)]
 pub(crate) struct Downstream {
     pub world: Arc<World>,
+    /// The proxies' idle upstream connections and counters.
+    pub upstreams: Arc<pool::Upstreams>,
     /// The snapshot this connection is served with.
     pub mesh: Arc<Mesh>,
     pub proxy: WorkloadRef,
@@ -117,6 +120,7 @@ impl Down {
 /// Serve one accepted connection on `proxy`.
 pub(crate) async fn serve(
     world: Arc<World>,
+    upstreams: Arc<pool::Upstreams>,
     proxy: WorkloadRef,
     direction: Direction,
     mut stream: TcpStream,
@@ -155,6 +159,7 @@ pub(crate) async fn serve(
     };
     let mut down = Downstream {
         world: world.clone(),
+        upstreams,
         mesh: mesh.clone(),
         proxy: proxy.clone(),
         port,
@@ -213,7 +218,8 @@ pub(crate) async fn serve(
                 Down::Tls(s) => s,
             };
             // TLS bytes or a raw stream reaching an HTTP chain fail in the codec (`http::serve`).
-            http::serve(down, boxed, route_config.clone(), rbac.clone(), busy.seq).await;
+            http::serve(down, boxed, route_config.clone(), rbac.clone(), busy).await;
+            return;
         }
         Terminal::Tcp { routes, rbac } => {
             let rbac = rbac.as_ref();

@@ -10,6 +10,7 @@
 use super::upstream::{self, Io};
 use super::Downstream;
 use egressbench_model::decide::machine::{self, TcpNext};
+use egressbench_model::outcome::counters::UpstreamEvent;
 use egressbench_model::outcome::reply::{ResponseFlag, ResponseFlags, UpstreamFailure};
 use egressbench_model::xds::{RbacFilter, TcpRoute};
 use std::sync::Arc;
@@ -42,8 +43,18 @@ pub(crate) async fn proxy<S: Io>(
             e.connection_termination_details = step.denial().unwrap_or_default();
             if let Some(route) = dialed {
                 e.upstream_cluster = route.cluster.to_string();
+                let counted = |event: UpstreamEvent<'_>| {
+                    down.upstreams.record(&down.proxy, &route.cluster, event)
+                };
                 match upstream::connect(&world, config, &route.cluster, (&host, port)).await {
-                    Ok(up) => e.upstream_host = up.host.to_string(),
+                    Ok(up) => {
+                        let endpoint = up.host.to_string();
+                        e.upstream_host = endpoint.clone();
+                        counted(UpstreamEvent::Connected { host: &endpoint });
+                        counted(UpstreamEvent::Sent { host: &endpoint });
+                        drop(up);
+                        counted(UpstreamEvent::Closed { host: &endpoint });
+                    }
                     Err(failure) => {
                         if let Some(h) = failure.host() {
                             e.upstream_host = h.to_string();
@@ -64,8 +75,21 @@ pub(crate) async fn proxy<S: Io>(
         TcpNext::Forward(route) => route,
     };
     e.upstream_cluster = route.cluster.to_string();
+    let cluster = route.cluster.to_string();
+    let counted = |event: UpstreamEvent<'_>| down.upstreams.record(&down.proxy, &cluster, event);
     match upstream::connect(&world, config, &route.cluster, (&host, port)).await {
         Err(failure) => {
+            let endpoint = failure.host().map(|h| h.to_string());
+            match &failure {
+                upstream::Failure::ClusterNotFound => {}
+                upstream::Failure::NoEndpoints => counted(UpstreamEvent::NoHealthyHost),
+                upstream::Failure::Unresolved | upstream::Failure::Connect { .. } => {
+                    counted(UpstreamEvent::ConnectFailed {
+                        host: endpoint.as_deref(),
+                        http: false,
+                    })
+                }
+            }
             if let Some(h) = failure.host() {
                 e.upstream_host = h.to_string();
             }
@@ -92,8 +116,14 @@ pub(crate) async fn proxy<S: Io>(
             Some(stream)
         }
         Ok(mut up) => {
-            e.upstream_host = up.host.to_string();
+            let endpoint = up.host.to_string();
+            e.upstream_host = endpoint.clone();
+            // A TCP proxy's connection is one request on a connection of its own.
+            counted(UpstreamEvent::Connected { host: &endpoint });
+            counted(UpstreamEvent::Sent { host: &endpoint });
             let relayed = tokio::io::copy_bidirectional(&mut stream, &mut up.stream).await;
+            drop(up);
+            counted(UpstreamEvent::Closed { host: &endpoint });
             if relayed.is_err() {
                 e.response_flags =
                     ResponseFlags::one(ResponseFlag::UpstreamRemoteReset).to_string();

@@ -2,8 +2,9 @@
 //! connection on the simulated network from the proxy's address, and originate TLS where the
 //! cluster says (mesh mTLS with the proxy's own certificate, or TLS to an external host).
 //!
-//! Owns: `connect` and the ways it fails. Leaves out: what is sent on the connection (`http`,
-//! `tcp`).
+//! Owns: `pick` (the endpoint), `open` (the connection to it), `connect` (both) and the ways
+//! they fail. Leaves out: what is sent on the connection (`http`, `tcp`) and keeping it open for
+//! the next request (`pool`).
 
 use egressbench_model::decide::step;
 use egressbench_model::decide::UpstreamFailure;
@@ -71,14 +72,27 @@ impl Failure {
     }
 }
 
-/// Open a connection from `proxy` through cluster `cluster_name`. `original` is where the
-/// downstream connection was originally headed (for `PassthroughCluster`).
-pub(crate) async fn connect(
+/// The endpoint a cluster's load balancer picked: the address Envoy names it by, where it is
+/// dialed, and how TLS is originated to it.
+#[derive(Debug, Clone)]
+pub(crate) struct Picked {
+    /// The simulated address (Envoy's `upstream_host`).
+    pub host: SocketAddr,
+    /// Where the connection is dialed (a sidecar's own application listens behind it).
+    dialed: SocketAddr,
+    source: IpAddr,
+    /// The name the endpoint was resolved from (the default SNI).
+    name: String,
+}
+
+/// Pick the endpoint of cluster `cluster_name` of `proxy`. `original` is where the downstream
+/// connection was originally headed (for `PassthroughCluster`).
+pub(crate) fn pick(
     world: &World,
     proxy: &ProxyConfig,
     cluster_name: &str,
     original: (&str, u16),
-) -> Result<Upstream, Failure> {
+) -> Result<Picked, Failure> {
     let cluster = proxy
         .clusters
         .get(cluster_name)
@@ -106,9 +120,29 @@ pub(crate) async fn connect(
             .parse()
             .unwrap_or(IpAddr::V4(egressbench_model::external::DEFAULT_PEER)),
     };
+    Ok(Picked {
+        host,
+        dialed,
+        source,
+        name,
+    })
+}
+
+/// Open a connection from `proxy` through cluster `cluster_name` to the endpoint `pick` chose.
+pub(crate) async fn open(
+    world: &World,
+    proxy: &ProxyConfig,
+    cluster_name: &str,
+    picked: &Picked,
+) -> Result<Upstream, Failure> {
+    let cluster = proxy
+        .clusters
+        .get(cluster_name)
+        .ok_or(Failure::ClusterNotFound)?;
+    let host = picked.host;
     let tcp = world
         .fabric
-        .connect(source, dialed)
+        .connect(picked.source, picked.dialed)
         .await
         .map_err(|e| Failure::Connect {
             host,
@@ -134,9 +168,9 @@ pub(crate) async fn connect(
             .clone(),
         _ => world.certs.public_client.clone(),
     };
-    let sni = tls.sni.clone().unwrap_or(name);
+    let sni = tls.sni.clone().unwrap_or_else(|| picked.name.clone());
     let server_name = ServerName::try_from(sni.clone())
-        .or_else(|_| ServerName::try_from(address.to_string()))
+        .or_else(|_| ServerName::try_from(host.ip().to_string()))
         .map_err(|e| Failure::Connect {
             host,
             why: format!("SNI {sni}: {e}"),
@@ -154,4 +188,15 @@ pub(crate) async fn connect(
         tls: true,
         http2: cluster.http2,
     })
+}
+
+/// Pick an endpoint of cluster `cluster_name` and open a connection to it.
+pub(crate) async fn connect(
+    world: &World,
+    proxy: &ProxyConfig,
+    cluster_name: &str,
+    original: (&str, u16),
+) -> Result<Upstream, Failure> {
+    let picked = pick(world, proxy, cluster_name, original)?;
+    open(world, proxy, cluster_name, &picked).await
 }

@@ -192,22 +192,8 @@ mod tests {
     }
 
     fn sidecar() -> ProxyConfig {
-        let root = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-        let files: Vec<_> = [
-            "fixtures/mesh/registry-only.yaml",
-            "fixtures/000/namespaces.yaml",
-            "fixtures/000/egressgateway.yaml",
-            "fixtures/000/test.yaml",
-        ]
-        .iter()
-        .map(|f| root.join(f))
-        .collect();
-        let loaded = egressbench_manifest::load_paths(&files).expect("the 000 fixtures load");
-        let mesh = egressbench_model::mesh::Mesh::build(
-            &egressbench_resources::Store::from_resources(loaded.resources),
-        )
-        .expect("the 000 fixtures build");
-        mesh.proxies
+        crate::tests::mesh_000(&[])
+            .proxies
             .values()
             .find(|p| p.clusters.contains_key("PassthroughCluster"))
             .cloned()

@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// The mesh of the 000 fixtures with `extra` applied (e.g. `egress-http.yaml`).
-fn mesh_000(extra: &[&str]) -> Mesh {
+pub(crate) fn mesh_000(extra: &[&str]) -> Mesh {
     let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let mut files: Vec<PathBuf> = [
         "fixtures/mesh/registry-only.yaml",

@@ -1,6 +1,7 @@
 //! Reading a proxy's admin interface in its pod, as the documents do: `kubectl exec POD -c
 //! istio-proxy -- pilot-agent request GET clusters|stats…`, or `curl [-s] localhost:15000/…` from
-//! any container of the pod (they share its loopback), optionally piped into filters.
+//! any container of the pod (they share its loopback), optionally piped into filters, also as
+//! `sh -c '…'`.
 //!
 //! Owns: `AdminRead` and recognising those commands after `kubectl exec … --`; the other ports of
 //! the `istio-proxy` container on loopback (15020's Prometheus metrics, 15021's health) are named
@@ -41,6 +42,14 @@ pub(crate) fn admin_read(line: &str, tokens: &[Token]) -> Option<Result<AdminRea
         .position(|t| t.kind == TokenKind::Op(Operator::Pipe));
     let head = &tokens[..pipe.unwrap_or(tokens.len())];
     let words: Vec<&str> = head.iter().map(Token::word).collect::<Option<_>>()?;
+    // `sh -c '…'` around the whole read (its pipes inside the quotes).
+    if let (["sh" | "bash", "-c", script], None) = (words.as_slice(), pipe) {
+        let inner = match super::words::tokenize(script, None) {
+            Ok(tokens) => tokens,
+            Err(_) => return None,
+        };
+        return admin_read(script, &inner);
+    }
     let (client, path) = match words.as_slice() {
         ["pilot-agent", rest @ ..] => (AdminClient::PilotAgent, pilot_agent_path(rest)),
         ["curl", rest @ ..] => (AdminClient::Curl, curl_path(rest)?),

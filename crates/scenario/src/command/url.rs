@@ -4,7 +4,7 @@
 //! names and IPv4 literals), port (explicit or the scheme's default), path with its query (`/` when
 //! absent, dot segments removed as curl does, fragment dropped since curl never sends it), and the
 //! refusal of what the bench cannot follow: other schemes, user:password@, IPv6 literals, curl's
-//! `[1-3]`/`{a,b}` globbing. Leaves out: the request built from it (`curl`).
+//! `[1-3]`/`{a,b}` globbing, the pod's own loopback (`localhost`, `127.x`). Leaves out: the request built from it (`curl`).
 
 use super::error::CommandError;
 use egressbench_model::request::Scheme;
@@ -65,6 +65,14 @@ pub(crate) fn parse_url(raw: &str, globoff: bool) -> Result<Url, CommandError> {
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
     let (host, port) = split_authority(authority, scheme).map_err(|r| fail(&r))?;
+    if host == "localhost" || host.starts_with("127.") {
+        return Err(fail(&format!(
+            "the pod's own loopback is not replayed as a destination: only the proxy's admin pages \
+             are, read as the whole command after `kubectl exec … --` (curl -s \
+             localhost:{}/clusters or /stats, optionally piped into filters)",
+            super::admin::ADMIN_PORT
+        )));
+    }
     Ok(Url {
         scheme,
         host,
@@ -221,6 +229,19 @@ mod tests {
         assert_eq!(url("http://a?x=1").path, "/?x=1");
         assert_eq!(url("http://a/get?x=1&y=2#frag").path, "/get?x=1&y=2");
         assert_eq!(url("http://a/#frag").path, "/");
+    }
+
+    #[test]
+    fn the_pods_own_loopback_is_refused_with_what_is_replayed_there() {
+        for raw in [
+            "http://localhost:8080/",
+            "127.0.0.1:15021/healthz/ready",
+            "LOCALHOST",
+        ] {
+            let e = err(raw);
+            assert!(e.contains("loopback is not replayed"), "{raw}: {e}");
+            assert!(e.contains("localhost:15000/clusters"), "{raw}: {e}");
+        }
     }
 
     #[test]

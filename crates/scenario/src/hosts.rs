@@ -8,7 +8,7 @@
 
 use super::de::{checked_map, with_help};
 use egressbench_model::external::{
-    is_public_name, web_site, Answer, App, ExternalHost, Internet, Site,
+    is_public_name, web_site, Answer, App, ExternalHost, ExternalPort, Internet, Site,
 };
 use egressbench_resources::{Kind, Resource};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -33,6 +33,10 @@ pub struct PortSpec {
     pub port: u16,
     #[serde(default)]
     pub tls: bool,
+    /// `http2: false`: a TLS server that speaks HTTP/1.1 only (its ALPN offers `http/1.1`, so
+    /// curl gets `HTTP/1.1` where it would get `HTTP/2`). TLS ports offer HTTP/2 by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http2: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub respond: Option<AnswerSpec>,
 }
@@ -111,6 +115,16 @@ fn host(raw: RawHost) -> Result<HostSpec, String> {
         return Err(with_help(
             format!("host `{first}` has no `ports`"),
             "list its ports, e.g. `ports: [{port: 443, tls: true}]`",
+        ));
+    }
+    if let Some(p) = raw.ports.iter().find(|p| !p.tls && p.http2.is_some()) {
+        return Err(with_help(
+            format!(
+                "host `{first}`: port {} has `http2` but no `tls: true`; `http2` says what the \
+                 port's TLS offers by ALPN",
+                p.port
+            ),
+            "add `tls: true`, or leave `http2` out on a plain-text port",
         ));
     }
     let address = match &raw.address {
@@ -265,10 +279,13 @@ fn external_host(h: &HostSpec) -> ExternalHost {
     let host = aliases
         .iter()
         .fold(ExternalHost::new(first, app), |host, a| host.alias(a));
-    let host = h
-        .ports
-        .iter()
-        .fold(host, |host, p| host.listen(p.port, p.tls));
+    let host = h.ports.iter().fold(host, |host, p| {
+        host.listen_on(match (p.tls, p.http2) {
+            (false, _) => ExternalPort::plain(p.port),
+            (true, Some(false)) => ExternalPort::tls_http1(p.port),
+            (true, _) => ExternalPort::tls(p.port),
+        })
+    });
     match h.address {
         Some(ip) => host.at(ip),
         None => host,
@@ -296,6 +313,7 @@ mod tests {
             [PortSpec {
                 port: 443,
                 tls: true,
+                http2: None,
                 respond: None,
             }]
         );
@@ -387,6 +405,25 @@ mod tests {
             world.host("httpbin.org").map(ExternalHost::name),
             Some("httpbin.org")
         );
+    }
+
+    #[test]
+    fn a_tls_port_offers_http2_unless_it_says_not() {
+        let hosts = parse(
+            "- names: [old.example.com]\n  ports: [{port: 443, tls: true, http2: false}, {port: 8443, tls: true}]\n  respond: {body: hi}\n",
+        )
+        .unwrap();
+        let world = internet(&hosts);
+        assert_eq!(
+            world.listener("old.example.com", 443),
+            Some(ExternalPort::tls_http1(443))
+        );
+        assert_eq!(
+            world.listener("old.example.com", 8443),
+            Some(ExternalPort::tls(8443))
+        );
+        let err = parse("- names: [a.example]\n  ports: [{port: 80, http2: true}]\n").unwrap_err();
+        assert!(err.contains("`http2` but no `tls: true`"), "{err}");
     }
 
     #[test]

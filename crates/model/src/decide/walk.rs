@@ -793,10 +793,11 @@ impl<'a> Walk<'a> {
     ) -> End {
         let arrival = wire.arrival(port, source);
         let mut served = world.serve(host, &arrival);
-        // The client's own TLS reaching the host negotiates h2 (every TLS host here speaks it).
+        // The client's own TLS reaching the host negotiates h2 when both offer it.
         if let (Served::Response { response, .. }, [layer]) = (&mut served, wire.layers.as_slice())
         {
-            if layer.alpn_h2 {
+            let offers_h2 = world.listener(host, port).is_some_and(|l| l.http2);
+            if layer.alpn_h2 && offers_h2 {
                 response.version = crate::outcome::HttpVersion::Http2;
             }
         }

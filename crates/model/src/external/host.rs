@@ -88,22 +88,41 @@ impl App {
     }
 }
 
-/// A port a host listens on, and whether it expects TLS there.
+/// A port a host listens on, whether it expects TLS there, and whether its TLS offers HTTP/2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExternalPort {
     pub port: u16,
     pub tls: bool,
+    /// Its TLS offers `h2` by ALPN besides `http/1.1` (a client that offers it gets HTTP/2);
+    /// `false` on plain-text ports and on TLS servers that speak HTTP/1.1 only.
+    pub http2: bool,
 }
 
 impl ExternalPort {
     /// A plain-text (HTTP or TCP) listener.
     pub fn plain(port: u16) -> Self {
-        ExternalPort { port, tls: false }
+        ExternalPort {
+            port,
+            tls: false,
+            http2: false,
+        }
     }
 
-    /// A listener that expects a TLS handshake first.
+    /// A listener that expects a TLS handshake first and offers `h2` and `http/1.1`.
     pub fn tls(port: u16) -> Self {
-        ExternalPort { port, tls: true }
+        ExternalPort {
+            port,
+            tls: true,
+            http2: true,
+        }
+    }
+
+    /// A TLS listener that speaks HTTP/1.1 only (its ALPN offers `http/1.1`).
+    pub fn tls_http1(port: u16) -> Self {
+        ExternalPort {
+            http2: false,
+            ..ExternalPort::tls(port)
+        }
     }
 }
 
@@ -147,10 +166,20 @@ impl ExternalHost {
         self
     }
 
-    /// Listen on `port`, with or without TLS (replaces an earlier listener on the same port).
-    pub fn listen(mut self, port: u16, tls: bool) -> Self {
-        self.ports.retain(|p| p.port != port);
-        self.ports.push(ExternalPort { port, tls });
+    /// Listen on `port`, with or without TLS (replaces an earlier listener on the same port); a
+    /// TLS port offers HTTP/2.
+    pub fn listen(self, port: u16, tls: bool) -> Self {
+        self.listen_on(if tls {
+            ExternalPort::tls(port)
+        } else {
+            ExternalPort::plain(port)
+        })
+    }
+
+    /// Listen as `port` says (replaces an earlier listener on the same port).
+    pub fn listen_on(mut self, port: ExternalPort) -> Self {
+        self.ports.retain(|p| p.port != port.port);
+        self.ports.push(port);
         self
     }
 

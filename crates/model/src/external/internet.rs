@@ -130,6 +130,13 @@ impl Internet {
             })
     }
 
+    /// The listener `host` (a name or an IPv4 literal) reaches on `port`: the first host at its
+    /// address that listens there decides (its TLS and ALPN are the listener's).
+    pub fn listener(&self, host: &str, port: u16) -> Option<super::ExternalPort> {
+        let address = self.resolve(host)?;
+        self.hosts_at(address).find_map(|h| h.port(port))
+    }
+
     /// Whether both names resolve, to the same address.
     pub fn names_sharing_address(&self, a: &str, b: &str) -> bool {
         matches!((self.resolve(a), self.resolve(b)), (Some(x), Some(y)) if x == y)

@@ -55,8 +55,9 @@ use std::sync::Arc;
 use tasks::Tasks;
 use tokio_rustls::TlsAcceptor;
 
-/// ALPN protocols every TLS host offers, preferred first.
+/// ALPN protocols a TLS host offers, preferred first: HTTP/2 and HTTP/1.1, or HTTP/1.1 only.
 const ALPN: &[&[u8]] = &[b"h2", b"http/1.1"];
+const ALPN_HTTP1: &[&[u8]] = &[b"http/1.1"];
 
 /// Why the hosts could not start.
 #[derive(Debug, thiserror::Error)]
@@ -127,7 +128,8 @@ impl Hosts {
                     .iter()
                     .filter_map(|name| leaves.get(name).cloned())
                     .collect();
-                let config = public_server(&certs, ALPN)
+                let alpn = if planned.http2 { ALPN } else { ALPN_HTTP1 };
+                let config = public_server(&certs, alpn)
                     .map_err(|source| HostsError::TlsConfig { at, source })?;
                 Some(TlsAcceptor::from(config))
             } else {

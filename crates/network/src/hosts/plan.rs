@@ -1,8 +1,9 @@
 //! Which simulated listeners the external hosts need, and which certificates each TLS one holds.
 //!
 //! Owns: `Listener` plans: one per simulated (address, port) that any host at that address listens
-//! on, TLS as the first host at the address listening on the port says (as `Internet::serve`
-//! decides), with the names of every host there listening with TLS. Leaves out: binding and
+//! on, TLS and its ALPN as the first host at the address listening on the port says (as
+//! `Internet::serve` and `Internet::listener` decide), with the names of every host there
+//! listening with TLS. Leaves out: binding and
 //! serving (`Hosts::start`, `connection`).
 
 use egressbench_model::external::Internet;
@@ -14,6 +15,8 @@ pub(super) struct Listener {
     pub address: Ipv4Addr,
     pub port: u16,
     pub tls: bool,
+    /// Its TLS offers `h2` by ALPN (else `http/1.1` only).
+    pub http2: bool,
     /// Primary names of the hosts whose certificates a TLS listener serves, in the order added.
     pub hosts: Vec<String>,
 }
@@ -43,6 +46,7 @@ pub(super) fn listeners(internet: &Internet) -> Vec<Listener> {
                 address,
                 port: port.port,
                 tls: port.tls,
+                http2: port.http2,
                 hosts,
             });
         }
@@ -82,12 +86,14 @@ mod tests {
                     address: shared,
                     port: 443,
                     tls: true,
+                    http2: true,
                     hosts: vec!["a.example".into(), "b.example".into()],
                 },
                 Listener {
                     address: shared,
                     port: 80,
                     tls: false,
+                    http2: false,
                     hosts: vec![],
                 },
             ]

@@ -86,6 +86,9 @@ impl std::fmt::Debug for Io<'_> {
 
 /// The binary's entry point: parse `std::env::args`, run, and exit with the command's code.
 pub fn main() -> ExitCode {
+    // Ctrl-C and SIGTERM remove the run's temporary folders; the processes it started stop as
+    // they see it go.
+    egressbench_network::owned::exit_on_signal();
     let stdout = io::stdout();
     let stderr = io::stderr();
     let (mut out, mut err) = (stdout.lock(), stderr.lock());

@@ -33,6 +33,7 @@ use egressbench_model::request::{ClientRequest, WorkloadRef};
 use egressbench_model::xds::{EndpointTarget, ProxyConfig, ProxyKind};
 use egressbench_network::client::{AppClient, ClientKind, Dial};
 use egressbench_network::hosts::{Hosts, PodEgress};
+use egressbench_network::owned::OwnedDir;
 use egressbench_network::world::Certs;
 use egressbench_network::{Clock, Fabric};
 use serde_json::{json, Value};
@@ -115,7 +116,9 @@ struct Running {
 #[derive(Debug)]
 pub struct EnvoyMesh {
     envoy: PathBuf,
-    dir: PathBuf,
+    /// Bootstraps, certificates and logs (removed when the mesh is dropped, or when a signal
+    /// stops the run).
+    dir: OwnedDir,
     fabric: Arc<Fabric>,
     internet: Arc<Internet>,
     certs: Arc<Certs>,
@@ -197,12 +200,29 @@ impl Drop for EnvoyMesh {
         for r in self.running.values_mut() {
             stop(&mut r.child);
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
+/// Each Envoy runs under a watch (a shell) that waits for it and exits with its status, while a
+/// child of the watch holds the read end of a pipe from egressbench: when the pipe closes —
+/// egressbench stopped the proxy, exited, or was killed by any signal — the Envoy is killed. So no
+/// Envoy outlives the run, without a parent-death signal (which would need `unsafe`). `$0` is the
+/// envoy binary, the rest its arguments.
+const WATCH: &str = "exec 3<&0
+\"$0\" \"$@\" </dev/null 3<&- &
+envoy=$!
+( read _ignored <&3; kill -9 $envoy 2>/dev/null ) &
+watch=$!
+exec 3<&-
+trap 'kill -9 $envoy 2>/dev/null' INT TERM HUP
+wait $envoy
+status=$?
+kill $watch 2>/dev/null
+exit $status";
+
+/// Stop an Envoy: close its watch's pipe and wait for the watch, which kills the Envoy first.
 fn stop(child: &mut Child) {
-    let _ = child.kill();
+    drop(child.stdin.take());
     let _ = child.wait();
 }
 
@@ -242,13 +262,13 @@ impl EnvoyMesh {
         let envoy = envoy.or_else(binary::find_envoy).ok_or(RunError::NoEnvoy)?;
         use std::sync::atomic::{AtomicU64, Ordering};
         static N: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
+        let path = std::env::temp_dir().join(format!(
             "egressbench-envoy-{}-{}",
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         ));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| RunError::Setup(format!("creating {}: {e}", dir.display())))?;
+        let dir = OwnedDir::create(path.clone())
+            .map_err(|e| RunError::Setup(format!("creating {}: {e}", path.display())))?;
         let fabric = Fabric::new(Clock::new(1));
         let internet = Arc::new(internet);
         let certs = Arc::new(Certs::new().map_err(|e| RunError::Setup(e.to_string()))?);
@@ -521,7 +541,10 @@ impl EnvoyMesh {
         std::fs::write(&path, config.to_string()).map_err(failed)?;
         let out = std::fs::File::create(self.dir.join(format!("{name}.out"))).map_err(failed)?;
         let err = out.try_clone().map_err(failed)?;
-        Command::new(&self.envoy)
+        Command::new("sh")
+            .arg("-c")
+            .arg(WATCH)
+            .arg(&self.envoy)
             .arg("-c")
             .arg(&path)
             .args([
@@ -534,7 +557,7 @@ impl EnvoyMesh {
                 "--file-flush-interval-msec",
                 "10",
             ])
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(out)
             .stderr(err)
             .spawn()

@@ -4,7 +4,8 @@
 //! (`client`), access-log settling (`logs`), what a running mesh shares (`world`), and the target
 //! shell over a running engine (`engine`).
 //!
-//! Owns: those modules, plus tasks scoped to their owner (`task`). Leaves out: the proxies (the
+//! Owns: those modules, plus tasks scoped to their owner (`task`) and the temporary folders a run
+//! owns, removed also when a signal stops it (`owned`). Leaves out: the proxies (the
 //! simulated ones in `egressbench-sim`, real Envoy in `egressbench-envoy`), what config they get
 //! (`egressbench-model`), and what the external hosts answer (`external` in `egressbench-model`;
 //! `hosts` serves it over sockets).
@@ -15,6 +16,7 @@ pub mod fabric;
 pub mod hello;
 pub mod hosts;
 pub mod logs;
+pub mod owned;
 pub mod pki;
 pub mod task;
 pub mod world;

@@ -37,18 +37,11 @@ pub struct Sent {
 #[derive(Debug)]
 pub struct AppClient {
     kind: ClientKind,
-    /// The public CA's certificate as a file, for the real curl's `--cacert`.
-    ca_file: Option<PathBuf>,
+    /// The public CA's certificate as a file, for the real curl's `--cacert`, in a folder of its
+    /// own (removed with the client, or when a signal stops the run).
+    ca_file: Option<(crate::owned::OwnedDir, PathBuf)>,
     /// The built-in client's TLS config (trusts the public CA; offers h2 and http/1.1).
     tls: Arc<rustls::ClientConfig>,
-}
-
-impl Drop for AppClient {
-    fn drop(&mut self) {
-        if let Some(f) = &self.ca_file {
-            let _ = std::fs::remove_file(f);
-        }
-    }
 }
 
 impl AppClient {
@@ -97,7 +90,7 @@ impl AppClient {
         dial: Dial,
         request: &ClientRequest,
     ) -> Result<ClientResult, CurlError> {
-        let curl = match (&self.kind, &self.ca_file) {
+        let curl = match (&self.kind, self.ca_file.as_ref().map(|(_, f)| f)) {
             (ClientKind::RealCurl(curl), Some(ca)) if request.scheme != Scheme::Tcp => {
                 Some((curl, ca))
             }
@@ -129,16 +122,17 @@ impl AppClient {
     }
 }
 
-fn write_ca_file(pem: &str) -> std::io::Result<PathBuf> {
+fn write_ca_file(pem: &str) -> std::io::Result<(crate::owned::OwnedDir, PathBuf)> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "egressbench-public-ca-{}-{}.pem",
+    let dir = crate::owned::OwnedDir::create(std::env::temp_dir().join(format!(
+        "egressbench-public-ca-{}-{}",
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
-    ));
+    )))?;
+    let path = dir.join("public-ca.pem");
     std::fs::write(&path, pem)?;
-    Ok(path)
+    Ok((dir, path))
 }
 
 #[cfg(test)]
@@ -152,7 +146,11 @@ mod tests {
         let tls = public_client(&ca, &[b"http/1.1"]).expect("a client config");
         let client = AppClient::new(ClientKind::RealCurl("curl".into()), &ca.root_pem(), tls)
             .expect("the CA file is written");
-        let file = client.ca_file.clone().expect("a CA file for the real curl");
+        let file = client
+            .ca_file
+            .as_ref()
+            .map(|(_, f)| f.clone())
+            .expect("a CA file for the real curl");
         assert_eq!(
             std::fs::read_to_string(&file).expect("readable"),
             ca.root_pem()

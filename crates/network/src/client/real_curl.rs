@@ -61,9 +61,9 @@ pub fn has_http2(curl: &Path) -> bool {
     })
 }
 
-/// A temp dir for one call, removed when dropped.
+/// A temp dir for one call, removed when dropped (or when a signal stops the run).
 #[derive(Debug)]
-struct Scratch(PathBuf);
+struct Scratch(crate::owned::OwnedDir);
 
 impl Scratch {
     fn new() -> std::io::Result<Scratch> {
@@ -72,18 +72,11 @@ impl Scratch {
         let dir = std::env::temp_dir().join(format!("egressbench-curl-{}-{n}", std::process::id()));
         // A leftover of an earlier process with the same pid.
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)?;
-        Ok(Scratch(dir))
+        crate::owned::OwnedDir::create(dir).map(Scratch)
     }
 
     fn file(&self, name: &str) -> PathBuf {
         self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -80,9 +80,9 @@ mod tests {
 
     #[test]
     fn results_come_back_once_each_in_file_order_whatever_the_jobs() {
+        // Files that do not exist (in a folder that does not either, so nothing is left behind):
+        // every one fails to load, fast, with its own path in the message.
         let dir = std::env::temp_dir().join(format!("egressbench-many-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
-        // Files that do not exist: every one fails to load, fast, with its own path in the message.
         let files: Vec<PathBuf> = (0..7).map(|i| dir.join(format!("s{i}.yaml"))).collect();
         for jobs in [0, 1, 3, 16] {
             let mut seen = Vec::new();

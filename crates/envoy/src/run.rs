@@ -702,18 +702,17 @@ impl EnvoyMesh {
                     .endpoints
                     .iter()
                     .filter(|e| e.target != EndpointTarget::OriginalDestination)
-                    .filter(|e| {
-                        self.endpoint_ip(e).is_some_and(|ip| {
-                            self.fabric.real_addr(SocketAddr::new(ip, e.port)).is_none()
-                        })
-                    })
                     .filter_map(|e| {
+                        let ip = self.endpoint_ip(e)?;
+                        if self.fabric.real_addr(SocketAddr::new(ip, e.port)).is_some() {
+                            return None;
+                        }
                         // An application behind a sidecar is named by its pod's address.
                         let shown = match &e.target {
                             EndpointTarget::App(w) => {
                                 self.mesh.workload(w)?.address.parse().ok()?
                             }
-                            _ => self.endpoint_ip(e)?,
+                            _ => ip,
                         };
                         Some(SocketAddr::new(shown, e.port))
                     })

@@ -253,9 +253,7 @@ fn run_step(
             container,
             read,
         } => {
-            let config = target
-                .proxy_config(proxy)
-                .or_else(|| shadow.as_ref().and_then(|m| m.proxy_config(proxy)));
+            let config = config_of(target, shadow, proxy);
             let output = admin_output(
                 target,
                 proxy,
@@ -269,10 +267,7 @@ fn run_step(
         }
         Action::GetPods { pods, field } => {
             let output = pods_output(pods, *field, |w| {
-                target
-                    .proxy_config(w)
-                    .or_else(|| shadow.as_ref().and_then(|m| m.proxy_config(w)))
-                    .map(|c| c.kind)
+                config_of(target, shadow, w).map(|c| c.kind)
             });
             report.checks = verify::check_printed(&step.expect, &output);
             report.output = Some(output);
@@ -282,9 +277,7 @@ fn run_step(
             view,
             filters,
         } => {
-            let config = target
-                .proxy_config(proxy)
-                .or_else(|| shadow.as_ref().and_then(|m| m.proxy_config(proxy)));
+            let config = config_of(target, shadow, proxy);
             let output = istioctl_output(proxy, view, filters, config.as_ref());
             report.checks = verify::check_printed(&step.expect, &output);
             report.output = Some(output);
@@ -337,6 +330,18 @@ fn istioctl_output(
         ConfigView::Routes { name } => proxy_config::routes_table(config, name.as_deref()),
     };
     printed_through(table, filters)
+}
+
+/// `proxy`'s compiled config: the target's, or the model's beside a target that holds none
+/// (`None`: the pod has no proxy).
+fn config_of(
+    target: &dyn Target,
+    shadow: &Option<ModelTarget>,
+    proxy: &WorkloadRef,
+) -> Option<ProxyConfig> {
+    target
+        .proxy_config(proxy)
+        .or_else(|| shadow.as_ref().and_then(|m| m.proxy_config(proxy)))
 }
 
 /// What reading a page of `proxy`'s admin interface prints, as a command in container

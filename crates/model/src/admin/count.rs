@@ -56,7 +56,6 @@ impl Upstreams {
         } else {
             1
         };
-        let retries = || std::iter::repeat_n(UpstreamEvent::Retried, attempts - 1);
         let via_upstream = e.response_code_details == Details::ViaUpstream.to_string();
         if flags.contains(ResponseFlag::NoHealthyUpstream) {
             events.push(UpstreamEvent::NoHealthyHost);
@@ -71,7 +70,7 @@ impl Upstreams {
                 UpstreamEvent::ConnectFailed { host, http },
                 attempts,
             ));
-            events.extend(retries());
+            events.extend(std::iter::repeat_n(UpstreamEvent::Retried, attempts - 1));
             if http {
                 events.push(UpstreamEvent::Charged {
                     host: None,
@@ -147,12 +146,12 @@ impl Upstreams {
 /// drains a cluster on such an update), or its endpoints are proxies whose config changed (their
 /// listeners drain the connections they accepted). An update that leaves both ends alone keeps
 /// them open.
-pub fn drained(before: &Mesh, after: &Mesh, proxy: &str, cluster: &str) -> bool {
-    let config = |m: &'_ Mesh| {
+pub fn drained<'a>(before: &'a Mesh, after: &'a Mesh, proxy: &str, cluster: &str) -> bool {
+    let config = |m: &'a Mesh| {
         m.proxies
             .iter()
             .find(|(id, _)| id.to_string() == proxy)
-            .map(|(_, p)| p.clone())
+            .map(|(_, p)| p)
     };
     let (Some(old), Some(new)) = (config(before), config(after)) else {
         return true;

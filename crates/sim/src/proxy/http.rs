@@ -228,18 +228,15 @@ async fn forward(
             return r;
         }
     };
-    let Some(settings) = config.clusters.get(cluster) else {
-        return reply(LocalReply::CLUSTER_NOT_FOUND, e);
-    };
     let endpoint = picked.host.to_string();
     e.upstream_host = endpoint.clone();
     let pooled = down
         .upstreams
-        .take(&down.proxy, settings, picked.host)
+        .take(&down.proxy, picked.cluster, picked.host)
         .await;
     let mut conn = match pooled {
         Some(conn) => conn,
-        None => match connect(chain, config, cluster, &picked, e).await {
+        None => match connect(chain, config, &picked, e).await {
             Ok(conn) => conn,
             Err(r) => return r,
         },
@@ -290,17 +287,17 @@ async fn forward(
     }
 }
 
-/// A new connection to `picked` through `cluster`, its failed attempts retried as Istio's
-/// default retry policy retries them (twice; not on routes without it), every attempt counted;
-/// or the reply to the failure.
+/// A new connection to `picked`, its failed attempts retried as Istio's default retry policy
+/// retries them (twice; not on routes without it), every attempt counted; or the reply to the
+/// failure.
 async fn connect(
     chain: &Chain,
     config: &ProxyConfig,
-    cluster: &str,
-    picked: &upstream::Picked,
+    picked: &upstream::Picked<'_>,
     e: &mut AccessLogEntry,
 ) -> Result<Pooled, HttpResponse> {
     let down = &chain.down;
+    let cluster = &*picked.cluster.name;
     let counted = |event: UpstreamEvent<'_>| down.upstreams.record(&down.proxy, cluster, event);
     let endpoint = picked.host.to_string();
     let retried = retries_connect_failures(cluster);
@@ -310,7 +307,7 @@ async fn connect(
         if attempt > 0 {
             counted(UpstreamEvent::Retried);
         }
-        match upstream::open(&down.world, config, cluster, picked).await {
+        match upstream::open(&down.world, config, picked).await {
             Ok(up) => {
                 opened = Some(up);
                 break;
@@ -333,10 +330,7 @@ async fn connect(
         return Err(r);
     };
     counted(UpstreamEvent::Connected { host: &endpoint });
-    let Some(settings) = config.clusters.get(cluster) else {
-        return Err(reply(LocalReply::CLUSTER_NOT_FOUND, e));
-    };
-    match Pooled::handshake(up.stream, up.http2, settings).await {
+    match Pooled::handshake(up.stream, up.http2, picked.cluster).await {
         Ok(conn) => Ok(conn),
         Err(_) => {
             let r = reply(

@@ -8,7 +8,7 @@
 
 use egressbench_model::decide::step;
 use egressbench_model::decide::UpstreamFailure;
-use egressbench_model::xds::{EndpointTarget, ProxyConfig};
+use egressbench_model::xds::{Cluster, EndpointTarget, ProxyConfig};
 use egressbench_network::world::World;
 use egressbench_resources::ClientTlsMode;
 use rustls::pki_types::ServerName;
@@ -75,7 +75,9 @@ impl Failure {
 /// The endpoint a cluster's load balancer picked: the address Envoy names it by, where it is
 /// dialed, and how TLS is originated to it.
 #[derive(Debug, Clone)]
-pub(crate) struct Picked {
+pub(crate) struct Picked<'c> {
+    /// The cluster it was picked from.
+    pub cluster: &'c Cluster,
     /// The simulated address (Envoy's `upstream_host`).
     pub host: SocketAddr,
     /// Where the connection is dialed (a sidecar's own application listens behind it).
@@ -87,12 +89,12 @@ pub(crate) struct Picked {
 
 /// Pick the endpoint of cluster `cluster_name` of `proxy`. `original` is where the downstream
 /// connection was originally headed (for `PassthroughCluster`).
-pub(crate) fn pick(
+pub(crate) fn pick<'c>(
     world: &World,
-    proxy: &ProxyConfig,
+    proxy: &'c ProxyConfig,
     cluster_name: &str,
     original: (&str, u16),
-) -> Result<Picked, Failure> {
+) -> Result<Picked<'c>, Failure> {
     let cluster = proxy
         .clusters
         .get(cluster_name)
@@ -121,6 +123,7 @@ pub(crate) fn pick(
             .unwrap_or(IpAddr::V4(egressbench_model::external::DEFAULT_PEER)),
     };
     Ok(Picked {
+        cluster,
         host,
         dialed,
         source,
@@ -128,17 +131,13 @@ pub(crate) fn pick(
     })
 }
 
-/// Open a connection from `proxy` through cluster `cluster_name` to the endpoint `pick` chose.
+/// Open a connection from `proxy` to the endpoint `pick` chose.
 pub(crate) async fn open(
     world: &World,
     proxy: &ProxyConfig,
-    cluster_name: &str,
-    picked: &Picked,
+    picked: &Picked<'_>,
 ) -> Result<Upstream, Failure> {
-    let cluster = proxy
-        .clusters
-        .get(cluster_name)
-        .ok_or(Failure::ClusterNotFound)?;
+    let cluster = picked.cluster;
     let host = picked.host;
     let tcp = world
         .fabric
@@ -198,5 +197,5 @@ pub(crate) async fn connect(
     original: (&str, u16),
 ) -> Result<Upstream, Failure> {
     let picked = pick(world, proxy, cluster_name, original)?;
-    open(world, proxy, cluster_name, &picked).await
+    open(world, proxy, &picked).await
 }

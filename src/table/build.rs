@@ -222,15 +222,16 @@ impl Replay {
             })
         });
         let direct = outside.chain(in_cluster).map(|(host, r)| (host, r, None));
-        for (host, (scheme, method, port), via) in direct.chain(via_proxy) {
+        for (host, ask, via) in direct.chain(via_proxy) {
             for workload in &workloads {
                 probes.push(Probe {
                     workload: workload.clone(),
                     host: host.clone(),
-                    scheme,
-                    method: method.to_string(),
-                    port,
+                    scheme: ask.scheme,
+                    method: ask.method.to_string(),
+                    port: ask.port,
                     via,
+                    http: ask.http,
                 });
             }
         }

@@ -260,6 +260,7 @@ mod tests {
             method: "GET".into(),
             port: 443,
             via: None,
+            http: Default::default(),
         }
     }
 

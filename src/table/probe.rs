@@ -1,11 +1,12 @@
 //! The rows of the truth table: which requests are made from a workload to a host, and the exact
 //! request each one is.
 //!
-//! Owns: `Probe` (workload, host, protocol, method, port) and the request set per host — HTTP GET
-//! and POST on 80, HTTPS GET and POST on 443, raw TCP on 80 and 443, and for every other port a
-//! ServiceEntry of the state declares for the host: HTTP GET and TCP (and HTTPS GET when the port's
-//! protocol is HTTPS or TLS); and to every Kubernetes Service of the state (in-cluster
-//! destinations, by FQDN), HTTP GET and POST and raw TCP on each of its ports; and through every
+//! Owns: `Probe` (workload, host, protocol, method, port) and the request set per host (`Ask`) —
+//! HTTP GET and POST on 80, an HTTP/2 GET in plain text (h2c, `--http2-prior-knowledge`) on 80,
+//! HTTPS GET and POST on 443, raw TCP on 80 and 443, and for every other port a ServiceEntry of
+//! the state declares for the host: HTTP GET and TCP (and HTTPS GET when the port's protocol is
+//! HTTPS or TLS); and to every Kubernetes Service of the state (in-cluster destinations, by FQDN),
+//! HTTP GET and POST, an h2c GET and raw TCP on each of its ports; and through every
 //! forward proxy of the state (a pod running Squid), an HTTPS GET to each host on 443 and a
 //! tunnelled HTTP GET on 80. HTTP requests are written as curl command lines and read by
 //! `scenario::command::parse_exec`, so they carry the headers a scenario's curl sends. Leaves out:
@@ -13,7 +14,7 @@
 
 use super::error::TableError;
 use egressbench_model::mesh::Mesh;
-use egressbench_model::request::{ClientRequest, Scheme, WorkloadRef};
+use egressbench_model::request::{ClientHttp, ClientRequest, Scheme, WorkloadRef};
 use egressbench_resources::Kind;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -36,6 +37,38 @@ pub struct Probe {
     pub port: u16,
     /// A forward proxy the request goes through (`curl -p -x http://ADDRESS:PORT`).
     pub via: Option<std::net::SocketAddr>,
+    /// The HTTP versions the client speaks (h2c: `--http2-prior-knowledge`).
+    pub http: ClientHttp,
+}
+
+/// One request made to a host, the workload left out: protocol, method, port, HTTP versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ask {
+    pub scheme: Scheme,
+    pub method: &'static str,
+    pub port: u16,
+    pub http: ClientHttp,
+}
+
+impl Ask {
+    const fn new(scheme: Scheme, method: &'static str, port: u16) -> Ask {
+        Ask {
+            scheme,
+            method,
+            port,
+            http: ClientHttp::Negotiate,
+        }
+    }
+
+    /// An HTTP/2 GET in plain text, with prior knowledge (h2c).
+    const fn h2c(port: u16) -> Ask {
+        Ask {
+            scheme: Scheme::Http,
+            method: "GET",
+            port,
+            http: ClientHttp::H2PriorKnowledge,
+        }
+    }
 }
 
 impl Probe {
@@ -45,9 +78,10 @@ impl Probe {
             .via
             .map(|p| format!(" via proxy {p}"))
             .unwrap_or_default();
+        let h2c = if self.http.h2c() { " h2c" } else { "" };
         match self.scheme {
             Scheme::Tcp => format!("tcp :{}", self.port),
-            scheme => format!("{scheme} {} :{}{via}", self.method, self.port),
+            scheme => format!("{scheme}{h2c} {} :{}{via}", self.method, self.port),
         }
     }
 
@@ -65,6 +99,9 @@ impl Probe {
         };
         if let Some(proxy) = self.via {
             data.push_str(&format!("-p -x http://{proxy} "));
+        }
+        if self.http.h2c() {
+            data.push_str("--http2-prior-knowledge ");
         }
         match self.scheme {
             Scheme::Tcp => None,
@@ -104,21 +141,22 @@ impl fmt::Display for Probe {
 }
 
 /// Scheme, method and port of each request made to `host` in `mesh`'s state (the workload left out).
-pub fn requests_for(mesh: &Mesh, host: &str) -> Vec<(Scheme, &'static str, u16)> {
+pub fn requests_for(mesh: &Mesh, host: &str) -> Vec<Ask> {
     let mut out = vec![
-        (Scheme::Http, "GET", 80),
-        (Scheme::Http, "POST", 80),
-        (Scheme::Https, "GET", 443),
-        (Scheme::Https, "POST", 443),
-        (Scheme::Tcp, "GET", 80),
-        (Scheme::Tcp, "GET", 443),
+        Ask::new(Scheme::Http, "GET", 80),
+        Ask::new(Scheme::Http, "POST", 80),
+        Ask::h2c(80),
+        Ask::new(Scheme::Https, "GET", 443),
+        Ask::new(Scheme::Https, "POST", 443),
+        Ask::new(Scheme::Tcp, "GET", 80),
+        Ask::new(Scheme::Tcp, "GET", 443),
     ];
     for (port, tls) in declared_ports(mesh, host) {
-        out.push((Scheme::Http, "GET", port));
+        out.push(Ask::new(Scheme::Http, "GET", port));
         if tls {
-            out.push((Scheme::Https, "GET", port));
+            out.push(Ask::new(Scheme::Https, "GET", port));
         }
-        out.push((Scheme::Tcp, "GET", port));
+        out.push(Ask::new(Scheme::Tcp, "GET", port));
     }
     out
 }
@@ -143,20 +181,24 @@ pub fn in_cluster_services(mesh: &Mesh) -> Vec<(String, Vec<u16>)> {
 /// Scheme, method and port of each request made to a host outside through a forward proxy: an
 /// HTTPS GET on 443 (a tunnel the proxy opens) and an HTTP GET on 80 tunnelled with `-p` (a
 /// CONNECT to port 80, which Squid refuses).
-pub fn requests_via_proxy() -> Vec<(Scheme, &'static str, u16)> {
-    vec![(Scheme::Https, "GET", 443), (Scheme::Http, "GET", 80)]
+pub fn requests_via_proxy() -> Vec<Ask> {
+    vec![
+        Ask::new(Scheme::Https, "GET", 443),
+        Ask::new(Scheme::Http, "GET", 80),
+    ]
 }
 
-/// Scheme, method and port of each request made to an in-cluster Service with `ports`: HTTP GET
-/// and POST and raw TCP on every port.
-pub fn requests_in_cluster(ports: &[u16]) -> Vec<(Scheme, &'static str, u16)> {
+/// Each request made to an in-cluster Service with `ports`: HTTP GET and POST, an h2c GET and
+/// raw TCP on every port.
+pub fn requests_in_cluster(ports: &[u16]) -> Vec<Ask> {
     ports
         .iter()
         .flat_map(|&port| {
             [
-                (Scheme::Http, "GET", port),
-                (Scheme::Http, "POST", port),
-                (Scheme::Tcp, "GET", port),
+                Ask::new(Scheme::Http, "GET", port),
+                Ask::new(Scheme::Http, "POST", port),
+                Ask::h2c(port),
+                Ask::new(Scheme::Tcp, "GET", port),
             ]
         })
         .collect()
@@ -191,6 +233,7 @@ mod tests {
             method: method.into(),
             port,
             via: None,
+            http: ClientHttp::Negotiate,
         }
     }
 
@@ -224,5 +267,20 @@ mod tests {
         let r = p.request().expect("tcp needs no parsing");
         assert_eq!((r.scheme, r.port), (Scheme::Tcp, 443));
         assert_eq!(p.request_text(), "tcp :443");
+    }
+
+    #[test]
+    fn h2c_probes_speak_http2_from_the_first_byte() {
+        let mut p = probe(Scheme::Http, "GET", 80);
+        p.http = ClientHttp::H2PriorKnowledge;
+        assert_eq!(
+            p.curl().as_deref(),
+            Some("curl -s --http2-prior-knowledge http://httpbin.org/anything")
+        );
+        assert_eq!(
+            p.request().expect("parses").http,
+            ClientHttp::H2PriorKnowledge
+        );
+        assert_eq!(p.request_text(), "http h2c GET :80");
     }
 }

@@ -227,6 +227,7 @@ mod tests {
                 method: "GET".into(),
                 port: 80,
                 via: None,
+                http: Default::default(),
             },
             vec![
                 observation("model", 200, "outbound|80||httpbin.org"),

@@ -322,6 +322,15 @@ pub fn answer(trace: &Trace) -> Exchange {
             }
         }
     }
+    // The client hears the HTTP version it spoke to the first proxy that speaks HTTP with it
+    // (Envoy's connection manager answers in the downstream protocol, local replies included).
+    let first_http = hops
+        .iter()
+        .find(|h| h.mode == HopMode::Http)
+        .and_then(|h| h.request.as_ref());
+    if let (Up::Response { response, .. }, Some(request)) = (&mut up, first_http) {
+        response.version = request.protocol;
+    }
     let client_limit = trace.request.timeout_ms.filter(|t| *t > 0);
     let elapsed_ms = match &up {
         Up::Response { delay_ms, .. } => client_limit.map_or(*delay_ms, |t| t.min(*delay_ms)),

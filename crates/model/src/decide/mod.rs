@@ -68,7 +68,11 @@ impl HopRequest {
     /// The request as the client sends it (what its own sidecar receives).
     pub fn from_client(request: &ClientRequest) -> Self {
         HopRequest {
-            protocol: crate::outcome::HttpVersion::Http11,
+            protocol: if request.http.h2c() && request.scheme == crate::request::Scheme::Http {
+                crate::outcome::HttpVersion::Http2
+            } else {
+                crate::outcome::HttpVersion::Http11
+            },
             method: request.method.as_str().into(),
             path: request.path.as_str().into(),
             authority: request.authority().into(),

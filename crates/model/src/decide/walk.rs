@@ -76,7 +76,9 @@ impl Wire {
     /// What the destination host sees arriving on `port`.
     fn arrival(&self, port: u16, source: std::net::Ipv4Addr) -> Arrival {
         let request = |h: &HopRequest| {
-            let mut r = ArrivedRequest::new(&h.method, &h.path, &h.authority).with_body(&h.body);
+            let mut r = ArrivedRequest::new(&h.method, &h.path, &h.authority)
+                .with_body(&h.body)
+                .in_version(h.protocol);
             r.headers = h.headers.clone();
             r
         };
@@ -791,15 +793,19 @@ impl<'a> Walk<'a> {
         wire: Wire,
         source: std::net::Ipv4Addr,
     ) -> End {
-        let arrival = wire.arrival(port, source);
-        let mut served = world.serve(host, &arrival);
-        // The client's own TLS reaching the host negotiates h2 when both offer it.
-        if let (Served::Response { response, .. }, [layer]) = (&mut served, wire.layers.as_slice())
-        {
-            let offers_h2 = world.listener(host, port).is_some_and(|l| l.http2);
-            if layer.alpn_h2 && offers_h2 {
-                response.version = crate::outcome::HttpVersion::Http2;
+        let mut arrival = wire.arrival(port, source);
+        // The client's own TLS negotiates h2 by ALPN when the host offers it.
+        if let ([layer], Some(request)) = (wire.layers.as_slice(), arrival.request.as_mut()) {
+            if layer.alpn_h2 && world.listener(host, port).is_some_and(|l| l.http2) {
+                request.version = crate::outcome::HttpVersion::Http2;
             }
+        }
+        let mut served = world.serve(host, &arrival);
+        // A host answers in the version the request came in (h2 by ALPN, or an h2c preface).
+        if let (Served::Response { response, .. }, Some(request)) =
+            (&mut served, arrival.request.as_ref())
+        {
+            response.version = request.version;
         }
         let tls = arrival.is_tls();
         if let Some(address) = world.resolve(host) {
@@ -1020,7 +1026,7 @@ fn decide_leg(
                     .parse::<std::net::IpAddr>()
                     .is_err()
                     .then(|| request.host.clone()),
-                alpn_h2: !request.http1_only,
+                alpn_h2: request.http.offers_h2(),
                 client_identity: None,
             }],
             http: Some(http),

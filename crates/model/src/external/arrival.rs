@@ -5,6 +5,7 @@
 //! (a client request reaching the host with no proxy in between). Leaves out: what proxies change on
 //! the way (`decide`) and what the host answers (`internet`, `app`).
 
+use crate::outcome::HttpVersion;
 use crate::request::{ClientRequest, Scheme};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -31,6 +32,8 @@ pub struct ArrivedRequest {
     /// Every other header, in order, names as sent. A `Host` entry here is ignored: `authority` wins.
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The HTTP version it came in (HTTP/2 after ALPN `h2`, or a plain-text preface: h2c).
+    pub version: HttpVersion,
 }
 
 impl ArrivedRequest {
@@ -41,7 +44,14 @@ impl ArrivedRequest {
             authority: authority.to_string(),
             headers: Vec::new(),
             body: String::new(),
+            version: HttpVersion::Http11,
         }
+    }
+
+    /// The same request, arrived in `version`.
+    pub fn in_version(mut self, version: HttpVersion) -> Self {
+        self.version = version;
+        self
     }
 
     /// Append a header.
@@ -64,6 +74,11 @@ impl ArrivedRequest {
             authority: request.authority(),
             headers: request.headers.clone(),
             body: request.body.clone().unwrap_or_default(),
+            version: if request.scheme == Scheme::Http && request.http.h2c() {
+                HttpVersion::Http2
+            } else {
+                HttpVersion::Http11
+            },
         }
     }
 

@@ -67,7 +67,13 @@ pub(super) fn answer(server: &EchoServer, req: &AppRequest<'_>) -> HttpResponse 
         line("Namespace", &server.namespace);
     }
     line("Method", &r.method);
-    line("Proto", "HTTP/1.1");
+    line(
+        "Proto",
+        match r.version {
+            crate::outcome::HttpVersion::Http11 => "HTTP/1.1",
+            crate::outcome::HttpVersion::Http2 => "HTTP/2.0",
+        },
+    );
     line("IP", &req.peer.to_string());
     if let Some(sni) = req.sni.filter(|s| !s.is_empty()) {
         line("Sni", sni);
@@ -137,6 +143,21 @@ mod tests {
              RequestHeader=Accept:*/*\nRequestHeader=User-Agent:curl/8.5.0\n\
              RequestHeader=X-Forwarded-Proto:http\nHostname=echo-v1-6d8f7c9b4-x2k7q\n"
         );
+    }
+
+    #[test]
+    fn the_protocol_line_names_the_version_that_arrived() {
+        let request =
+            ArrivedRequest::new("GET", "/", "echo").in_version(crate::outcome::HttpVersion::Http2);
+        let req = AppRequest {
+            request: &request,
+            tls: false,
+            port: 18081,
+            peer: Ipv4Addr::new(127, 0, 0, 6),
+            server_name: "10.245.0.2",
+            sni: None,
+        };
+        assert!(answer(&server(), &req).body.contains("\nProto=HTTP/2.0\n"));
     }
 
     #[test]

@@ -104,12 +104,38 @@ pub struct ClientRequest {
     /// redirect the proxy user's traffic (UID 1337) to the proxy, so it leaves the pod as if the
     /// pod had no sidecar.
     pub from_proxy_container: bool,
-    /// `curl --http1.1`: HTTP/1.1 only, so over TLS only `http/1.1` is offered by ALPN (curl
-    /// offers `h2` as well by default).
-    pub http1_only: bool,
+    /// The HTTP versions the client speaks (`curl --http1.1`, `--http2-prior-knowledge`).
+    pub http: ClientHttp,
     /// A forward proxy the request goes through (`curl -x`, `HTTPS_PROXY=…`): the client connects
     /// to it and asks, with `CONNECT host:port`, for a tunnel to the URL's host and port.
     pub proxy: Option<ForwardProxy>,
+}
+
+/// The HTTP versions a client speaks, as curl's options choose them. (`--http2` over plain HTTP
+/// is HTTP/1.1 with curl's `Upgrade: h2c` request headers: the command layer writes those.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientHttp {
+    /// curl's default: over TLS, `h2` and `http/1.1` offered by ALPN; in plain text, HTTP/1.1.
+    #[default]
+    Negotiate,
+    /// `--http1.1`: HTTP/1.1 only; over TLS only `http/1.1` is offered by ALPN.
+    Http11Only,
+    /// `--http2-prior-knowledge`: HTTP/2 from the first byte, in plain text too (h2c); over TLS,
+    /// as `Negotiate`.
+    H2PriorKnowledge,
+}
+
+impl ClientHttp {
+    /// Whether a TLS ClientHello offers `h2` by ALPN.
+    pub fn offers_h2(self) -> bool {
+        self != ClientHttp::Http11Only
+    }
+
+    /// Whether a plain-text connection starts with the HTTP/2 preface.
+    pub fn h2c(self) -> bool {
+        self == ClientHttp::H2PriorKnowledge
+    }
 }
 
 /// An HTTP forward proxy (`http://host:port`), as a client names it.
@@ -147,7 +173,7 @@ impl ClientRequest {
             host_header: None,
             dial: None,
             from_proxy_container: false,
-            http1_only: false,
+            http: ClientHttp::Negotiate,
             proxy: None,
         }
     }
@@ -170,7 +196,7 @@ impl ClientRequest {
             host_header: Some(target),
             dial: None,
             from_proxy_container: self.from_proxy_container,
-            http1_only: true,
+            http: ClientHttp::Http11Only,
             proxy: None,
         })
     }

@@ -119,10 +119,15 @@ async fn exchange(
         }
         Scheme::Http => {
             sent.store(true, Ordering::SeqCst);
-            http(stream, request, HttpVersion::Http11).await
+            let version = if request.http.h2c() {
+                HttpVersion::Http2
+            } else {
+                HttpVersion::Http11
+            };
+            http(stream, request, version).await
         }
         Scheme::Https => {
-            let tls = if request.http1_only {
+            let tls = if !request.http.offers_h2() {
                 // `curl --http1.1` offers only http/1.1 by ALPN.
                 let mut only = (*tls).clone();
                 only.alpn_protocols = vec![b"http/1.1".to_vec()];

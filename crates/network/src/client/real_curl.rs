@@ -10,7 +10,7 @@
 
 use crate::fabric::Clock;
 use egressbench_model::outcome::{ClientResult, ConnectionError, HttpResponse, HttpVersion};
-use egressbench_model::request::{ClientRequest, Scheme};
+use egressbench_model::request::{ClientHttp, ClientRequest, Scheme};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -113,8 +113,10 @@ fn arguments(
     // -q must come first: no ~/.curlrc.
     arg("-q");
     arg("-sS");
-    if request.http1_only {
-        arg("--http1.1");
+    match request.http {
+        ClientHttp::Negotiate => {}
+        ClientHttp::Http11Only => arg("--http1.1"),
+        ClientHttp::H2PriorKnowledge => arg("--http2-prior-knowledge"),
     }
     if let Some(local) = local {
         // The workload's own source address (its loopback alias), as the built-in client binds.

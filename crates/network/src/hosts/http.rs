@@ -17,6 +17,7 @@ use super::site::Conn;
 use super::tasks::TaskExecutor;
 use bytes::Bytes;
 use egressbench_model::external::{ArrivedRequest, Served};
+use egressbench_model::outcome::HttpVersion;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue, HOST};
@@ -166,7 +167,11 @@ fn arrived(parts: &hyper::http::request::Parts, body: &[u8]) -> ArrivedRequest {
         .map(|(name, value)| (name.as_str().to_string(), text(value.as_bytes())))
         .collect();
     request.body = text(body);
-    request
+    request.in_version(if parts.version == Version::HTTP_2 {
+        HttpVersion::Http2
+    } else {
+        HttpVersion::Http11
+    })
 }
 
 /// The host part of an authority: `a.com:8080` → `a.com`.

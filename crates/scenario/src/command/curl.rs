@@ -11,7 +11,7 @@ use super::dial::{ConnectTo, Resolve};
 use super::error::CommandError;
 use super::headers::{check_header, Data};
 use super::writeout::WriteOut;
-use egressbench_model::request::ForwardProxy;
+use egressbench_model::request::{ClientHttp, ForwardProxy};
 
 /// What `-f` / `--fail-with-body` ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -66,9 +66,11 @@ pub struct CurlOptions {
     pub fail: FailMode,
     /// `-A/--user-agent`.
     pub user_agent: Option<String>,
-    /// `--http1.1`: HTTP/1.1 only (over TLS, only `http/1.1` offered by ALPN).
-    pub http1_1: bool,
-    /// `--http2`.
+    /// The HTTP versions curl speaks (`--http1.1`, `--http2-prior-knowledge`; the later option
+    /// wins).
+    pub http: ClientHttp,
+    /// `--http2` (the later of it and the other two wins): curl's default over TLS; over plain
+    /// HTTP, HTTP/1.1 asking the server to upgrade (`Upgrade: h2c`).
     pub http2: bool,
     /// `--resolve HOST:PORT:ADDR`, in order (the first match wins).
     pub resolve: Vec<Resolve>,
@@ -393,14 +395,6 @@ impl CurlOptions {
                     .into(),
             });
         }
-        if o.http2 && !o.url.to_ascii_lowercase().starts_with("https://") {
-            return Err(CommandError::Usage {
-                program: "curl",
-                message: "--http2 over plain HTTP asks the server for an `Upgrade: h2c`, which is \
-                          not replayed; over https:// URLs --http2 is curl's default and works"
-                    .into(),
-            });
-        }
         if o.dump_header && (o.include || o.head) {
             return Err(CommandError::Usage {
                 program: "curl",
@@ -490,21 +484,16 @@ impl CurlOptions {
             Opt::UserAgent => self.user_agent = Some(value),
             // The later of the two wins, as in curl.
             Opt::Http11 => {
-                self.http1_1 = true;
+                self.http = ClientHttp::Http11Only;
                 self.http2 = false;
             }
             Opt::Http2 => {
+                self.http = ClientHttp::Negotiate;
                 self.http2 = true;
-                self.http1_1 = false;
             }
             Opt::Http2PriorKnowledge => {
-                return Err(CommandError::Usage {
-                    program: "curl",
-                    message:
-                        "--http2-prior-knowledge (HTTP/2 without TLS, h2c) is not replayed \
-                              yet; over HTTPS curl already speaks HTTP/2 where the server offers it"
-                            .into(),
-                })
+                self.http = ClientHttp::H2PriorKnowledge;
+                self.http2 = false;
             }
             Opt::Resolve => self
                 .resolve
@@ -712,7 +701,7 @@ mod tests {
         assert_eq!(o.connect_timeout_ms, Some(500));
         assert_eq!(o.fail, FailMode::Fail);
         assert_eq!(o.user_agent.as_deref(), Some("bench"));
-        assert!(o.http1_1);
+        assert_eq!(o.http, ClientHttp::Http11Only);
         assert_eq!(o.resolve, [Resolve::parse("a:80:10.0.0.1").unwrap()]);
         assert_eq!(o.connect_to, [ConnectTo::parse("a:80:b:8080").unwrap()]);
         assert_eq!(o.retry, Some(3));
@@ -909,11 +898,14 @@ mod tests {
         assert!(e.contains("at most 100"), "{e}");
         let e = err("curl -X '' http://a");
         assert!(e.contains("method name"), "{e}");
-        let e = err("curl --http2 http://a");
-        assert!(e.contains("h2c"), "{e}");
-        let e = err("curl --http2-prior-knowledge http://a");
-        assert!(e.contains("not replayed"), "{e}");
         assert!(parse("curl --http2 https://a").http2);
+        // The later of the version options wins.
+        let o = parse("curl --http2-prior-knowledge --http1.1 http://a");
+        assert_eq!((o.http, o.http2), (ClientHttp::Http11Only, false));
+        let o = parse("curl --http1.1 --http2-prior-knowledge http://a");
+        assert_eq!(o.http, ClientHttp::H2PriorKnowledge);
+        let o = parse("curl --http2-prior-knowledge --http2 http://a");
+        assert_eq!((o.http, o.http2), (ClientHttp::Negotiate, true));
         let e = err("curl -6 http://a");
         assert!(e.contains("IPv6"), "{e}");
     }

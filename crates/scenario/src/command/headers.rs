@@ -2,7 +2,8 @@
 //!
 //! Owns: `Data` (request bodies joined as curl joins them: `&` between `-d` parts, nothing between
 //! `--json` parts), `-H` syntax (`Name: value`, `Name:` removes a header curl would add, `Name;`
-//! sends it empty), the header list (`User-Agent: curl/8.5.0`, `Accept: */*`, the `-H` ones,
+//! sends it empty), the header list (`User-Agent: curl/8.5.0`, `Accept: */*`, `--http2`'s
+//! `Upgrade: h2c` and its two companions over plain HTTP, the `-H` ones,
 //! `--json`'s two, then `Content-Length` and the form Content-Type for a body) and `build_request`.
 //! Leaves out: reading flags (`curl`) and the URL grammar (`url`).
 
@@ -14,6 +15,14 @@ use egressbench_model::request::ClientRequest;
 
 /// The User-Agent curl 8.5.0 sends unless told otherwise.
 pub(crate) const USER_AGENT: &str = "curl/8.5.0";
+
+/// What `--http2` adds to a plain-HTTP request, after `Accept` (curl 8.5): the ask to upgrade
+/// the connection to HTTP/2, with curl's HTTP/2 settings (100 streams, a 10 MiB window, no push).
+pub(crate) const H2C_UPGRADE: [(&str, &str); 3] = [
+    ("Connection", "Upgrade, HTTP2-Settings"),
+    ("Upgrade", "h2c"),
+    ("HTTP2-Settings", "AAMAAABkAAQAoAAAAAIAAAAA"),
+];
 
 /// A request body from `-d`/`--data-raw`/`--data-binary`/`--json`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -116,6 +125,17 @@ pub(crate) fn request_headers(o: &CurlOptions, with_content_length: bool) -> Vec
     if !has(&customs, "Accept") {
         add("Accept", "*/*");
     }
+    if o.http2
+        && !o
+            .url
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("https://")
+    {
+        for (name, value) in H2C_UPGRADE {
+            add(name, value);
+        }
+    }
     for c in customs
         .iter()
         .filter(|c| !c.name.eq_ignore_ascii_case("host"))
@@ -160,7 +180,7 @@ pub(crate) fn build_request(o: &CurlOptions) -> Result<ClientRequest, CommandErr
         timeout_ms: o.max_time_ms,
         host_header: host_header(o),
         from_proxy_container: false,
-        http1_only: o.http1_1,
+        http: o.http,
         proxy: o.forward_proxy()?,
     })
 }
@@ -179,7 +199,7 @@ fn host_header(o: &CurlOptions) -> Option<String> {
 mod tests {
     use super::*;
     use crate::command::words::split_words;
-    use egressbench_model::request::Scheme;
+    use egressbench_model::request::{ClientHttp, Scheme};
 
     fn options(line: &str) -> CurlOptions {
         CurlOptions::parse(&split_words(line).unwrap()[1..]).unwrap()
@@ -193,6 +213,35 @@ mod tests {
         list.iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn http2_over_plain_http_asks_for_an_h2c_upgrade_after_accept() {
+        let r = request("curl --http2 -H 'X-A: 1' http://httpbin.org/headers");
+        let names: Vec<&str> = r.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "User-Agent",
+                "Accept",
+                "Connection",
+                "Upgrade",
+                "HTTP2-Settings",
+                "X-A"
+            ]
+        );
+        assert_eq!(r.header("upgrade"), Some("h2c"));
+        assert_eq!(r.http, ClientHttp::Negotiate);
+        // Over TLS, ALPN negotiates HTTP/2: no upgrade is asked for.
+        assert_eq!(
+            request("curl --http2 https://httpbin.org").header("upgrade"),
+            None
+        );
+        let r = request("curl --http2-prior-knowledge http://httpbin.org");
+        assert_eq!(
+            (r.http, r.header("upgrade")),
+            (ClientHttp::H2PriorKnowledge, None)
+        );
     }
 
     #[test]
@@ -212,7 +261,7 @@ mod tests {
                 host_header: None,
                 dial: None,
                 from_proxy_container: false,
-                http1_only: false,
+                http: ClientHttp::Negotiate,
                 proxy: None,
             }
         );

@@ -12,7 +12,7 @@ use super::curl::{CurlOptions, FailMode};
 use super::streams::{Emitted, Stream};
 use super::verbose;
 use super::writeout::Transfer;
-use egressbench_model::outcome::{ClientResult, ConnectionError, HttpResponse};
+use egressbench_model::outcome::{ClientResult, ConnectionError, HttpResponse, HttpVersion};
 use egressbench_model::request::{ClientRequest, Scheme};
 
 /// curl's own connect limit when `--connect-timeout` is not given.
@@ -126,7 +126,7 @@ fn redirected(o: &CurlOptions, req: &ClientRequest, r: &HttpResponse, next: bool
     let mut e = Emitted::default();
     if o.verbose {
         verbose::connected(&mut e, req);
-        verbose::request(&mut e, o, req);
+        verbose::request(&mut e, o, req, r.version);
         verbose::response_head(&mut e, r);
         verbose::info(&mut e, "Ignoring the response-body");
         verbose::left_intact(&mut e, req);
@@ -183,7 +183,7 @@ fn response<'a>(o: &CurlOptions, req: &ClientRequest, r: &'a HttpResponse) -> At
     let mut e = Emitted::default();
     if o.verbose {
         verbose::connected(&mut e, req);
-        verbose::request(&mut e, o, req);
+        verbose::request(&mut e, o, req, r.version);
         verbose::response_head(&mut e, r);
     }
     if o.dump_header || ((o.head || o.include) && !o.discard_body) {
@@ -280,7 +280,7 @@ fn failure<'a>(
         (ConnectionError::Reset, false) => {
             if o.verbose {
                 verbose::connected(&mut e, req);
-                verbose::request(&mut e, o, req);
+                verbose::request(&mut e, o, req, spoken(req));
             }
             let message = match req.scheme {
                 // A reset through a proxy is most often the proxy's, before the tunnel.
@@ -310,7 +310,7 @@ fn failure<'a>(
         (ConnectionError::Timeout, false) => {
             if o.verbose {
                 verbose::connected(&mut e, req);
-                verbose::request(&mut e, o, req);
+                verbose::request(&mut e, o, req, spoken(req));
             }
             let limit = o.max_time_ms.unwrap_or(0);
             (
@@ -329,6 +329,17 @@ fn failure<'a>(
         downloaded: 0,
         failure: Some((code, message.clone())),
         errormsg: Some(message),
+    }
+}
+
+/// The HTTP version a request was sent in, before any answer said otherwise: HTTP/2 from the
+/// first byte with `--http2-prior-knowledge` in plain text, else HTTP/1.1 (over TLS, ALPN decides;
+/// the trace prints HTTP/1.1 when no answer came).
+fn spoken(req: &ClientRequest) -> HttpVersion {
+    if req.scheme == Scheme::Http && req.http.h2c() {
+        HttpVersion::Http2
+    } else {
+        HttpVersion::Http11
     }
 }
 

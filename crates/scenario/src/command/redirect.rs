@@ -12,9 +12,10 @@
 
 use super::curl::CurlOptions;
 use super::dial::dial_for;
+use super::headers::H2C_UPGRADE;
 use super::url::parse_url;
 use egressbench_model::outcome::HttpResponse;
-use egressbench_model::request::ClientRequest;
+use egressbench_model::request::{ClientRequest, Scheme};
 
 /// Statuses `-L` follows when a `Location` comes with them.
 const FOLLOWED: [u16; 5] = [301, 302, 303, 307, 308];
@@ -67,6 +68,19 @@ fn follow(
     next.port = url.port;
     next.path = url.path;
     next.dial = dial_for(&o.resolve, &o.connect_to, &next.host, next.port);
+    // `--http2` asks for an upgrade in plain HTTP only.
+    if o.http2 && next.scheme != request.scheme {
+        let upgrade = |name: &str| {
+            H2C_UPGRADE
+                .iter()
+                .any(|(u, _)| u.eq_ignore_ascii_case(name))
+        };
+        next.headers.retain(|(name, _)| !upgrade(name));
+        if next.scheme == Scheme::Http {
+            next.headers
+                .extend(H2C_UPGRADE.map(|(n, v)| (n.to_string(), v.to_string())));
+        }
+    }
     if !same_host {
         next.host_header = None;
     }
@@ -188,6 +202,22 @@ mod tests {
         let o = options("curl -L http://a.test/");
         let req = build_request(&o).unwrap();
         assert!(next_request(&o, &req, &req, &HttpResponse::new(302, "", "")).is_none());
+    }
+
+    #[test]
+    fn the_h2c_upgrade_goes_with_plain_http_only() {
+        let line = "curl -L --http2 http://edition.cnn.com/politics";
+        let to_tls = next(line, 301, "https://edition.cnn.com/politics").unwrap();
+        assert_eq!(to_tls.header("upgrade"), None);
+        assert_eq!(to_tls.header("http2-settings"), None);
+        let line = "curl -L --http2 https://a.test/";
+        let to_plain = next(line, 302, "http://b.test/").unwrap();
+        assert_eq!(to_plain.header("upgrade"), Some("h2c"));
+        let same = next("curl -L --http2 http://a.test/x", 302, "/y").unwrap();
+        assert_eq!(
+            same.headers.iter().filter(|(n, _)| n == "Upgrade").count(),
+            1
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::curl::CurlOptions;
 use super::headers::request_headers;
 use super::status::head_lines;
 use super::streams::{Emitted, Stream};
-use egressbench_model::outcome::HttpResponse;
+use egressbench_model::outcome::{HttpResponse, HttpVersion};
 use egressbench_model::request::ClientRequest;
 
 /// A `* ` info line.
@@ -42,10 +42,11 @@ pub(crate) fn trying(e: &mut Emitted, req: &ClientRequest) {
     );
 }
 
-/// The request as sent: request line, Host, the other headers, the blank line, the body marker.
-pub(crate) fn request(e: &mut Emitted, o: &CurlOptions, req: &ClientRequest) {
+/// The request as sent: request line (in the version the exchange used), Host, the other
+/// headers, the blank line, the body marker.
+pub(crate) fn request(e: &mut Emitted, o: &CurlOptions, req: &ClientRequest, version: HttpVersion) {
     let mut lines = vec![
-        format!("{} {} HTTP/1.1", req.method, req.path),
+        format!("{} {} {}", req.method, req.path, version.as_str()),
         format!("Host: {}", req.authority()),
     ];
     lines.extend(
@@ -104,7 +105,7 @@ mod tests {
         let o = options(r#"curl -v -H "x: y" -d '{}' http://httpbin.org:8000/post"#);
         let req = build_request(&o).unwrap();
         let mut e = Emitted::default();
-        request(&mut e, &o, &req);
+        request(&mut e, &o, &req, HttpVersion::Http11);
         assert_eq!(
             e.text(Stream::Stderr),
             "> POST /post HTTP/1.1\r\n\

@@ -26,17 +26,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::convert::Infallible;
 use std::sync::Arc;
 
-/// Headers that belong to one connection, not to the request (never forwarded as they came).
-const HOP_BY_HOP: [&str; 8] = [
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "upgrade",
-];
+/// Headers of the message's framing, which the request value carries elsewhere (`authority`,
+/// `body`). The connection's own headers stay, as in the model's request: the request-handling
+/// machine drops them when it forwards (`step::drop_connection_headers`).
+const FRAMING: [&str; 3] = ["host", "content-length", "transfer-encoding"];
 
 struct Chain {
     down: Arc<Downstream>,
@@ -132,7 +125,7 @@ fn hop_request(parts: &hyper::http::request::Parts, body: &Bytes) -> HopRequest 
     let headers = parts
         .headers
         .iter()
-        .filter(|(k, _)| !HOP_BY_HOP.contains(&k.as_str()))
+        .filter(|(k, _)| !FRAMING.contains(&k.as_str()))
         .map(|(k, v)| {
             (
                 k.as_str().to_string(),

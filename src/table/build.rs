@@ -11,7 +11,7 @@ use super::cell::{Cell, Observation};
 use super::counters::CounterCheck;
 use super::error::TableError;
 use super::probe::{
-    in_cluster_services, requests_for, requests_in_cluster, requests_via_proxy, Probe,
+    in_cluster_services, requests_for, requests_in_cluster, requests_via_proxy, Probe, Via,
 };
 use super::states::{step_title, Change, ChangeOutcome, ChangeRecord, SETUP_TITLE};
 use super::{StateTable, Table};
@@ -216,9 +216,13 @@ impl Replay {
         let proxies = egressbench_model::pods::forward_proxies(&mesh.ctx.workloads);
         let via_proxy = proxies.iter().flat_map(|proxy| {
             self.hosts.iter().flat_map(move |host| {
-                requests_via_proxy()
-                    .into_iter()
-                    .map(move |r| (host, r, Some(*proxy)))
+                requests_via_proxy().into_iter().map(move |(r, tunnel)| {
+                    let via = Via {
+                        proxy: *proxy,
+                        tunnel,
+                    };
+                    (host, r, Some(via))
+                })
             })
         });
         let direct = outside.chain(in_cluster).map(|(host, r)| (host, r, None));

@@ -35,10 +35,19 @@ pub struct Probe {
     /// `GET` or `POST` (`GET` for TCP, which has no method).
     pub method: String,
     pub port: u16,
-    /// A forward proxy the request goes through (`curl -p -x http://ADDRESS:PORT`).
-    pub via: Option<std::net::SocketAddr>,
+    /// A forward proxy the request goes through (`curl -x http://ADDRESS:PORT`).
+    pub via: Option<Via>,
     /// The HTTP versions the client speaks (h2c: `--http2-prior-knowledge`).
     pub http: ClientHttp,
+}
+
+/// A forward proxy a probe goes through, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Via {
+    pub proxy: std::net::SocketAddr,
+    /// Through a tunnel (`CONNECT`; `curl -p` for `http://`), else as a whole request the proxy
+    /// makes itself.
+    pub tunnel: bool,
 }
 
 /// One request made to a host, the workload left out: protocol, method, port, HTTP versions.
@@ -74,10 +83,11 @@ impl Ask {
 impl Probe {
     /// `https GET :443`, `tcp :80`.
     pub fn request_text(&self) -> String {
-        let via = self
-            .via
-            .map(|p| format!(" via proxy {p}"))
-            .unwrap_or_default();
+        let via = match self.via {
+            Some(v) if v.tunnel => format!(" via proxy {} tunnel", v.proxy),
+            Some(v) => format!(" via proxy {}", v.proxy),
+            None => String::new(),
+        };
         let h2c = if self.http.h2c() { " h2c" } else { "" };
         match self.scheme {
             Scheme::Tcp => format!("tcp :{}", self.port),
@@ -97,8 +107,9 @@ impl Probe {
         } else {
             String::new()
         };
-        if let Some(proxy) = self.via {
-            data.push_str(&format!("-p -x http://{proxy} "));
+        if let Some(via) = self.via {
+            let tunnel = if via.tunnel { "-p " } else { "" };
+            data.push_str(&format!("{tunnel}-x http://{} ", via.proxy));
         }
         if self.http.h2c() {
             data.push_str("--http2-prior-knowledge ");
@@ -178,13 +189,14 @@ pub fn in_cluster_services(mesh: &Mesh) -> Vec<(String, Vec<u16>)> {
         .collect()
 }
 
-/// Scheme, method and port of each request made to a host outside through a forward proxy: an
-/// HTTPS GET on 443 (a tunnel the proxy opens) and an HTTP GET on 80 tunnelled with `-p` (a
-/// CONNECT to port 80, which Squid refuses).
-pub fn requests_via_proxy() -> Vec<Ask> {
+/// Each request made to a host outside through a forward proxy, with whether it is tunnelled: an
+/// HTTPS GET on 443 (a tunnel the proxy opens), an HTTP GET on 80 tunnelled with `-p` (a CONNECT
+/// to port 80, which Squid refuses), and the same GET sent whole (the proxy makes it itself).
+pub fn requests_via_proxy() -> Vec<(Ask, bool)> {
     vec![
-        Ask::new(Scheme::Https, "GET", 443),
-        Ask::new(Scheme::Http, "GET", 80),
+        (Ask::new(Scheme::Https, "GET", 443), true),
+        (Ask::new(Scheme::Http, "GET", 80), true),
+        (Ask::new(Scheme::Http, "GET", 80), false),
     ]
 }
 

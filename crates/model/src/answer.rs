@@ -138,8 +138,8 @@ fn reached(outcome: &Reached) -> Up {
         Reached::Unresolved => Up::Failed(ConnectionError::Unresolved),
         Reached::NoRoute => Up::Failed(ConnectionError::Timeout),
         Reached::NotTls => Up::Failed(ConnectionError::NotTls),
-        // `answer` reads a tunnel's second leg before any hop relays.
-        Reached::Tunnel(_) => Up::Closed,
+        // `answer` reads a tunnel's second leg, and a relay's, before any hop relays.
+        Reached::Tunnel(_) | Reached::Relayed(_) => Up::Closed,
     }
 }
 
@@ -239,8 +239,42 @@ pub fn answer(trace: &Trace) -> Exchange {
             received: trace.received.clone(),
         };
     }
+    // What a forward proxy that made the request itself got: its log entries (when its pod has a
+    // proxy) and its own record.
+    let mut relayed: Option<(Vec<AccessLogEntry>, crate::outcome::Received)> = None;
     // The hop where the walk ended, and what it sends back downstream.
     let (mut up, last_relay) = match &trace.end {
+        End::Reached {
+            outcome: Reached::Relayed(relay),
+            ..
+        } => {
+            let inner = answer(&relay.leg);
+            let response = crate::external::forward::relay_answer(&relay.server, &inner.result);
+            let mut record = relay.record.clone();
+            record.status = response.status;
+            let connected = match &inner.result {
+                ClientResult::Response(_) => true,
+                ClientResult::ConnectionFailed { error, .. } => !matches!(
+                    error,
+                    ConnectionError::Refused
+                        | ConnectionError::Timeout
+                        | ConnectionError::Unresolved
+                ),
+            };
+            if !connected {
+                record.upstream = None;
+            }
+            // An unanswered connect ends when the proxy's connect timeout does.
+            let delay_ms = match &inner.result {
+                ClientResult::ConnectionFailed {
+                    error: ConnectionError::Timeout,
+                    ..
+                } => crate::decide::PROXY_CONNECT_TIMEOUT_MS,
+                _ => inner.elapsed_ms,
+            };
+            relayed = Some((inner.logs, record));
+            (Up::Response { response, delay_ms }, hops.len())
+        }
         End::Reached { outcome, .. } => (reached(outcome), hops.len()),
         End::Responded { hop, reply } => {
             let e = &mut logs[*hop];
@@ -337,9 +371,10 @@ pub fn answer(trace: &Trace) -> Exchange {
         Up::Failed(ConnectionError::Timeout) => client_limit.unwrap_or(0),
         _ => 0,
     };
-    // Through a forward proxy, whatever ended before a tunnel was open ended in curl's CONNECT
-    // exchange with the proxy, in plain text.
-    let proxied = trace.request.proxy.is_some();
+    // Through a forward proxy's tunnel, whatever ended before the tunnel was open ended in curl's
+    // CONNECT exchange with the proxy, in plain text. (A whole request sent to a proxy is plain
+    // HTTP to it.)
+    let proxied = trace.request.proxy.as_ref().is_some_and(|p| p.tunnel);
     let during_tls = trace.request.scheme == Scheme::Https && !proxied;
     // The client's first hop could not read what it sent: its TLS handshake, or its raw bytes,
     // got a plain-text HTTP answer.
@@ -407,6 +442,11 @@ pub fn answer(trace: &Trace) -> Exchange {
                 ),
         },
     };
+    let mut received = trace.received.clone();
+    if let Some((leg_logs, record)) = relayed {
+        logs.extend(leg_logs);
+        received.push(record);
+    }
     Exchange {
         result,
         logs,
@@ -414,6 +454,6 @@ pub fn answer(trace: &Trace) -> Exchange {
         observed: Vec::new(),
         elapsed_ms,
         remote,
-        received: trace.received.clone(),
+        received,
     }
 }

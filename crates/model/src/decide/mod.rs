@@ -18,6 +18,7 @@ mod walk;
 pub use authorize::RbacOutcome;
 pub use note::{Note, WireKind};
 pub use walk::decide;
+pub(crate) use walk::PROXY_CONNECT_TIMEOUT_MS;
 
 pub use crate::outcome::reply::UpstreamFailure;
 
@@ -142,7 +143,30 @@ pub enum Reached {
     /// A forward proxy opened a tunnel: the connection it made to the `CONNECT`'s destination,
     /// decided as a request of the proxy's own pod, carries the client's request end to end.
     Tunnel(Tunnel),
+    /// A forward proxy got a whole request (`GET http://…`) and made it itself, as a request of
+    /// its own pod; `answer` turns what that got into the proxy's answer.
+    Relayed(Relay),
 }
+
+/// A request a forward proxy made itself (see `Reached::Relayed`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Relay {
+    /// The proxy's own request, decided as one of its pod.
+    pub leg: Box<Trace>,
+    pub server: crate::external::ForwardProxyServer,
+    /// What the proxy received, as its access log shows it; `answer` fills in the status it sent
+    /// back, and drops the destination's address when its own request never connected.
+    pub record: crate::outcome::Received,
+}
+
+impl PartialEq for Relay {
+    /// Two relays are alike when the proxy made the same request with the same end.
+    fn eq(&self, other: &Relay) -> bool {
+        self.leg.request == other.leg.request && self.leg.end == other.leg.end
+    }
+}
+
+impl Eq for Relay {}
 
 /// The second leg of a tunnelled request (see `Reached::Tunnel`).
 #[derive(Debug, Clone, Serialize)]

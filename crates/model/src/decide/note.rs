@@ -45,6 +45,8 @@ pub enum Note {
         target: String,
         verdict: String,
     },
+    /// A forward proxy got a whole request (`GET http://…`) and made it itself.
+    Relayed { proxy: String, url: String },
     /// The virtual host has no route whose match holds.
     NoRoute { virtual_host: Name },
     /// The route splits traffic by weight; the heaviest cluster is followed.

@@ -95,7 +95,7 @@ impl Wire {
 /// How long a forward proxy waits for an unanswered connect: 10 s, as every connect in the
 /// bench's network gives up (Envoy's clusters' default). Squid's own `connect_timeout` is one
 /// minute; the bench does not model it.
-const PROXY_CONNECT_TIMEOUT_MS: u64 = 10_000;
+pub(crate) const PROXY_CONNECT_TIMEOUT_MS: u64 = 10_000;
 
 /// `NR`: no filter chain, or no TCP route.
 const NO_ROUTE_FLAG: ResponseFlags = ResponseFlags::one(ResponseFlag::NoRouteFound);
@@ -352,7 +352,7 @@ impl<'a> Walk<'a> {
         h.mode = HopMode::Http;
         let wire_source = wire.source;
         let req = match wire.http {
-            Some(req) if wire.layers.is_empty() => req,
+            Some(req) if wire.layers.is_empty() => step::origin_form(req),
             http => {
                 let wire = Wire {
                     layers: wire.layers,
@@ -641,16 +641,44 @@ impl<'a> Walk<'a> {
                 .http
                 .as_ref()
                 .is_some_and(|r| r.method.eq_ignore_ascii_case("CONNECT"));
-        if let (Some(server), true) = (proxy, connect) {
+        if let (Some(server), true) = (&proxy, connect) {
             let authority = wire.http.as_ref().map(|r| r.authority.to_string());
             return self.tunnel(
                 idx,
                 w,
-                &server,
+                server,
                 (address, port),
                 &authority.unwrap_or_default(),
                 source,
             );
+        }
+        // A whole request in absolute form: the proxy makes it itself.
+        let whole = proxy.zip(wire.http.as_ref().filter(|_| wire.layers.is_empty()));
+        if let Some((server, request)) = whole {
+            let ip = std::net::IpAddr::V4(source);
+            let own = crate::external::forward::proxied_request(
+                &server,
+                &request.method,
+                &request.path,
+                &request.headers,
+                &request.body,
+                ip,
+            );
+            if let Some(own) = own {
+                let record = crate::outcome::Received {
+                    host: address.to_string(),
+                    port,
+                    tls: false,
+                    sni: None,
+                    method: request.method.to_string(),
+                    url: request.path.to_string(),
+                    headers: request.headers.clone(),
+                    peer: ip,
+                    status: 0,
+                    upstream: None,
+                };
+                return self.relay(idx, w, server, record, own);
+            }
         }
         let mut end = self.reach_in(&apps, idx, &address.to_string(), port, wire, source);
         // Named as the workload, not by the address standing for its loopback.
@@ -666,6 +694,49 @@ impl<'a> Walk<'a> {
             *host = format!("{w}'s application");
         }
         end
+    }
+
+    /// Forward proxy `server`, `w`'s application, got a whole request (`record`) and makes `own`,
+    /// decided as a request of its pod; what it answers follows from that (`answer`).
+    fn relay(
+        &mut self,
+        idx: Option<usize>,
+        w: &WorkloadRef,
+        server: crate::external::ForwardProxyServer,
+        mut record: crate::outcome::Received,
+        own: ClientRequest,
+    ) -> End {
+        let port = record.port;
+        let target = record.url.clone();
+        let leg = match decide(self.mesh, self.internet, &Call::new(w.clone(), own)) {
+            Ok(leg) => leg,
+            Err(_) => {
+                return End::Reached {
+                    destination: w.to_string(),
+                    port,
+                    tls: false,
+                    outcome: Reached::Refused,
+                }
+            }
+        };
+        if let Some(h) = idx.and_then(|i| self.hops.get_mut(i)) {
+            h.notes.push(Note::Relayed {
+                proxy: format!("{w}'s application"),
+                url: target,
+            });
+        }
+        record.upstream = leg.address;
+        self.received.extend(leg.received.iter().cloned());
+        End::Reached {
+            destination: w.to_string(),
+            port,
+            tls: false,
+            outcome: Reached::Relayed(super::Relay {
+                leg: Box::new(leg),
+                server,
+                record,
+            }),
+        }
     }
 
     /// Forward proxy `server`, `w`'s application at `at`, got `CONNECT target` from `source`: it
@@ -968,7 +1039,7 @@ fn from_served(s: Served) -> Reached {
 /// client's connection to the proxy, carrying `CONNECT`; the proxy's own connection for the
 /// tunnel is the trace's second leg (`Reached::Tunnel`). The trace keeps the client's request.
 pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, DecideError> {
-    let Some(to_proxy) = call.request.connect_to_proxy() else {
+    let Some(to_proxy) = call.request.to_proxy() else {
         return decide_leg(mesh, internet, call, None);
     };
     let leg = Call::new((*call.from).clone(), to_proxy);

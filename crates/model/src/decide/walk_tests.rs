@@ -203,6 +203,7 @@ fn through(proxy: std::net::Ipv4Addr, scheme: Scheme, host: &str, port: u16) -> 
     req.proxy = Some(crate::request::ForwardProxy {
         host: proxy.to_string(),
         port: 3128,
+        tunnel: true,
     });
     req
 }

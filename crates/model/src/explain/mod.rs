@@ -38,6 +38,11 @@ pub fn explanation(exchange: &Exchange) -> Option<Explanation> {
     let trace: &Trace = exchange.trace.as_ref()?;
     Some(Explanation {
         request: match &trace.request.proxy {
+            Some(p) if !p.tunnel => format!(
+                "{} {} through forward proxy {p} (the whole request, for the proxy to make)",
+                trace.request.method,
+                trace.request.url(),
+            ),
             Some(p) => format!(
                 "{} {} through forward proxy {p} (CONNECT {}:{})",
                 trace.request.method,

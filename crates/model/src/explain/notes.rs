@@ -75,6 +75,10 @@ impl fmt::Display for Note {
                 target,
                 verdict,
             } => write!(f, "forward proxy {proxy}: CONNECT {target}: {verdict}"),
+            Note::Relayed { proxy, url } => write!(
+                f,
+                "forward proxy {proxy}: the whole request for {url}, which the proxy makes itself"
+            ),
             Note::NoRoute { virtual_host } => {
                 write!(f, "no route of virtual host {virtual_host} matches the request")
             }

@@ -34,6 +34,11 @@ pub fn decision(trace: &Trace) -> Decision {
             outcome: Reached::Tunnel(leg),
             ..
         } => decision(&leg.0),
+        // The proxy made the request itself: what became of it.
+        End::Reached {
+            outcome: Reached::Relayed(relay),
+            ..
+        } => decision(&relay.leg),
         End::Reached { .. } => Decision::Failed,
         End::Responded { reply, .. } if reply.status < 400 => Decision::Allowed,
         End::Responded { .. } | End::Closed { .. } => Decision::Blocked,
@@ -77,6 +82,10 @@ pub fn reason(trace: &Trace) -> String {
                 Reached::Tunnel(leg) => format!(
                     "the forward proxy {destination}:{port} opened a tunnel; through it, {}",
                     reason(&leg.0)
+                ),
+                Reached::Relayed(relay) => format!(
+                    "the forward proxy {destination}:{port} made the request itself: {}",
+                    reason(&relay.leg)
                 ),
             }
         }

@@ -4,13 +4,17 @@
 //!
 //! Owns: `ForwardProxyServer`, what it answers a `CONNECT` (`TunnelVerdict` → `connect_answer`:
 //! `200 Connection established`, `403` for a port other than 443, `503` when the destination does
-//! not resolve or refuses), what it answers a request that is not a proxy request (`400`, Squid's
-//! "invalid URL"), and its access-log line in Squid's native format (`access_log_line`). Leaves
-//! out: opening the tunnel and carrying bytes through it (the walk decides the second connection as
-//! one the proxy's pod makes; the sockets run it in `egressbench-network`), and forwarding whole
-//! `GET http://…` requests, which is not replayed.
+//! not resolve or refuses), a whole request in absolute form (`GET http://host/path`: the request
+//! it makes itself, `proxied_request`, with its `Via` and `X-Forwarded-For`, and its answer from
+//! what that got, `relay_answer`: the response with Squid's `Via` and `X-Cache` lines, or an
+//! error page), what it answers a request that is not a proxy request (`400`, Squid's "invalid
+//! URL"), and its access-log line in Squid's native format (`access_log_line`). Leaves out:
+//! opening the tunnel or making the request (the walk decides the proxy's own connection as one
+//! its pod makes; the sockets run it in `egressbench-network`), caching, and `https://` targets
+//! in absolute form (curl tunnels those).
 
-use crate::outcome::{HttpResponse, Received};
+use crate::outcome::{ClientResult, ConnectionError, HttpResponse, Received};
+use crate::request::{ClientRequest, Scheme};
 
 /// The port Squid listens on.
 pub const SQUID_PORT: u16 = 3128;
@@ -22,7 +26,7 @@ const SSL_PORTS: [u16; 1] = [443];
 const VERSION: &str = "squid/3.5.27";
 
 /// A forward proxy in a pod: its host name (the pod's) for error pages.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ForwardProxyServer {
     pub hostname: String,
 }
@@ -64,6 +68,83 @@ pub fn connect_answer(server: &ForwardProxyServer, verdict: TunnelVerdict) -> Ht
     error_page(server, status, code)
 }
 
+/// The request a proxy request in absolute form (`http://host[:port]/path`, the request line's
+/// target) asks the proxy to make, from the client at `client` with `headers` (its `Host` left
+/// out): the same method, path, headers and body, less curl's `Proxy-Connection`, with Squid's
+/// `Via` and `X-Forwarded-For` appended. `None` when the target is not an absolute `http://` URL.
+pub fn proxied_request(
+    server: &ForwardProxyServer,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+    body: &str,
+    client: std::net::IpAddr,
+) -> Option<ClientRequest> {
+    let rest = target
+        .get(..7)
+        .filter(|s| s.eq_ignore_ascii_case("http://"))
+        .map(|_| &target[7..])?;
+    let cut = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(cut);
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().ok().filter(|p| *p > 0)?),
+        None => (authority, 80),
+    };
+    if host.is_empty() {
+        return None;
+    }
+    let path = match path {
+        "" => "/".to_string(),
+        p if p.starts_with('?') => format!("/{p}"),
+        p => p.to_string(),
+    };
+    let mut request = ClientRequest::get(Scheme::Http, host, port, &path);
+    request.method = method.to_string();
+    request.headers = headers
+        .iter()
+        .filter(|(n, _)| {
+            !n.eq_ignore_ascii_case("proxy-connection") && !n.eq_ignore_ascii_case("host")
+        })
+        .cloned()
+        .collect();
+    request.headers.push(("Via".into(), via(server)));
+    request
+        .headers
+        .push(("X-Forwarded-For".into(), client.to_string()));
+    request.body = (!body.is_empty() || method.eq_ignore_ascii_case("POST")).then(|| body.into());
+    Some(request)
+}
+
+fn via(server: &ForwardProxyServer) -> String {
+    format!("1.1 {} ({VERSION})", server.hostname)
+}
+
+/// What Squid answers a proxy request whose own request ended in `result`: the response, with
+/// Squid's `Via`, `X-Cache` and `X-Cache-Lookup` (nothing is cached); a name that does not
+/// resolve `503` (`ERR_DNS_FAIL`), a destination that refuses or does not answer `503`
+/// (`ERR_CONNECT_FAIL`), a connection that ends without an answer `502` (`ERR_READ_ERROR`).
+pub fn relay_answer(server: &ForwardProxyServer, result: &ClientResult) -> HttpResponse {
+    match result {
+        ClientResult::Response(response) => {
+            let mut r = response.clone();
+            r.version = crate::outcome::HttpVersion::Http11;
+            r.headers.push(("via".into(), via(server)));
+            let miss = format!("MISS from {}", server.hostname);
+            r.headers.push(("x-cache".into(), miss.clone()));
+            r.headers
+                .push(("x-cache-lookup".into(), format!("{miss}:{SQUID_PORT}")));
+            r
+        }
+        ClientResult::ConnectionFailed { error, .. } => match error {
+            ConnectionError::Unresolved => error_page(server, 503, "ERR_DNS_FAIL"),
+            ConnectionError::Refused | ConnectionError::Timeout => {
+                error_page(server, 503, "ERR_CONNECT_FAIL")
+            }
+            _ => error_page(server, 502, "ERR_READ_ERROR"),
+        },
+    }
+}
+
 /// Squid's answer to anything but a proxy request (a request with a path and no scheme, as a web
 /// server gets it): `400`, the URL is invalid for a proxy.
 pub fn not_a_proxy_request(server: &ForwardProxyServer) -> HttpResponse {
@@ -91,9 +172,11 @@ fn error_page(server: &ForwardProxyServer, status: u16, code: &str) -> HttpRespo
 /// are what the proxy did.
 pub fn access_log_line(r: &Received, index: usize) -> String {
     let connect = r.method.eq_ignore_ascii_case("CONNECT");
-    let result = match (connect, r.status) {
-        (true, 200) => "TCP_TUNNEL",
-        (_, 403) => "TCP_DENIED",
+    let result = match (connect, r.status, r.upstream) {
+        (true, 200, _) => "TCP_TUNNEL",
+        (_, 403, _) => "TCP_DENIED",
+        // A request the proxy made itself, which reached its destination.
+        (false, _, Some(_)) => "TCP_MISS",
         _ => "TAG_NONE",
     };
     let (method, url) = if connect || r.status != 400 {
@@ -105,7 +188,13 @@ pub fn access_log_line(r: &Received, index: usize) -> String {
         || "HIER_NONE/-".to_string(),
         |ip| format!("HIER_DIRECT/{ip}"),
     );
-    let kind = if r.status == 200 { "-" } else { "text/html" };
+    // The type of what was sent back: nothing for a tunnel, Squid's own error pages are HTML;
+    // the type of a relayed response is not kept (`-`).
+    let kind = if r.status == 200 || (!connect && r.upstream.is_some()) {
+        "-"
+    } else {
+        "text/html"
+    };
     let start: u64 = 1_764_547_200 + index as u64;
     format!(
         "{start}.000      0 {} {result}/{} 0 {method} {url} - {hierarchy} {kind}",
@@ -154,6 +243,71 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_request_is_made_again_by_the_proxy() {
+        let headers = vec![
+            ("Host".to_string(), "httpbin.org:8080".to_string()),
+            ("User-Agent".to_string(), "curl/8.5.0".to_string()),
+            ("Proxy-Connection".to_string(), "Keep-Alive".to_string()),
+        ];
+        let client = "10.244.0.9".parse().unwrap();
+        let r = proxied_request(
+            &squid(),
+            "GET",
+            "http://HTTPBIN.org:8080?x=1",
+            &headers,
+            "",
+            client,
+        )
+        .expect("an absolute http:// URL");
+        assert_eq!(
+            (r.host.as_str(), r.port, r.path.as_str()),
+            ("httpbin.org", 8080, "/?x=1")
+        );
+        let names: Vec<&str> = r.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["User-Agent", "Via", "X-Forwarded-For"]);
+        assert_eq!(
+            r.header("via"),
+            Some("1.1 squid-5f7d9c8b6d-x2x4q (squid/3.5.27)")
+        );
+        assert_eq!(r.header("x-forwarded-for"), Some("10.244.0.9"));
+        for not_absolute in ["/get", "https://a/", "http://", "http://a:0/"] {
+            assert_eq!(
+                proxied_request(&squid(), "GET", not_absolute, &[], "", client),
+                None,
+                "{not_absolute}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_relayed_answer_carries_squids_lines_or_its_error_page() {
+        let ok = ClientResult::Response(HttpResponse::new(200, "application/json", "{}"));
+        let r = relay_answer(&squid(), &ok);
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("x-cache"),
+            Some("MISS from squid-5f7d9c8b6d-x2x4q")
+        );
+        let failed = |error| ClientResult::ConnectionFailed {
+            error,
+            during_tls: false,
+        };
+        let dns = relay_answer(&squid(), &failed(ConnectionError::Unresolved));
+        assert_eq!(
+            (dns.status, dns.header("x-squid-error")),
+            (503, Some("ERR_DNS_FAIL 0"))
+        );
+        assert_eq!(
+            relay_answer(&squid(), &failed(ConnectionError::Refused)).status,
+            503
+        );
+        assert_eq!(
+            relay_answer(&squid(), &failed(ConnectionError::Reset)).status,
+            502
+        );
+    }
+
+    #[test]
     fn connect_targets_read_host_and_port() {
         assert_eq!(
             connect_target("En.Wikipedia.org:443"),
@@ -174,6 +328,9 @@ mod tests {
         let denied = record("CONNECT", "edition.cnn.com:80", 403, None);
         assert!(access_log_line(&denied, 1)
             .ends_with("TCP_DENIED/403 0 CONNECT edition.cnn.com:80 - HIER_NONE/- text/html"));
+        let relayed = record("GET", "http://httpbin.org/get", 200, Some("203.0.113.10"));
+        assert!(access_log_line(&relayed, 3)
+            .ends_with("TCP_MISS/200 0 GET http://httpbin.org/get - HIER_DIRECT/203.0.113.10 -"));
         let plain = record("GET", "http://10.244.3.7:3128/", 400, None);
         assert!(access_log_line(&plain, 2)
             .contains("TAG_NONE/400 0 NONE error:invalid-request - HIER_NONE/-"));

@@ -143,6 +143,10 @@ impl ClientHttp {
 pub struct ForwardProxy {
     pub host: String,
     pub port: u16,
+    /// The request goes through a tunnel the proxy opens (`CONNECT`): always for `https://`, and
+    /// with `curl -p`; else the whole request is sent to the proxy (`GET http://…`), which makes
+    /// it itself.
+    pub tunnel: bool,
 }
 
 impl fmt::Display for ForwardProxy {
@@ -178,11 +182,28 @@ impl ClientRequest {
         }
     }
 
-    /// What the client sends to its forward proxy, if it has one: `CONNECT host:port` on a
-    /// plain connection to the proxy (curl sends `Host: host:port` with it). The request itself
-    /// then goes through the tunnel, end to end.
-    pub fn connect_to_proxy(&self) -> Option<ClientRequest> {
+    /// What the client sends to its forward proxy, if it has one, on a plain connection to the
+    /// proxy: `CONNECT host:port` (curl sends `Host: host:port` with it), after which the request
+    /// itself goes through the tunnel, end to end; or, without a tunnel, the whole request in
+    /// absolute form (`GET http://host/path`, with curl's `Proxy-Connection: Keep-Alive`).
+    pub fn to_proxy(&self) -> Option<ClientRequest> {
         let proxy = self.proxy.as_ref()?;
+        if !proxy.tunnel {
+            let mut headers = self.headers.clone();
+            headers.push(("Proxy-Connection".into(), "Keep-Alive".into()));
+            return Some(ClientRequest {
+                scheme: Scheme::Http,
+                host: proxy.host.clone(),
+                port: proxy.port,
+                path: self.url(),
+                headers,
+                host_header: Some(self.authority()),
+                dial: None,
+                http: ClientHttp::Http11Only,
+                proxy: None,
+                ..self.clone()
+            });
+        }
         let target = format!("{}:{}", self.host, self.port);
         Some(ClientRequest {
             scheme: Scheme::Http,

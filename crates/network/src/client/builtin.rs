@@ -104,6 +104,14 @@ async fn exchange(
         Err(e) if request.proxy.is_some() => return connect_failed(&e, Scheme::Http),
         Err(e) => return connect_failed(&e, request.scheme),
     };
+    // A whole request to a forward proxy (no tunnel): the request line carries the absolute URL.
+    if let Some(whole) = request
+        .to_proxy()
+        .filter(|_| request.proxy.as_ref().is_some_and(|p| !p.tunnel))
+    {
+        sent.store(true, Ordering::SeqCst);
+        return http(stream, &whole, HttpVersion::Http11).await;
+    }
     let stream = if request.proxy.is_some() {
         match tunnel(stream, request).await {
             Ok(stream) => stream,

@@ -126,10 +126,12 @@ fn arguments(
     let target = url_host(&connect_to.ip().to_string());
     if request.proxy.is_some() {
         // curl's connection is the proxy's; the proxy resolves and reaches the URL's host, through
-        // a tunnel also for http:// URLs (the only way the bench sends through a proxy).
+        // a tunnel (https://, or -p), else by making the whole request itself.
         arg("--proxy");
         arg(&format!("http://{target}:{}", connect_to.port()));
-        arg("--proxytunnel");
+        if request.proxy.as_ref().is_some_and(|p| p.tunnel) {
+            arg("--proxytunnel");
+        }
     } else {
         arg("--noproxy");
         arg("*");

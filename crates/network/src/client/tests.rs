@@ -811,6 +811,7 @@ fn via(proxy: SocketAddr, scheme: Scheme, host: &str, port: u16) -> ClientReques
     r.proxy = Some(egressbench_model::request::ForwardProxy {
         host: proxy.ip().to_string(),
         port: proxy.port(),
+        tunnel: true,
     });
     r
 }

@@ -42,8 +42,14 @@ impl Body for ModelBody {
         Poll::Ready(data.map(|d| Ok(Frame::data(d))))
     }
 
+    /// True once the one chunk is out, so that HTTP/2 ends the stream on its last DATA frame (an
+    /// empty DATA frame after it would leave a window in which a client that has every byte it
+    /// was promised closes a stream its proxy still counts as open: Envoy logs `DC`).
     fn is_end_stream(&self) -> bool {
-        self.exact && self.data.as_ref().is_none_or(Bytes::is_empty)
+        match &self.data {
+            None => true,
+            Some(d) => self.exact && d.is_empty(),
+        }
     }
 
     fn size_hint(&self) -> SizeHint {

@@ -78,9 +78,14 @@ where
 
 /// The model host's answer to one request.
 async fn answer(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<ModelBody>, NoAnswer> {
-    if req.method() == hyper::Method::CONNECT && conn.tls.is_none() {
+    if conn.tls.is_none() {
         if let Some(server) = conn.forward_proxy() {
-            return super::tunnel::connect(conn, server, req).await;
+            if req.method() == hyper::Method::CONNECT {
+                return super::tunnel::connect(conn, server, req).await;
+            }
+            if req.uri().scheme().is_some() {
+                return super::tunnel::relay(conn, server, req).await;
+            }
         }
     }
     let (parts, body) = req.into_parts();

@@ -136,6 +136,31 @@ impl Conn {
 
     /// Record a forward proxy's `CONNECT target` that it answered `status`, its tunnel going to
     /// `upstream` when open.
+    /// Record a whole request a forward proxy here received (`GET http://…`), with what it
+    /// answered and where its own request went.
+    pub(super) fn record_proxied(
+        &self,
+        method: &str,
+        url: &str,
+        status: u16,
+        upstream: Option<IpAddr>,
+        headers: Vec<(String, String)>,
+    ) {
+        self.site.records.push(HostRecord {
+            host: self.site.address.to_string(),
+            port: self.site.port,
+            tls: false,
+            sni: None,
+            alpn: None,
+            method: method.to_string(),
+            url: url.to_string(),
+            peer: self.peer,
+            status,
+            headers,
+            upstream,
+        });
+    }
+
     pub(super) fn record_connect(&self, target: &str, status: u16, upstream: Option<IpAddr>) {
         self.site.records.push(HostRecord {
             host: self.site.address.to_string(),

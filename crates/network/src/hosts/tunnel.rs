@@ -15,9 +15,12 @@ use super::http::{response_of, NoAnswer};
 use super::site::Conn;
 use bytes::Bytes;
 use egressbench_model::decide::step::{app_connection, AppConnection};
-use egressbench_model::external::forward::{connect_answer, connect_target, TunnelVerdict};
+use egressbench_model::external::forward::{
+    connect_answer, connect_target, proxied_request, relay_answer, TunnelVerdict,
+};
 use egressbench_model::external::{ForwardProxyServer, Internet};
 use egressbench_model::mesh::Mesh;
+use egressbench_model::outcome::{ClientResult, ConnectionError};
 use egressbench_model::request::{ClientRequest, Scheme};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
@@ -89,6 +92,101 @@ impl PodEgress {
             AppConnection::Unresolved { .. } => EgressRoute::NoName,
             AppConnection::Captured { .. } => EgressRoute::Unavailable,
         }
+    }
+}
+
+/// Answer one whole request in absolute form (`GET http://…`) to forward proxy `server` on
+/// `conn`: the proxy makes the request itself (`forward::proxied_request`), from its pod, with
+/// the built-in client, and answers from what that got (`forward::relay_answer`).
+pub(super) async fn relay(
+    conn: Arc<Conn>,
+    server: ForwardProxyServer,
+    req: Request<Incoming>,
+) -> Result<Response<ModelBody>, NoAnswer> {
+    let (parts, body) = req.into_parts();
+    let body = http_body_util::BodyExt::collect(body).await?.to_bytes();
+    let target = parts.uri.to_string();
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let own = proxied_request(
+        &server,
+        parts.method.as_str(),
+        &target,
+        &headers,
+        &String::from_utf8_lossy(&body),
+        conn.peer,
+    );
+    let record_headers: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("host"))
+        .cloned()
+        .collect();
+    let Some(own) = own else {
+        let response = egressbench_model::external::forward::not_a_proxy_request(&server);
+        conn.record_proxied(
+            parts.method.as_str(),
+            &target,
+            response.status,
+            None,
+            record_headers,
+        );
+        return Ok(response_of(response));
+    };
+    let route = conn
+        .site
+        .egress
+        .as_ref()
+        .map_or(EgressRoute::Unavailable, |e| {
+            e.route(conn.site.address, &own.host, own.port)
+        });
+    let (result, upstream) = match route {
+        EgressRoute::Direct {
+            to,
+            source,
+            upstream,
+        } => {
+            let result = match crate::pki::plain_text_client() {
+                Ok(tls) => {
+                    let dial = crate::client::Dial::Simulated(to);
+                    crate::client::send(&conn.site.fabric, source, dial, &own, tls).await
+                }
+                Err(_) => failed(ConnectionError::Refused),
+            };
+            (result, Some(upstream))
+        }
+        EgressRoute::NoName => (failed(ConnectionError::Unresolved), None),
+        EgressRoute::Unavailable => (failed(ConnectionError::Refused), None),
+    };
+    let connected = match &result {
+        ClientResult::Response(_) => true,
+        ClientResult::ConnectionFailed { error, .. } => !matches!(
+            error,
+            ConnectionError::Refused | ConnectionError::Timeout | ConnectionError::Unresolved
+        ),
+    };
+    let response = relay_answer(&server, &result);
+    conn.record_proxied(
+        parts.method.as_str(),
+        &target,
+        response.status,
+        upstream.filter(|_| connected),
+        record_headers,
+    );
+    Ok(response_of(response))
+}
+
+fn failed(error: ConnectionError) -> ClientResult {
+    ClientResult::ConnectionFailed {
+        error,
+        during_tls: false,
     }
 }
 

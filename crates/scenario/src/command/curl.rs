@@ -317,17 +317,10 @@ impl CurlOptions {
                     .into(),
             });
         }
-        if !https && !self.proxytunnel {
-            return Err(CommandError::Usage {
-                program: "curl",
-                message: format!(
-                    "an http:// URL through the proxy {written} is sent to it whole \
-                     (`GET http://…`), which the bench does not replay yet; add -p \
-                     (--proxytunnel) to tunnel it with CONNECT, or use an https:// URL"
-                ),
-            });
-        }
-        Ok(Some(proxy))
+        Ok(Some(ForwardProxy {
+            tunnel: https || self.proxytunnel,
+            ..proxy
+        }))
     }
 
     /// Read curl's arguments (the words after `curl`).
@@ -581,6 +574,7 @@ fn parse_proxy(written: &str) -> Result<ForwardProxy, String> {
     Ok(ForwardProxy {
         host: host.to_ascii_lowercase(),
         port,
+        tunnel: true,
     })
 }
 
@@ -756,6 +750,7 @@ mod tests {
         Some(ForwardProxy {
             host: host.into(),
             port,
+            tunnel: true,
         })
     }
 
@@ -852,9 +847,22 @@ mod tests {
     }
 
     #[test]
+    fn plain_http_goes_to_the_proxy_whole_unless_tunnelled() {
+        let whole = proxied("curl http://a.example/", &[("http_proxy", "p:1")]);
+        assert_eq!(
+            whole,
+            Ok(Some(ForwardProxy {
+                host: "p".into(),
+                port: 1,
+                tunnel: false
+            }))
+        );
+        let tunnelled = proxied("curl -p -x p:1 http://a.example/", &[]);
+        assert_eq!(tunnelled, Ok(proxy("p", 1)));
+    }
+
+    #[test]
     fn what_is_not_replayed_through_a_proxy_says_so() {
-        let e = proxied("curl http://a.example/", &[("http_proxy", "p:1")]).unwrap_err();
-        assert!(e.contains("-p (--proxytunnel)"), "{e}");
         let e = proxied("curl -v -x p:1 https://a.example/", &[]).unwrap_err();
         assert!(e.contains("-v through a proxy"), "{e}");
         let e = proxied("curl https://a.example/", &[("CURL_CA_BUNDLE", "/x")]).unwrap_err();

@@ -13,7 +13,7 @@ use super::upstream::{self, BoxIo, Failure};
 use super::Downstream;
 use bytes::Bytes;
 use egressbench_model::decide::machine::{self, HttpNext};
-use egressbench_model::decide::HopRequest;
+use egressbench_model::decide::{step, HopRequest};
 use egressbench_model::outcome::counters::UpstreamEvent;
 use egressbench_model::outcome::reply::{local_response, Details, LocalReply, UpstreamFailure};
 use egressbench_model::outcome::{AccessLogEntry, HttpResponse, HttpVersion};
@@ -133,22 +133,30 @@ fn hop_request(parts: &hyper::http::request::Parts, body: &Bytes) -> HopRequest 
             )
         })
         .collect();
-    HopRequest {
+    // An absolute-form target (a request meant for a forward proxy) keeps its scheme and
+    // authority here; the machine reads it as Envoy does (`step::origin_form`).
+    let absolute = parts.version != hyper::Version::HTTP_2 && parts.uri.scheme().is_some();
+    let path = if absolute {
+        parts.uri.to_string()
+    } else {
+        parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string()
+    };
+    step::origin_form(HopRequest {
         protocol: if parts.version == hyper::Version::HTTP_2 {
             HttpVersion::Http2
         } else {
             HttpVersion::Http11
         },
         method: parts.method.as_str().into(),
-        path: parts
-            .uri
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .into(),
+        path: path.into(),
         authority: authority.into(),
         headers,
         body: String::from_utf8_lossy(body).into(),
-    }
+    })
 }
 
 fn reply(r: LocalReply, e: &mut AccessLogEntry) -> HttpResponse {

@@ -64,6 +64,90 @@ pub struct Expect {
     /// What the destinations (external hosts, pods' applications) received during the step.
     #[serde(default)]
     pub received: Option<ReceivedExpect>,
+    /// Istio's standard metrics of proxies after the step, by label (one or a list).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub metrics: Vec<MetricExpect>,
+}
+
+/// `{proxy: default/sleep, name: istio_requests_total, labels: {destination_service_name:
+/// BlackHoleCluster}, value: 1}`: the series of family `name` on `proxy`'s page whose labels hold
+/// every given one, summed, equal `value` (at least 1 when `value` is left out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricExpect {
+    pub proxy: WorkloadRef,
+    pub name: String,
+    pub labels: BTreeMap<String, TextMatch>,
+    pub value: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetric {
+    proxy: String,
+    name: String,
+    #[serde(default)]
+    labels: BTreeMap<String, FieldValue>,
+    #[serde(default)]
+    value: Option<u64>,
+}
+
+impl<'de> Deserialize<'de> for MetricExpect {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        checked_map(
+            d,
+            "a metric to check, e.g. `{proxy: default/sleep, name: istio_requests_total, labels: \
+             {response_code: \"502\"}}`",
+            metric_expect,
+        )
+    }
+}
+
+fn metric_expect(raw: RawMetric) -> Result<MetricExpect, String> {
+    let proxy = WorkloadRef::parse(&raw.proxy).ok_or_else(|| {
+        with_help(
+            format!("`metrics.proxy` `{}` is not a workload", raw.proxy),
+            "name the proxy's workload as `namespace/name`, e.g. `default/sleep`",
+        )
+    })?;
+    let families = egressbench_model::admin::istio_families();
+    let Some((_, names)) = families.iter().find(|(f, _)| *f == raw.name) else {
+        let known = families.iter().map(|(f, _)| *f);
+        let fix = match closest(&raw.name, known.clone()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!("use one of {}", known.collect::<Vec<_>>().join(", ")),
+        };
+        return Err(with_help(
+            format!(
+                "`metrics.name` `{}` is not a metric the bench counts",
+                raw.name
+            ),
+            fix,
+        ));
+    };
+    let mut labels = BTreeMap::new();
+    for (name, value) in raw.labels {
+        if !names.contains(&name.as_str()) {
+            let fix = match closest(&name, names.iter().copied()) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!("use one of {}", names.join(", ")),
+            };
+            return Err(with_help(
+                format!("`{}` has no label `{name}`", raw.name),
+                fix,
+            ));
+        }
+        let matcher = match value {
+            FieldValue::Exact(text) => TextMatch::Equals(text),
+            FieldValue::Ops(ops) => TextMatch::from_ops(&format!("metrics.labels.{name}"), ops)?,
+        };
+        labels.insert(name, matcher);
+    }
+    Ok(MetricExpect {
+        proxy,
+        name: raw.name,
+        labels,
+        value: raw.value,
+    })
 }
 
 /// `received: none`, or a list of what some destination received: each item holds when one
@@ -279,6 +363,7 @@ impl Expect {
             ("any_of", !self.any_of.is_empty()),
             ("duration", self.duration.is_some()),
             ("received", self.received.is_some()),
+            ("metrics", !self.metrics.is_empty()),
         ];
         set.into_iter()
             .filter(|(_, on)| *on)

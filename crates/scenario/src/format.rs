@@ -122,6 +122,7 @@ impl StepKind {
                 "any_of",
                 "duration",
                 "received",
+                "metrics",
             ],
             StepKind::Logs => &["access_log"],
             StepKind::Printed => &[
@@ -129,6 +130,7 @@ impl StepKind {
                 "stdout_contains",
                 "stdout_not_contains",
                 "exit_code",
+                "metrics",
             ],
             StepKind::Change => &["error_contains"],
             StepKind::Mesh | StepKind::Export => &[],
@@ -309,6 +311,12 @@ fn check_expectations_fit(action: &ActionSpec, expect: &Expect) -> Result<(), St
             return Err(with_help(
                 "an alternative of `expect.any_of` expects nothing, so it would always hold",
                 "give each alternative at least one expectation, e.g. `{status: 502}`",
+            ));
+        }
+        if !alternative.metrics.is_empty() {
+            return Err(with_help(
+                "`expect.metrics` inside `any_of` is not supported",
+                "check metrics beside `any_of`, in the step's own `expect`",
             ));
         }
         if !alternative.any_of.is_empty() {

@@ -256,6 +256,7 @@ fn run_step(
             let config = config_of(target, shadow, proxy);
             let output = admin_output(
                 target,
+                shadow,
                 proxy,
                 container.as_deref(),
                 read,
@@ -294,6 +295,12 @@ fn run_step(
             report.checks = verify::check_change(&step.expect, &outcome);
         }
     }
+    if !step.expect.metrics.is_empty() && report.bad_input.is_none() {
+        let metrics = verify::check_metrics(&step.expect, |proxy| {
+            metric_series(&*target, shadow.as_ref(), proxy)
+        });
+        report.checks.extend(metrics);
+    }
     report.conclude();
     if report.verdict == Verdict::Passed {
         report.exchange = None;
@@ -305,6 +312,28 @@ fn run_step(
         }
     }
     report
+}
+
+/// `proxy`'s Istio metrics so far, counted from the access log `target` kept (`Err`: why there
+/// are none to read).
+fn metric_series(
+    target: &dyn Target,
+    shadow: Option<&ModelTarget>,
+    proxy: &WorkloadRef,
+) -> Result<Vec<egressbench_model::admin::MetricSeries>, String> {
+    let mesh = target
+        .mesh()
+        .or_else(|| shadow.and_then(|m| Target::mesh(m)))
+        .ok_or("the mesh is not known")?;
+    let config = target
+        .proxy_config(proxy)
+        .or_else(|| shadow.and_then(|m| m.proxy_config(proxy)))
+        .ok_or_else(|| format!("{proxy} has no proxy, so no Istio metrics"))?;
+    Ok(egressbench_model::admin::istio_series(
+        mesh,
+        &config,
+        &target.logs(proxy),
+    ))
 }
 
 /// What `istioctl proxy-config` prints for `proxy` (`config`: its compiled config, if it has a
@@ -349,6 +378,7 @@ fn config_of(
 /// `None` when the pod has no proxy) and the counters `target` kept, through the read's filters.
 fn admin_output(
     target: &mut dyn Target,
+    shadow: &Option<ModelTarget>,
     proxy: &WorkloadRef,
     container: Option<&str>,
     read: &command::AdminRead,
@@ -379,7 +409,7 @@ fn admin_output(
                 format!(
                     "curl: (7) Failed to connect to localhost port {} after 0 ms: Couldn't \
                      connect to server\n",
-                    command::ADMIN_PORT
+                    read.port
                 ),
                 7,
             ),
@@ -389,12 +419,33 @@ fn admin_output(
     if read.client == command::AdminClient::PilotAgent && !in_proxy {
         return failed(not_found("pilot-agent"), 126);
     }
-    match target.counters(proxy) {
-        Ok(counters) => printed_through(
-            egressbench_model::admin::page(&read.page, config, &counters, internet),
-            &read.filters,
+    let log = target.logs(proxy);
+    let counters = target.counters(proxy);
+    let mesh = target
+        .mesh()
+        .or_else(|| shadow.as_ref().and_then(|m| Target::mesh(m)));
+    match (counters, mesh) {
+        (Ok(counters), Some(mesh)) => {
+            let inputs = egressbench_model::admin::PageInputs {
+                config,
+                counters: &counters,
+                log: &log,
+                mesh,
+                internet,
+            };
+            printed_through(
+                egressbench_model::admin::page(&read.page, &inputs),
+                &read.filters,
+            )
+        }
+        (Ok(_), None) => failed(
+            format!(
+                "error: reading the admin interface of {proxy}: the mesh is not known
+"
+            ),
+            1,
         ),
-        Err(e) => failed(
+        (Err(e), _) => failed(
             format!("error: reading the admin interface of {proxy}: {e}\n"),
             1,
         ),

@@ -9,6 +9,7 @@ use super::expectation::{
     AccessLogExpect, Expect, JsonExpect, ReceivedExpect, ReceivedItem, TextMatch,
 };
 use super::results::Check;
+use egressbench_model::admin::MetricSeries;
 use egressbench_model::outcome::{AccessLogEntry, ClientResult, Received};
 use egressbench_model::request::WorkloadRef;
 
@@ -286,6 +287,51 @@ pub(crate) fn check_logs(expect: &Expect, shown: &[AccessLogEntry]) -> Vec<Check
     }
 }
 
+/// `metrics:` — each item against its proxy's series after the step (`series`: a proxy's series,
+/// or why they cannot be read): the matching series of the family, summed, equal the expected
+/// value (at least 1 when none is given).
+pub(crate) fn check_metrics(
+    expect: &Expect,
+    series: impl Fn(&WorkloadRef) -> Result<Vec<MetricSeries>, String>,
+) -> Vec<Check> {
+    expect
+        .metrics
+        .iter()
+        .map(|m| {
+            let labels: Vec<String> = m
+                .labels
+                .iter()
+                .map(|(n, v)| match v {
+                    TextMatch::Equals(e) => format!("{n}={e:?}"),
+                    other => format!("{n} {other}"),
+                })
+                .collect();
+            let what = format!("metrics[{}].{}{{{}}}", m.proxy, m.name, labels.join(","));
+            let expected = m
+                .value
+                .map_or_else(|| "at least 1".to_string(), |v| v.to_string());
+            match series(&m.proxy) {
+                Err(why) => Check::new(what, expected, why, false),
+                Ok(all) => {
+                    let matching: Vec<&MetricSeries> = all
+                        .iter()
+                        .filter(|s| s.family == m.name)
+                        .filter(|s| {
+                            m.labels
+                                .iter()
+                                .all(|(n, t)| s.label(n).is_some_and(|v| t.matches(v)))
+                        })
+                        .collect();
+                    let total: u64 = matching.iter().map(|s| s.value).sum();
+                    let ok = m.value.map_or(total >= 1, |v| total == v);
+                    let actual = format!("{total} (in {} matching series)", matching.len());
+                    Check::new(what, expected, actual, ok)
+                }
+            }
+        })
+        .collect()
+}
+
 /// Check an apply, delete or mesh step: it succeeds, or (with `error_contains`) fails saying so.
 pub(crate) fn check_change(expect: &Expect, outcome: &Result<(), String>) -> Vec<Check> {
     let check = match (&expect.error_contains, outcome) {
@@ -545,6 +591,58 @@ mod tests {
             .filter(|c| !c.ok)
             .map(|c| c.what.as_str())
             .collect()
+    }
+
+    fn series(family: &'static str, code: &str, value: u64) -> MetricSeries {
+        MetricSeries {
+            family,
+            labels: vec![
+                ("destination_service_name", "BlackHoleCluster".into()),
+                ("response_code", code.into()),
+            ],
+            value,
+        }
+    }
+
+    #[test]
+    fn metrics_sum_the_matching_series_of_the_proxy() {
+        let all = vec![
+            series("istio_requests_total", "502", 2),
+            series("istio_requests_total", "503", 1),
+            series("istio_tcp_connections_opened_total", "", 4),
+        ];
+        let e = expect(
+            "{metrics: [\
+              {proxy: default/sleep, name: istio_requests_total, labels: {destination_service_name: BlackHoleCluster}, value: 3},\
+              {proxy: default/sleep, name: istio_requests_total, labels: {response_code: {starts_with: '50'}}},\
+              {proxy: default/sleep, name: istio_requests_total, labels: {response_code: '404'}, value: 0},\
+              {proxy: default/sleep, name: istio_requests_total, labels: {response_code: '404'}}]}",
+        );
+        let checks = check_metrics(&e, |_| Ok(all.clone()));
+        assert_eq!(
+            failed(&checks),
+            ["metrics[default/sleep].istio_requests_total{response_code=\"404\"}"]
+        );
+        let none = check_metrics(&e, |p| Err(format!("{p} has no proxy")));
+        assert_eq!(none.len(), 4);
+        assert!(none.iter().all(|c| !c.ok && c.actual.contains("no proxy")));
+    }
+
+    #[test]
+    fn a_metric_must_be_one_the_bench_counts_with_its_labels() {
+        let err = |yaml: &str| {
+            serde_yaml::from_str::<Expect>(yaml)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err("{metrics: {proxy: default/sleep, name: istio_request_total}}");
+        assert!(e.contains("did you mean `istio_requests_total`"), "{e}");
+        let e = err("{metrics: {proxy: sleep, name: istio_requests_total}}");
+        assert!(e.contains("namespace/name"), "{e}");
+        let e = err(
+            "{metrics: {proxy: a/b, name: istio_tcp_connections_opened_total, labels: {response_code: '200'}}}",
+        );
+        assert!(e.contains("has no label `response_code`"), "{e}");
     }
 
     fn entry(proxy: &str, cluster: &str) -> AccessLogEntry {

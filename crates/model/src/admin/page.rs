@@ -11,7 +11,9 @@
 
 use crate::decide::step::endpoint_address;
 use crate::external::Internet;
+use crate::mesh::Mesh;
 use crate::outcome::counters::{ClusterCounters, ClusterStat, HostStat, ProxyCounters};
+use crate::outcome::AccessLogEntry;
 use crate::xds::{ClusterKind, EndpointTarget, ProxyConfig};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -27,12 +29,15 @@ pub enum AdminPage {
         filter: Option<regex::Regex>,
         used_only: bool,
     },
+    /// `/stats/prometheus`: Istio's standard metrics (`metrics::istio_metrics`).
+    Prometheus,
 }
 
 impl PartialEq for AdminPage {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (AdminPage::Clusters, AdminPage::Clusters) => true,
+            (AdminPage::Prometheus, AdminPage::Prometheus) => true,
             (
                 AdminPage::Stats {
                     filter: a,
@@ -54,7 +59,7 @@ impl PartialEq for AdminPage {
 /// A path that names no page this bench prints.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AdminPageError {
-    #[error("admin path `{path}` is not replayed: only `clusters` and `stats` (with `filter=REGEX` and `usedonly`) are")]
+    #[error("admin path `{path}` is not replayed: only `clusters`, `stats` (with `filter=REGEX` and `usedonly`) and `stats/prometheus` are")]
     Unknown { path: String },
     #[error("admin path `{path}`: parameter `{param}` is not replayed (only `filter=REGEX` and `usedonly` are)")]
     Parameter { path: String, param: String },
@@ -74,6 +79,7 @@ impl std::str::FromStr for AdminPage {
         let (page, query) = trimmed.split_once('?').unwrap_or((trimmed, ""));
         match page {
             "clusters" if query.is_empty() => Ok(AdminPage::Clusters),
+            "stats/prometheus" if query.is_empty() => Ok(AdminPage::Prometheus),
             "stats" => {
                 let mut filter = None;
                 let mut used_only = false;
@@ -133,19 +139,32 @@ fn percent_decoded(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Page `what` of a proxy with config `config` and counters `counters` (`internet` resolves the
-/// DNS names of its endpoints).
-pub fn page(
-    what: &AdminPage,
-    config: &ProxyConfig,
-    counters: &ProxyCounters,
-    internet: &Internet,
-) -> String {
+/// What a proxy's admin pages are printed from: its config, the counters a target kept, its
+/// access log so far (for Istio's metrics), the mesh it runs in, and the outside world (which
+/// resolves the DNS names of its endpoints).
+#[derive(Debug, Clone, Copy)]
+pub struct PageInputs<'a> {
+    pub config: &'a ProxyConfig,
+    pub counters: &'a ProxyCounters,
+    pub log: &'a [AccessLogEntry],
+    pub mesh: &'a Mesh,
+    pub internet: &'a Internet,
+}
+
+/// Page `what` of a proxy, from `inputs`.
+pub fn page(what: &AdminPage, inputs: &PageInputs<'_>) -> String {
+    let PageInputs {
+        config,
+        counters,
+        internet,
+        ..
+    } = *inputs;
     match what {
         AdminPage::Clusters => clusters(config, counters, internet),
         AdminPage::Stats { filter, used_only } => {
             stats(config, counters, filter.as_ref(), *used_only)
         }
+        AdminPage::Prometheus => super::metrics::istio_metrics(inputs.mesh, config, inputs.log),
     }
 }
 
@@ -267,8 +286,12 @@ mod tests {
         assert_eq!(filter.unwrap().as_str(), "cx_total|rq_total");
         let err = "config_dump".parse::<AdminPage>().unwrap_err();
         assert!(
-            err.to_string().contains("only `clusters` and `stats`"),
+            err.to_string().contains("only `clusters`, `stats`"),
             "{err}"
+        );
+        assert_eq!(
+            "/stats/prometheus".parse::<AdminPage>(),
+            Ok(AdminPage::Prometheus)
         );
         let err = "stats?format=json".parse::<AdminPage>().unwrap_err();
         assert!(err.to_string().contains("`format=json`"), "{err}");
@@ -281,8 +304,8 @@ mod tests {
 
     use crate::request::WorkloadRef;
 
-    fn config() -> ProxyConfig {
-        let mesh = crate::testing::mesh(
+    fn mesh() -> Mesh {
+        crate::testing::mesh(
             r#"
 ---
 apiVersion: networking.istio.io/v1
@@ -293,16 +316,17 @@ spec:
   ports: [{number: 443, name: tls, protocol: TLS}]
   resolution: DNS
 "#,
-        );
-        mesh.proxies
-            .get(&WorkloadRef::new("default", "sleep"))
-            .cloned()
-            .expect("the sidecar's config")
+        )
     }
 
     #[test]
     fn clusters_print_each_endpoint_with_its_counters_as_envoy_does() {
-        let config = config();
+        let mesh = mesh();
+        let config = mesh
+            .proxies
+            .get(&WorkloadRef::new("default", "sleep"))
+            .cloned()
+            .expect("the sidecar's config");
         let internet = Internet::default();
         let address = internet.resolve("httpbin.org").unwrap();
         let host = format!("{address}:443");
@@ -314,7 +338,14 @@ spec:
             counters.record(cluster, UpstreamEvent::Sent { host });
             counters.record(cluster, UpstreamEvent::Closed { host });
         }
-        let text = page(&AdminPage::Clusters, &config, &counters, &internet);
+        let inputs = PageInputs {
+            config: &config,
+            counters: &counters,
+            log: &[],
+            mesh: &mesh,
+            internet: &internet,
+        };
+        let text = page(&AdminPage::Clusters, &inputs);
         assert!(
             text.contains(&format!("{cluster}::{host}::cx_total::2\n")),
             "{text}"
@@ -330,17 +361,10 @@ spec:
         assert!(text.contains("BlackHoleCluster::observability_name::BlackHoleCluster\n"));
         let stats = page(
             &"stats?filter=443.*httpbin.*cx_total".parse().unwrap(),
-            &config,
-            &counters,
-            &internet,
+            &inputs,
         );
         assert_eq!(stats, format!("cluster.{cluster}.upstream_cx_total: 2\n"));
-        let used = page(
-            &"stats?usedonly&filter=httpbin".parse().unwrap(),
-            &config,
-            &counters,
-            &internet,
-        );
+        let used = page(&"stats?usedonly&filter=httpbin".parse().unwrap(), &inputs);
         assert_eq!(
             used,
             format!(

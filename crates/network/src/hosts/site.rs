@@ -134,10 +134,8 @@ impl Conn {
         });
     }
 
-    /// Record a forward proxy's `CONNECT target` that it answered `status`, its tunnel going to
-    /// `upstream` when open.
-    /// Record a whole request a forward proxy here received (`GET http://…`), with what it
-    /// answered and where its own request went.
+    /// Record a whole request a forward proxy here received (`GET http://…`, or `CONNECT
+    /// host:port`), with the status it answered and where its own connection went (`upstream`).
     pub(super) fn record_proxied(
         &self,
         method: &str,
@@ -161,20 +159,10 @@ impl Conn {
         });
     }
 
+    /// Record a forward proxy's `CONNECT target` that it answered `status`, its tunnel going to
+    /// `upstream` when open.
     pub(super) fn record_connect(&self, target: &str, status: u16, upstream: Option<IpAddr>) {
-        self.site.records.push(HostRecord {
-            host: self.site.address.to_string(),
-            port: self.site.port,
-            tls: false,
-            sni: None,
-            alpn: None,
-            method: "CONNECT".to_string(),
-            url: target.to_string(),
-            peer: self.peer,
-            status,
-            headers: Vec::new(),
-            upstream,
-        });
+        self.record_proxied("CONNECT", target, status, upstream, Vec::new());
     }
 
     /// The forward proxy listening here, if this site is one's.

@@ -3,9 +3,10 @@
 //! any container of the pod (they share its loopback), optionally piped into filters, also as
 //! `sh -c '…'`.
 //!
-//! Owns: `AdminRead` and recognising those commands after `kubectl exec … --`; the other ports of
-//! the `istio-proxy` container on loopback (15020's Prometheus metrics, 15021's health) are named
-//! as not replayed. Leaves out: the pages (`egressbench_model::admin`), the counters (each
+//! Owns: `AdminRead` and recognising those commands after `kubectl exec … --`, with Istio's
+//! Prometheus page on the agent's port (`localhost:15020/stats/prometheus`) and Envoy's
+//! (`15090`, and `/stats/prometheus` on 15000); the other ports of the `istio-proxy` container on
+//! loopback (15021's health, other paths of 15020) are named as not replayed. Leaves out: the pages (`egressbench_model::admin`), the counters (each
 //! target's), and running the filters (`pipeline`).
 
 use super::error::CommandError;
@@ -16,6 +17,9 @@ use egressbench_model::admin::AdminPage;
 
 /// The port Envoy's admin interface listens on in an Istio pod (on loopback).
 pub const ADMIN_PORT: u16 = 15000;
+
+/// The ports that serve the Prometheus page only: the agent's merged metrics, Envoy's own.
+const PROMETHEUS_PORTS: [u16; 2] = [15020, 15090];
 
 /// Which program asked for the page: they need different containers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +35,8 @@ pub enum AdminClient {
 pub struct AdminRead {
     pub page: AdminPage,
     pub client: AdminClient,
+    /// The loopback port asked (`ADMIN_PORT` for `pilot-agent`).
+    pub port: u16,
     pub filters: Vec<Stage>,
 }
 
@@ -50,9 +56,12 @@ pub(crate) fn admin_read(line: &str, tokens: &[Token]) -> Option<Result<AdminRea
         };
         return admin_read(script, &inner);
     }
-    let (client, path) = match words.as_slice() {
-        ["pilot-agent", rest @ ..] => (AdminClient::PilotAgent, pilot_agent_path(rest)),
-        ["curl", rest @ ..] => (AdminClient::Curl, curl_path(rest)?),
+    let (client, path, port) = match words.as_slice() {
+        ["pilot-agent", rest @ ..] => (AdminClient::PilotAgent, pilot_agent_path(rest), ADMIN_PORT),
+        ["curl", rest @ ..] => match curl_path(rest)? {
+            Ok((path, port)) => (AdminClient::Curl, Ok(path), port),
+            Err(e) => (AdminClient::Curl, Err(e), ADMIN_PORT),
+        },
         _ => return None,
     };
     let page = match path.and_then(|p| {
@@ -74,6 +83,7 @@ pub(crate) fn admin_read(line: &str, tokens: &[Token]) -> Option<Result<AdminRea
     Some(Ok(AdminRead {
         page,
         client,
+        port,
         filters,
     }))
 }
@@ -86,16 +96,17 @@ fn pilot_agent_path(args: &[&str]) -> Result<String, CommandError> {
             program: "pilot-agent",
             message: format!(
                 "`pilot-agent {}` is not replayed: write pilot-agent request GET clusters (or \
-                 stats, stats?filter=REGEX)",
+                 stats, stats?filter=REGEX, stats/prometheus)",
                 args.join(" ")
             ),
         }),
     }
 }
 
-/// The admin path of `curl [-s] [-S] localhost:15000/PATH`; `None` when the URL is not on the
-/// pod's loopback (an ordinary curl).
-fn curl_path(args: &[&str]) -> Option<Result<String, CommandError>> {
+/// The admin path and port of `curl [-s] [-S] localhost:15000/PATH` (or
+/// `localhost:15020/stats/prometheus`); `None` when the URL is not on the pod's loopback (an
+/// ordinary curl).
+fn curl_path(args: &[&str]) -> Option<Result<(String, u16), CommandError>> {
     let (url, options): (Vec<&str>, Vec<&str>) = args.iter().partition(|a| !a.starts_with('-'));
     let [url] = url.as_slice() else {
         return None;
@@ -113,12 +124,13 @@ fn curl_path(args: &[&str]) -> Option<Result<String, CommandError>> {
             message,
         }))
     };
-    if port != ADMIN_PORT {
+    let prometheus = PROMETHEUS_PORTS.contains(&port) && path == "stats/prometheus";
+    if port != ADMIN_PORT && !prometheus {
         if (15000..=15090).contains(&port) {
             return usage(format!(
-                "`{url}`: port {port} of the istio-proxy container (Istio's metrics on 15020, \
-                 health on 15021) is not replayed; Envoy's admin pages on {ADMIN_PORT} are \
-                 (localhost:{ADMIN_PORT}/clusters, /stats)"
+                "`{url}`: port {port} of the istio-proxy container is not replayed but for \
+                 Istio's metrics (localhost:15020/stats/prometheus, or 15090); Envoy's admin \
+                 pages on {ADMIN_PORT} are (localhost:{ADMIN_PORT}/clusters, /stats)"
             ));
         }
         return None;
@@ -133,7 +145,7 @@ fn curl_path(args: &[&str]) -> Option<Result<String, CommandError>> {
             "`{o}` is not replayed on the admin interface: write curl -s localhost:{ADMIN_PORT}/PATH"
         ));
     }
-    Some(Ok(path.to_string()))
+    Some(Ok((path.to_string(), port)))
 }
 
 #[cfg(test)]
@@ -181,16 +193,35 @@ mod tests {
     }
 
     #[test]
+    fn istios_metrics_are_read_on_the_agents_port_and_envoys() {
+        for line in [
+            "curl -s localhost:15020/stats/prometheus | grep istio_requests_total",
+            "curl -s http://127.0.0.1:15090/stats/prometheus",
+            "pilot-agent request GET stats/prometheus",
+        ] {
+            let r = read(line).unwrap().unwrap();
+            assert_eq!(r.page, AdminPage::Prometheus, "{line}");
+        }
+        assert_eq!(
+            read("curl -s localhost:15020/stats/prometheus")
+                .unwrap()
+                .unwrap()
+                .port,
+            15020
+        );
+    }
+
+    #[test]
     fn what_is_not_replayed_says_so() {
-        let err = read("curl -s localhost:15020/stats/prometheus")
+        let err = read("curl -s localhost:15020/healthz/ready")
             .unwrap()
             .unwrap_err();
-        assert!(err.to_string().contains("15020"), "{err}");
+        assert!(err.to_string().contains("15020/stats/prometheus"), "{err}");
         let err = read("pilot-agent request GET config_dump")
             .unwrap()
             .unwrap_err();
         assert!(
-            err.to_string().contains("only `clusters` and `stats`"),
+            err.to_string().contains("only `clusters`, `stats`"),
             "{err}"
         );
         let err = read("pilot-agent request POST logging")

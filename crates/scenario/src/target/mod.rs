@@ -95,6 +95,12 @@ pub trait Target {
     /// proxy that has sent nothing).
     fn counters(&mut self, proxy: &WorkloadRef) -> Result<ProxyCounters, TargetError>;
 
+    /// The mesh as the target runs it, for targets that hold it (the model); the runner asks
+    /// the model beside a target that does not. The default holds none.
+    fn mesh(&self) -> Option<&egressbench_model::mesh::Mesh> {
+        None
+    }
+
     /// Proxy `proxy`'s compiled config, for targets that hold it (the model); the runner asks
     /// the model beside a target that does not. The default holds none.
     fn proxy_config(&self, proxy: &WorkloadRef) -> Option<egressbench_model::xds::ProxyConfig> {

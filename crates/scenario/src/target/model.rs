@@ -110,6 +110,10 @@ impl Target for ModelTarget {
         Ok(exchange)
     }
 
+    fn mesh(&self) -> Option<&Mesh> {
+        Some(&self.mesh)
+    }
+
     fn proxy_config(&self, proxy: &WorkloadRef) -> Option<egressbench_model::xds::ProxyConfig> {
         self.mesh.proxies.get(proxy).cloned()
     }

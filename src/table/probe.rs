@@ -1,14 +1,15 @@
 //! The rows of the truth table: which requests are made from a workload to a host, and the exact
 //! request each one is.
 //!
-//! Owns: `Probe` (workload, host, protocol, method, port) and the request set per host (`Ask`) —
+//! Owns: `Probe` (workload, host, protocol, method, port, forward proxy `Via`, HTTP versions) and
+//! the request set per host (`Ask`) —
 //! HTTP GET and POST on 80, an HTTP/2 GET in plain text (h2c, `--http2-prior-knowledge`) on 80,
 //! HTTPS GET and POST on 443, raw TCP on 80 and 443, and for every other port a ServiceEntry of
 //! the state declares for the host: HTTP GET and TCP (and HTTPS GET when the port's protocol is
 //! HTTPS or TLS); and to every Kubernetes Service of the state (in-cluster destinations, by FQDN),
 //! HTTP GET and POST, an h2c GET and raw TCP on each of its ports; and through every
-//! forward proxy of the state (a pod running Squid), an HTTPS GET to each host on 443 and a
-//! tunnelled HTTP GET on 80. HTTP requests are written as curl command lines and read by
+//! forward proxy of the state (a pod running Squid), an HTTPS GET to each host on 443, a
+//! tunnelled HTTP GET on 80 and the same GET sent whole. HTTP requests are written as curl command lines and read by
 //! `scenario::command::parse_exec`, so they carry the headers a scenario's curl sends. Leaves out:
 //! which workloads and hosts (`build`) and what targets make of the requests (`cell`).
 

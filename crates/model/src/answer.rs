@@ -252,16 +252,7 @@ pub fn answer(trace: &Trace) -> Exchange {
             let response = crate::external::forward::relay_answer(&relay.server, &inner.result);
             let mut record = relay.record.clone();
             record.status = response.status;
-            let connected = match &inner.result {
-                ClientResult::Response(_) => true,
-                ClientResult::ConnectionFailed { error, .. } => !matches!(
-                    error,
-                    ConnectionError::Refused
-                        | ConnectionError::Timeout
-                        | ConnectionError::Unresolved
-                ),
-            };
-            if !connected {
+            if !crate::external::forward::reached_destination(&inner.result) {
                 record.upstream = None;
             }
             // An unanswered connect ends when the proxy's connect timeout does.

@@ -531,7 +531,7 @@ pub fn public_client(
 
 /// A client config that trusts no server: for requests in plain HTTP, which never use it (a
 /// forward proxy's own `GET http://…`).
-pub fn plain_text_client() -> Result<Arc<ClientConfig>, PkiError> {
+pub(crate) fn plain_text_client() -> Result<Arc<ClientConfig>, PkiError> {
     let config = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
         .with_root_certificates(RootCertStore::empty())

@@ -419,7 +419,11 @@ fn admin_output(
     if read.client == command::AdminClient::PilotAgent && !in_proxy {
         return failed(not_found("pilot-agent"), 126);
     }
-    let log = target.logs(proxy);
+    // Only Istio's metrics are counted from the access log.
+    let log = match read.page {
+        egressbench_model::admin::AdminPage::Prometheus => target.logs(proxy),
+        _ => Vec::new(),
+    };
     let counters = target.counters(proxy);
     let mesh = target
         .mesh()
@@ -439,10 +443,7 @@ fn admin_output(
             )
         }
         (Ok(_), None) => failed(
-            format!(
-                "error: reading the admin interface of {proxy}: the mesh is not known
-"
-            ),
+            format!("error: reading the admin interface of {proxy}: the mesh is not known\n"),
             1,
         ),
         (Err(e), _) => failed(

@@ -3,7 +3,8 @@
 //! the proxy's access-log entries with the labels Istio's `istio.stats` filter gives them (istio/proxy
 //! `source/extensions/filters/http/istio_stats/istio_stats.cc`, Istio 1.24–1.26).
 //!
-//! Owns: `istio_metrics` — `istio_requests_total` (one per HTTP request, local replies
+//! Owns: `istio_series` (each counted series, `MetricSeries`), `istio_metrics` (the page) and
+//! `istio_families` (the families and their labels) — `istio_requests_total` (one per HTTP request, local replies
 //! included) and `istio_tcp_connections_opened_total` / `…_closed_total` (one each per TCP-proxied
 //! connection: a short connection is counted at its close), each with Istio's 25 (HTTP) or 23
 //! (TCP) labels in Istio's order, under `# TYPE` lines, families and series sorted as Envoy sorts
@@ -230,7 +231,7 @@ pub fn istio_series(
         return Vec::new();
     };
     let mut counts: BTreeMap<SeriesKey, Counted> = BTreeMap::new();
-    for entry in entries {
+    for entry in entries.iter().filter(|e| counted(e)) {
         for (family, labels) in series(mesh, proxy, own, entry) {
             let (names, values): (Vec<&'static str>, Vec<String>) = labels.into_iter().unzip();
             counts.entry((family, values)).or_insert((names, 0)).1 += 1;
@@ -247,7 +248,11 @@ pub fn istio_series(
 }
 
 /// The Istio metrics of `proxy` after it wrote `entries`, as its Prometheus page prints them.
-pub fn istio_metrics(mesh: &Mesh, proxy: &ProxyConfig, entries: &[AccessLogEntry]) -> String {
+pub(crate) fn istio_metrics(
+    mesh: &Mesh,
+    proxy: &ProxyConfig,
+    entries: &[AccessLogEntry],
+) -> String {
     let mut out = String::new();
     let mut current = "";
     for s in istio_series(mesh, proxy, entries) {
@@ -271,6 +276,14 @@ pub fn istio_metrics(mesh: &Mesh, proxy: &ProxyConfig, entries: &[AccessLogEntry
     out
 }
 
+/// Whether Istio's filters saw the entry's connection or request at all: not when no filter chain
+/// took the connection (`filter_chain_not_found`), nor when the HTTP codec rejected it before
+/// any request began (an entry with a status but no method, `DPE`).
+fn counted(e: &AccessLogEntry) -> bool {
+    let no_chain = crate::outcome::reply::Details::FilterChainNotFound.to_string();
+    e.response_code_details != no_chain && !(e.method == "-" && e.response_code != 0)
+}
+
 /// A label value as Prometheus's text format writes it.
 fn escaped(v: &str) -> String {
     v.replace('\\', "\\\\")
@@ -284,15 +297,12 @@ fn series(mesh: &Mesh, proxy: &ProxyConfig, own: &Workload, e: &AccessLogEntry) 
     let (reporter, source, destination, service) = if inbound {
         let source = peer_by_principal(mesh, &e.downstream_peer_principal);
         let mtls = e.downstream_peer_principal != "-";
-        let mut destination = Side::own(own, mtls.then_some(&*own.identity));
-        // The proxy's own metadata: canonical names and cluster as the injector set them.
-        destination.cluster = CLUSTER_ID.into();
+        let destination = Side::own(own, mtls.then_some(&*own.identity));
         let service = inbound_service(mesh, own, e);
         ("destination", source, destination, service)
     } else {
         let mtls = upstream_mtls(proxy, &e.upstream_cluster);
-        let mut source = Side::own(own, mtls.then_some(&*own.identity));
-        source.cluster = CLUSTER_ID.into();
+        let source = Side::own(own, mtls.then_some(&*own.identity));
         let destination = upstream_peer(mesh, e, mtls);
         let service = outbound_service(mesh, proxy, e);
         ("source", source, destination, service)

@@ -1,9 +1,10 @@
 //! The admin pages the documents read, printed as Envoy prints them: `/clusters` (each cluster's
-//! name lines, then each endpoint's counters and attributes) and `/stats` (`cluster.<name>.<stat>:
-//! <value>`, sorted by name, with Envoy's `filter=` and `usedonly`).
+//! name lines, then each endpoint's counters and attributes), `/stats` (`cluster.<name>.<stat>:
+//! <value>`, sorted by name, with Envoy's `filter=` and `usedonly`), and `/stats/prometheus`
+//! (Istio's standard metrics, from `metrics`).
 //!
-//! Owns: `AdminPage` (a path read: `clusters`, `/stats?filter=…&usedonly`), `AdminPageError`, and
-//! `page`. The counters come from whichever target counted them; the clusters and their endpoints
+//! Owns: `AdminPage` (a path read: `clusters`, `/stats?filter=…&usedonly`, `stats/prometheus`),
+//! `AdminPageError`, `PageInputs` (what a page is printed from) and `page`. The counters come from whichever target counted them; the clusters and their endpoints
 //! from the proxy's config, so every target prints the same lines for the same counts. Leaves out:
 //! what Envoy prints that is not modelled — circuit-breaker thresholds, listener, server and
 //! HTTP connection manager stats, byte and time histograms, `format=json` — which the README

@@ -188,33 +188,8 @@ pub fn origin_form(mut req: HopRequest) -> HopRequest {
     req
 }
 
-/// The headers that belong to one connection, which an HTTP proxy never forwards (Envoy's
-/// connection manager drops them; a WebSocket upgrade, which keeps `upgrade`, is not modelled).
-pub const CONNECTION_HEADERS: [&str; 6] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "transfer-encoding",
-    "upgrade",
-];
-
-/// Drop the connection's own headers from a request a proxy received; with an `Upgrade: h2c`
-/// (`curl --http2` over plain HTTP) also its `HTTP2-Settings`, as Envoy's HTTP/1 codec does:
-/// Envoy does not upgrade to h2c, so the request goes on as HTTP/1.1 and is answered so.
-pub fn drop_connection_headers(headers: &mut Vec<(String, String)>) {
-    let h2c = headers
-        .iter()
-        .any(|(n, v)| n.eq_ignore_ascii_case("upgrade") && v.trim().eq_ignore_ascii_case("h2c"));
-    let connections_own = |n: &str| {
-        CONNECTION_HEADERS.iter().any(|c| n.eq_ignore_ascii_case(c))
-            || (h2c && n.eq_ignore_ascii_case("http2-settings"))
-    };
-    headers.retain(|(n, _)| !connections_own(n));
-}
-
 /// The request as `route` forwards it upstream: the connection's own headers dropped
-/// (`drop_connection_headers`), host and prefix rewrites, the route's header additions,
+/// (`request::drop_connection_headers`), host and prefix rewrites, the route's header additions,
 /// `x-forwarded-client-cert` replaced by `xfcc` (see `client_cert_header`), and the headers Envoy
 /// adds (`x-forwarded-proto` from the downstream connection, `x-request-id`,
 /// `x-envoy-attempt-count`) when absent.
@@ -225,7 +200,7 @@ pub fn forwarded(
     xfcc: Option<String>,
 ) -> HopRequest {
     let mut fwd = req.clone();
-    drop_connection_headers(&mut fwd.headers);
+    crate::request::drop_connection_headers(&mut fwd.headers);
     fwd.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(XFCC));
     if let Some(value) = xfcc {
         fwd.headers.push((XFCC.to_string(), value));
@@ -570,7 +545,7 @@ mod tests {
             ("Upgrade".to_string(), "websocket".to_string()),
             ("HTTP2-Settings".to_string(), "x".to_string()),
         ];
-        drop_connection_headers(&mut headers);
+        crate::request::drop_connection_headers(&mut headers);
         assert_eq!(headers, [("HTTP2-Settings".to_string(), "x".to_string())]);
     }
 

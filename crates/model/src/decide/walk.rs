@@ -75,7 +75,9 @@ impl Wire {
 
     /// What the destination host sees arriving on `port`.
     fn arrival(&self, port: u16, source: std::net::Ipv4Addr) -> Arrival {
+        // A web server takes an absolute-form target as its authority and path (RFC 9112).
         let request = |h: &HopRequest| {
+            let h = step::origin_form(h.clone());
             let mut r = ArrivedRequest::new(&h.method, &h.path, &h.authority)
                 .with_body(&h.body)
                 .in_version(h.protocol);
@@ -463,7 +465,7 @@ impl<'a> Walk<'a> {
         let mut wire = wire.from(&proxy.address);
         if http {
             if let Some(r) = wire.http.as_mut() {
-                r.protocol = if cluster.http2 {
+                r.protocol = if cluster.upstream_http2(r.protocol) {
                     crate::outcome::HttpVersion::Http2
                 } else {
                     crate::outcome::HttpVersion::Http11
@@ -710,13 +712,25 @@ impl<'a> Walk<'a> {
         let target = record.url.clone();
         let leg = match decide(self.mesh, self.internet, &Call::new(w.clone(), own)) {
             Ok(leg) => leg,
+            // The proxy's pod is not in the mesh the walk knows: its own connection goes
+            // nowhere, as the sockets answer it.
             Err(_) => {
+                let failed = crate::outcome::ClientResult::ConnectionFailed {
+                    error: crate::outcome::ConnectionError::Refused,
+                    during_tls: false,
+                };
+                let response = crate::external::forward::relay_answer(&server, &failed);
+                record.status = response.status;
+                self.received.push(record);
                 return End::Reached {
                     destination: w.to_string(),
                     port,
                     tls: false,
-                    outcome: Reached::Refused,
-                }
+                    outcome: Reached::Response {
+                        response,
+                        delay_ms: 0,
+                    },
+                };
             }
         };
         if let Some(h) = idx.and_then(|i| self.hops.get_mut(i)) {
@@ -1036,8 +1050,9 @@ fn from_served(s: Served) -> Reached {
 }
 
 /// Decide one request from a workload. A request through a forward proxy is decided as the
-/// client's connection to the proxy, carrying `CONNECT`; the proxy's own connection for the
-/// tunnel is the trace's second leg (`Reached::Tunnel`). The trace keeps the client's request.
+/// client's connection to the proxy, carrying `CONNECT` or the whole request (`to_proxy`); the
+/// proxy's own connection is the trace's second leg (`Reached::Tunnel`, `Reached::Relayed`). The
+/// trace keeps the client's request.
 pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, DecideError> {
     let Some(to_proxy) = call.request.to_proxy() else {
         return decide_leg(mesh, internet, call, None);

@@ -70,8 +70,9 @@ pub fn connect_answer(server: &ForwardProxyServer, verdict: TunnelVerdict) -> Ht
 
 /// The request a proxy request in absolute form (`http://host[:port]/path`, the request line's
 /// target) asks the proxy to make, from the client at `client` with `headers` (its `Host` left
-/// out): the same method, path, headers and body, less curl's `Proxy-Connection`, with Squid's
-/// `Via` and `X-Forwarded-For` appended. `None` when the target is not an absolute `http://` URL.
+/// out): the same method, path, headers and body, less curl's `Proxy-Connection` and the
+/// connection's own headers (`request::drop_connection_headers`), with Squid's `Via` and
+/// `X-Forwarded-For` appended. `None` when the target is not an absolute `http://` URL.
 pub fn proxied_request(
     server: &ForwardProxyServer,
     method: &str,
@@ -107,6 +108,7 @@ pub fn proxied_request(
         })
         .cloned()
         .collect();
+    crate::request::drop_connection_headers(&mut request.headers);
     request.headers.push(("Via".into(), via(server)));
     request
         .headers
@@ -117,6 +119,18 @@ pub fn proxied_request(
 
 fn via(server: &ForwardProxyServer) -> String {
     format!("1.1 {} ({VERSION})", server.hostname)
+}
+
+/// Whether the proxy's own request got a connection to its destination (its access log then names
+/// the destination's address).
+pub fn reached_destination(result: &ClientResult) -> bool {
+    match result {
+        ClientResult::Response(_) => true,
+        ClientResult::ConnectionFailed { error, .. } => !matches!(
+            error,
+            ConnectionError::Refused | ConnectionError::Timeout | ConnectionError::Unresolved
+        ),
+    }
 }
 
 /// What Squid answers a proxy request whose own request ended in `result`: the response, with

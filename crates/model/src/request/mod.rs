@@ -1,7 +1,7 @@
 //! A request as a value: what a client in a workload sends, before any proxy sees it.
 //!
-//! Owns: `ClientRequest` (scheme, authority, method, path, headers, body) and the workload it is sent
-//! from. Leaves out: how a command line becomes one (`scenario::command`) and what the mesh does with
+//! Owns: `ClientRequest` (scheme, authority, method, path, headers, body), the workload it is sent
+//! from, and which of its headers belong to the connection (`drop_connection_headers`). Leaves out: how a command line becomes one (`scenario::command`) and what the mesh does with
 //! it (`decide`).
 
 use serde::Serialize;
@@ -107,7 +107,8 @@ pub struct ClientRequest {
     /// The HTTP versions the client speaks (`curl --http1.1`, `--http2-prior-knowledge`).
     pub http: ClientHttp,
     /// A forward proxy the request goes through (`curl -x`, `HTTPS_PROXY=…`): the client connects
-    /// to it and asks, with `CONNECT host:port`, for a tunnel to the URL's host and port.
+    /// to it and asks, with `CONNECT host:port`, for a tunnel to the URL's host and port, or
+    /// sends it the whole request (`to_proxy`).
     pub proxy: Option<ForwardProxy>,
 }
 
@@ -189,8 +190,17 @@ impl ClientRequest {
     pub fn to_proxy(&self) -> Option<ClientRequest> {
         let proxy = self.proxy.as_ref()?;
         if !proxy.tunnel {
+            // curl writes its `Proxy-Connection` after `Accept`, unless told to send its own.
             let mut headers = self.headers.clone();
-            headers.push(("Proxy-Connection".into(), "Keep-Alive".into()));
+            if self.header("proxy-connection").is_none() {
+                let after = ["accept", "user-agent"].iter().find_map(|name| {
+                    headers
+                        .iter()
+                        .position(|(n, _)| n.eq_ignore_ascii_case(name))
+                });
+                let at = after.map_or(0, |i| i + 1);
+                headers.insert(at, ("Proxy-Connection".into(), "Keep-Alive".into()));
+            }
             return Some(ClientRequest {
                 scheme: Scheme::Http,
                 host: proxy.host.clone(),
@@ -274,6 +284,31 @@ impl ClientRequest {
     }
 }
 
+/// The headers that belong to one connection, which an HTTP proxy never forwards (Envoy's
+/// connection manager drops them; a WebSocket upgrade, which keeps `upgrade`, is not modelled).
+const CONNECTION_HEADERS: [&str; 6] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Drop the connection's own headers from a request a proxy received; with an `Upgrade: h2c`
+/// (`curl --http2` over plain HTTP) also its `HTTP2-Settings`, as Envoy's HTTP/1 codec does:
+/// Envoy does not upgrade to h2c, so the request goes on as HTTP/1.1 and is answered so.
+pub fn drop_connection_headers(headers: &mut Vec<(String, String)>) {
+    let h2c = headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("upgrade") && v.trim().eq_ignore_ascii_case("h2c"));
+    let connections_own = |n: &str| {
+        CONNECTION_HEADERS.iter().any(|c| n.eq_ignore_ascii_case(c))
+            || (h2c && n.eq_ignore_ascii_case("http2-settings"))
+    };
+    headers.retain(|(n, _)| !connections_own(n));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,6 +334,50 @@ mod tests {
         assert_eq!(r.authority(), "example.com");
         assert_eq!(r.url(), "http://httpbin.org:8080/get");
         assert_eq!((r.dial_host(), r.dial_port()), ("10.0.0.7", 80));
+    }
+
+    #[test]
+    fn a_whole_request_to_a_proxy_carries_its_url_and_curls_proxy_connection() {
+        let mut r = ClientRequest::get(Scheme::Http, "edition.cnn.com", 80, "/politics");
+        r.headers = vec![
+            ("User-Agent".into(), "curl/8.5.0".into()),
+            ("Accept".into(), "*/*".into()),
+            ("X-A".into(), "1".into()),
+        ];
+        r.proxy = Some(ForwardProxy {
+            host: "10.244.3.7".into(),
+            port: 3128,
+            tunnel: false,
+        });
+        let p = r.to_proxy().expect("a proxy request");
+        assert_eq!((p.host.as_str(), p.port), ("10.244.3.7", 3128));
+        assert_eq!(p.path, "http://edition.cnn.com/politics");
+        assert_eq!(p.authority(), "edition.cnn.com");
+        let names: Vec<&str> = p.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["User-Agent", "Accept", "Proxy-Connection", "X-A"]);
+        r.proxy = Some(ForwardProxy {
+            tunnel: true,
+            ..r.proxy.clone().expect("set above")
+        });
+        let c = r.to_proxy().expect("a CONNECT");
+        assert_eq!(
+            (c.method.as_str(), c.authority().as_str()),
+            ("CONNECT", "edition.cnn.com:80")
+        );
+    }
+
+    #[test]
+    fn the_connections_own_headers_go_and_http2_settings_only_with_h2c() {
+        let mut h: Vec<(String, String)> = [
+            ("Connection", "Upgrade, HTTP2-Settings"),
+            ("Upgrade", "h2c"),
+            ("HTTP2-Settings", "x"),
+            ("Accept", "*/*"),
+        ]
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .to_vec();
+        drop_connection_headers(&mut h);
+        assert_eq!(h, [("Accept".to_string(), "*/*".to_string())]);
     }
 
     #[test]

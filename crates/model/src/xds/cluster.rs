@@ -73,6 +73,15 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// Whether the proxy speaks HTTP/2 upstream for a request that came in `downstream`: when
+    /// the service port's protocol says so, and on the passthrough cluster when the client spoke
+    /// it (istiod gives `PassthroughCluster` Envoy's `use_downstream_protocol_config`).
+    pub fn upstream_http2(&self, downstream: crate::outcome::HttpVersion) -> bool {
+        self.http2
+            || (&*self.name == super::PASSTHROUGH_CLUSTER
+                && downstream == crate::outcome::HttpVersion::Http2)
+    }
+
     /// Whether `other` reaches the same endpoints the same way (kind, endpoints, TLS, HTTP/2):
     /// an update that changes any of these drains the cluster's connections in Envoy.
     pub fn same_upstream(&self, other: &Cluster) -> bool {

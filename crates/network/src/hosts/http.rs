@@ -83,7 +83,9 @@ async fn answer(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<Mode
             if req.method() == hyper::Method::CONNECT {
                 return super::tunnel::connect(conn, server, req).await;
             }
-            if req.uri().scheme().is_some() {
+            // An HTTP/1 request line in absolute form (an HTTP/2 request always carries its
+            // scheme, and is not a proxy request).
+            if req.version() < hyper::Version::HTTP_2 && req.uri().scheme().is_some() {
                 return super::tunnel::relay(conn, server, req).await;
             }
         }

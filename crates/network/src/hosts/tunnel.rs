@@ -16,7 +16,8 @@ use super::site::Conn;
 use bytes::Bytes;
 use egressbench_model::decide::step::{app_connection, AppConnection};
 use egressbench_model::external::forward::{
-    connect_answer, connect_target, proxied_request, relay_answer, TunnelVerdict,
+    connect_answer, connect_target, proxied_request, reached_destination, relay_answer,
+    TunnelVerdict,
 };
 use egressbench_model::external::{ForwardProxyServer, Internet};
 use egressbench_model::mesh::Mesh;
@@ -165,13 +166,7 @@ pub(super) async fn relay(
         EgressRoute::NoName => (failed(ConnectionError::Unresolved), None),
         EgressRoute::Unavailable => (failed(ConnectionError::Refused), None),
     };
-    let connected = match &result {
-        ClientResult::Response(_) => true,
-        ClientResult::ConnectionFailed { error, .. } => !matches!(
-            error,
-            ConnectionError::Refused | ConnectionError::Timeout | ConnectionError::Unresolved
-        ),
-    };
+    let connected = reached_destination(&result);
     let response = relay_answer(&server, &result);
     conn.record_proxied(
         parts.method.as_str(),

@@ -6,8 +6,9 @@
 //! Owns: `AdminRead` and recognising those commands after `kubectl exec … --`, with Istio's
 //! Prometheus page on the agent's port (`localhost:15020/stats/prometheus`) and Envoy's
 //! (`15090`, and `/stats/prometheus` on 15000); the other ports of the `istio-proxy` container on
-//! loopback (15021's health, other paths of 15020) are named as not replayed. Leaves out: the pages (`egressbench_model::admin`), the counters (each
-//! target's), and running the filters (`pipeline`).
+//! loopback (15021's health, other paths of 15020) are named as not replayed. Leaves out: the
+//! pages (`egressbench_model::admin`), the counters (each target's), and running the filters
+//! (`pipeline`).
 
 use super::error::CommandError;
 use super::pipeline::Stage;
@@ -142,7 +143,7 @@ fn curl_path(args: &[&str]) -> Option<Result<(String, u16), CommandError>> {
         )
     }) {
         return usage(format!(
-            "`{o}` is not replayed on the admin interface: write curl -s localhost:{ADMIN_PORT}/PATH"
+            "`{o}` is not replayed on the admin interface: write curl -s localhost:{port}/{path}"
         ));
     }
     Some(Ok((path.to_string(), port)))

@@ -134,7 +134,7 @@ fn hop_request(parts: &hyper::http::request::Parts, body: &Bytes) -> HopRequest 
         })
         .collect();
     // An absolute-form target (a request meant for a forward proxy) keeps its scheme and
-    // authority here; the machine reads it as Envoy does (`step::origin_form`).
+    // authority here, to be read as Envoy reads it (`step::origin_form`).
     let absolute = parts.version != hyper::Version::HTTP_2 && parts.uri.scheme().is_some();
     let path = if absolute {
         parts.uri.to_string()
@@ -231,13 +231,14 @@ async fn forward(
     };
     let endpoint = picked.host.to_string();
     e.upstream_host = endpoint.clone();
+    let http2 = picked.cluster.upstream_http2(fwd.protocol);
     let pooled = down
         .upstreams
-        .take(&down.proxy, picked.cluster, picked.host)
+        .take(&down.proxy, picked.cluster, picked.host, http2)
         .await;
     let mut conn = match pooled {
         Some(conn) => conn,
-        None => match connect(chain, config, &picked, e).await {
+        None => match connect(chain, config, &picked, http2, e).await {
             Ok(conn) => conn,
             Err(r) => return r,
         },
@@ -288,13 +289,14 @@ async fn forward(
     }
 }
 
-/// A new connection to `picked`, its failed attempts retried as Istio's default retry policy
+/// A new connection to `picked` (speaking HTTP/2 when `http2`), its failed attempts retried as Istio's default retry policy
 /// retries them (twice; not on routes without it), every attempt counted; or the reply to the
 /// failure.
 async fn connect(
     chain: &Chain,
     config: &ProxyConfig,
     picked: &upstream::Picked<'_>,
+    http2: bool,
     e: &mut AccessLogEntry,
 ) -> Result<Pooled, HttpResponse> {
     let down = &chain.down;
@@ -331,7 +333,7 @@ async fn connect(
         return Err(r);
     };
     counted(UpstreamEvent::Connected { host: &endpoint });
-    match Pooled::handshake(up.stream, up.http2, picked.cluster).await {
+    match Pooled::handshake(up.stream, http2, picked.cluster).await {
         Ok(conn) => Ok(conn),
         Err(_) => {
             let r = reply(

@@ -121,14 +121,15 @@ impl Upstreams {
             .unwrap_or_default()
     }
 
-    /// An idle connection of `proxy` to `host` through `cluster` (as configured now) that can
-    /// carry a request; those the upstream closed, or opened for a cluster since changed, are
-    /// closed on the way.
+    /// An idle connection of `proxy` to `host` through `cluster` (as configured now), in
+    /// HTTP/2 or not as `http2` says (Envoy keeps a pool per protocol), that can carry a request;
+    /// those the upstream closed, or opened for a cluster since changed, are closed on the way.
     pub(crate) async fn take(
         &self,
         proxy: &WorkloadRef,
         cluster: &Cluster,
         host: SocketAddr,
+        http2: bool,
     ) -> Option<Pooled> {
         let key = (proxy.to_string(), cluster.name.to_string(), host);
         loop {
@@ -137,7 +138,10 @@ impl Upstreams {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .get_mut(&key)
-                .and_then(Vec::pop)?;
+                .and_then(|idle| {
+                    let at = idle.iter().rposition(|c| c.http2 == http2)?;
+                    Some(idle.remove(at))
+                })?;
             if conn.cluster.same_upstream(cluster) && conn.usable().await {
                 return Some(conn);
             }

@@ -169,11 +169,15 @@ pub fn client_cert_header(
 /// URL's authority replaces the `Host` header and the path is what follows it; it is forwarded in
 /// origin form. Any other request is left as it is.
 pub fn origin_form(mut req: HopRequest) -> HopRequest {
-    let lower = req.path.to_ascii_lowercase();
+    let has = |scheme: &str| {
+        req.path
+            .get(..scheme.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(scheme))
+    };
     let Some(scheme_len) = ["http://", "https://"]
-        .iter()
-        .find(|s| lower.starts_with(*s))
-        .map(|s| s.len())
+        .into_iter()
+        .find(|s| has(s))
+        .map(str::len)
     else {
         return req;
     };

@@ -81,7 +81,7 @@ impl Wire {
             let mut r = ArrivedRequest::new(&h.method, &h.path, &h.authority)
                 .with_body(&h.body)
                 .in_version(h.protocol);
-            r.headers = h.headers.clone();
+            r.headers = h.headers;
             r
         };
         let a = match (self.layers.as_slice(), &self.http) {

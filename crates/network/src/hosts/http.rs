@@ -149,7 +149,7 @@ pub(super) fn response_of(
 /// The request as the model's host receives it: authority from `Host` (HTTP/1) or the URI's
 /// authority (HTTP/2, or an absolute-form HTTP/1 target without `Host`); every other header in
 /// order; the body (not UTF-8: replaced characters).
-fn arrived(parts: &hyper::http::request::Parts, body: &[u8]) -> ArrivedRequest {
+pub(super) fn arrived(parts: &hyper::http::request::Parts, body: &[u8]) -> ArrivedRequest {
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     let host_header = parts.headers.get(HOST).map(|v| text(v.as_bytes()));
     let uri_authority = parts.uri.authority().map(|a| a.as_str().to_string());

@@ -106,39 +106,22 @@ pub(super) async fn relay(
 ) -> Result<Response<ModelBody>, NoAnswer> {
     let (parts, body) = req.into_parts();
     let body = http_body_util::BodyExt::collect(body).await?.to_bytes();
+    // The request as a host reads it (its headers but `Host`, its body), and the target whole.
     let target = parts.uri.to_string();
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let arrived = super::http::arrived(&parts, &body);
     let own = proxied_request(
         &server,
-        parts.method.as_str(),
+        &arrived.method,
         &target,
-        &headers,
-        &String::from_utf8_lossy(&body),
+        &arrived.headers,
+        &arrived.body,
         conn.peer,
     );
-    let record_headers: Vec<(String, String)> = headers
-        .iter()
-        .filter(|(n, _)| !n.eq_ignore_ascii_case("host"))
-        .cloned()
-        .collect();
+    let method = arrived.method;
+    let record_headers = arrived.headers;
     let Some(own) = own else {
         let response = egressbench_model::external::forward::not_a_proxy_request(&server);
-        conn.record_proxied(
-            parts.method.as_str(),
-            &target,
-            response.status,
-            None,
-            record_headers,
-        );
+        conn.record_proxied(&method, &target, response.status, None, record_headers);
         return Ok(response_of(response));
     };
     let route = conn
@@ -169,7 +152,7 @@ pub(super) async fn relay(
     let connected = reached_destination(&result);
     let response = relay_answer(&server, &result);
     conn.record_proxied(
-        parts.method.as_str(),
+        &method,
         &target,
         response.status,
         upstream.filter(|_| connected),

@@ -13,7 +13,7 @@
 use egressbench::report::human::render_failure;
 use egressbench_envoy::find_envoy;
 use egressbench_network::client::find_curl;
-use egressbench_network::ClientKind;
+use egressbench_network::{ClientKind, Clock};
 use egressbench_scenario::target::{ModelTarget, Target};
 use egressbench_scenario::{discover, run_file, BadInput, Verdict};
 use egressbench_text::Diagnostic as _;
@@ -113,12 +113,16 @@ fn trial(on: On, file: PathBuf) -> Trial {
     }
     Trial::test(name, move || {
         let target = on.name();
-        let report = run_file(&file, target, |internet| {
+        let report = run_file(&file, target, |scenario| {
+            let internet = scenario.internet();
+            let clock = Clock::within_tolerance(scenario.duration_tolerance_ms());
             Ok(match &on {
                 On::Sim(client) => Box::new(
-                    egressbench_sim::target(internet, client.clone()).map_err(|e| BadInput {
-                        message: e.to_string(),
-                        help: None,
+                    egressbench_sim::target(internet, client.clone(), clock).map_err(|e| {
+                        BadInput {
+                            message: e.to_string(),
+                            help: None,
+                        }
                     })?,
                 ) as Box<dyn Target>,
                 On::Envoy(client) => Box::new(

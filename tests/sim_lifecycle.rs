@@ -7,7 +7,7 @@
 
 use egressbench_manifest as manifest;
 use egressbench_model::request::{ClientRequest, Scheme, WorkloadRef};
-use egressbench_network::ClientKind;
+use egressbench_network::{ClientKind, Clock};
 use egressbench_resources::{Kind, ResourceId};
 use egressbench_scenario::target::Target;
 use std::net::{SocketAddr, TcpStream};
@@ -30,7 +30,7 @@ fn accepts(addr: SocketAddr) -> bool {
 
 #[test]
 fn dropping_the_target_closes_every_listener_it_bound() {
-    let mut t = egressbench_sim::target(Default::default(), ClientKind::BuiltIn)
+    let mut t = egressbench_sim::target(Default::default(), ClientKind::BuiltIn, Clock::default())
         .expect("simulated mesh starts");
     t.apply(fixtures(&[
         "mesh/registry-only.yaml",
@@ -83,7 +83,7 @@ fn dropping_the_target_closes_every_listener_it_bound() {
 
 #[test]
 fn a_gateway_port_the_config_drops_is_closed() {
-    let mut t = egressbench_sim::target(Default::default(), ClientKind::BuiltIn)
+    let mut t = egressbench_sim::target(Default::default(), ClientKind::BuiltIn, Clock::default())
         .expect("simulated mesh starts");
     t.apply(fixtures(&[
         "mesh/registry-only.yaml",

@@ -12,7 +12,7 @@
 use egressbench_manifest as manifest;
 use egressbench_model::external::{App, ExternalHost, Internet};
 use egressbench_model::request::{ClientRequest, Scheme, WorkloadRef};
-use egressbench_network::ClientKind;
+use egressbench_network::{ClientKind, Clock};
 use egressbench_scenario::target::Target;
 use egressbench_sim::SimTarget;
 use std::net::SocketAddr;
@@ -39,8 +39,8 @@ fn target(mesh: &str) -> (SimTarget, SocketAddr) {
     let resources = manifest::load_paths(&paths)
         .expect("fixtures load")
         .resources;
-    let mut t =
-        egressbench_sim::target(internet, ClientKind::BuiltIn).expect("simulated mesh starts");
+    let mut t = egressbench_sim::target(internet, ClientKind::BuiltIn, Clock::default())
+        .expect("simulated mesh starts");
     t.apply(resources).expect("fixtures apply");
     (t, at)
 }

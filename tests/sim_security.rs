@@ -28,7 +28,7 @@ use egressbench_model::outcome::{AccessLogEntry, ClientResult, ConnectionError};
 use egressbench_model::request::{ClientRequest, Scheme, WorkloadRef};
 use egressbench_model::xds::Terminal;
 use egressbench_network::pki::{self, CertificateAuthority, LeafSpec, Validity};
-use egressbench_network::ClientKind;
+use egressbench_network::{ClientKind, Clock};
 use egressbench_scenario::target::Target;
 use egressbench_sim::SimTarget;
 use rustls::pki_types::ServerName;
@@ -152,8 +152,9 @@ fn bench() -> Bench {
         .expect("fixtures load")
         .resources;
     resources.extend(load(ALLOW_SLEEP_A, "allow-sleep-a.yaml"));
-    let mut target = egressbench_sim::target(Default::default(), ClientKind::BuiltIn)
-        .expect("simulated mesh starts");
+    let mut target =
+        egressbench_sim::target(Default::default(), ClientKind::BuiltIn, Clock::default())
+            .expect("simulated mesh starts");
     target.apply(resources).expect("fixtures apply");
 
     let gateway = WorkloadRef::new("istio-egress", "egressgateway-a");

@@ -47,6 +47,7 @@ pub(super) fn execute(args: &RunArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     let options = TargetOptions {
         curl: args.curl.clone(),
         envoy: args.envoy.clone(),
+        ..TargetOptions::default()
     };
     if let Err(bad) = args.target.available().and(options.check(args.target)) {
         return bad_input(io, &bad);
@@ -77,8 +78,9 @@ pub(super) fn execute(args: &RunArgs, io: &mut Io<'_>) -> io::Result<Exit> {
     }
     let mut reports: Vec<ScenarioReport> = Vec::new();
     for file in &selected {
-        let report = run_file(file, target, |internet| {
-            args.target.build_with(internet, &options)
+        let report = run_file(file, target, |scenario| {
+            args.target
+                .build_with(scenario.internet(), &options.for_scenario(scenario))
         });
         if human {
             write!(io.out, "{}", human::line(&report))?;

@@ -5,9 +5,9 @@
 
 use clap::ValueEnum;
 use egressbench_model::external::Internet;
-use egressbench_network::ClientKind;
+use egressbench_network::{ClientKind, Clock};
 use egressbench_scenario::target::{ModelTarget, Target};
-use egressbench_scenario::BadInput;
+use egressbench_scenario::{BadInput, Scenario};
 use std::path::PathBuf;
 
 /// Options of the targets that have some.
@@ -18,9 +18,20 @@ pub struct TargetOptions {
     pub curl: Option<PathBuf>,
     /// The envoy binary of the Envoy target (else the one `envoy::find_envoy` finds).
     pub envoy: Option<PathBuf>,
+    /// How fast the simulated mesh's time runs.
+    pub sim_clock: Clock,
 }
 
 impl TargetOptions {
+    /// These options for running `scenario`: the simulated mesh's clock slowed down as far as
+    /// its tightest `duration` check needs (`Clock::within_tolerance`).
+    pub fn for_scenario(&self, scenario: &Scenario) -> TargetOptions {
+        TargetOptions {
+            sim_clock: Clock::within_tolerance(scenario.duration_tolerance_ms()),
+            ..self.clone()
+        }
+    }
+
     fn client(&self) -> ClientKind {
         match &self.curl {
             Some(path) => ClientKind::RealCurl(path.clone()),
@@ -136,12 +147,14 @@ impl TargetName {
     ) -> Result<Box<dyn Target>, BadInput> {
         match self {
             TargetName::Model => Ok(Box::new(ModelTarget::new(internet))),
-            TargetName::Sim => egressbench_sim::target(internet, options.client())
-                .map(|t| Box::new(t) as Box<dyn Target>)
-                .map_err(|e| BadInput {
-                    message: e.to_string(),
-                    help: None,
-                }),
+            TargetName::Sim => {
+                egressbench_sim::target(internet, options.client(), options.sim_clock)
+                    .map(|t| Box::new(t) as Box<dyn Target>)
+                    .map_err(|e| BadInput {
+                        message: e.to_string(),
+                        help: None,
+                    })
+            }
             TargetName::Envoy => {
                 egressbench_envoy::target(internet, options.envoy.clone(), options.client())
                     .map(|t| Box::new(t) as Box<dyn Target>)

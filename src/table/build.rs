@@ -17,7 +17,7 @@ use super::states::{step_title, Change, ChangeOutcome, ChangeRecord, SETUP_TITLE
 use super::{StateTable, Table};
 use egressbench_model::external::Internet;
 use egressbench_model::xds::{ClusterKind, ProxyKind};
-use egressbench_network::ClientKind;
+use egressbench_network::{ClientKind, Clock};
 use egressbench_scenario::target::{ModelTarget, Target, TargetError};
 use egressbench_scenario::{Action, Scenario};
 
@@ -57,7 +57,7 @@ impl TargetFactory {
     /// The simulated mesh (built-in curl).
     pub fn sim() -> Self {
         TargetFactory::new("sim", |internet| {
-            egressbench_sim::target(internet, ClientKind::BuiltIn)
+            egressbench_sim::target(internet, ClientKind::BuiltIn, Clock::default())
                 .map(|t| Box::new(t) as Box<dyn Target>)
         })
     }

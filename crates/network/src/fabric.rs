@@ -29,7 +29,7 @@ pub const CONNECT_TIMEOUT_MS: u64 = 10_000;
 /// Simulated time: delays and time limits of the simulated world (httpbin's `/delay/{n}`, route
 /// timeouts, `curl -m`) run `scale` times faster than written, so that a scenario with a 5 s delay
 /// does not take 5 s. Ordering is kept: a 3 s timeout still fires before a 5 s answer.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Clock {
     /// Real duration of one simulated millisecond, in real microseconds.
     micros_per_ms: u64,
@@ -40,6 +40,20 @@ impl Clock {
     /// scenario relies on (a 1 s answer inside a 3 s route timeout, a 2 s `curl -m` before a 5 s
     /// answer) is then 200 ms of real time, which holds on a busy 2-core machine.
     pub const DEFAULT_SPEEDUP: u64 = 10;
+
+    /// Real time a timed check must leave for the machine's own delays (a busy 2-core machine
+    /// starting a process, a runtime thread waiting for a core), in real milliseconds.
+    pub const REAL_SLACK_MS: u64 = 800;
+
+    /// The fastest clock (up to `DEFAULT_SPEEDUP`) at which a check that tolerates
+    /// `tolerance_ms` simulated milliseconds of overrun still leaves `REAL_SLACK_MS` of real
+    /// time: a scenario whose `duration` spans 1.6 s runs at twice real time, not ten.
+    pub fn within_tolerance(tolerance_ms: Option<u64>) -> Self {
+        match tolerance_ms {
+            None => Clock::default(),
+            Some(ms) => Clock::new((ms / Self::REAL_SLACK_MS).clamp(1, Self::DEFAULT_SPEEDUP)),
+        }
+    }
 
     pub fn new(speedup: u64) -> Self {
         Clock {
@@ -234,6 +248,18 @@ mod tests {
             .enable_all()
             .build()
             .expect("runtime")
+    }
+
+    #[test]
+    fn a_tight_duration_slows_the_clock_down() {
+        let speedup = |c: Clock| 1000 / c.real(1).as_micros() as u64;
+        assert_eq!(
+            speedup(Clock::within_tolerance(None)),
+            Clock::DEFAULT_SPEEDUP
+        );
+        assert_eq!(speedup(Clock::within_tolerance(Some(1600))), 2);
+        assert_eq!(speedup(Clock::within_tolerance(Some(100))), 1);
+        assert_eq!(speedup(Clock::within_tolerance(Some(60_000))), 10);
     }
 
     #[test]

@@ -318,6 +318,14 @@ impl DurationExpect {
         self.at_least_ms.is_none_or(|a| elapsed_ms >= a)
             && self.at_most_ms.is_none_or(|b| elapsed_ms <= b)
     }
+
+    /// How much a measurement may run over what it stands for and still hold, in the scenario's
+    /// milliseconds: the width between the bounds, or the upper bound alone. A lower bound alone
+    /// allows any overrun (`None`).
+    pub fn tolerance_ms(&self) -> Option<u64> {
+        let most = self.at_most_ms?;
+        Some(most - self.at_least_ms.unwrap_or(0).min(most))
+    }
 }
 
 impl fmt::Display for DurationExpect {
@@ -344,6 +352,17 @@ fn alternatives<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Expect>, D::Error
 }
 
 impl Expect {
+    /// The smallest `duration` tolerance (`DurationExpect::tolerance_ms`) here or in any
+    /// alternative.
+    pub fn duration_tolerance_ms(&self) -> Option<u64> {
+        let own = self.duration.and_then(|d| d.tolerance_ms());
+        self.any_of
+            .iter()
+            .filter_map(Expect::duration_tolerance_ms)
+            .chain(own)
+            .min()
+    }
+
     /// The keys this expectation sets, as the file spells them.
     pub fn keys(&self) -> Vec<&'static str> {
         let set = [
@@ -760,6 +779,19 @@ mod tests {
         assert!(err.contains("has 0 of"), "{err}");
         let err = parse("json: {field: url, equal: a}").unwrap_err();
         assert!(err.contains("unknown field `equal`"), "{err}");
+    }
+
+    #[test]
+    fn duration_tolerance_is_the_width_between_the_bounds() {
+        let tol = |y: &str| parse(y).unwrap().duration_tolerance_ms();
+        assert_eq!(tol("duration: {at_least: 4.9, at_most: 6.5}"), Some(1600));
+        assert_eq!(tol("duration: {at_most: 2}"), Some(2000));
+        assert_eq!(tol("duration: {at_least: 2}"), None);
+        assert_eq!(tol("status: 200"), None);
+        assert_eq!(
+            tol("any_of: [{duration: {at_most: 3}}, {duration: {at_least: 1, at_most: 1.5}}]"),
+            Some(500)
+        );
     }
 
     #[test]

@@ -48,6 +48,15 @@ impl Scenario {
         hosts::add_web_sites(&mut internet, names, resources);
         internet
     }
+
+    /// The tightest `duration` tolerance of any step, in the scenario's milliseconds: a target
+    /// whose clock runs faster than real time must run slowly enough that its own jitter fits.
+    pub fn duration_tolerance_ms(&self) -> Option<u64> {
+        self.steps
+            .iter()
+            .filter_map(|s| s.expect.duration_tolerance_ms())
+            .min()
+    }
 }
 
 /// One step, ready to run.

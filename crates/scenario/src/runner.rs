@@ -26,19 +26,20 @@ use std::path::Path;
 const MESH_NAMESPACE: &str = "istio-system";
 const MESH_CONFIGMAP: &str = "istio";
 
-/// Load the scenario at `file` and run it on a fresh target from `make` (given the scenario's
-/// outside world). A file that does not load, or a target that cannot be built, is reported as bad
-/// input for `target_name`.
+/// Load the scenario at `file` and run it on a fresh target from `make`, which builds it for the
+/// scenario (its outside world, `Scenario::internet`; how tightly it times its commands,
+/// `Scenario::duration_tolerance_ms`). A file that does not load, or a target that cannot be
+/// built, is reported as bad input for `target_name`.
 pub fn run_file(
     file: &Path,
     target_name: &str,
-    make: impl FnOnce(Internet) -> Result<Box<dyn Target>, BadInput>,
+    make: impl FnOnce(&Scenario) -> Result<Box<dyn Target>, BadInput>,
 ) -> ScenarioReport {
     let scenario = match load_scenario(file) {
         Ok(s) => s,
         Err(e) => return ScenarioReport::load_error(file, target_name, &e),
     };
-    match make(scenario.internet()) {
+    match make(&scenario) {
         Ok(mut target) => run_scenario(&scenario, target.as_mut()),
         Err(bad) => ScenarioReport::not_run(file, target_name, bad.message, bad.help),
     }

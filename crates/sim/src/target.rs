@@ -49,13 +49,18 @@ impl Engine for SimMesh {
 }
 
 /// A simulated mesh over `internet` as a target, requests made by `client` (the built-in curl, or
-/// the real one: the target is then called `sim-curl`).
-pub fn target(internet: Internet, client: ClientKind) -> Result<SimTarget, TargetError> {
+/// the real one: the target is then called `sim-curl`), its delays and time limits run by `clock`
+/// (`Clock::within_tolerance` for a scenario that times its commands).
+pub fn target(
+    internet: Internet,
+    client: ClientKind,
+    clock: Clock,
+) -> Result<SimTarget, TargetError> {
     let name = match client {
         ClientKind::BuiltIn => "sim",
         ClientKind::RealCurl(_) => "sim-curl",
     };
     OnRuntime::start(name, "the simulated mesh", || {
-        SimMesh::start(internet, Clock::default(), client)
+        SimMesh::start(internet, clock, client)
     })
 }

@@ -73,23 +73,10 @@ impl AppClient {
         request: &ClientRequest,
     ) -> Result<Sent, CurlError> {
         let started = std::time::Instant::now();
-        let result = self.result(fabric, from, dial, request).await?;
-        Ok(Sent {
+        let built_in = |result| Sent {
             result,
             elapsed_ms: fabric.clock().simulated(started.elapsed()),
-        })
-    }
-
-    /// What curl would see for `request`. The real curl connects to the real address behind
-    /// `dial` (`--connect-to`), from the loopback alias of `from` (`--interface`), as the
-    /// built-in client does.
-    async fn result(
-        &self,
-        fabric: &Fabric,
-        from: IpAddr,
-        dial: Dial,
-        request: &ClientRequest,
-    ) -> Result<ClientResult, CurlError> {
+        };
         let curl = match (&self.kind, self.ca_file.as_ref().map(|(_, f)| f)) {
             (ClientKind::RealCurl(curl), Some(ca)) if request.scheme != Scheme::Tcp => {
                 Some((curl, ca))
@@ -97,16 +84,18 @@ impl AppClient {
             _ => None,
         };
         let Some((curl, ca)) = curl else {
-            return Ok(send(fabric, from, dial, request, self.tls.clone()).await);
+            return Ok(built_in(
+                send(fabric, from, dial, request, self.tls.clone()).await,
+            ));
         };
         let real = match dial {
             Dial::Real(a) => Some(a),
             Dial::Simulated(a) => fabric.real_addr(a),
             Dial::Unresolved => {
-                return Ok(ClientResult::ConnectionFailed {
+                return Ok(built_in(ClientResult::ConnectionFailed {
                     error: ConnectionError::Unresolved,
                     during_tls: false,
-                })
+                }))
             }
         };
         match real {
@@ -114,10 +103,10 @@ impl AppClient {
                 let local = Some(fabric.alias(from));
                 send_with_curl(curl, real, local, request, ca, fabric.clock()).await
             }
-            None => Ok(ClientResult::ConnectionFailed {
+            None => Ok(built_in(ClientResult::ConnectionFailed {
                 error: ConnectionError::Refused,
                 during_tls: false,
-            }),
+            })),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! curl does: `CurlError::NotHttp`), unresolved names (the caller answers those without curl), and
 //! choosing the address (the caller passes the sidecar's or host's real listener).
 
+use super::app::Sent;
 use crate::fabric::Clock;
 use egressbench_model::outcome::{ClientResult, ConnectionError, HttpResponse, HttpVersion};
 use egressbench_model::request::{ClientHttp, ClientRequest, Scheme};
@@ -180,7 +181,7 @@ fn arguments(
         arg(&format!("{secs:.3}"));
     }
     arg("-w");
-    arg("%{http_code} %{http_version}");
+    arg("%{http_code} %{http_version} %{time_total}");
     args.push("--cacert".into());
     args.push(ca_pem_file.into());
     args.push("-D".into());
@@ -210,7 +211,9 @@ fn arguments(
 /// Run the real curl for `request`, connecting to `connect_to` (a real loopback address) with
 /// `--connect-to host:port:ADDR:PORT`, trusting `ca_pem_file` (the public CA) with `--cacert`, and
 /// map its result to the `ClientResult` the built-in client gives for the same situation.
-/// `request.timeout_ms` is passed as `-m`, scaled by `clock` to real seconds.
+/// `request.timeout_ms` is passed as `-m`, scaled by `clock` to real seconds; the time taken is
+/// curl's own `time_total` (starting and ending the process is not part of the request), scaled
+/// back to simulated milliseconds.
 ///
 /// Only HTTP and HTTPS: `Scheme::Tcp` is `Err(CurlError::NotHttp)`.
 pub async fn send_with_curl(
@@ -220,11 +223,12 @@ pub async fn send_with_curl(
     request: &ClientRequest,
     ca_pem_file: &Path,
     clock: Clock,
-) -> Result<ClientResult, CurlError> {
+) -> Result<Sent, CurlError> {
     if request.scheme == Scheme::Tcp {
         return Err(CurlError::NotHttp);
     }
     let scratch = Scratch::new()?;
+    let started = std::time::Instant::now();
     if let Some(body) = &request.body {
         tokio::fs::write(scratch.file("request-body"), body).await?;
     }
@@ -249,12 +253,14 @@ pub async fn send_with_curl(
         .kill_on_drop(true)
         .output()
         .await?;
+    let ran_for = started.elapsed();
+    let written = String::from_utf8_lossy(&out.stdout).into_owned();
+    let took = time_total(&written).unwrap_or(ran_for);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let failed = |error, during_tls| Ok(ClientResult::ConnectionFailed { error, during_tls });
     let https = request.scheme == Scheme::Https;
-    match out.status.code() {
+    let result = match out.status.code() {
         Some(0) => {
-            let written = String::from_utf8_lossy(&out.stdout).into_owned();
             let headers = tokio::fs::read(scratch.file("headers"))
                 .await
                 .unwrap_or_default();
@@ -299,7 +305,17 @@ pub async fn send_with_curl(
         // reset stream; 18: the body was cut short.
         Some(16 | 18 | 52 | 55 | 56 | 92) => failed(ConnectionError::Reset, false),
         code => Err(CurlError::Unexpected { code, stderr }),
-    }
+    };
+    result.map(|result| Sent {
+        result,
+        elapsed_ms: clock.simulated(took),
+    })
+}
+
+/// curl's `%{time_total}`, the last word of the write-out, in seconds (`0.512034`).
+pub(super) fn time_total(written: &str) -> Option<std::time::Duration> {
+    let secs: f64 = written.split_whitespace().nth(2)?.parse().ok()?;
+    std::time::Duration::try_from_secs_f64(secs).ok()
 }
 
 /// OpenSSL's ways of saying the peer did not answer in TLS.
@@ -313,7 +329,7 @@ fn not_tls(stderr: &str) -> bool {
     .any(|m| stderr.contains(m))
 }
 
-/// The response from `-w '%{http_code} %{http_version}'`, the `-D` file (its last header block:
+/// The response from `-w '%{http_code} %{http_version} %{time_total}'`, the `-D` file (its last header block:
 /// earlier ones are `1xx` answers) and the `-o` file.
 fn response(written: &str, headers: &str, body: &[u8]) -> Option<ClientResult> {
     let mut words = written.split_whitespace();

@@ -586,7 +586,8 @@ async fn both(
     let local = Some(b.fabric.alias(from()));
     let viacurl = send_with_curl(curl, real, local, r, &ca, b.fabric.clock())
         .await
-        .expect("curl ran");
+        .expect("curl ran")
+        .result;
     let _ = std::fs::remove_file(ca);
     (builtin, viacurl)
 }
@@ -886,4 +887,15 @@ fn an_open_tunnel_carries_the_request_to_the_destination() {
         assert_eq!((r.status, r.body.as_str()), (201, "GET / ua=-"));
         server.abort();
     });
+}
+
+#[test]
+fn the_time_a_real_curl_took_is_its_own_time_total() {
+    use super::real_curl::time_total;
+    let ms = |w: &str| time_total(w).map(|d| d.as_millis());
+    assert_eq!(ms("200 2 0.512034"), Some(512));
+    assert_eq!(ms("000 0 0.000312"), Some(0));
+    assert_eq!(ms("200 1.1"), None);
+    assert_eq!(ms("200 1.1 soon"), None);
+    assert_eq!(ms("200 1.1 -1"), None);
 }

@@ -108,6 +108,7 @@ fn scenario_states() -> Vec<(String, Mesh)> {
                 Action::Exec { .. }
                 | Action::Logs { .. }
                 | Action::Export { .. }
+                | Action::Workstation { .. }
                 | Action::ProxyLog { .. }
                 | Action::ProxyAdmin { .. }
                 | Action::ProxyConfig { .. }

@@ -32,7 +32,7 @@ impl Outcome {
         match result {
             ClientResult::Response(r) => Outcome::Status { code: r.status },
             ClientResult::ConnectionFailed { error, during_tls } => Outcome::Connection {
-                error: *error,
+                error: error.clone(),
                 during_tls: *during_tls,
             },
         }

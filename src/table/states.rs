@@ -33,6 +33,7 @@ impl Change {
             Action::Exec { .. }
             | Action::Logs { .. }
             | Action::Export { .. }
+            | Action::Workstation { .. }
             | Action::ProxyConfig { .. }
             | Action::GetPods { .. }
             | Action::ProxyLog { .. }

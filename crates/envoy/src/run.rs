@@ -272,14 +272,20 @@ impl EnvoyMesh {
         let fabric = Fabric::new(Clock::new(1));
         let internet = Arc::new(internet);
         let certs = Arc::new(Certs::new().map_err(|e| RunError::Setup(e.to_string()))?);
-        let hosts = Hosts::start(internet.clone(), fabric.clone(), &certs.public_ca)
-            .await
-            .map_err(|e| RunError::Setup(e.to_string()))?;
+        let hosts = Hosts::start(
+            internet.clone(),
+            fabric.clone(),
+            &certs.public_ca,
+            certs.materials.clone(),
+        )
+        .await
+        .map_err(|e| RunError::Setup(e.to_string()))?;
         let client = AppClient::new(
             client,
             &certs.public_ca.root_pem(),
             certs.app_client.clone(),
         )
+        .map(|c| c.with_materials(certs.materials.clone()))
         .map_err(|e| RunError::Setup(format!("writing the public CA for curl: {e}")))?;
         Ok(EnvoyMesh {
             envoy,
@@ -342,6 +348,7 @@ impl EnvoyMesh {
                 mesh.apps.clone(),
                 self.fabric.clone(),
                 &self.certs.public_ca,
+                self.certs.materials.clone(),
                 Some(self.egress.clone()),
             )
             .await
@@ -763,6 +770,17 @@ impl EnvoyMesh {
     ) -> Result<Exchange, RunError> {
         let mesh = self.mesh.clone();
         let connection = step::app_connection(&mesh, &self.internet, from, request);
+        // curl reads its TLS files in the pod first: one it cannot use stops it.
+        let credentials = match step::client_credentials(&mesh, from, request) {
+            Ok(c) => c,
+            Err(result) => {
+                let sent = egressbench_network::client::Sent {
+                    result,
+                    elapsed_ms: 0,
+                };
+                return Ok(self.hosts.exchange(sent, None, Vec::new()));
+            }
+        };
         let (dial, source) = self.dial(from, connection).await?;
         // A connection to a sidecar comes from an address of the exchange's own (the sidecar
         // reads no source from it; its upstream connections carry the pod's address).
@@ -783,7 +801,7 @@ impl EnvoyMesh {
         }
         let sent = self
             .client
-            .send(&self.fabric, source, dial, request)
+            .send(&self.fabric, source, dial, request, &credentials)
             .await?;
         let logs = self.collect(from, client, &earlier).await;
         let mut exchange = self.hosts.exchange(sent, connection.remote(), logs);

@@ -46,6 +46,27 @@ pub(crate) struct ConfigMapObject {
     pub immutable: Option<bool>,
 }
 
+/// `Secret`: `type`, `data` (base64), `stringData`, `immutable`; no `spec`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct SecretObject {
+    #[allow(dead_code)]
+    pub api_version: IgnoredAny,
+    #[allow(dead_code)]
+    pub kind: IgnoredAny,
+    #[serde(default)]
+    pub metadata: Option<ObjectMeta>,
+    #[serde(default, rename = "type")]
+    pub secret_type: Option<String>,
+    #[serde(default)]
+    pub data: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub string_data: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub immutable: Option<bool>,
+}
+
 /// `ServiceAccount`: its own top-level fields; no `spec`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -11,6 +11,7 @@
 //! `object` via `typed`/`navigate`) → `mesh` for the mesh config string. Errors are explained by
 //! `diagnose` (with `hints` and `suggest`), placed by `locate`, and rendered by `error`.
 
+mod base64;
 mod diag;
 mod diagnose;
 mod document;

@@ -7,12 +7,13 @@
 
 use super::diag::Diag;
 use super::diagnose::Ctx;
-use super::envelope::{ConfigMapObject, ListObject, Object, ServiceAccountObject};
+use super::envelope::{ConfigMapObject, ListObject, Object, SecretObject, ServiceAccountObject};
 use super::field_path::FieldPath;
 use super::header::{self, What};
 use super::introspect::struct_fields;
 use super::locate::{self, Pos};
 use super::{mesh_config, typed, Loaded, Note};
+use egressbench_resources::files::FileContent;
 use egressbench_resources::{kube, Body, Kind, ObjectMeta, Origin, Resource};
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
@@ -71,6 +72,7 @@ pub(crate) fn load(doc: &Doc, at: &FieldPath, value: &Value, out: &mut Loaded) -
             Some(loaded) => loaded,
             None => return Ok(()),
         },
+        Kind::Secret => secret(doc, at)?,
     };
     out.resources.push(Resource {
         api_version: header.api_version,
@@ -174,8 +176,36 @@ fn load_list(doc: &Doc, at: &FieldPath, value: &Value, out: &mut Loaded) -> Resu
     Ok(())
 }
 
-/// A ConfigMap: the mesh config when it is `istio` / `istio-<revision>` with a `mesh` key;
-/// otherwise a note (`None`).
+/// A Secret: its `data` (base64) and `stringData` entries as text files.
+fn secret(doc: &Doc, at: &FieldPath) -> Result<(ObjectMeta, Body), Diag> {
+    let obj: SecretObject = read_whole(doc, at, Kind::Secret, &[])?;
+    let meta = check_meta(doc, at, obj.metadata)?;
+    let mut entries = std::collections::BTreeMap::new();
+    for (key, value) in obj.data.unwrap_or_default() {
+        let Some(bytes) = crate::base64::decode(&value) else {
+            let pos = locate::key_at(doc.text, &at.key("data"), &key, 0)
+                .unwrap_or_else(|| doc.pos_of(at));
+            return Err(
+                Diag::new(pos, format!("Secret `data.{key}` is not base64")).with_hint(Some(
+                    "write the value base64-encoded, or put the text under `stringData`".into(),
+                )),
+            );
+        };
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        entries.insert(key, FileContent::Text(text));
+    }
+    for (key, value) in obj.string_data.unwrap_or_default() {
+        entries.insert(key, FileContent::Text(value));
+    }
+    let files = kube::FileSet {
+        secret_type: obj.secret_type,
+        entries,
+    };
+    Ok((meta, Body::Secret(Box::new(files))))
+}
+
+/// A ConfigMap: the mesh config when it is `istio` / `istio-<revision>` with a `mesh` key; a
+/// set of files a pod may mount when it is not named like Istio's; otherwise a note (`None`).
 fn config_map(
     doc: &Doc,
     at: &FieldPath,
@@ -201,6 +231,19 @@ fn config_map(
                 "{id} has no `data.mesh`: Istio's default mesh config applies"
             )));
             Ok(Some((meta, Body::MeshConfig(Box::default()))))
+        }
+        (false, _) => {
+            let entries = obj
+                .data
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, FileContent::Text(v)))
+                .collect();
+            let files = kube::FileSet {
+                secret_type: None,
+                entries,
+            };
+            Ok(Some((meta, Body::ConfigFiles(Box::new(files)))))
         }
         _ => {
             out.notes.push(note(format!(

@@ -522,11 +522,6 @@ metadata: {name: f, namespace: istio-system}
 apiVersion: telemetry.istio.io/v1
 kind: Telemetry
 metadata: {name: mesh-default, namespace: istio-system}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: app-config}
-data: {a: b}
 ";
     let l = load(text);
     assert!(l.resources.is_empty());
@@ -541,8 +536,40 @@ data: {a: b}
             (1, "skipped CustomResourceDefinition/serviceentries.networking.istio.io: kind not modelled by egressbench"),
             (5, "skipped EnvoyFilter/istio-system/f: kind not modelled by egressbench"),
             (9, "skipped Telemetry/istio-system/mesh-default: kind not modelled by egressbench"),
-            (13, "skipped ConfigMap/default/app-config: only the `istio` ConfigMap's `mesh` key is read"),
         ]
+    );
+}
+
+#[test]
+fn configmaps_and_secrets_are_files_a_pod_mounts() {
+    use egressbench_resources::files::FileContent;
+    use egressbench_resources::Body;
+    let l = load(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-config}\ndata: {nginx.conf: 'events {}'}\n\
+         ---\napiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: x}\ntype: Opaque\n\
+         data: {a: aGVsbG8=}\nstringData: {b: world}\n",
+    );
+    let [config, secret] = &l.resources[..] else {
+        panic!("{:?}", l.resources)
+    };
+    let Body::ConfigFiles(files) = &config.body else {
+        panic!("{config:?}")
+    };
+    assert_eq!(
+        files.entries["nginx.conf"],
+        FileContent::Text("events {}".into())
+    );
+    assert_eq!(secret.id().to_string(), "Secret/x/s");
+    let Body::Secret(files) = &secret.body else {
+        panic!("{secret:?}")
+    };
+    assert_eq!(files.secret_type.as_deref(), Some("Opaque"));
+    assert_eq!(files.entries["a"], FileContent::Text("hello".into()));
+    assert_eq!(files.entries["b"], FileContent::Text("world".into()));
+    let e = fail("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  a: not base64!\n");
+    assert_eq!(
+        (at(&e), e.message.as_str()),
+        ((5, 3), "Secret `data.a` is not base64")
     );
 }
 

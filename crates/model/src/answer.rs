@@ -138,6 +138,7 @@ fn reached(outcome: &Reached) -> Up {
         Reached::Unresolved => Up::Failed(ConnectionError::Unresolved),
         Reached::NoRoute => Up::Failed(ConnectionError::Timeout),
         Reached::NotTls => Up::Failed(ConnectionError::NotTls),
+        Reached::CertificateRejected(p) => Up::Failed(ConnectionError::Certificate(p.clone())),
         // `answer` reads a tunnel's second leg, and a relay's, before any hop relays.
         Reached::Tunnel(_) | Reached::Relayed(_) => Up::Closed,
     }
@@ -162,9 +163,13 @@ fn relay(hop: &Hop, up: Up, e: &mut AccessLogEntry) -> Up {
                 e.response_code_details = Details::ViaUpstream.to_string();
                 Up::Response { response, delay_ms }
             }
-            Up::Failed(ConnectionError::Refused) | Up::Failed(ConnectionError::Timeout) => {
-                http_failure(UpstreamFailure::ConnectFailure, e)
-            }
+            // A certificate the proxy's own TLS origination rejects fails the connect (Envoy's
+            // `CERTIFICATE_VERIFY_FAILED`).
+            Up::Failed(
+                ConnectionError::Refused
+                | ConnectionError::Timeout
+                | ConnectionError::Certificate(_),
+            ) => http_failure(UpstreamFailure::ConnectFailure, e),
             Up::Failed(ConnectionError::Unresolved) => {
                 http_failure(UpstreamFailure::NoHealthyUpstream, e)
             }
@@ -173,7 +178,8 @@ fn relay(hop: &Hop, up: Up, e: &mut AccessLogEntry) -> Up {
                 ConnectionError::Reset
                 | ConnectionError::NotTls
                 | ConnectionError::ProxyAborted
-                | ConnectionError::TunnelFailed(_),
+                | ConnectionError::TunnelFailed(_)
+                | ConnectionError::TlsFile(_),
             )
             | Up::PeerReset
             | Up::NoChain { handshake: false }
@@ -267,6 +273,7 @@ pub fn answer(trace: &Trace) -> Exchange {
             (Up::Response { response, delay_ms }, hops.len())
         }
         End::Reached { outcome, .. } => (reached(outcome), hops.len()),
+        End::NotSent { problem } => (Up::Failed(ConnectionError::TlsFile(*problem)), 0),
         End::Responded { hop, reply } => {
             let e = &mut logs[*hop];
             e.response_code = reply.status;
@@ -425,12 +432,12 @@ pub fn answer(trace: &Trace) -> Exchange {
             during_tls,
         },
         Up::Failed(error) => ClientResult::ConnectionFailed {
-            error,
             during_tls: (during_tls || (proxied && error == ConnectionError::Timeout))
                 && !matches!(
                     error,
                     ConnectionError::Refused | ConnectionError::Unresolved
                 ),
+            error,
         },
     };
     let mut received = trace.received.clone();

@@ -59,7 +59,7 @@ impl Mesh {
             .filter(|w| w.proxy.is_some())
             .map(|w| (w.id.clone(), xds::build_proxy(&ctx, w)))
             .collect();
-        let apps = crate::pods::apps(&ctx.workloads, &ctx.registry).into();
+        let apps = crate::pods::apps(&ctx.store, &ctx.workloads, &ctx.registry).into();
         Ok(Mesh { ctx, proxies, apps })
     }
 

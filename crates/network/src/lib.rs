@@ -16,6 +16,8 @@ pub mod fabric;
 pub mod hello;
 pub mod hosts;
 pub mod logs;
+pub mod materials;
+pub mod own_tls;
 pub mod owned;
 pub mod pki;
 pub mod task;

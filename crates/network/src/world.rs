@@ -36,6 +36,9 @@ pub struct Certs {
     pub public_client: Arc<rustls::ClientConfig>,
     /// An application's own https (curl offers h2 by ALPN).
     pub app_client: Arc<rustls::ClientConfig>,
+    /// The scenario's own certificates and keys (what its `openssl` lines made), made on first
+    /// use.
+    pub materials: Arc<crate::materials::Materials>,
     identities: Mutex<HashMap<String, Arc<IdentityTls>>>,
 }
 
@@ -50,6 +53,7 @@ impl Certs {
             public_ca,
             public_client,
             app_client,
+            materials: Arc::default(),
             identities: Mutex::new(HashMap::new()),
         })
     }

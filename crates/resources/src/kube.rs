@@ -105,8 +105,10 @@ pub struct PodSpec {
     pub init_containers: Any,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ephemeral_containers: Any,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub volumes: Any,
+    /// The pod's volumes (Secrets and ConfigMaps are read; other sources are accepted and
+    /// mount nothing here).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<Volume>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affinity: Any,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,8 +223,8 @@ pub struct Container {
     pub termination_message_path: Any,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub termination_message_policy: Any,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub volume_mounts: Any,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volume_mounts: Vec<VolumeMount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume_devices: Any,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -231,6 +233,72 @@ pub struct Container {
     pub restart_policy: Any,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resize_policy: Any,
+}
+
+/// One of a pod's `volumes`: a name and its source. Only `secret` and `configMap` are read; any
+/// other source (`emptyDir`, `projected`, …) is kept as written.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Volume {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<SecretVolume>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<ConfigMapVolume>,
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_yaml::Value>,
+}
+
+/// `volumes[].secret`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretVolume {
+    pub secret_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_mode: Any,
+}
+
+/// `volumes[].configMap`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConfigMapVolume {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_mode: Any,
+}
+
+/// One of a container's `volumeMounts`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VolumeMount {
+    pub name: String,
+    pub mount_path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_path_expr: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mount_propagation: Any,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recursive_read_only: Any,
+}
+
+/// A Secret's or a ConfigMap's entries, each a file when a volume mounts it (`tls.crt`,
+/// `nginx.conf`), and the Secret's `type` (`kubernetes.io/tls`, `Opaque`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileSet {
+    pub secret_type: Option<String>,
+    pub entries: BTreeMap<String, crate::files::FileContent>,
 }
 
 /// One entry of a container's `ports`.

@@ -7,6 +7,7 @@
 
 pub mod asm;
 pub mod enums;
+pub mod files;
 pub mod istio;
 pub mod kube;
 pub mod mesh_config;
@@ -39,6 +40,10 @@ pub enum Body {
     ServiceAccount,
     /// The `istio` ConfigMap; `data.mesh` parsed.
     MeshConfig(Box<mesh_config::MeshConfig>),
+    /// Any other ConfigMap: its keys as files.
+    ConfigFiles(Box<kube::FileSet>),
+    /// A Secret: its keys as files.
+    Secret(Box<kube::FileSet>),
 }
 
 /// One object: apiVersion, metadata, typed body, and where it was read from (none when generated).
@@ -73,7 +78,8 @@ impl Resource {
             Body::Deployment(_) => Kind::Deployment,
             Body::Service(_) => Kind::Service,
             Body::ServiceAccount => Kind::ServiceAccount,
-            Body::MeshConfig(_) => Kind::ConfigMap,
+            Body::MeshConfig(_) | Body::ConfigFiles(_) => Kind::ConfigMap,
+            Body::Secret(_) => Kind::Secret,
         }
     }
 
@@ -106,7 +112,7 @@ impl Resource {
             #[serde(skip_serializing_if = "Option::is_none")]
             spec: Option<S>,
             #[serde(skip_serializing_if = "Option::is_none")]
-            data: Option<std::collections::BTreeMap<&'static str, String>>,
+            data: Option<std::collections::BTreeMap<String, String>>,
         }
         let mut metadata = self.meta.clone();
         if self.kind().namespaced() {
@@ -134,7 +140,22 @@ impl Resource {
             Body::MeshConfig(m) => {
                 let mesh = serde_yaml::to_string(m).unwrap_or_default();
                 let mut d = doc(None);
-                d.data = Some([("mesh", mesh)].into_iter().collect());
+                d.data = Some([("mesh".to_string(), mesh)].into_iter().collect());
+                serde_yaml::to_value(d)
+            }
+            // Text entries as written; certificates and keys have no bytes here (the targets
+            // that hold real key material write those).
+            Body::ConfigFiles(f) | Body::Secret(f) => {
+                let mut d = doc(None);
+                d.data = Some(
+                    f.entries
+                        .iter()
+                        .filter_map(|(k, v)| match v {
+                            files::FileContent::Text(t) => Some((k.clone(), t.clone())),
+                            _ => None,
+                        })
+                        .collect(),
+                );
                 serde_yaml::to_value(d)
             }
         };

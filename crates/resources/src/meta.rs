@@ -91,12 +91,15 @@ pub enum Kind {
     Deployment,
     Service,
     ServiceAccount,
-    /// The `istio` ConfigMap carrying the mesh config under its `mesh` key.
+    /// The `istio` ConfigMap carrying the mesh config under its `mesh` key, or a ConfigMap of
+    /// files a pod mounts.
     ConfigMap,
+    /// Files a pod mounts (certificates and keys).
+    Secret,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::ServiceEntry,
         Kind::VirtualService,
         Kind::Gateway,
@@ -109,6 +112,7 @@ impl Kind {
         Kind::Service,
         Kind::ServiceAccount,
         Kind::ConfigMap,
+        Kind::Secret,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -125,6 +129,7 @@ impl Kind {
             Kind::Service => "Service",
             Kind::ServiceAccount => "ServiceAccount",
             Kind::ConfigMap => "ConfigMap",
+            Kind::Secret => "Secret",
         }
     }
 
@@ -152,7 +157,11 @@ impl Kind {
             Kind::AuthorizationPolicy => &["security.istio.io"],
             Kind::AsmEgressTrafficPolicy => &["istio.alibabacloud.com"],
             Kind::Deployment => &["apps"],
-            Kind::Namespace | Kind::Service | Kind::ServiceAccount | Kind::ConfigMap => &[""],
+            Kind::Namespace
+            | Kind::Service
+            | Kind::ServiceAccount
+            | Kind::ConfigMap
+            | Kind::Secret => &[""],
         }
     }
 

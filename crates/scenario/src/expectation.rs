@@ -406,6 +406,8 @@ pub enum ConnectionExpect {
     TunnelFailed,
     /// The forward proxy closed without answering the CONNECT.
     ProxyAborted,
+    /// The client did not accept the server's certificate (curl exit 60).
+    CertificateRejected,
 }
 
 impl ConnectionExpect {
@@ -419,6 +421,9 @@ impl ConnectionExpect {
             ConnectionExpect::Unresolved => error == ConnectionError::Unresolved,
             ConnectionExpect::NotTls => error == ConnectionError::NotTls,
             ConnectionExpect::ProxyAborted => error == ConnectionError::ProxyAborted,
+            ConnectionExpect::CertificateRejected => {
+                matches!(error, ConnectionError::Certificate(_))
+            }
         }
     }
 
@@ -432,6 +437,7 @@ impl ConnectionExpect {
             ConnectionExpect::NotTls => "not_tls",
             ConnectionExpect::TunnelFailed => "tunnel_failed",
             ConnectionExpect::ProxyAborted => "proxy_aborted",
+            ConnectionExpect::CertificateRejected => "certificate_rejected",
         }
     }
 }

@@ -98,6 +98,8 @@ pub enum StepKind {
     Mesh,
     /// `export NAME=…`: sets a variable; nothing to expect.
     Export,
+    /// `openssl …`, `cat <<EOF > FILE`: makes files on the workstation; nothing to expect.
+    Workstation,
     /// `istioctl proxy-config …`, `kubectl get pod …`: what it prints.
     Printed,
 }
@@ -133,7 +135,7 @@ impl StepKind {
                 "metrics",
             ],
             StepKind::Change => &["error_contains"],
-            StepKind::Mesh | StepKind::Export => &[],
+            StepKind::Mesh | StepKind::Export | StepKind::Workstation => &[],
         }
     }
 
@@ -144,6 +146,7 @@ impl StepKind {
             StepKind::Change => "an apply or delete step",
             StepKind::Mesh => "a mesh step",
             StepKind::Export => "an export step",
+            StepKind::Workstation => "a workstation step (openssl, cat)",
             StepKind::Printed => "an istioctl or kubectl get step",
         }
     }
@@ -157,6 +160,7 @@ impl ActionSpec {
                 LineKind::Exec => StepKind::Exec,
                 LineKind::Logs => StepKind::Logs,
                 LineKind::Export => StepKind::Export,
+                LineKind::Workstation => StepKind::Workstation,
                 LineKind::Istioctl | LineKind::Get => StepKind::Printed,
             },
             ActionSpec::Apply(_) | ActionSpec::Delete(_) => StepKind::Change,

@@ -12,7 +12,7 @@
 //! Owns: `load_scenario`, `parse_scenario`. Leaves out: the file's shape (`format`), YAML manifests
 //! (`manifest`), running (`runner`).
 
-use super::command::{self, Env, KubectlCommand, PodTarget};
+use super::command::{self, CreateCommand, Entry, Env, KubectlCommand, PodTarget, SecretSource};
 use super::error::{from_yaml, At, ScenarioError};
 use super::format::{ActionSpec, DeleteSpec, ManifestSpec, ScenarioFile, StepSpec};
 use super::plan::{Action, Scenario, SeenPod, Step};
@@ -20,6 +20,7 @@ use egressbench_manifest as manifest;
 use egressbench_model::request::WorkloadRef;
 use egressbench_model::topology::workload::POD_GENERATION;
 use egressbench_resources::{Body, Resource, ResourceId};
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 /// Read and load the scenario at `path`.
@@ -444,6 +445,19 @@ impl Resolver<'_> {
                 view: c.view,
                 filters: c.filters,
             },
+            KubectlCommand::Workstation(command) => {
+                env.workstation.run(&command).map_err(|e| {
+                    self.invalid(
+                        line,
+                        format!("{field}: {e}"),
+                        "make the file with an earlier openssl or cat step, as the document does",
+                    )
+                })?;
+                Action::Workstation {
+                    made: command.made().into_iter().map(str::to_string).collect(),
+                }
+            }
+            KubectlCommand::Create(create) => Action::Apply(vec![self.created(field, line, create, env)?]),
             KubectlCommand::Export(export) => {
                 env.set(&export.name, &export.value);
                 Action::Export {
@@ -544,6 +558,113 @@ impl Resolver<'_> {
     }
 
     /// Load every path (relative to the scenario file), in order; `field` names them in errors.
+    /// The object a `kubectl create` line makes, its files taken from the workstation (what
+    /// earlier `openssl`/`cat` steps made) or else from the scenario's folder (as text).
+    fn created(
+        &self,
+        field: &str,
+        line: &str,
+        create: CreateCommand,
+        env: &Env,
+    ) -> Result<Resource, ScenarioError> {
+        use egressbench_resources::files::FileContent;
+        use egressbench_resources::kube::FileSet;
+        let file = |path: &str| -> Result<FileContent, ScenarioError> {
+            if let Some(made) = env.workstation.file(path) {
+                return Ok(made.clone());
+            }
+            std::fs::read_to_string(resolve(&self.base, path))
+                .map(FileContent::Text)
+                .map_err(|e| {
+                    self.invalid(
+                        line,
+                        format!("{field}: error reading {path}: {e} (kubectl would stop here)"),
+                        "make the file with an earlier openssl or cat step, or put it in the                          scenario's folder",
+                    )
+                })
+        };
+        let entries = |list: Vec<Entry>| -> Result<BTreeMap<String, FileContent>, ScenarioError> {
+            list.into_iter()
+                .map(|e| match e {
+                    Entry::File { key, path } => Ok((key, file(&path)?)),
+                    Entry::Literal { key, value } => Ok((key, FileContent::Text(value))),
+                })
+                .collect()
+        };
+        let (kind_meta, body) = match create {
+            CreateCommand::Namespace { name } => return Ok(builtin_namespace(&name)),
+            CreateCommand::Secret {
+                namespace,
+                name,
+                source: SecretSource::Tls { key, cert },
+            } => {
+                let (k, c) = (file(&key)?, file(&cert)?);
+                match (&k, &c) {
+                    (FileContent::PrivateKey { key: made }, FileContent::Certificate(crt))
+                        if *made == crt.key => {}
+                    (FileContent::PrivateKey { .. }, FileContent::Certificate(_)) => {
+                        return Err(self.invalid(
+                            line,
+                            format!("{field}: error: tls: private key does not match public key ({key} is not the key of {cert})"),
+                            "pass the key the certificate was made with",
+                        ))
+                    }
+                    _ => {
+                        return Err(self.invalid(
+                            line,
+                            format!(
+                                "{field}: --key {key} holds {} and --cert {cert} holds {}; kubectl                                  wants a private key and a certificate",
+                                k.describe(),
+                                c.describe()
+                            ),
+                            "make them with the document's openssl lines first",
+                        ))
+                    }
+                }
+                let files = FileSet {
+                    secret_type: Some("kubernetes.io/tls".into()),
+                    entries: [("tls.key".to_string(), k), ("tls.crt".to_string(), c)]
+                        .into_iter()
+                        .collect(),
+                };
+                ((namespace, name), Body::Secret(Box::new(files)))
+            }
+            CreateCommand::Secret {
+                namespace,
+                name,
+                source: SecretSource::Generic(list),
+            } => {
+                let files = FileSet {
+                    secret_type: Some("Opaque".into()),
+                    entries: entries(list)?,
+                };
+                ((namespace, name), Body::Secret(Box::new(files)))
+            }
+            CreateCommand::ConfigMap {
+                namespace,
+                name,
+                entries: list,
+            } => {
+                let files = FileSet {
+                    secret_type: None,
+                    entries: entries(list)?,
+                };
+                ((namespace, name), Body::ConfigFiles(Box::new(files)))
+            }
+        };
+        let ((namespace, name), body) = (kind_meta, body);
+        Ok(Resource {
+            api_version: "v1".into(),
+            meta: egressbench_resources::ObjectMeta {
+                name,
+                namespace: Some(namespace),
+                ..Default::default()
+            },
+            body,
+            origin: None,
+        })
+    }
+
     fn load_files(&self, field: &str, paths: &[String]) -> Result<Vec<Resource>, ScenarioError> {
         let mut out = Vec::new();
         for p in paths {

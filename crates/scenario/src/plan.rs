@@ -128,6 +128,9 @@ pub enum Action {
     /// `export NAME=…`: the variable was set when the scenario was loaded (the later steps'
     /// lines were read with it); running it does nothing to the target.
     Export { name: String, value: String },
+    /// `openssl …` or `cat <<EOF > FILE`: made `made` on the workstation when the scenario was
+    /// loaded (a later `kubectl create secret` took them); running it does nothing to the target.
+    Workstation { made: Vec<String> },
 }
 
 impl Action {
@@ -140,6 +143,7 @@ impl Action {
             Action::Logs { .. } => "logs",
             Action::Mesh { .. } => "mesh",
             Action::Export { .. } => "export",
+            Action::Workstation { .. } => "workstation",
             Action::ProxyConfig { .. } => "istioctl",
             Action::GetPods { .. } => "get",
             Action::ProxyLog { .. } | Action::ProxyAdmin { .. } => "exec",

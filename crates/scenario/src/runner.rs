@@ -239,7 +239,7 @@ fn run_step(
                 ..Default::default()
             });
         }
-        Action::Export { .. } => {}
+        Action::Export { .. } | Action::Workstation { .. } => {}
         Action::ProxyLog {
             proxy,
             read,

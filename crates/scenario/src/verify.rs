@@ -81,7 +81,7 @@ pub(crate) fn check_exec(expect: &Expect, seen: &ExecObservation<'_>) -> Vec<Che
         let (actual, ok) = match seen.result {
             ClientResult::Response(r) => (format!("an HTTP response ({})", r.status), false),
             ClientResult::ConnectionFailed { error, .. } => {
-                (format!("connection {error}"), e.holds_for(*error))
+                (format!("connection {error}"), e.holds_for(error.clone()))
             }
         };
         checks.push(Check::new(

@@ -146,12 +146,19 @@ impl SimMesh {
         let fabric = Fabric::new(clock);
         let internet = Arc::new(internet);
         let certs = Arc::new(Certs::new()?);
-        let hosts = Hosts::start(internet.clone(), fabric.clone(), &certs.public_ca).await?;
+        let hosts = Hosts::start(
+            internet.clone(),
+            fabric.clone(),
+            &certs.public_ca,
+            certs.materials.clone(),
+        )
+        .await?;
         let client = AppClient::new(
             client,
             &certs.public_ca.root_pem(),
             certs.app_client.clone(),
         )
+        .map(|c| c.with_materials(certs.materials.clone()))
         .map_err(SimError::CaFile)?;
         Ok(SimMesh {
             egress: PodEgress::new(Arc::new(Mesh::empty()), internet.clone()),
@@ -194,6 +201,7 @@ impl SimMesh {
                 mesh.apps.clone(),
                 self.world.fabric.clone(),
                 &self.world.certs.public_ca,
+                self.world.certs.materials.clone(),
                 Some(self.egress.clone()),
             )
             .await?;
@@ -326,10 +334,22 @@ impl SimMesh {
         let mesh = self.world.mesh();
         let mark = self.world.logs.mark();
         let connection = step::app_connection(&mesh, &self.world.internet, from, request);
+        // curl reads its TLS files in the pod first: one it cannot use stops it.
+        let credentials =
+            match egressbench_model::decide::step::client_credentials(&mesh, from, request) {
+                Ok(c) => c,
+                Err(result) => {
+                    let sent = egressbench_network::client::Sent {
+                        result,
+                        elapsed_ms: 0,
+                    };
+                    return Ok(self.hosts.exchange(sent, None, Vec::new()));
+                }
+            };
         let (dial, source) = self.dial(from, connection).await?;
         let sent = self
             .client
-            .send(&self.world.fabric, source, dial, request)
+            .send(&self.world.fabric, source, dial, request, &credentials)
             .await?;
         self.world.logs.settle(SETTLE).await;
         let mut exchange =

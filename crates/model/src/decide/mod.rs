@@ -140,6 +140,9 @@ pub enum Reached {
     NotTls,
     /// The connection attempt went unanswered.
     NoRoute,
+    /// The TLS client that reached the host did not accept its certificate and ended the
+    /// handshake.
+    CertificateRejected(crate::outcome::CertificateProblem),
     /// A forward proxy opened a tunnel: the connection it made to the `CONNECT`'s destination,
     /// decided as a request of the proxy's own pod, carries the client's request end to end.
     Tunnel(Tunnel),
@@ -210,6 +213,11 @@ pub enum End {
     UpstreamFailed {
         hop: usize,
         failure: UpstreamFailure,
+    },
+    /// The client could not use its own TLS files (`--cacert`, `--cert`, `--key`) and sent
+    /// nothing.
+    NotSent {
+        problem: crate::outcome::TlsFileProblem,
     },
     /// The destination (external host or mesh application) was reached.
     Reached {

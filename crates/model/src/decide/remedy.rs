@@ -170,7 +170,7 @@ pub fn remedies(mesh: &Mesh, trace: &Trace) -> Vec<String> {
                     .join("; ")
             ));
         }
-        End::Reached { .. } => {}
+        End::Reached { .. } | End::NotSent { .. } => {}
     }
     out
 }

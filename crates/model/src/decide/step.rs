@@ -388,6 +388,28 @@ pub(crate) fn captures(w: &crate::topology::Workload, request: &ClientRequest) -
     w.proxy.is_some() && !request.from_proxy_container
 }
 
+/// What `from`'s curl trusts and presents for `request` (its `--cacert`, `--cert`, `--key`, `-k`
+/// read in the pod, only for `https://`), or what curl reports when it cannot use a file: the
+/// model decides the same in its walk, and the socket-running targets ask here before sending.
+pub fn client_credentials(
+    mesh: &Mesh,
+    from: &WorkloadRef,
+    request: &ClientRequest,
+) -> Result<crate::request::ClientCredentials, crate::outcome::ClientResult> {
+    if request.scheme != crate::request::Scheme::Https {
+        return Ok(Default::default());
+    }
+    let Some(w) = mesh.workload(from) else {
+        return Ok(Default::default());
+    };
+    crate::topology::files::client_credentials(&mesh.ctx.store, w, &request.tls).map_err(
+        |problem| crate::outcome::ClientResult::ConnectionFailed {
+            error: crate::outcome::ConnectionError::TlsFile(problem),
+            during_tls: false,
+        },
+    )
+}
+
 /// Where `from`'s application connection for `request` goes (its dial host and port): every
 /// socket-running target asks here, then dials its own capture listener for `Captured`. A
 /// request from the proxy's own container is never captured.

@@ -26,6 +26,12 @@ struct TlsLayer {
     alpn_h2: bool,
     /// SPIFFE identity of a client certificate issued by the mesh CA.
     client_identity: Option<String>,
+    /// The client's check of the certificate the TLS server presents: what it trusts and the
+    /// name it asked for (curl's own TLS; `None` where the model does not check, as for the
+    /// proxies' own origination).
+    verify: Option<(crate::request::Trust, String)>,
+    /// The certificate the client presents when the server asks (`curl --cert`).
+    client_certificate: Option<egressbench_resources::files::Certificate>,
 }
 
 /// What travels on one connection: TLS layers (outermost first) around an HTTP request or an
@@ -229,7 +235,11 @@ impl<'a> Walk<'a> {
         let idx = self.hops.len();
         let wire_source = wire.source.clone();
         let mut h = hop(proxy, direction, listener.name.clone());
-        h.sni = wire.outer().and_then(|l| l.sni.clone());
+        // A listener that does not read the ClientHello has no SNI (inbound listeners always do).
+        h.sni = wire
+            .outer()
+            .and_then(|l| l.sni.clone())
+            .filter(|_| direction != "outbound" || listener.inspects_tls());
         h.downstream_local = match direction {
             "outbound" => self.original_address,
             _ => proxy
@@ -489,6 +499,8 @@ impl<'a> Walk<'a> {
                     sni: tls.sni.clone(),
                     alpn_h2: false,
                     client_identity: identity,
+                    verify: None,
+                    client_certificate: None,
                 })
             }
             None => wire,
@@ -878,7 +890,29 @@ impl<'a> Walk<'a> {
         wire: Wire,
         source: std::net::Ipv4Addr,
     ) -> End {
-        let mut arrival = wire.arrival(port, source);
+        let outer = wire.layers.first();
+        let mut arrival = wire
+            .arrival(port, source)
+            .presenting(outer.and_then(|l| l.client_certificate.clone()));
+        // The client checks the certificate of the server its TLS reached; a rejected one ends
+        // the handshake (the server saw a ClientHello, and no request).
+        if let Some((trust, name)) = outer.and_then(|l| l.verify.as_ref()) {
+            if let Some(server) = world.tls_server(host, &arrival) {
+                let presented = match server.tls() {
+                    Some(own) => crate::external::tls::Presented::Own(&own.certificate),
+                    None => crate::external::tls::Presented::Public,
+                };
+                // The server records nothing of a handshake that did not complete.
+                if let Err(problem) = crate::external::tls::check_server(trust, presented, name) {
+                    return End::Reached {
+                        destination: host.to_string(),
+                        port,
+                        tls: true,
+                        outcome: Reached::CertificateRejected(problem),
+                    };
+                }
+            }
+        }
         // The client's own TLS negotiates h2 by ALPN when the host offers it.
         if let ([layer], Some(request)) = (wire.layers.as_slice(), arrival.request.as_mut()) {
             if layer.alpn_h2 && world.listener(host, port).is_some_and(|l| l.http2) {
@@ -1099,6 +1133,27 @@ fn decide_leg(
         original_address: address.map(|a| std::net::SocketAddr::new(a, port)),
     };
     let http = call.sent.clone();
+    // curl reads its TLS files before it connects (only for https://).
+    let credentials = match request.scheme {
+        Scheme::Https => {
+            match crate::topology::files::client_credentials(&mesh.ctx.store, w, &request.tls) {
+                Ok(c) => c,
+                Err(problem) => {
+                    return Ok(Trace {
+                        from: call.from.clone(),
+                        from_identity: w.identity.clone(),
+                        request: call.request.clone(),
+                        address,
+                        hops: Vec::new(),
+                        end: End::NotSent { problem },
+                        received: Vec::new(),
+                        remedies: Vec::new(),
+                    })
+                }
+            }
+        }
+        _ => crate::request::ClientCredentials::default(),
+    };
     let wire = match request.scheme {
         Scheme::Http => Wire {
             layers: Vec::new(),
@@ -1114,6 +1169,8 @@ fn decide_leg(
                     .then(|| request.host.clone()),
                 alpn_h2: request.http.offers_h2(),
                 client_identity: None,
+                verify: Some((credentials.trust.clone(), request.host.clone())),
+                client_certificate: credentials.certificate.clone(),
             }],
             http: Some(http),
             source: w.address.clone(),

@@ -39,7 +39,7 @@ pub fn decision(trace: &Trace) -> Decision {
             outcome: Reached::Relayed(relay),
             ..
         } => decision(&relay.leg),
-        End::Reached { .. } => Decision::Failed,
+        End::Reached { .. } | End::NotSent { .. } => Decision::Failed,
         End::Responded { reply, .. } if reply.status < 400 => Decision::Allowed,
         End::Responded { .. } | End::Closed { .. } => Decision::Blocked,
         End::UpstreamFailed { .. } => Decision::Blocked,
@@ -79,6 +79,14 @@ pub fn reason(trace: &Trace) -> String {
                 Reached::NotTls => format!(
                     "{destination}:{port} received TLS inside TLS (originated twice) and answered in plain text"
                 ),
+                Reached::CertificateRejected(problem) => format!(
+                    "the client did not accept the certificate {destination}:{port} presented: {}",
+                    match problem {
+                        crate::outcome::CertificateProblem::UnknownIssuer => "it does not chain to a certificate the client trusts (curl's --cacert, else the system bundle)",
+                        crate::outcome::CertificateProblem::SelfSigned => "it is self-signed and not among what the client trusts",
+                        crate::outcome::CertificateProblem::NameMismatch { .. } => "it is trusted but does not name the host the client asked for",
+                    }
+                ),
                 Reached::Tunnel(leg) => format!(
                     "the forward proxy {destination}:{port} opened a tunnel; through it, {}",
                     reason(&leg.0)
@@ -89,6 +97,14 @@ pub fn reason(trace: &Trace) -> String {
                 ),
             }
         }
+        End::NotSent { problem } => format!(
+            "the client could not use its {} and sent nothing",
+            match problem {
+                crate::outcome::TlsFileProblem::CaFile => "--cacert file",
+                crate::outcome::TlsFileProblem::CertFile => "--cert file",
+                crate::outcome::TlsFileProblem::KeyFile => "--key file",
+            }
+        ),
         End::Responded { hop, reply } => {
             let status = reply.status;
             let route = trace.hops.get(*hop).and_then(|h| h.route.clone());
@@ -153,6 +169,11 @@ pub fn answer_words(result: &ClientResult) -> String {
                 (crate::outcome::ConnectionError::Unresolved, _) => 6,
                 (crate::outcome::ConnectionError::NotTls, _) => 35,
                 (crate::outcome::ConnectionError::ProxyAborted, _) => 56,
+                (crate::outcome::ConnectionError::Certificate(_), _) => 60,
+                (crate::outcome::ConnectionError::TlsFile(f), _) => match f {
+                    crate::outcome::TlsFileProblem::CaFile => 77,
+                    _ => 58,
+                },
                 (crate::outcome::ConnectionError::TunnelFailed(status), _) => {
                     return format!("proxy tunnel refused with HTTP {status} (curl exit 56)")
                 }

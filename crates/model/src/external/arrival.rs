@@ -18,6 +18,8 @@ pub const DEFAULT_PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
 pub struct TlsHello {
     /// Server Name Indication, if the client sent one.
     pub sni: Option<String>,
+    /// The certificate the client presents when the server asks for one (`curl --cert`).
+    pub client_certificate: Option<egressbench_resources::files::Certificate>,
 }
 
 /// An HTTP request as received by the host (after every proxy on the way).
@@ -121,6 +123,7 @@ impl Arrival {
             port,
             tls: Some(TlsHello {
                 sni: sni.map(str::to_string),
+                client_certificate: None,
             }),
             request: Some(request),
             source: None,
@@ -134,10 +137,22 @@ impl Arrival {
             port,
             tls: Some(TlsHello {
                 sni: sni.map(str::to_string),
+                client_certificate: None,
             }),
             request: None,
             source: None,
         }
+    }
+
+    /// The same arrival with the client presenting `certificate` in its TLS (none without TLS).
+    pub fn presenting(
+        mut self,
+        certificate: Option<egressbench_resources::files::Certificate>,
+    ) -> Self {
+        if let Some(hello) = self.tls.as_mut() {
+            hello.client_certificate = certificate;
+        }
+        self
     }
 
     /// A plain TCP connection with no HTTP in it.

@@ -136,6 +136,11 @@ pub struct ExternalHost {
     pinned: bool,
     ports: Vec<ExternalPort>,
     app: App,
+    /// Its own TLS certificate (else one the public CA issued for its names).
+    tls: Option<Box<super::tls::ServerTls>>,
+    /// It answers a ClientHello whatever its SNI (a server's default, as nginx's first `server`
+    /// is), instead of resetting one for a name it does not serve.
+    any_name: bool,
 }
 
 /// First octets of the documentation range (RFC 5737 TEST-NET-2) that hosts without an explicit
@@ -154,7 +159,31 @@ impl ExternalHost {
             pinned: false,
             ports: Vec::new(),
             app,
+            tls: None,
+            any_name: false,
         }
+    }
+
+    /// Present `tls`'s certificate (and ask for clients' as it says) on the TLS ports.
+    pub fn with_tls(mut self, tls: super::tls::ServerTls) -> Self {
+        self.tls = Some(Box::new(tls));
+        self
+    }
+
+    /// Answer a TLS handshake for any name (a default server).
+    pub fn any_name(mut self) -> Self {
+        self.any_name = true;
+        self
+    }
+
+    /// Its own TLS, if it has one.
+    pub fn tls(&self) -> Option<&super::tls::ServerTls> {
+        self.tls.as_deref()
+    }
+
+    /// Whether it answers a handshake for any name.
+    pub fn answers_any_name(&self) -> bool {
+        self.any_name
     }
 
     /// Add a name that resolves to this host too.

@@ -149,6 +149,25 @@ impl Internet {
     /// serving host among those at the address (none matching: the handshake fails, reset; no SNI:
     /// the first); plain HTTP is served by the host its `Host` header names, else the first; bytes
     /// that are not HTTP, in plain text or inside the host's TLS, get nginx's `400 Bad Request`.
+    /// The host whose TLS answers `arrival`'s handshake at `host` (its port listens in TLS and
+    /// serves the SNI, or answers any name), if the handshake gets that far.
+    pub fn tls_server(&self, host: &str, arrival: &Arrival) -> Option<&ExternalHost> {
+        let hello = arrival.tls.as_ref()?;
+        let address = self.resolve(host)?;
+        let listening: Vec<&ExternalHost> = self
+            .hosts_at(address)
+            .filter(|h| h.port(arrival.port).is_some_and(|p| p.tls))
+            .collect();
+        match hello.sni.as_deref() {
+            Some(sni) => listening
+                .iter()
+                .copied()
+                .find(|h| h.answers_to(sni))
+                .or_else(|| listening.iter().copied().find(|h| h.answers_any_name())),
+            None => listening.first().copied(),
+        }
+    }
+
     pub fn serve(&self, host: &str, arrival: &Arrival) -> Served {
         let Some(address) = self.resolve(host) else {
             return Served::Unresolved;
@@ -173,9 +192,26 @@ impl Internet {
             (Some(_), false, _) => Served::Reset,
             (Some(hello), true, request) => {
                 let chosen = match hello.sni.as_deref() {
-                    Some(sni) => candidates.iter().copied().find(|h| h.answers_to(sni)),
+                    Some(sni) => candidates
+                        .iter()
+                        .copied()
+                        .find(|h| h.answers_to(sni))
+                        .or_else(|| candidates.iter().copied().find(|h| h.answers_any_name())),
                     None => first,
                 };
+                // A server that asked for a client certificate and could not verify the one it
+                // got answers with its own page (nginx's; the handshake completed).
+                let check = super::tls::check_client(
+                    chosen
+                        .and_then(|h| h.tls())
+                        .and_then(|t| t.client_auth.as_ref()),
+                    hello.client_certificate.as_ref(),
+                );
+                if let (Some(_), Some(page)) =
+                    (chosen, super::served::client_certificate_page(check))
+                {
+                    return Served::now(page);
+                }
                 match (chosen, request) {
                     (None, _) => Served::Reset,
                     (Some(_), None) => Served::now(not_http()),

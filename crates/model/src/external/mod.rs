@@ -46,6 +46,7 @@ mod host;
 mod httpbin;
 mod internet;
 mod served;
+pub mod tls;
 
 pub use arrival::{Arrival, ArrivedRequest, TlsHello, DEFAULT_PEER};
 pub use builtin::{is_public_name, web_site};

@@ -88,6 +88,26 @@ pub fn not_http() -> HttpResponse {
     response
 }
 
+/// nginx's `400` page for a client certificate its `ssl_verify_client` check did not pass
+/// (`None` when it passed); the connection stays open, as nginx keeps it.
+pub(crate) fn client_certificate_page(check: super::tls::ClientCheck) -> Option<HttpResponse> {
+    let reason = match check {
+        super::tls::ClientCheck::Passed => return None,
+        super::tls::ClientCheck::Missing => "No required SSL certificate was sent",
+        super::tls::ClientCheck::Unverified => "The SSL certificate error",
+    };
+    let body = format!(
+        "<html>\r\n<head><title>400 {reason}</title></head>\r\n<body>\r\n\
+         <center><h1>400 Bad Request</h1></center>\r\n<center>{reason}</center>\r\n\
+         <hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    );
+    let mut response = HttpResponse::new(400, "text/html", &body);
+    response
+        .headers
+        .insert(0, ("server".into(), "nginx".into()));
+    Some(response)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,7 +73,7 @@ impl HttpResponse {
 }
 
 /// How a connection failed, from the client's side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ConnectionError {
     /// The peer reset (or closed) the connection before any response.
@@ -93,6 +93,37 @@ pub enum ConnectionError {
     /// The forward proxy answered the `CONNECT` with this status instead of opening the tunnel
     /// (curl exit 56, "CONNECT tunnel failed, response 403").
     TunnelFailed(u16),
+    /// The client did not accept the server's certificate (curl exit 60).
+    Certificate(CertificateProblem),
+    /// The client could not use one of its own TLS files (`--cacert`: curl exit 77; `--cert`,
+    /// `--key`: exit 58); nothing was sent.
+    TlsFile(TlsFileProblem),
+}
+
+/// Why a client rejected a server's certificate, as OpenSSL's verification tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateProblem {
+    /// It does not chain to anything the client trusts ("unable to get local issuer certificate").
+    UnknownIssuer,
+    /// It is self-signed and not trusted ("self-signed certificate").
+    SelfSigned,
+    /// It chains to a trusted certificate but does not name the host the client asked for;
+    /// `common_name` is its subject's CN (the documents' certificates have no alternative names,
+    /// so curl compares the CN and says so).
+    NameMismatch { common_name: String },
+}
+
+/// Which of curl's TLS files could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsFileProblem {
+    /// `--cacert` names no file, or one without a certificate.
+    CaFile,
+    /// `--cert` names no file, or one without a certificate.
+    CertFile,
+    /// `--key` names no file, or not the key of the certificate.
+    KeyFile,
 }
 
 impl fmt::Display for ConnectionError {
@@ -105,6 +136,8 @@ impl fmt::Display for ConnectionError {
             ConnectionError::NotTls => "not_tls",
             ConnectionError::ProxyAborted => "proxy_aborted",
             ConnectionError::TunnelFailed(_) => "tunnel_failed",
+            ConnectionError::Certificate(_) => "certificate_rejected",
+            ConnectionError::TlsFile(_) => "tls_file",
         })
     }
 }
@@ -132,7 +165,7 @@ impl ClientResult {
     pub fn connection_error(&self) -> Option<ConnectionError> {
         match self {
             ClientResult::Response(_) => None,
-            ClientResult::ConnectionFailed { error, .. } => Some(*error),
+            ClientResult::ConnectionFailed { error, .. } => Some(error.clone()),
         }
     }
 

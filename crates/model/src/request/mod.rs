@@ -110,6 +110,54 @@ pub struct ClientRequest {
     /// to it and asks, with `CONNECT host:port`, for a tunnel to the URL's host and port, or
     /// sends it the whole request (`to_proxy`).
     pub proxy: Option<ForwardProxy>,
+    /// How the client's own TLS checks the server and proves itself (`--cacert`, `--cert`,
+    /// `--key`, `-k`).
+    pub tls: ClientTls,
+}
+
+/// curl's TLS options: files in the client's container, read when the request is made.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ClientTls {
+    /// `--cacert FILE`: the certificates to trust instead of the system's bundle.
+    pub ca_file: Option<String>,
+    /// `--cert FILE` (`-E`): the client certificate to present when the server asks.
+    pub cert_file: Option<String>,
+    /// `--key FILE`: its private key (else the key is read from the `--cert` file).
+    pub key_file: Option<String>,
+    /// `-k`/`--insecure`: the server's certificate is not checked.
+    pub insecure: bool,
+}
+
+impl ClientTls {
+    /// Whether any option differs from curl's default (the system bundle, no certificate).
+    pub fn is_set(&self) -> bool {
+        *self != ClientTls::default()
+    }
+}
+
+/// What a TLS client trusts: the public CAs of the system bundle, the certificates of a file
+/// (`--cacert`; a self-signed CA, or a chain), or nothing is checked (`-k`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Trust {
+    System,
+    Anchors(Vec<egressbench_resources::files::Certificate>),
+    Anything,
+}
+
+/// A client's TLS, its files read: what it trusts and the certificate it can present.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClientCredentials {
+    pub trust: Trust,
+    pub certificate: Option<egressbench_resources::files::Certificate>,
+}
+
+impl Default for ClientCredentials {
+    fn default() -> Self {
+        ClientCredentials {
+            trust: Trust::System,
+            certificate: None,
+        }
+    }
 }
 
 /// The HTTP versions a client speaks, as curl's options choose them. (`--http2` over plain HTTP
@@ -180,6 +228,7 @@ impl ClientRequest {
             from_proxy_container: false,
             http: ClientHttp::Negotiate,
             proxy: None,
+            tls: ClientTls::default(),
         }
     }
 
@@ -229,6 +278,7 @@ impl ClientRequest {
             from_proxy_container: self.from_proxy_container,
             http: ClientHttp::Http11Only,
             proxy: None,
+            tls: ClientTls::default(),
         })
     }
 

@@ -7,6 +7,7 @@
 //! proxy's config (`xds`, built from this context; `mesh` holds both) and deciding requests
 //! (`decide`).
 
+pub mod files;
 pub mod host;
 pub mod registry;
 pub mod scope;

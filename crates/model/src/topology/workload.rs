@@ -50,6 +50,24 @@ pub struct Container {
     pub image: String,
     /// `containerPort`s with their names, in order.
     pub ports: Vec<ContainerPort>,
+    /// Its `volumeMounts` of Secret and ConfigMap volumes, in order.
+    pub mounts: Vec<Mount>,
+}
+
+/// A Secret or ConfigMap volume mounted in a container: each key a file under `path` (or, with
+/// `subPath`, the one key at `path` itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mount {
+    pub path: String,
+    pub source: MountSource,
+    pub sub_path: Option<String>,
+}
+
+/// Where a mounted volume's files come from (in the pod's namespace).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum MountSource {
+    Secret(String),
+    ConfigMap(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -271,6 +289,7 @@ pub fn workloads(store: &Store, trust_domain: &str) -> BTreeMap<WorkloadRef, Wor
                                 port: p.container_port,
                             })
                             .collect(),
+                        mounts: mounts(c, &spec.template.spec.volumes),
                     })
                     .collect(),
                 origin: r.id(),
@@ -278,6 +297,29 @@ pub fn workloads(store: &Store, trust_domain: &str) -> BTreeMap<WorkloadRef, Wor
         );
     }
     out
+}
+
+/// `c`'s mounts of the pod's Secret and ConfigMap `volumes` (others mount nothing here).
+fn mounts(
+    c: &egressbench_resources::kube::Container,
+    volumes: &[egressbench_resources::kube::Volume],
+) -> Vec<Mount> {
+    c.volume_mounts
+        .iter()
+        .filter_map(|m| {
+            let v = volumes.iter().find(|v| v.name == m.name)?;
+            let source = match (&v.secret, &v.config_map) {
+                (Some(s), _) => MountSource::Secret(s.secret_name.clone()),
+                (None, Some(c)) => MountSource::ConfigMap(c.name.clone()),
+                (None, None) => return None,
+            };
+            Some(Mount {
+                path: m.mount_path.trim_end_matches('/').to_string(),
+                source,
+                sub_path: m.sub_path.clone(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

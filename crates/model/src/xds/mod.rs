@@ -163,6 +163,15 @@ pub struct Listener {
 }
 
 impl Listener {
+    /// Whether Envoy reads the ClientHello on it (a `tls_inspector`, which istiod adds when a
+    /// filter chain matches on SNI or transport): only then does the connection have a requested
+    /// server name, for the access log and for RBAC's `connection.sni`.
+    pub fn inspects_tls(&self) -> bool {
+        self.filter_chains.iter().any(|c| {
+            c.matcher.transport.is_some() || c.matcher.server_names.iter().any(|n| n != "*")
+        })
+    }
+
     pub fn new(
         name: impl Into<Name>,
         address: Option<String>,

@@ -11,7 +11,7 @@ use super::builtin::{send, Dial};
 use super::real_curl::{send_with_curl, CurlError};
 use crate::Fabric;
 use egressbench_model::outcome::{ClientResult, ConnectionError};
-use egressbench_model::request::{ClientRequest, Scheme};
+use egressbench_model::request::{ClientCredentials, ClientRequest, Scheme};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,6 +42,8 @@ pub struct AppClient {
     ca_file: Option<(crate::owned::OwnedDir, PathBuf)>,
     /// The built-in client's TLS config (trusts the public CA; offers h2 and http/1.1).
     tls: Arc<rustls::ClientConfig>,
+    /// The scenario's own certificates (a server's, a client's `--cert`).
+    materials: Arc<crate::materials::Materials>,
 }
 
 impl AppClient {
@@ -56,21 +58,34 @@ impl AppClient {
             ClientKind::BuiltIn => None,
             ClientKind::RealCurl(_) => Some(write_ca_file(public_ca_pem)?),
         };
-        Ok(AppClient { kind, ca_file, tls })
+        Ok(AppClient {
+            kind,
+            ca_file,
+            tls,
+            materials: Arc::default(),
+        })
+    }
+
+    /// The same client, with the mesh's own certificates (`Certs::materials`).
+    pub fn with_materials(mut self, materials: Arc<crate::materials::Materials>) -> Self {
+        self.materials = materials;
+        self
     }
 
     pub fn kind(&self) -> &ClientKind {
         &self.kind
     }
 
-    /// Send `request` from simulated source `from` to `dial`, and report what curl would see and
-    /// how long it took (measured, in simulated time).
+    /// Send `request` from simulated source `from` to `dial`, its TLS as `credentials` say (what
+    /// curl's `--cacert`, `--cert`, `--key`, `-k` read in the pod: `client_credentials`), and
+    /// report what curl would see and how long it took (measured, in simulated time).
     pub async fn send(
         &self,
         fabric: &Fabric,
         from: IpAddr,
         dial: Dial,
         request: &ClientRequest,
+        credentials: &ClientCredentials,
     ) -> Result<Sent, CurlError> {
         let started = std::time::Instant::now();
         let built_in = |result| Sent {
@@ -83,10 +98,25 @@ impl AppClient {
             }
             _ => None,
         };
+        // curl's own check of the server, for requests that change what it trusts or presents,
+        // and wherever a server has a certificate of its own (the public CA's check would only
+        // say "unknown issuer").
+        let own = (*credentials != ClientCredentials::default() || !self.materials.is_empty())
+            .then_some((&*self.materials, credentials));
         let Some((curl, ca)) = curl else {
-            return Ok(built_in(
-                send(fabric, from, dial, request, self.tls.clone()).await,
-            ));
+            let tls = match own {
+                Some((_, credentials)) if request.scheme == Scheme::Https => {
+                    crate::own_tls::curl_client(
+                        &self.materials,
+                        credentials,
+                        &request.host,
+                        &[b"h2", b"http/1.1"],
+                    )
+                    .map_err(|e| CurlError::Io(std::io::Error::other(e.to_string())))?
+                }
+                _ => self.tls.clone(),
+            };
+            return Ok(built_in(send(fabric, from, dial, request, tls).await));
         };
         let real = match dial {
             Dial::Real(a) => Some(a),
@@ -101,7 +131,7 @@ impl AppClient {
         match real {
             Some(real) => {
                 let local = Some(fabric.alias(from));
-                send_with_curl(curl, real, local, request, ca, fabric.clock()).await
+                send_with_curl(curl, real, local, request, ca, own, fabric.clock()).await
             }
             None => Ok(built_in(ClientResult::ConnectionFailed {
                 error: ConnectionError::Refused,

@@ -265,7 +265,13 @@ async fn handshake(
         .connect(name, stream)
         .await
         .map_err(|e| {
-            if peer_spoke_plaintext(&e) {
+            let rejected = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                .and_then(crate::own_tls::rejected_certificate);
+            if let Some(problem) = rejected {
+                failed(ConnectionError::Certificate(problem), true)
+            } else if peer_spoke_plaintext(&e) {
                 failed(ConnectionError::NotTls, true)
             } else {
                 failed(ConnectionError::Reset, true)

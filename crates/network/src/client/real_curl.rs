@@ -10,7 +10,9 @@
 
 use super::app::Sent;
 use crate::fabric::Clock;
-use egressbench_model::outcome::{ClientResult, ConnectionError, HttpResponse, HttpVersion};
+use egressbench_model::outcome::{
+    CertificateProblem, ClientResult, ConnectionError, HttpResponse, HttpVersion,
+};
 use egressbench_model::request::{ClientHttp, ClientRequest, Scheme};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -100,12 +102,60 @@ fn curl_defaults(request: &ClientRequest) -> Vec<&'static str> {
     names
 }
 
+/// What curl is told to trust and present, its files written into the scratch folder
+/// (`write_tls_files`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TlsFiles {
+    /// `--cacert` is the scenario's own anchors (`anchors.pem`), not the public CA.
+    anchors: bool,
+    /// `-k`.
+    insecure: bool,
+    /// `--cert client.pem --key client-key.pem`.
+    client: bool,
+}
+
+/// Write the PEM files `credentials` need into `scratch`, made by `materials`.
+async fn write_tls_files(
+    scratch: &Scratch,
+    materials: &crate::materials::Materials,
+    credentials: &egressbench_model::request::ClientCredentials,
+) -> Result<TlsFiles, CurlError> {
+    use egressbench_model::request::Trust;
+    let pki = |e: crate::pki::PkiError| CurlError::Io(std::io::Error::other(e.to_string()));
+    let mut files = TlsFiles {
+        anchors: false,
+        insecure: false,
+        client: false,
+    };
+    match &credentials.trust {
+        Trust::System => {}
+        Trust::Anything => files.insecure = true,
+        Trust::Anchors(anchors) => {
+            let mut pem = String::new();
+            for a in anchors {
+                pem.push_str(&materials.certificate(a).map_err(pki)?.pem);
+            }
+            tokio::fs::write(scratch.file("anchors.pem"), pem).await?;
+            files.anchors = true;
+        }
+    }
+    if let Some(cert) = &credentials.certificate {
+        let made = materials.certificate(cert).map_err(pki)?;
+        let (_, key) = materials.key(&cert.key).map_err(pki)?;
+        tokio::fs::write(scratch.file("client.pem"), made.pem).await?;
+        tokio::fs::write(scratch.file("client-key.pem"), key).await?;
+        files.client = true;
+    }
+    Ok(files)
+}
+
 /// curl's arguments for `request`, connecting to `connect_to`, writing into `scratch`.
 fn arguments(
     request: &ClientRequest,
     connect_to: SocketAddr,
     local: Option<std::net::Ipv4Addr>,
     ca_pem_file: &Path,
+    tls: TlsFiles,
     clock: Clock,
     scratch: &Scratch,
 ) -> Vec<std::ffi::OsString> {
@@ -183,7 +233,20 @@ fn arguments(
     arg("-w");
     arg("%{http_code} %{http_version} %{time_total}");
     args.push("--cacert".into());
-    args.push(ca_pem_file.into());
+    if tls.anchors {
+        args.push(scratch.file("anchors.pem").into());
+    } else {
+        args.push(ca_pem_file.into());
+    }
+    if tls.insecure {
+        args.push("-k".into());
+    }
+    if tls.client {
+        args.push("--cert".into());
+        args.push(scratch.file("client.pem").into());
+        args.push("--key".into());
+        args.push(scratch.file("client-key.pem").into());
+    }
     args.push("-D".into());
     args.push(scratch.file("headers").into());
     args.push("-o".into());
@@ -222,12 +285,24 @@ pub async fn send_with_curl(
     local: Option<std::net::Ipv4Addr>,
     request: &ClientRequest,
     ca_pem_file: &Path,
+    own: Option<(
+        &crate::materials::Materials,
+        &egressbench_model::request::ClientCredentials,
+    )>,
     clock: Clock,
 ) -> Result<Sent, CurlError> {
     if request.scheme == Scheme::Tcp {
         return Err(CurlError::NotHttp);
     }
     let scratch = Scratch::new()?;
+    let tls = match own {
+        Some((materials, credentials)) => write_tls_files(&scratch, materials, credentials).await?,
+        None => TlsFiles {
+            anchors: false,
+            insecure: false,
+            client: false,
+        },
+    };
     let started = std::time::Instant::now();
     if let Some(body) = &request.body {
         tokio::fs::write(scratch.file("request-body"), body).await?;
@@ -238,6 +313,7 @@ pub async fn send_with_curl(
             connect_to,
             local,
             ca_pem_file,
+            tls,
             clock,
             &scratch,
         ))
@@ -298,6 +374,33 @@ pub async fn send_with_curl(
             (https || request.proxy.is_some()) && stderr.contains("Connection timed out"),
         ),
         Some(35) if not_tls(&stderr) => failed(ConnectionError::NotTls, true),
+        // 60: OpenSSL did not accept the server's certificate.
+        Some(60) if stderr.contains("unable to get local issuer certificate") => failed(
+            ConnectionError::Certificate(CertificateProblem::UnknownIssuer),
+            true,
+        ),
+        Some(60)
+            if stderr.contains("self-signed certificate")
+                || stderr.contains("self signed certificate") =>
+        {
+            failed(
+                ConnectionError::Certificate(CertificateProblem::SelfSigned),
+                true,
+            )
+        }
+        Some(60) if stderr.contains("does not match target host name") => {
+            // "certificate subject name 'CN' does not match target host name 'HOST'"
+            let common_name = stderr
+                .split("certificate subject name '")
+                .nth(1)
+                .and_then(|r| r.split('\'').next())
+                .unwrap_or_default()
+                .to_string();
+            failed(
+                ConnectionError::Certificate(CertificateProblem::NameMismatch { common_name }),
+                true,
+            )
+        }
         // 35: the handshake failed; 60: the server's certificate did not verify (the built-in
         // client's rustls reports both as a failed handshake).
         Some(35 | 60) => failed(ConnectionError::Reset, true),

@@ -584,7 +584,7 @@ async fn both(
     });
     let ca = b.ca_file(test);
     let local = Some(b.fabric.alias(from()));
-    let viacurl = send_with_curl(curl, real, local, r, &ca, b.fabric.clock())
+    let viacurl = send_with_curl(curl, real, local, r, &ca, None, b.fabric.clock())
         .await
         .expect("curl ran")
         .result;
@@ -779,6 +779,7 @@ fn real_curl_does_not_do_raw_tcp() {
             None,
             &r,
             std::path::Path::new("/nonexistent"),
+            None,
             Clock::default(),
         )
         .await;

@@ -86,7 +86,17 @@ async fn handle(site: Arc<Site>, stream: TcpStream, real_peer: SocketAddr) {
     let Ok(tls) = acceptor.accept(Replay::new(bytes, socket)).await else {
         return;
     };
-    conn.tls = Some(TlsHello { sni });
+    // The client certificate it presented, as the value it was made from.
+    let client_certificate = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .and_then(|der| conn.site.materials.identify(der.as_ref()));
+    conn.tls = Some(TlsHello {
+        sni,
+        client_certificate,
+    });
     conn.alpn = tls
         .get_ref()
         .1

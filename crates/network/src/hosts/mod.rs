@@ -41,6 +41,7 @@ pub use record::HostRecord;
 pub use tunnel::PodEgress;
 
 use crate::client::Sent;
+use crate::materials::Materials;
 use crate::pki::{public_server, CertificateAuthority, Leaf, LeafSpec, PkiError};
 use crate::Fabric;
 use egressbench_model::answer::Exchange;
@@ -89,8 +90,9 @@ impl Hosts {
         internet: Arc<Internet>,
         fabric: Arc<Fabric>,
         public_ca: &CertificateAuthority,
+        materials: Arc<Materials>,
     ) -> Result<Hosts, HostsError> {
-        Hosts::start_with(internet, fabric, public_ca, None).await
+        Hosts::start_with(internet, fabric, public_ca, materials, None).await
     }
 
     /// `start`, for the pods' applications when `egress` is given: they are inside the cluster
@@ -101,6 +103,7 @@ impl Hosts {
         internet: Arc<Internet>,
         fabric: Arc<Fabric>,
         public_ca: &CertificateAuthority,
+        materials: Arc<Materials>,
         egress: Option<Arc<PodEgress>>,
     ) -> Result<Hosts, HostsError> {
         let mut leaves: HashMap<String, (Vec<String>, Leaf)> = HashMap::new();
@@ -129,8 +132,23 @@ impl Hosts {
                     .filter_map(|name| leaves.get(name).cloned())
                     .collect();
                 let alpn = if planned.http2 { ALPN } else { ALPN_HTTP1 };
-                let config = public_server(&certs, alpn)
-                    .map_err(|source| HostsError::TlsConfig { at, source })?;
+                // A host with a certificate of its own presents it to every name (a default
+                // server, as nginx's first `server` block is).
+                let own = planned
+                    .hosts
+                    .iter()
+                    .filter_map(|name| internet.hosts().find(|h| h.name() == name))
+                    .find_map(|h| h.tls());
+                let config = match own {
+                    Some(own) => crate::own_tls::own_server(
+                        &materials,
+                        &own.certificate,
+                        own.client_auth.is_some(),
+                        alpn,
+                    ),
+                    None => public_server(&certs, alpn),
+                }
+                .map_err(|source| HostsError::TlsConfig { at, source })?;
                 Some(TlsAcceptor::from(config))
             } else {
                 None
@@ -152,6 +170,7 @@ impl Hosts {
                 records: hosts.records.clone(),
                 tasks: hosts.tasks.clone(),
                 egress: egress.clone(),
+                materials: materials.clone(),
             });
             hosts.tasks.spawn(connection::accept_loop(site, listener));
         }

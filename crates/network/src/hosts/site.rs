@@ -30,6 +30,8 @@ pub(super) struct Site {
     pub tasks: Arc<Tasks>,
     /// How a forward proxy here reaches a `CONNECT`'s destination (`None`: it cannot).
     pub egress: Option<Arc<super::tunnel::PodEgress>>,
+    /// The scenario's own certificates: which one a client presented.
+    pub materials: Arc<crate::materials::Materials>,
 }
 
 impl fmt::Debug for Site {
@@ -89,12 +91,14 @@ impl Conn {
     /// it terminated one.
     pub(super) fn arrival(&self, request: Option<ArrivedRequest>) -> Arrival {
         let port = self.site.port;
+        let presented = self.tls.as_ref().and_then(|t| t.client_certificate.clone());
         self.with_peer(match (&self.tls, request) {
             (Some(_), Some(request)) => Arrival::https(port, self.sni(), request),
             (Some(_), None) => Arrival::tls_stream(port, self.sni()),
             (None, Some(request)) => Arrival::http(port, request),
             (None, None) => Arrival::tcp_stream(port),
         })
+        .presenting(presented)
     }
 
     /// What a ClientHello naming `sni` brings, before the host terminates that TLS.

@@ -46,7 +46,7 @@ impl Bench {
         let internet = Arc::new(Internet::builtin());
         let fabric = Fabric::new(Clock::new(1000));
         let ca = CertificateAuthority::new("public-root")?;
-        let hosts = Hosts::start(internet.clone(), fabric.clone(), &ca).await?;
+        let hosts = Hosts::start(internet.clone(), fabric.clone(), &ca, Default::default()).await?;
         Ok(Bench {
             internet,
             fabric,

@@ -56,8 +56,8 @@ pub struct CurlOptions {
     pub max_time_ms: Option<u64>,
     /// `--connect-timeout` in milliseconds.
     pub connect_timeout_ms: Option<u64>,
-    /// `-k/--insecure`.
-    pub insecure: bool,
+    /// `-k/--insecure`, `--cacert`, `--cert/-E`, `--key`.
+    pub tls: egressbench_model::request::ClientTls,
     /// `-L/--location`: redirects are followed (`redirect`).
     pub follow_redirects: bool,
     /// `--max-redirs N`: how many redirects `-L` follows (curl's default is 50; -1 is no limit).
@@ -122,6 +122,9 @@ enum Opt {
     MaxTime,
     ConnectTimeout,
     Insecure,
+    CaCert,
+    Cert,
+    Key,
     Location,
     Fail,
     FailWithBody,
@@ -161,7 +164,7 @@ const fn spec(short: Option<char>, long: &'static str, takes_value: bool, opt: O
     }
 }
 
-const SPECS: [Spec; 38] = [
+const SPECS: [Spec; 41] = [
     spec(Some('s'), "silent", false, Opt::Silent),
     spec(Some('S'), "show-error", false, Opt::ShowError),
     spec(Some('o'), "output", true, Opt::Output),
@@ -180,6 +183,9 @@ const SPECS: [Spec; 38] = [
     spec(Some('m'), "max-time", true, Opt::MaxTime),
     spec(None, "connect-timeout", true, Opt::ConnectTimeout),
     spec(Some('k'), "insecure", false, Opt::Insecure),
+    spec(None, "cacert", true, Opt::CaCert),
+    spec(Some('E'), "cert", true, Opt::Cert),
+    spec(None, "key", true, Opt::Key),
     spec(Some('L'), "location", false, Opt::Location),
     spec(Some('f'), "fail", false, Opt::Fail),
     spec(None, "fail-with-body", false, Opt::FailWithBody),
@@ -470,7 +476,10 @@ impl CurlOptions {
             Opt::ConnectTimeout => {
                 self.connect_timeout_ms = seconds(&value).map_err(|w| bad(&w))?
             }
-            Opt::Insecure => self.insecure = true,
+            Opt::Insecure => self.tls.insecure = true,
+            Opt::CaCert => self.tls.ca_file = Some(value),
+            Opt::Cert => self.tls.cert_file = Some(value),
+            Opt::Key => self.tls.key_file = Some(value),
             Opt::Location => self.follow_redirects = true,
             Opt::Fail => self.fail = FailMode::Fail,
             Opt::FailWithBody => self.fail = FailMode::WithBody,
@@ -682,6 +691,21 @@ mod tests {
     }
 
     #[test]
+    fn tls_files_are_paths_in_the_pod() {
+        let o = parse(
+            "curl -sS --cacert /etc/nginx-ca-certs/example.com.crt -E /c/tls.crt --key /c/tls.key https://a",
+        );
+        assert_eq!(
+            o.tls.ca_file.as_deref(),
+            Some("/etc/nginx-ca-certs/example.com.crt")
+        );
+        assert_eq!(o.tls.cert_file.as_deref(), Some("/c/tls.crt"));
+        assert_eq!(o.tls.key_file.as_deref(), Some("/c/tls.key"));
+        assert!(!o.tls.insecure);
+        assert!(parse("curl -k https://a").tls.insecure);
+    }
+
+    #[test]
     fn long_flags_take_the_next_word() {
         let o = parse(
             "curl --silent --show-error --output /dev/null --write-out %{http_code} --request PUT \
@@ -689,7 +713,7 @@ mod tests {
              --user-agent bench --http1.1 --resolve a:80:10.0.0.1 --connect-to a:80:b:8080 \
              --ipv4 --retry 3 --url http://a",
         );
-        assert!(o.silent && o.show_error && o.discard_body && o.insecure && o.follow_redirects);
+        assert!(o.silent && o.show_error && o.discard_body && o.tls.insecure && o.follow_redirects);
         assert_eq!(o.method.as_deref(), Some("PUT"));
         assert_eq!(o.max_time_ms, Some(2500));
         assert_eq!(o.connect_timeout_ms, Some(500));

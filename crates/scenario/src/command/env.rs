@@ -1,6 +1,7 @@
 //! The environment a scenario's command lines are read in: the user's shell variables (the
 //! scenario's `vars:` block and `export NAME=…` steps) and the pods of the Deployments applied so
-//! far (what `$(kubectl get pod -l … -o jsonpath=…)` and a pod name in `kubectl exec` refer to).
+//! far (what `$(kubectl get pod -l … -o jsonpath=…)` and a pod name in `kubectl exec` refer to),
+//! and the files made on the workstation so far.
 //!
 //! Owns: `Env`, the rule for variable names (`[A-Za-z_][A-Za-z0-9_]*`, as `sh` has them), the
 //! answer to a pod lookup (`PodLookup`: the pod names of the Deployments whose pod labels match,
@@ -26,6 +27,8 @@ pub struct Env {
     /// Unset names expand to themselves (`$NAME`), and lookups to their own text, instead of
     /// being errors: for reading what kind of line a step is before its environment is known.
     lenient: bool,
+    /// The files the `openssl` and `cat <<EOF` steps made so far.
+    pub(crate) workstation: super::workstation::Workstation,
 }
 
 /// The pod of a Deployment applied so far: its labels and its containers' names.

@@ -182,6 +182,7 @@ pub(crate) fn build_request(o: &CurlOptions) -> Result<ClientRequest, CommandErr
         from_proxy_container: false,
         http: o.http,
         proxy: o.forward_proxy()?,
+        tls: o.tls.clone(),
     })
 }
 
@@ -263,6 +264,7 @@ mod tests {
                 from_proxy_container: false,
                 http: ClientHttp::Negotiate,
                 proxy: None,
+                tls: Default::default(),
             }
         );
     }

@@ -82,6 +82,11 @@ pub enum KubectlCommand {
         workload: WorkloadRef,
         read: super::proxy_log::ProxyLogRead,
     },
+    /// `kubectl create namespace|secret|configmap …`.
+    Create(super::create::CreateCommand),
+    /// `openssl …` or `cat <<EOF > FILE`: not kubectl, but the lines that make the files a
+    /// `kubectl create secret` hands to the cluster.
+    Workstation(super::workstation::WorkstationCommand),
 }
 
 /// What `kubectl get pod -o jsonpath=…` prints of the pods.
@@ -156,6 +161,8 @@ pub enum LineKind {
     Export,
     /// `istioctl proxy-config …`.
     Istioctl,
+    /// `openssl …`, `cat <<EOF > FILE`.
+    Workstation,
     /// `kubectl get pod … -o jsonpath=…`.
     Get,
 }
@@ -163,6 +170,9 @@ pub enum LineKind {
 /// Which kind of line `line` is; errors are those of its words (quotes, operators) and its verb.
 /// The whole line is read later, with the variables set by then (`parse_kubectl`).
 pub fn line_kind(line: &str) -> Result<LineKind, CommandError> {
+    if super::workstation::is_workstation(line) {
+        return super::workstation::parse_workstation(line).map(|_| LineKind::Workstation);
+    }
     let lenient = Env::lenient();
     if parse_export(line, &lenient).is_some() {
         return Ok(LineKind::Export);
@@ -177,6 +187,9 @@ pub fn line_kind(line: &str) -> Result<LineKind, CommandError> {
         .filter_map(|t| t.word().map(str::to_string))
         .collect();
     match words.split_first() {
+        Some((program, rest)) if program == "kubectl" && super::create::is_create(rest) => {
+            super::create::parse_create(rest).map(|_| LineKind::Change)
+        }
         Some((program, rest)) if program == "kubectl" => match read_args(rest)?.verb.as_deref() {
             Some("apply" | "delete") => Ok(LineKind::Change),
             Some("exec") => Ok(LineKind::Exec),
@@ -190,6 +203,9 @@ pub fn line_kind(line: &str) -> Result<LineKind, CommandError> {
 
 /// Read a `kubectl` command line (or an `export NAME=…` or `istioctl` line) in `env`.
 pub fn parse_kubectl(line: &str, env: &Env) -> Result<KubectlCommand, CommandError> {
+    if super::workstation::is_workstation(line) {
+        return super::workstation::parse_workstation(line).map(KubectlCommand::Workstation);
+    }
     if let Some(export) = parse_export(line, env) {
         return export.map(KubectlCommand::Export);
     }
@@ -228,6 +244,15 @@ pub fn parse_kubectl(line: &str, env: &Env) -> Result<KubectlCommand, CommandErr
             position: "as a kubectl command",
             supported: "kubectl",
         });
+    }
+    if super::create::is_create(rest) {
+        if after_pipe.is_some() {
+            return Err(CommandError::ShellSyntax {
+                found: "|".into(),
+                why: "kubectl create is replayed on its own, without pipes".into(),
+            });
+        }
+        return super::create::parse_create(rest).map(KubectlCommand::Create);
     }
     let args = read_args(rest)?;
     let namespace = args.namespace.clone();
@@ -1072,9 +1097,10 @@ mod tests {
 
     #[test]
     fn unknown_kinds_list_the_known_ones() {
-        let e = err("kubectl delete secrets sleep-abc");
+        let e = err("kubectl delete persistentvolumeclaims data-0");
         assert!(
-            e.contains("`secrets`") && e.contains("ASMEgressTrafficPolicy, Namespace"),
+            e.contains("`persistentvolumeclaims`")
+                && e.contains("ASMEgressTrafficPolicy, Namespace"),
             "{e}"
         );
         let e = err("kubectl delete widget/x");

@@ -9,11 +9,13 @@
 //! request), `transfer` and `redirect` (a curl run, `-L` followed), `output`, `verbose`, `status`
 //! (what curl prints), `filter`, `grep`, `pattern`, `lines`, `cut` (the filters), `kubectl`,
 //! `istioctl`, `proxy_log` (a forward proxy's access log read in its pod), `admin` (a proxy's
-//! admin pages read in its pod),
+//! admin pages read in its pod), `create` (`kubectl create namespace|secret|configmap`),
+//! `workstation` (`openssl` and `cat <<EOF` lines that make files),
 //! `env`, `export` and `lookup` (variables and pod lookups), `flags`, `streams`, `error`.
 
 pub(crate) mod admin;
 pub(crate) mod builtin;
+pub(crate) mod create;
 pub(crate) mod curl;
 pub(crate) mod cut;
 pub(crate) mod dial;
@@ -41,9 +43,11 @@ pub(crate) mod transfer;
 pub(crate) mod url;
 pub(crate) mod verbose;
 pub(crate) mod words;
+pub(crate) mod workstation;
 pub(crate) mod writeout;
 
 pub use admin::{AdminClient, AdminRead, ADMIN_PORT};
+pub use create::{CreateCommand, Entry, SecretSource};
 pub use curl::CurlOptions;
 pub use env::{is_name, Env, PodLookup};
 pub use error::CommandError;
@@ -54,6 +58,7 @@ pub use pipeline::{Pipeline, Program, Routing, Stage};
 pub use proxy_log::ProxyLogRead;
 pub use script::{Joiner, Script};
 pub use transfer::{Aborted, Curl, Network, Received};
+pub use workstation::{Workstation, WorkstationCommand, WorkstationError};
 
 use egressbench_model::request::ClientRequest;
 use streams::Stream;

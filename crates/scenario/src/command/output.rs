@@ -12,7 +12,15 @@ use super::curl::{CurlOptions, FailMode};
 use super::streams::{Emitted, Stream};
 use super::verbose;
 use super::writeout::Transfer;
-use egressbench_model::outcome::{ClientResult, ConnectionError, HttpResponse, HttpVersion};
+use egressbench_model::outcome::{
+    CertificateProblem, ClientResult, ConnectionError, HttpResponse, HttpVersion, TlsFileProblem,
+};
+
+/// What curl adds after a certificate it did not accept.
+const CERTIFICATE_ADVICE: &str = "More details here: https://curl.se/docs/sslcerts.html\n\n\
+curl failed to verify the legitimacy of the server and therefore could not\n\
+establish a secure connection to it. To learn more about this situation and\n\
+how to fix it, please visit the web page mentioned above.";
 use egressbench_model::request::{ClientRequest, Scheme};
 
 /// curl's own connect limit when `--connect-timeout` is not given.
@@ -66,7 +74,7 @@ pub(crate) fn curl_output(o: &CurlOptions, hops: &[Hop], stopped: Option<&Stoppe
         },
         (ClientResult::Response(r), None) => response(o, &last.request, r),
         (ClientResult::ConnectionFailed { error, during_tls }, _) => {
-            failure(o, &last.request, *error, *during_tls)
+            failure(o, &last.request, error.clone(), *during_tls)
         }
     };
     append(&mut once, &attempt.emitted);
@@ -253,6 +261,51 @@ fn failure<'a>(
             )
         }
         (ConnectionError::ProxyAborted, _) => (56, "Proxy CONNECT aborted".to_string()),
+        (ConnectionError::Certificate(problem), _) => {
+            if o.verbose {
+                verbose::connected(&mut e, req);
+            }
+            let message = match problem {
+                CertificateProblem::UnknownIssuer => {
+                    "SSL certificate problem: unable to get local issuer certificate".to_string()
+                }
+                CertificateProblem::SelfSigned => {
+                    "SSL certificate problem: self-signed certificate".to_string()
+                }
+                // The certificate has no alternative names: curl compares the subject's CN.
+                CertificateProblem::NameMismatch { common_name } => format!(
+                    "SSL: certificate subject name '{common_name}' does not match target host \
+                     name '{}'",
+                    req.host
+                ),
+            };
+            (60, format!("{message}\n{CERTIFICATE_ADVICE}"))
+        }
+        (ConnectionError::TlsFile(file), _) => {
+            let path = |p: &Option<String>| p.clone().unwrap_or_default();
+            match file {
+                TlsFileProblem::CaFile => (
+                    77,
+                    format!("error setting certificate file: {}", path(&req.tls.ca_file)),
+                ),
+                TlsFileProblem::CertFile => (
+                    58,
+                    format!(
+                        "could not load PEM client certificate from {}, OpenSSL error \
+                         error:80000002:system library::No such file or directory, (no key \
+                         found, wrong pass phrase, or wrong file format?)",
+                        path(&req.tls.cert_file)
+                    ),
+                ),
+                TlsFileProblem::KeyFile => (
+                    58,
+                    format!(
+                        "unable to set private key file: '{}' type PEM",
+                        req.tls.key_file.clone().unwrap_or(path(&req.tls.cert_file))
+                    ),
+                ),
+            }
+        }
         (ConnectionError::TunnelFailed(status), _) => {
             (56, format!("CONNECT tunnel failed, response {status}"))
         }

@@ -157,6 +157,9 @@ pub(crate) async fn serve(
             SocketAddr::new(config.address.parse().unwrap_or(source), port),
         ),
     };
+    let inbound = matches!(direction, Direction::Inbound { .. });
+    // A listener that does not read the ClientHello has no SNI (`Listener::inspects_tls`).
+    let sni = sni.filter(|_| inbound || listener.is_some_and(|l| l.inspects_tls()));
     let mut down = Downstream {
         world: world.clone(),
         upstreams,
@@ -168,7 +171,7 @@ pub(crate) async fn serve(
         tls_terminated: false,
         peer_identity: None,
         original,
-        inbound: matches!(direction, Direction::Inbound { .. }),
+        inbound,
     };
     let Some(chain) = listener.and_then(|l| step::select_chain(l, hello)) else {
         let mut e = down.entry();

@@ -23,6 +23,10 @@
 //! A server listens on the container's declared `ports` and on every `targetPort` of the Services
 //! that select the pod, in plain text.
 
+mod nginx;
+
+pub use nginx::{NginxSetup, NginxTls};
+
 use crate::external::forward::SQUID_PORT;
 use crate::external::{App, EchoServer, ExternalHost, ForwardProxyServer, Internet};
 use crate::request::WorkloadRef;
@@ -149,13 +153,29 @@ pub fn forward_proxy_unreplayed(w: &WorkloadRef) -> String {
     )
 }
 
-/// Every pod's server as a host named by its address, at its `app_address`.
-pub fn apps(workloads: &BTreeMap<WorkloadRef, Workload>, registry: &Registry) -> Internet {
+/// Every pod's server as a host named by its address, at its `app_address` (`store` holds what
+/// their volumes mount: an nginx's `nginx.conf` and certificates).
+pub fn apps(
+    store: &egressbench_resources::Store,
+    workloads: &BTreeMap<WorkloadRef, Workload>,
+    registry: &Registry,
+) -> Internet {
     let mut world = Internet::empty();
     for w in workloads.values() {
         let Some(address) = app_address(w) else {
             continue;
         };
+        if server_of(w) == PodServer::Nginx {
+            match nginx::setup(store, w) {
+                Ok(None) => {}
+                // nginx does not start: nothing listens.
+                Err(_) => continue,
+                Ok(Some(setup)) => {
+                    world.add(configured_nginx(address, &setup));
+                    continue;
+                }
+            }
+        }
         let app = match server_of(w) {
             PodServer::Nothing => continue,
             PodServer::Httpbin => App::Httpbin,
@@ -180,6 +200,25 @@ pub fn apps(workloads: &BTreeMap<WorkloadRef, Workload>, registry: &Registry) ->
         world.add(host);
     }
     world
+}
+
+/// An nginx serving its welcome page on the ports its configuration listens on; on its `ssl`
+/// ports with the certificate and client check the configuration names, for any server name.
+fn configured_nginx(address: Ipv4Addr, setup: &NginxSetup) -> ExternalHost {
+    let mut host = ExternalHost::new(&address.to_string(), App::html_page(NGINX_WELCOME))
+        .at(address)
+        .any_name();
+    if let Some(tls) = setup.ports.iter().find_map(|(_, t)| t.as_ref()) {
+        host = host.with_tls(tls.tls.clone());
+    }
+    for (port, tls) in &setup.ports {
+        host = host.listen_on(match tls {
+            None => crate::external::ExternalPort::plain(*port),
+            Some(t) if t.http2 => crate::external::ExternalPort::tls(*port),
+            Some(_) => crate::external::ExternalPort::tls_http1(*port),
+        });
+    }
+    host
 }
 
 /// The start of nginx's default page.

@@ -1,0 +1,175 @@
+//! What a pod's containers read as files: the keys of the Secrets and ConfigMaps their volumes
+//! mount, as the cluster holds them now (the kubelet keeps mounted Secrets and ConfigMaps in
+//! step with the API; every target is consistent when a step starts).
+//!
+//! Owns: `file_in` (a path in a container to its `FileContent`) and `FileError`. Leaves out: the
+//! files a workload's image brings (none are modelled: only mounted ones exist), `items` and
+//! projected volumes, and what reads the files (curl's `--cacert`, nginx's `ssl_certificate`).
+
+use super::workload::{MountSource, Workload};
+use egressbench_resources::files::FileContent;
+use egressbench_resources::{Body, Kind, ResourceId, Store};
+
+/// Why a file could not be read in a container.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    /// Nothing is mounted there, or the mounted volume has no such key.
+    #[error("{path}: No such file or directory")]
+    Missing { path: String },
+    /// The path is a mounted volume's folder.
+    #[error("{path}: Is a directory")]
+    Directory { path: String },
+}
+
+/// The file at `path` in `container` of `w` (its first application container when `None`).
+pub fn file_in(
+    store: &Store,
+    w: &Workload,
+    container: Option<&str>,
+    path: &str,
+) -> Result<FileContent, FileError> {
+    let missing = || FileError::Missing {
+        path: path.to_string(),
+    };
+    let c = match container {
+        Some(name) => w.containers.iter().find(|c| c.name == name),
+        None => w.containers.first(),
+    }
+    .ok_or_else(missing)?;
+    let wanted = path.trim_end_matches('/');
+    for m in c.mounts.iter().rev() {
+        let key = match &m.sub_path {
+            Some(sub) if wanted == m.path => sub.as_str(),
+            Some(_) => continue,
+            None if wanted == m.path => {
+                return Err(FileError::Directory {
+                    path: path.to_string(),
+                })
+            }
+            None => match wanted
+                .strip_prefix(&m.path)
+                .and_then(|r| r.strip_prefix('/'))
+            {
+                Some(key) => key,
+                None => continue,
+            },
+        };
+        let (kind, name) = match &m.source {
+            MountSource::Secret(n) => (Kind::Secret, n),
+            MountSource::ConfigMap(n) => (Kind::ConfigMap, n),
+        };
+        let id = ResourceId::new(kind, w.id.namespace.as_str(), name.as_str());
+        let entries = match store.get(&id).map(|r| &r.body) {
+            Some(Body::Secret(f) | Body::ConfigFiles(f)) => &f.entries,
+            _ => return Err(missing()),
+        };
+        return entries.get(key).cloned().ok_or_else(missing);
+    }
+    Err(missing())
+}
+
+/// What curl's TLS options (`request`'s `--cacert`, `--cert`, `--key`, `-k`) amount to in `w`'s
+/// first container: what it trusts and the certificate it can present, or which file it could not
+/// use (curl stops before connecting).
+pub fn client_credentials(
+    store: &Store,
+    w: &Workload,
+    tls: &crate::request::ClientTls,
+) -> Result<crate::request::ClientCredentials, crate::outcome::TlsFileProblem> {
+    use crate::outcome::TlsFileProblem;
+    use crate::request::{ClientCredentials, Trust};
+    let read = |path: &str| file_in(store, w, None, path).ok();
+    let trust = match (&tls.ca_file, tls.insecure) {
+        (_, true) => Trust::Anything,
+        (None, false) => Trust::System,
+        (Some(path), false) => match read(path) {
+            Some(FileContent::Certificate(c)) => Trust::Anchors(vec![c]),
+            _ => return Err(TlsFileProblem::CaFile),
+        },
+    };
+    let certificate = match &tls.cert_file {
+        None => None,
+        Some(path) => {
+            let Some(FileContent::Certificate(cert)) = read(path) else {
+                return Err(TlsFileProblem::CertFile);
+            };
+            // The key is read from `--key`, else from the certificate's own file.
+            let key_path = tls.key_file.as_deref().unwrap_or(path);
+            match read(key_path) {
+                Some(FileContent::PrivateKey { key }) if key == cert.key => Some(cert),
+                _ => return Err(TlsFileProblem::KeyFile),
+            }
+        }
+    };
+    Ok(ClientCredentials { trust, certificate })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::workload::{Container, Mount};
+    use egressbench_resources::kube::FileSet;
+    use egressbench_resources::{ObjectMeta, Resource};
+
+    fn pod(mounts: Vec<Mount>) -> Workload {
+        Workload {
+            id: crate::request::WorkloadRef::new("mesh-external", "my-nginx"),
+            labels: Default::default(),
+            service_account: "default".into(),
+            proxy: None,
+            proxy_reason: String::new(),
+            identity: "x".into(),
+            address: "10.244.0.2".into(),
+            containers: vec![Container {
+                name: "my-nginx".into(),
+                image: "nginx".into(),
+                ports: Vec::new(),
+                mounts,
+            }],
+            origin: ResourceId::new(Kind::Deployment, "mesh-external", "my-nginx"),
+        }
+    }
+
+    #[test]
+    fn a_mounted_secrets_keys_are_files_under_its_path() {
+        let mut store = Store::default();
+        let files = FileSet {
+            secret_type: None,
+            entries: [("tls.crt".to_string(), FileContent::Text("pem".into()))]
+                .into_iter()
+                .collect(),
+        };
+        store.apply(Resource::new(
+            "v1",
+            ObjectMeta::named("nginx-server-certs", "mesh-external"),
+            Body::Secret(Box::new(files)),
+        ));
+        let w = pod(vec![Mount {
+            path: "/etc/nginx-server-certs".into(),
+            source: MountSource::Secret("nginx-server-certs".into()),
+            sub_path: None,
+        }]);
+        assert_eq!(
+            file_in(&store, &w, None, "/etc/nginx-server-certs/tls.crt"),
+            Ok(FileContent::Text("pem".into()))
+        );
+        assert_eq!(
+            file_in(&store, &w, None, "/etc/nginx-server-certs/tls.key"),
+            Err(FileError::Missing {
+                path: "/etc/nginx-server-certs/tls.key".into()
+            })
+        );
+        assert!(matches!(
+            file_in(&store, &w, None, "/etc/nginx-server-certs"),
+            Err(FileError::Directory { .. })
+        ));
+        assert!(file_in(&store, &w, Some("other"), "/etc/nginx-server-certs/tls.crt").is_err());
+        // A mount whose Secret does not exist (yet) shows nothing.
+        let w = pod(vec![Mount {
+            path: "/etc/x".into(),
+            source: MountSource::Secret("absent".into()),
+            sub_path: None,
+        }]);
+        assert!(file_in(&store, &w, None, "/etc/x/tls.crt").is_err());
+    }
+}

@@ -773,9 +773,12 @@ impl EnvoyMesh {
         // curl reads its TLS files in the pod first: one it cannot use stops it.
         let credentials = match step::client_credentials(&mesh, from, request) {
             Ok(c) => c,
-            Err(result) => {
+            Err(problem) => {
                 let sent = egressbench_network::client::Sent {
-                    result,
+                    result: egressbench_model::outcome::ClientResult::ConnectionFailed {
+                        error: egressbench_model::outcome::ConnectionError::TlsFile(problem),
+                        during_tls: false,
+                    },
                     elapsed_ms: 0,
                 };
                 return Ok(self.hosts.exchange(sent, None, Vec::new()));

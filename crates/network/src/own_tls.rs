@@ -3,12 +3,13 @@
 //! server the way curl's OpenSSL does (`--cacert`, the CN, `-k`) and presents `--cert`.
 //!
 //! Owns: `own_server`, `curl_client` and `rejected_certificate` (the model's `CertificateProblem`
-//! back out of a failed handshake). Leaves out: what is trusted and what a name must match (the
+//! back out of a failed handshake). A certificate the run did not make is one the public CA
+//! issued for the host's names, which the system bundle trusts (the model's rule). Leaves out: what is trusted and what a name must match (the
 //! model's `external::tls::check_server`, called here on the certificate the server sent), the
 //! mesh's and the public CA's configs (`pki`), and the sockets.
 
 use crate::materials::Materials;
-use crate::pki::{provider, PkiError};
+use crate::pki::{provider, signature_tls12, signature_tls13, verify_schemes, PkiError};
 use egressbench_model::external::tls::{check_server, Presented};
 use egressbench_model::outcome::CertificateProblem;
 use egressbench_model::request::{ClientCredentials, Trust};
@@ -20,38 +21,6 @@ use rustls::{
     ServerConfig, SignatureScheme,
 };
 use std::sync::Arc;
-
-fn tls12(
-    message: &[u8],
-    cert: &CertificateDer<'_>,
-    dss: &DigitallySignedStruct,
-) -> Result<HandshakeSignatureValid, rustls::Error> {
-    rustls::crypto::verify_tls12_signature(
-        message,
-        cert,
-        dss,
-        &provider().signature_verification_algorithms,
-    )
-}
-
-fn tls13(
-    message: &[u8],
-    cert: &CertificateDer<'_>,
-    dss: &DigitallySignedStruct,
-) -> Result<HandshakeSignatureValid, rustls::Error> {
-    rustls::crypto::verify_tls13_signature(
-        message,
-        cert,
-        dss,
-        &provider().signature_verification_algorithms,
-    )
-}
-
-fn schemes() -> Vec<SignatureScheme> {
-    provider()
-        .signature_verification_algorithms
-        .supported_schemes()
-}
 
 /// Asks for a client certificate and takes whatever comes (or nothing): the application checks
 /// it after the handshake, as nginx does.
@@ -82,7 +51,7 @@ impl ClientCertVerifier for AnyClientCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        tls12(message, cert, dss)
+        signature_tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -91,11 +60,11 @@ impl ClientCertVerifier for AnyClientCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        tls13(message, cert, dss)
+        signature_tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        schemes()
+        verify_schemes()
     }
 }
 
@@ -172,7 +141,7 @@ impl ServerCertVerifier for CurlVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        tls12(message, cert, dss)
+        signature_tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -181,11 +150,11 @@ impl ServerCertVerifier for CurlVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        tls13(message, cert, dss)
+        signature_tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        schemes()
+        verify_schemes()
     }
 }
 
@@ -225,9 +194,4 @@ pub fn rejected_certificate(e: &rustls::Error) -> Option<CertificateProblem> {
         }
         _ => None,
     }
-}
-
-/// A private key's PEM, for a file real curl reads.
-pub fn key_pem(materials: &Materials, key: &str) -> Result<String, PkiError> {
-    materials.key(key).map(|(_, pem)| pem)
 }

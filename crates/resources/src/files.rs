@@ -5,7 +5,8 @@
 //! Owns: `FileContent` (a certificate, a private key, a signing request, or text), `Certificate`
 //! (subject, issuer chain, serial, key, whether it is a CA) and `DistinguishedName` (OpenSSL's
 //! `-subj` form, printed as OpenSSL and curl print it). Leaves out: real key material and DER (the
-//! socket-running targets make real certificates from these values, the same on every run),
+//! socket-running targets make real certificates from these values, once per run and the same
+//! for every use within it),
 //! reading PEM from Secret manifests, and what trusts what (`egressbench-model`).
 
 use std::fmt;
@@ -98,8 +99,8 @@ pub struct Certificate {
     /// The certificate that signed it; `None` for a self-signed one.
     pub issuer: Option<Box<Certificate>>,
     pub serial: u64,
-    /// The file name of its private key where it was made (the key's identity: the targets
-    /// derive the same key pair from it every time).
+    /// The file name of its private key where it was made (the key's identity: a socket-running
+    /// target makes one key pair per name and run).
     pub key: String,
     /// `basicConstraints CA:TRUE` (what `openssl req -x509` writes with OpenSSL's default
     /// configuration).
@@ -109,20 +110,6 @@ pub struct Certificate {
 }
 
 impl Certificate {
-    /// The subject of the certificate that signed it (its own, when self-signed).
-    pub fn issuer_name(&self) -> &DistinguishedName {
-        self.issuer.as_ref().map_or(&self.subject, |i| &i.subject)
-    }
-
-    /// The root of its chain: the self-signed certificate at the top.
-    pub fn root(&self) -> &Certificate {
-        let mut c = self;
-        while let Some(i) = &c.issuer {
-            c = i;
-        }
-        c
-    }
-
     /// Whether it chains to `anchor`: `anchor` is itself or one of its issuers.
     pub fn chains_to(&self, anchor: &Certificate) -> bool {
         let mut c = Some(self);
@@ -213,9 +200,6 @@ mod tests {
         let leaf = cert("/CN=client.example.com", Some(root.clone()));
         assert!(leaf.chains_to(&root));
         assert!(!root.chains_to(&leaf));
-        assert_eq!(leaf.root(), &root);
-        assert_eq!(leaf.issuer_name().common_name(), Some("example.com"));
-        assert_eq!(root.issuer_name().common_name(), Some("example.com"));
         let other = cert("/CN=example.com", None);
         // Same subject, other key: not the same CA.
         let other = Certificate {

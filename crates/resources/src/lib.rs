@@ -113,6 +113,11 @@ impl Resource {
             spec: Option<S>,
             #[serde(skip_serializing_if = "Option::is_none")]
             data: Option<std::collections::BTreeMap<String, String>>,
+            /// A Secret's text entries (`data` would have to be base64).
+            #[serde(skip_serializing_if = "Option::is_none")]
+            string_data: Option<std::collections::BTreeMap<String, String>>,
+            #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+            secret_type: Option<String>,
         }
         let mut metadata = self.meta.clone();
         if self.kind().namespaced() {
@@ -124,6 +129,8 @@ impl Resource {
             metadata: metadata.clone(),
             spec,
             data: None,
+            string_data: None,
+            secret_type: None,
         };
         let v = |s: &dyn erased::Ser| s.value();
         let out = match &self.body {
@@ -146,16 +153,21 @@ impl Resource {
             // Text entries as written; certificates and keys have no bytes here (the targets
             // that hold real key material write those).
             Body::ConfigFiles(f) | Body::Secret(f) => {
+                let text: std::collections::BTreeMap<String, String> = f
+                    .entries
+                    .iter()
+                    .filter_map(|(k, v)| match v {
+                        files::FileContent::Text(t) => Some((k.clone(), t.clone())),
+                        _ => None,
+                    })
+                    .collect();
                 let mut d = doc(None);
-                d.data = Some(
-                    f.entries
-                        .iter()
-                        .filter_map(|(k, v)| match v {
-                            files::FileContent::Text(t) => Some((k.clone(), t.clone())),
-                            _ => None,
-                        })
-                        .collect(),
-                );
+                if matches!(self.body, Body::Secret(_)) {
+                    d.string_data = Some(text);
+                    d.secret_type = f.secret_type.clone();
+                } else {
+                    d.data = Some(text);
+                }
                 serde_yaml::to_value(d)
             }
         };

@@ -557,7 +557,6 @@ impl Resolver<'_> {
         })
     }
 
-    /// Load every path (relative to the scenario file), in order; `field` names them in errors.
     /// The object a `kubectl create` line makes, its files taken from the workstation (what
     /// earlier `openssl`/`cat` steps made) or else from the scenario's folder (as text).
     fn created(
@@ -579,7 +578,7 @@ impl Resolver<'_> {
                     self.invalid(
                         line,
                         format!("{field}: error reading {path}: {e} (kubectl would stop here)"),
-                        "make the file with an earlier openssl or cat step, or put it in the                          scenario's folder",
+                        "make the file with an earlier openssl or cat step, or put it in the scenario's folder",
                     )
                 })
         };
@@ -592,7 +591,14 @@ impl Resolver<'_> {
                 .collect()
         };
         let (kind_meta, body) = match create {
-            CreateCommand::Namespace { name } => return Ok(builtin_namespace(&name)),
+            CreateCommand::Namespace { name } => {
+                let ns = builtin_namespace(&name);
+                let builtin = matches!(name.as_str(), "default" | "kube-system" | "istio-system");
+                if builtin || env.object(&ns.id()).is_some() {
+                    return Err(self.exists(field, line, &ns.id()));
+                }
+                return Ok(ns);
+            }
             CreateCommand::Secret {
                 namespace,
                 name,
@@ -613,7 +619,7 @@ impl Resolver<'_> {
                         return Err(self.invalid(
                             line,
                             format!(
-                                "{field}: --key {key} holds {} and --cert {cert} holds {}; kubectl                                  wants a private key and a certificate",
+                                "{field}: --key {key} holds {} and --cert {cert} holds {}; kubectl wants a private key and a certificate",
                                 k.describe(),
                                 c.describe()
                             ),
@@ -652,8 +658,8 @@ impl Resolver<'_> {
                 ((namespace, name), Body::ConfigFiles(Box::new(files)))
             }
         };
-        let ((namespace, name), body) = (kind_meta, body);
-        Ok(Resource {
+        let (namespace, name) = kind_meta;
+        let made = Resource {
             api_version: "v1".into(),
             meta: egressbench_resources::ObjectMeta {
                 name,
@@ -662,9 +668,32 @@ impl Resolver<'_> {
             },
             body,
             origin: None,
-        })
+        };
+        if env.object(&made.id()).is_some() {
+            return Err(self.exists(field, line, &made.id()));
+        }
+        Ok(made)
     }
 
+    /// kubectl's answer to creating what exists.
+    fn exists(&self, field: &str, line: &str, id: &ResourceId) -> ScenarioError {
+        let plural = match id.kind {
+            egressbench_resources::Kind::Namespace => "namespaces",
+            egressbench_resources::Kind::Secret => "secrets",
+            _ => "configmaps",
+        };
+        self.invalid(
+            line,
+            format!(
+                "{field}: Error from server (AlreadyExists): {plural} \"{}\" already exists \
+                 (kubectl create does not replace an object)",
+                id.name
+            ),
+            "delete it first, or create it once",
+        )
+    }
+
+    /// Load every path (relative to the scenario file), in order; `field` names them in errors.
     fn load_files(&self, field: &str, paths: &[String]) -> Result<Vec<Resource>, ScenarioError> {
         let mut out = Vec::new();
         for p in paths {

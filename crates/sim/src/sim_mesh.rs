@@ -338,9 +338,12 @@ impl SimMesh {
         let credentials =
             match egressbench_model::decide::step::client_credentials(&mesh, from, request) {
                 Ok(c) => c,
-                Err(result) => {
+                Err(problem) => {
                     let sent = egressbench_network::client::Sent {
-                        result,
+                        result: egressbench_model::outcome::ClientResult::ConnectionFailed {
+                            error: egressbench_model::outcome::ConnectionError::TlsFile(problem),
+                            during_tls: false,
+                        },
                         elapsed_ms: 0,
                     };
                     return Ok(self.hosts.exchange(sent, None, Vec::new()));

@@ -389,25 +389,20 @@ pub(crate) fn captures(w: &crate::topology::Workload, request: &ClientRequest) -
 }
 
 /// What `from`'s curl trusts and presents for `request` (its `--cacert`, `--cert`, `--key`, `-k`
-/// read in the pod, only for `https://`), or what curl reports when it cannot use a file: the
-/// model decides the same in its walk, and the socket-running targets ask here before sending.
+/// read in `from`'s pod, only for `https://`; through a forward proxy's tunnel too), or which
+/// file it cannot use: the walk and the socket-running targets all ask here.
 pub fn client_credentials(
     mesh: &Mesh,
     from: &WorkloadRef,
     request: &ClientRequest,
-) -> Result<crate::request::ClientCredentials, crate::outcome::ClientResult> {
+) -> Result<crate::request::ClientCredentials, crate::outcome::TlsFileProblem> {
     if request.scheme != crate::request::Scheme::Https {
         return Ok(Default::default());
     }
     let Some(w) = mesh.workload(from) else {
         return Ok(Default::default());
     };
-    crate::topology::files::client_credentials(&mesh.ctx.store, w, &request.tls).map_err(
-        |problem| crate::outcome::ClientResult::ConnectionFailed {
-            error: crate::outcome::ConnectionError::TlsFile(problem),
-            during_tls: false,
-        },
-    )
+    crate::topology::files::client_credentials(&mesh.ctx.store, w, &request.tls)
 }
 
 /// Where `from`'s application connection for `request` goes (its dial host and port): every

@@ -119,6 +119,8 @@ struct Walk<'a> {
     original_port: u16,
     /// The request a forward proxy's tunnel carries, when the client sent it through one.
     tunneled: Option<&'a ClientRequest>,
+    /// What the client's own TLS trusts and presents (through a tunnel too: it is end to end).
+    credentials: crate::request::ClientCredentials,
     /// The address and port the client dialed (a captured connection's original destination).
     original_address: Option<std::net::SocketAddr>,
 }
@@ -799,7 +801,16 @@ impl<'a> Walk<'a> {
                     Some(r) if r.host == host && r.port == target_port => r.tunneled(),
                     _ => ClientRequest::get(Scheme::Tcp, &host, target_port, ""),
                 };
-                decide(self.mesh, self.internet, &Call::new(w.clone(), inner)).ok()
+                // The client's TLS goes through the tunnel end to end: its own trust and
+                // certificate, not files of the proxy's pod.
+                decide_leg(
+                    self.mesh,
+                    self.internet,
+                    &Call::new(w.clone(), inner),
+                    None,
+                    Ok(self.credentials.clone()),
+                )
+                .ok()
             }
             _ => None,
         };
@@ -1088,11 +1099,13 @@ fn from_served(s: Served) -> Reached {
 /// proxy's own connection is the trace's second leg (`Reached::Tunnel`, `Reached::Relayed`). The
 /// trace keeps the client's request.
 pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, DecideError> {
+    // curl reads its TLS files in its own pod.
+    let credentials = step::client_credentials(mesh, &call.from, &call.request);
     let Some(to_proxy) = call.request.to_proxy() else {
-        return decide_leg(mesh, internet, call, None);
+        return decide_leg(mesh, internet, call, None, credentials);
     };
     let leg = Call::new((*call.from).clone(), to_proxy);
-    let mut trace = decide_leg(mesh, internet, &leg, Some(&call.request))?;
+    let mut trace = decide_leg(mesh, internet, &leg, Some(&call.request), credentials)?;
     trace.request = call.request.clone();
     Ok(trace)
 }
@@ -1102,6 +1115,7 @@ fn decide_leg(
     internet: &Internet,
     call: &Call,
     tunneled: Option<&ClientRequest>,
+    credentials: Result<crate::request::ClientCredentials, crate::outcome::TlsFileProblem>,
 ) -> Result<Trace, DecideError> {
     let (from, request) = (&*call.from, &*call.request);
     let w = mesh
@@ -1130,30 +1144,28 @@ fn decide_leg(
         original_host: dest_host,
         original_port: port,
         tunneled,
+        credentials: Default::default(),
         original_address: address.map(|a| std::net::SocketAddr::new(a, port)),
     };
     let http = call.sent.clone();
     // curl reads its TLS files before it connects (only for https://).
-    let credentials = match request.scheme {
-        Scheme::Https => {
-            match crate::topology::files::client_credentials(&mesh.ctx.store, w, &request.tls) {
-                Ok(c) => c,
-                Err(problem) => {
-                    return Ok(Trace {
-                        from: call.from.clone(),
-                        from_identity: w.identity.clone(),
-                        request: call.request.clone(),
-                        address,
-                        hops: Vec::new(),
-                        end: End::NotSent { problem },
-                        received: Vec::new(),
-                        remedies: Vec::new(),
-                    })
-                }
-            }
+    // A TLS file curl cannot use stops it.
+    let credentials = match credentials {
+        Ok(c) => c,
+        Err(problem) => {
+            return Ok(Trace {
+                from: call.from.clone(),
+                from_identity: w.identity.clone(),
+                request: call.request.clone(),
+                address,
+                hops: Vec::new(),
+                end: End::NotSent { problem },
+                received: Vec::new(),
+                remedies: Vec::new(),
+            })
         }
-        _ => crate::request::ClientCredentials::default(),
     };
+    walk.credentials = credentials.clone();
     let wire = match request.scheme {
         Scheme::Http => Wire {
             layers: Vec::new(),

@@ -142,13 +142,6 @@ impl Internet {
         matches!((self.resolve(a), self.resolve(b)), (Some(x), Some(y)) if x == y)
     }
 
-    /// What the host reached as `host` (a name or an IPv4 literal) does with `arrival`.
-    ///
-    /// The first host at the address listening on the port decides whether the port expects TLS.
-    /// TLS to a plain port resets; plain HTTP to a TLS port gets nginx's `400`; a TLS SNI names the
-    /// serving host among those at the address (none matching: the handshake fails, reset; no SNI:
-    /// the first); plain HTTP is served by the host its `Host` header names, else the first; bytes
-    /// that are not HTTP, in plain text or inside the host's TLS, get nginx's `400 Bad Request`.
     /// The host whose TLS answers `arrival`'s handshake at `host` (its port listens in TLS and
     /// serves the SNI, or answers any name), if the handshake gets that far.
     pub fn tls_server(&self, host: &str, arrival: &Arrival) -> Option<&ExternalHost> {
@@ -168,6 +161,13 @@ impl Internet {
         }
     }
 
+    /// What the host reached as `host` (a name or an IPv4 literal) does with `arrival`.
+    ///
+    /// The first host at the address listening on the port decides whether the port expects TLS.
+    /// TLS to a plain port resets; plain HTTP to a TLS port gets nginx's `400`; a TLS SNI names the
+    /// serving host among those at the address (none matching: the handshake fails, reset; no SNI:
+    /// the first); plain HTTP is served by the host its `Host` header names, else the first; bytes
+    /// that are not HTTP, in plain text or inside the host's TLS, get nginx's `400 Bad Request`.
     pub fn serve(&self, host: &str, arrival: &Arrival) -> Served {
         let Some(address) = self.resolve(host) else {
             return Served::Unresolved;

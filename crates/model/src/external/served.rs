@@ -89,7 +89,7 @@ pub fn not_http() -> HttpResponse {
 }
 
 /// nginx's `400` page for a client certificate its `ssl_verify_client` check did not pass
-/// (`None` when it passed); the connection stays open, as nginx keeps it.
+/// (`None` when it passed); nginx closes the connection after it.
 pub(crate) fn client_certificate_page(check: super::tls::ClientCheck) -> Option<HttpResponse> {
     let reason = match check {
         super::tls::ClientCheck::Passed => return None,
@@ -105,6 +105,7 @@ pub(crate) fn client_certificate_page(check: super::tls::ClientCheck) -> Option<
     response
         .headers
         .insert(0, ("server".into(), "nginx".into()));
+    response.headers.push(("connection".into(), "close".into()));
     Some(response)
 }
 

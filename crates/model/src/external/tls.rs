@@ -176,6 +176,44 @@ mod tests {
     }
 
     #[test]
+    fn a_server_asking_for_certificates_answers_nginx_400_pages() {
+        use crate::external::{App, Arrival, ArrivedRequest, ExternalHost, Internet, Served};
+        let ca = cert("example.com", None);
+        let server = cert("my-nginx", Some(&ca));
+        let stranger = cert("other", Some(&cert("other-ca", None)));
+        let client = cert("client.example.com", Some(&ca));
+        let host = ExternalHost::new("10.244.0.9", App::html_page("welcome"))
+            .at("10.244.0.9".parse().unwrap())
+            .any_name()
+            .with_tls(ServerTls {
+                certificate: server,
+                client_auth: Some(ClientAuth { ca, required: true }),
+            })
+            .listen(443, true);
+        let mut world = Internet::empty();
+        world.add(host);
+        let serve = |presented: Option<Certificate>| {
+            let a = Arrival::https(
+                443,
+                Some("my-nginx"),
+                ArrivedRequest::new("GET", "/", "my-nginx"),
+            )
+            .presenting(presented);
+            match world.serve("10.244.0.9", &a) {
+                Served::Response { response, .. } => (response.status, response.body),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(serve(Some(client)), (200, "welcome".to_string()));
+        let (status, body) = serve(None);
+        assert_eq!(status, 400);
+        assert!(body.contains("No required SSL certificate was sent"));
+        let (status, body) = serve(Some(stranger));
+        assert_eq!(status, 400);
+        assert!(body.contains("The SSL certificate error"));
+    }
+
+    #[test]
     fn nginx_checks_the_client_certificate_it_asked_for() {
         let ca = cert("example.com", None);
         let client = cert("client.example.com", Some(&ca));

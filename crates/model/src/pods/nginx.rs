@@ -130,6 +130,9 @@ pub(super) fn setup(store: &Store, w: &Workload) -> Result<Option<NginxSetup>, S
     let text = match file_in(store, w, None, CONF_PATH) {
         Ok(FileContent::Text(t)) => t,
         Ok(other) => return Err(format!("{CONF_PATH} holds {}", other.describe())),
+        Err(e @ crate::topology::files::FileError::SourceMissing { .. }) => {
+            return Err(e.to_string())
+        }
         Err(_) => return Ok(None),
     };
     let top = parse(&text).map_err(|e| format!("{e} in {CONF_PATH}"))?;
@@ -233,6 +236,124 @@ fn server_tls(store: &Store, w: &Workload, server: &[Directive]) -> Result<Serve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::topology::workload::{Container, Mount, MountSource};
+    use egressbench_resources::files::{Certificate, DistinguishedName};
+    use egressbench_resources::kube::FileSet;
+    use egressbench_resources::{Body, Kind, ObjectMeta, Resource, ResourceId};
+
+    fn cert(cn: &str, issuer: Option<&Certificate>) -> Certificate {
+        Certificate {
+            subject: DistinguishedName::parse(&format!("/CN={cn}")).unwrap(),
+            issuer: issuer.map(|i| Box::new(i.clone())),
+            serial: 0,
+            key: format!("{cn}.key"),
+            ca: issuer.is_none(),
+            days: 365,
+        }
+    }
+
+    fn files(kind: &str, name: &str, entries: Vec<(&str, FileContent)>) -> Resource {
+        let set = FileSet {
+            secret_type: None,
+            entries: entries
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        };
+        let body = match kind {
+            "secret" => Body::Secret(Box::new(set)),
+            _ => Body::ConfigFiles(Box::new(set)),
+        };
+        Resource::new("v1", ObjectMeta::named(name, "x"), body)
+    }
+
+    fn nginx() -> Workload {
+        let mount = |path: &str, source| Mount {
+            path: path.into(),
+            source,
+            sub_path: None,
+        };
+        Workload {
+            id: crate::request::WorkloadRef::new("x", "nginx"),
+            labels: Default::default(),
+            service_account: "default".into(),
+            proxy: None,
+            proxy_reason: String::new(),
+            identity: "x".into(),
+            address: "10.244.0.2".into(),
+            containers: vec![Container {
+                name: "nginx".into(),
+                image: "nginx".into(),
+                ports: Vec::new(),
+                mounts: vec![
+                    mount("/etc/nginx", MountSource::ConfigMap("conf".into())),
+                    mount("/etc/certs", MountSource::Secret("certs".into())),
+                ],
+            }],
+            origin: ResourceId::new(Kind::Deployment, "x", "nginx"),
+        }
+    }
+
+    const CONF: &str =
+        "http { server { listen 443 ssl; listen 80; ssl_certificate /etc/certs/tls.crt; \
+        ssl_certificate_key /etc/certs/tls.key; ssl_client_certificate /etc/certs/ca.crt; \
+        ssl_verify_client optional; } }";
+
+    fn store(conf: &str, key: &str) -> Store {
+        let ca = cert("ca", None);
+        let server = cert("server", Some(&ca));
+        let mut store = Store::default();
+        store.apply(files(
+            "configmap",
+            "conf",
+            vec![("nginx.conf", FileContent::Text(conf.into()))],
+        ));
+        store.apply(files(
+            "secret",
+            "certs",
+            vec![
+                ("tls.crt", FileContent::Certificate(server)),
+                ("tls.key", FileContent::PrivateKey { key: key.into() }),
+                ("ca.crt", FileContent::Certificate(ca)),
+            ],
+        ));
+        store
+    }
+
+    #[test]
+    fn an_ssl_server_gets_its_certificate_key_and_client_check_from_the_pod() {
+        let setup = setup(&store(CONF, "server.key"), &nginx())
+            .unwrap()
+            .unwrap();
+        let [(443, Some(tls)), (80, None)] = &setup.ports[..] else {
+            panic!("{setup:?}")
+        };
+        assert_eq!(tls.tls.certificate.subject.common_name(), Some("server"));
+        let auth = tls.tls.client_auth.as_ref().unwrap();
+        assert!(!auth.required);
+        assert!(!tls.http2);
+    }
+
+    #[test]
+    fn nginx_does_not_start_with_a_broken_tls_setup() {
+        let e = setup(&store(CONF, "other.key"), &nginx()).unwrap_err();
+        assert!(e.contains("key values mismatch"), "{e}");
+        let e = setup(
+            &store("http { server { listen 443 ssl; } }", "server.key"),
+            &nginx(),
+        )
+        .unwrap_err();
+        assert!(e.contains("no \"ssl_certificate\""), "{e}");
+        let e = setup(
+            &store("http { server { listen x; } }", "server.key"),
+            &nginx(),
+        )
+        .unwrap_err();
+        assert!(e.contains("invalid port"), "{e}");
+        // The ConfigMap its volume mounts is missing: the pod does not start.
+        let e = setup(&Store::default(), &nginx()).unwrap_err();
+        assert!(e.contains("does not start"), "{e}");
+    }
 
     #[test]
     fn the_tasks_nginx_conf_reads_as_one_ssl_server() {

@@ -128,13 +128,6 @@ pub struct ClientTls {
     pub insecure: bool,
 }
 
-impl ClientTls {
-    /// Whether any option differs from curl's default (the system bundle, no certificate).
-    pub fn is_set(&self) -> bool {
-        *self != ClientTls::default()
-    }
-}
-
 /// What a TLS client trusts: the public CAs of the system bundle, the certificates of a file
 /// (`--cacert`; a self-signed CA, or a chain), or nothing is checked (`-k`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

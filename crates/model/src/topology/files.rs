@@ -2,9 +2,10 @@
 //! mount, as the cluster holds them now (the kubelet keeps mounted Secrets and ConfigMaps in
 //! step with the API; every target is consistent when a step starts).
 //!
-//! Owns: `file_in` (a path in a container to its `FileContent`) and `FileError`. Leaves out: the
-//! files a workload's image brings (none are modelled: only mounted ones exist), `items` and
-//! projected volumes, and what reads the files (curl's `--cacert`, nginx's `ssl_certificate`).
+//! Owns: `file_in` (a path in a container to its `FileContent`), `FileError`, and
+//! `client_credentials` (what curl's `--cacert`, `--cert`, `--key` and `-k` amount to in a pod).
+//! Leaves out: the files a workload's image brings (none are modelled: only mounted ones exist),
+//! `items` and projected volumes, and what reads the files (nginx's `ssl_certificate`, `pods`).
 
 use super::workload::{MountSource, Workload};
 use egressbench_resources::files::FileContent;
@@ -19,6 +20,16 @@ pub enum FileError {
     /// The path is a mounted volume's folder.
     #[error("{path}: Is a directory")]
     Directory { path: String },
+    /// The volume mounted there names a Secret or ConfigMap the namespace does not have: the
+    /// kubelet does not start the pod.
+    #[error(
+        "{path}: the {kind} `{name}` its volume mounts does not exist, so the pod does not start"
+    )]
+    SourceMissing {
+        path: String,
+        kind: &'static str,
+        name: String,
+    },
 }
 
 /// The file at `path` in `container` of `w` (its first application container when `None`).
@@ -61,7 +72,17 @@ pub fn file_in(
         let id = ResourceId::new(kind, w.id.namespace.as_str(), name.as_str());
         let entries = match store.get(&id).map(|r| &r.body) {
             Some(Body::Secret(f) | Body::ConfigFiles(f)) => &f.entries,
-            _ => return Err(missing()),
+            _ => {
+                return Err(FileError::SourceMissing {
+                    path: path.to_string(),
+                    kind: if kind == Kind::Secret {
+                        "Secret"
+                    } else {
+                        "ConfigMap"
+                    },
+                    name: name.clone(),
+                })
+            }
         };
         return entries.get(key).cloned().ok_or_else(missing);
     }
@@ -164,12 +185,15 @@ mod tests {
             Err(FileError::Directory { .. })
         ));
         assert!(file_in(&store, &w, Some("other"), "/etc/nginx-server-certs/tls.crt").is_err());
-        // A mount whose Secret does not exist (yet) shows nothing.
+        // A mount whose Secret does not exist keeps the pod from starting.
         let w = pod(vec![Mount {
             path: "/etc/x".into(),
             source: MountSource::Secret("absent".into()),
             sub_path: None,
         }]);
-        assert!(file_in(&store, &w, None, "/etc/x/tls.crt").is_err());
+        assert!(matches!(
+            file_in(&store, &w, None, "/etc/x/tls.crt"),
+            Err(FileError::SourceMissing { .. })
+        ));
     }
 }

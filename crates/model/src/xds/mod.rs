@@ -167,8 +167,10 @@ impl Listener {
     /// filter chain matches on SNI or transport): only then does the connection have a requested
     /// server name, for the access log and for RBAC's `connection.sni`.
     pub fn inspects_tls(&self) -> bool {
+        // As the renderer writes `server_names`: a list with `*` in it matches any name.
         self.filter_chains.iter().any(|c| {
-            c.matcher.transport.is_some() || c.matcher.server_names.iter().any(|n| n != "*")
+            let names = &c.matcher.server_names;
+            c.matcher.transport.is_some() || (!names.is_empty() && !names.iter().any(|n| n == "*"))
         })
     }
 

@@ -388,8 +388,12 @@ pub async fn send_with_curl(
                 true,
             )
         }
-        Some(60) if stderr.contains("does not match target host name") => {
-            // "certificate subject name 'CN' does not match target host name 'HOST'"
+        Some(60)
+            if stderr.contains("does not match target host name")
+                || stderr.contains("does not match target hostname") =>
+        {
+            // "certificate subject name 'CN' does not match target host name 'HOST'" (newer
+            // curl: "target hostname")
             let common_name = stderr
                 .split("certificate subject name '")
                 .nth(1)

@@ -774,13 +774,7 @@ impl EnvoyMesh {
         let credentials = match step::client_credentials(&mesh, from, request) {
             Ok(c) => c,
             Err(problem) => {
-                let sent = egressbench_network::client::Sent {
-                    result: egressbench_model::outcome::ClientResult::ConnectionFailed {
-                        error: egressbench_model::outcome::ConnectionError::TlsFile(problem),
-                        during_tls: false,
-                    },
-                    elapsed_ms: 0,
-                };
+                let sent = egressbench_network::client::Sent::unusable_tls_file(problem);
                 return Ok(self.hosts.exchange(sent, None, Vec::new()));
             }
         };

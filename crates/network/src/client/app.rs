@@ -33,6 +33,20 @@ pub struct Sent {
     pub elapsed_ms: u64,
 }
 
+impl Sent {
+    /// What curl reports when it cannot use one of its TLS files (`step::client_credentials`):
+    /// it sent nothing.
+    pub fn unusable_tls_file(problem: egressbench_model::outcome::TlsFileProblem) -> Sent {
+        Sent {
+            result: ClientResult::ConnectionFailed {
+                error: ConnectionError::TlsFile(problem),
+                during_tls: false,
+            },
+            elapsed_ms: 0,
+        }
+    }
+}
+
 /// A workload application's client, ready to send.
 #[derive(Debug)]
 pub struct AppClient {

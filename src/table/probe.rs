@@ -208,11 +208,14 @@ pub fn requests_in_cluster(ports: &[u16]) -> Vec<Ask> {
         .iter()
         .flat_map(|&port| {
             [
-                Ask::new(Scheme::Http, "GET", port),
-                Ask::new(Scheme::Http, "POST", port),
-                Ask::h2c(port),
-                Ask::new(Scheme::Tcp, "GET", port),
+                Some(Ask::new(Scheme::Http, "GET", port)),
+                Some(Ask::new(Scheme::Http, "POST", port)),
+                Some(Ask::h2c(port)),
+                (port == 443).then(|| Ask::new(Scheme::Https, "GET", port)),
+                Some(Ask::new(Scheme::Tcp, "GET", port)),
             ]
+            .into_iter()
+            .flatten()
         })
         .collect()
 }

@@ -34,6 +34,14 @@ struct TlsLayer {
     client_certificate: Option<egressbench_resources::files::Certificate>,
 }
 
+impl TlsLayer {
+    /// Whether it is the client's own TLS (curl's, which checks the server), not a proxy's
+    /// origination.
+    fn is_clients(&self) -> bool {
+        self.verify.is_some()
+    }
+}
+
 /// What travels on one connection: TLS layers (outermost first) around an HTTP request or an
 /// opaque stream.
 #[derive(Debug, Clone)]
@@ -257,8 +265,11 @@ impl<'a> Walk<'a> {
             });
             self.hops.push(h);
             let mut end = closed(idx, NO_ROUTE_FLAG, Details::FilterChainNotFound, "-");
+            // Only a handshake the connecting proxy made itself is its failed connect; a client's
+            // own TLS that a TCP proxy passed on was, to that proxy, a connection that came up
+            // and was reset.
             if let End::Closed { handshake, .. } = &mut end {
-                *handshake = wire.outer().is_some();
+                *handshake = wire.outer().is_some_and(|l| !l.is_clients());
             }
             return end;
         };

@@ -62,17 +62,11 @@ pub(crate) fn parse_istioctl(line: &str, env: &Env) -> Result<IstioctlCommand, C
         Some(i) => (&tokens[..i], filter_stages(line, &tokens[i + 1..])?),
         None => (&tokens[..], Vec::new()),
     };
-    let words = head
-        .iter()
-        .map(|t| {
-            t.word()
-                .map(str::to_string)
-                .ok_or_else(|| CommandError::ShellSyntax {
-                    found: line[t.start..t.end].to_string(),
-                    why: "istioctl is replayed with filters after a `|` only".into(),
-                })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let words = super::words::plain_words(
+        line,
+        head,
+        "istioctl is replayed with filters after a `|` only",
+    )?;
     let mut rest = words.iter().skip(1);
     let mut positional: Vec<&str> = Vec::new();
     let mut namespace = None;

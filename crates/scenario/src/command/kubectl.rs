@@ -223,20 +223,12 @@ pub fn parse_kubectl(line: &str, env: &Env) -> Result<KubectlCommand, CommandErr
         Some(i) => (&head[..i], Some(&head[i + 1..])),
         None => (head, None),
     };
-    let words = head
-        .iter()
-        .map(|t| {
-            t.word()
-                .map(str::to_string)
-                .ok_or_else(|| CommandError::ShellSyntax {
-                    found: line[t.start..t.end].to_string(),
-                    why:
-                        "kubectl commands are replayed on their own, without pipes or redirections \
-                      (only the command after `kubectl exec … --` may have them)"
-                            .into(),
-                })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let words = super::words::plain_words(
+        line,
+        head,
+        "kubectl commands are replayed on their own, without pipes or redirections (only the \
+         command after `kubectl exec … --` may have them)",
+    )?;
     let (program, rest) = words.split_first().ok_or(CommandError::Empty)?;
     if program != "kubectl" {
         return Err(CommandError::UnknownProgram {

@@ -89,6 +89,26 @@ pub(crate) fn tokenize(line: &str, vars: Option<&Env>) -> Result<Vec<Token>, Com
     .run()
 }
 
+/// The words of `tokens` (read from `line`); an operator among them is an error naming it,
+/// with `why` saying what the line may hold.
+pub(crate) fn plain_words(
+    line: &str,
+    tokens: &[Token],
+    why: &str,
+) -> Result<Vec<String>, CommandError> {
+    tokens
+        .iter()
+        .map(|t| {
+            t.word()
+                .map(str::to_string)
+                .ok_or_else(|| CommandError::ShellSyntax {
+                    found: line[t.start..t.end].to_string(),
+                    why: why.to_string(),
+                })
+        })
+        .collect()
+}
+
 /// Just the words of `line`; any operator is an error naming it (for tests).
 #[cfg(test)]
 pub(crate) fn split_words(line: &str) -> Result<Vec<String>, CommandError> {

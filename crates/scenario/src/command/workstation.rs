@@ -9,7 +9,7 @@
 //! and files the scenario's folder holds (read by the loader).
 
 use super::error::CommandError;
-use super::words::tokenize;
+use super::words::{plain_words, tokenize};
 use egressbench_resources::files::{Certificate, DistinguishedName, FileContent};
 use std::collections::BTreeMap;
 
@@ -81,18 +81,11 @@ pub(crate) fn parse_workstation(line: &str) -> Result<WorkstationCommand, Comman
     if line.trim_start().starts_with("cat") {
         return heredoc(line);
     }
-    let words: Vec<String> = tokenize(line, None)?
-        .iter()
-        .map(|t| {
-            t.word()
-                .map(str::to_string)
-                .ok_or_else(|| CommandError::ShellSyntax {
-                    found: line[t.start..t.end].to_string(),
-                    why: "an openssl line is replayed on its own, without pipes or redirections"
-                        .into(),
-                })
-        })
-        .collect::<Result<_, _>>()?;
+    let words = plain_words(
+        line,
+        &tokenize(line, None)?,
+        "an openssl line is replayed on its own, without pipes or redirections",
+    )?;
     let (sub, rest) = match words.split_first() {
         Some((_, rest)) => rest
             .split_first()

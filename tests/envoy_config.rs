@@ -203,6 +203,7 @@ fn every_proxy_of_every_scenario_state_passes_envoy_validate() {
     }
     let dir = TempDir::new("states");
     let mut certs = BTreeMap::new();
+    let materials = egressbench_network::materials::Materials::default();
     // Distinct configs only: a proxy whose config a step does not change is validated once.
     let mut configs: BTreeMap<String, String> = BTreeMap::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
@@ -213,6 +214,8 @@ fn every_proxy_of_every_scenario_state_passes_envoy_validate() {
                 certs: certs_for(&dir.0, &proxy.identity, &mut certs),
                 ..Placement::in_pod()
             };
+            // A gateway's `credentialName` files, as the Envoy runner writes them.
+            envoy::write_credentials(proxy, &placement.certs, &materials).unwrap();
             let yaml = envoy::to_yaml(&envoy::bootstrap(proxy, mesh, &placement)).unwrap();
             rendered += 1;
             if seen.insert(yaml.clone()) {

@@ -123,7 +123,7 @@ fn raw_tcp_that_keeps_its_side_open_gets_envoys_400_and_the_log_entry_the_model_
         .apply(baseline())
         .expect("the model takes the baseline");
     let expected = model
-        .exec(&sleep_a(), &tcp_probe())
+        .exec(&sleep_a().into(), &tcp_probe())
         .expect("the model answers");
     assert_eq!(expected.logs.len(), 1, "{:?}", expected.logs);
     let want = &expected.logs[0];

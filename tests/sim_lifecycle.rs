@@ -42,7 +42,7 @@ fn dropping_the_target_closes_every_listener_it_bound() {
     .expect("fixtures apply");
     let x = t
         .exec(
-            &WorkloadRef::new("mytest", "sleep-a"),
+            &WorkloadRef::new("mytest", "sleep-a").into(),
             &ClientRequest::get(Scheme::Http, "www.httpbin.org", 80, "/get"),
         )
         .expect("exec");

@@ -82,7 +82,7 @@ fn allow_any_passes_the_request_through_with_the_headers_envoy_adds() {
     fabric.route_to(at, *server.address());
     assert_eq!(fabric.real_addr(at), Some(*server.address()));
     let x = t
-        .exec(&WorkloadRef::new("default", "nginx"), &post())
+        .exec(&WorkloadRef::new("default", "nginx").into(), &post())
         .expect("exec");
     assert_eq!(x.result.status(), Some(201), "{x:#?}");
     assert_eq!(x.logs.len(), 1, "{:#?}", x.logs);
@@ -115,7 +115,7 @@ fn registry_only_never_reaches_the_host() {
     fabric.route_to(at, *server.address());
     assert_eq!(fabric.real_addr(at), Some(*server.address()));
     let x = t
-        .exec(&WorkloadRef::new("default", "nginx"), &post())
+        .exec(&WorkloadRef::new("default", "nginx").into(), &post())
         .expect("exec");
     assert_eq!(x.result.status(), Some(502), "{x:#?}");
     assert_eq!(x.logs[0].route_name, "block_all");

@@ -326,7 +326,7 @@ impl Bench {
 
     fn exec(&mut self, from: &str, request: ClientRequest) -> Exchange {
         let from = WorkloadRef::parse(from).expect("workload ref");
-        self.target.exec(&from, &request).expect("exec")
+        self.target.exec(&from.into(), &request).expect("exec")
     }
 }
 

@@ -143,7 +143,7 @@ fn the_command_prints_json() {
     let first = &doc["scenarios"][0]["states"][0]["cells"][0];
     assert_eq!(first["observations"][0]["target"], "model");
     assert!(
-        first["probe"]["workload"]["namespace"].is_string(),
+        first["probe"]["from"]["pod"]["namespace"].is_string(),
         "{first}"
     );
 }

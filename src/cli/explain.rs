@@ -94,7 +94,8 @@ pub(super) fn execute(args: &ExplainArgs, io: &mut Io<'_>) -> io::Result<Exit> {
             ),
         );
     }
-    let mut net = TargetNetwork::new(&mut target, &args.from);
+    let origin = egressbench_model::request::Origin::Pod(args.from.clone());
+    let mut net = TargetNetwork::new(&mut target, &origin);
     let output = command::run(&cmd, &mut net);
     let (made, refused) = (net.made, net.refused);
     let (output, Some((request, exchange))) = (output, made.last()) else {

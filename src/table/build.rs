@@ -11,11 +11,13 @@ use super::cell::{Cell, Observation};
 use super::counters::CounterCheck;
 use super::error::TableError;
 use super::probe::{
-    in_cluster_services, requests_for, requests_in_cluster, requests_via_proxy, Probe, Via,
+    in_cluster_services, load_balancers, requests_for, requests_in_cluster, requests_via_proxy,
+    Probe, Via,
 };
 use super::states::{step_title, Change, ChangeOutcome, ChangeRecord, SETUP_TITLE};
 use super::{StateTable, Table};
 use egressbench_model::external::Internet;
+use egressbench_model::request::Origin;
 use egressbench_model::xds::{ClusterKind, ProxyKind};
 use egressbench_network::{ClientKind, Clock};
 use egressbench_scenario::target::{ModelTarget, Target, TargetError};
@@ -229,36 +231,62 @@ impl Replay {
         for (host, ask, via) in direct.chain(via_proxy) {
             for workload in &workloads {
                 probes.push(Probe {
-                    workload: workload.clone(),
+                    from: Origin::Pod(workload.clone()),
                     host: host.clone(),
                     scheme: ask.scheme,
                     method: ask.method.to_string(),
                     port: ask.port,
                     via,
                     http: ask.http,
+                    resolve: None,
                 });
             }
         }
-        probes.sort_by(|a, b| a.workload.cmp(&b.workload));
+        // From the workstation, the cluster: each load-balancer address on its Service's ports, and there each
+        // name the gateway behind it serves (`--resolve NAME:PORT:ADDRESS`).
+        for balanced in load_balancers(mesh) {
+            for (port, names) in &balanced.ports {
+                let by_address = std::iter::once((balanced.address.to_string(), None));
+                let by_name = names.iter().map(|n| (n.clone(), Some(balanced.address)));
+                for (host, resolve) in by_address.chain(by_name) {
+                    for ask in requests_in_cluster(&[*port]) {
+                        probes.push(Probe {
+                            from: Origin::workstation(),
+                            host: host.clone(),
+                            scheme: ask.scheme,
+                            method: ask.method.to_string(),
+                            port: ask.port,
+                            via: None,
+                            http: ask.http,
+                            resolve,
+                        });
+                    }
+                }
+            }
+        }
+        probes.sort_by(|a, b| a.from.cmp(&b.from));
         let requests = probes
             .iter()
-            .map(|p| p.request().map(|r| (p.workload.clone(), r)))
+            .map(|p| p.request().map(|r| (p.from.clone(), r)))
             .collect::<Result<Vec<_>, _>>()?;
+        // Only a pod's requests are captured by its sidecar, which is what targets prepare.
+        let captured: Vec<_> = requests
+            .iter()
+            .filter_map(|(from, r)| Some((from.pod()?.clone(), r.clone())))
+            .collect();
         for (_, target) in &mut self.targets {
             // A target that cannot prepare still answers each request; its cells say why not.
-            let _ = target.prepare(&requests);
+            let _ = target.prepare(&captured);
         }
         let mut cells = Vec::with_capacity(probes.len());
         for (probe, (_, request)) in probes.into_iter().zip(requests) {
             let observations = self
                 .targets
                 .iter_mut()
-                .map(
-                    |(name, target)| match target.exec(&probe.workload, &request) {
-                        Ok(exchange) => Observation::of_exchange(name, &exchange),
-                        Err(e) => Observation::not_run(name, e.to_string()),
-                    },
-                )
+                .map(|(name, target)| match target.exec(&probe.from, &request) {
+                    Ok(exchange) => Observation::of_exchange(name, &exchange),
+                    Err(e) => Observation::not_run(name, e.to_string()),
+                })
                 .collect();
             cells.push(Cell::new(probe, observations));
         }

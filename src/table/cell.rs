@@ -250,17 +250,18 @@ impl Cell {
 mod tests {
     use super::*;
     use egressbench_model::outcome::HttpResponse;
-    use egressbench_model::request::{Scheme, WorkloadRef};
+    use egressbench_model::request::{Origin, Scheme, WorkloadRef};
 
     fn probe() -> Probe {
         Probe {
-            workload: WorkloadRef::new("mytest", "sleep-a"),
+            from: Origin::Pod(WorkloadRef::new("mytest", "sleep-a")),
             host: "httpbin.org".into(),
             scheme: Scheme::Https,
             method: "GET".into(),
             port: 443,
             via: None,
             http: Default::default(),
+            resolve: None,
         }
     }
 

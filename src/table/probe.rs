@@ -15,7 +15,7 @@
 
 use super::error::TableError;
 use egressbench_model::mesh::Mesh;
-use egressbench_model::request::{ClientHttp, ClientRequest, Scheme, WorkloadRef};
+use egressbench_model::request::{ClientHttp, ClientRequest, Origin, Scheme};
 use egressbench_resources::Kind;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -27,10 +27,10 @@ pub const PATH: &str = "/anything";
 /// The body of a POST probe (`curl -d hello`: form-encoded).
 pub const POST_BODY: &str = "hello";
 
-/// One request of the table: from a workload, to a host, in a protocol.
+/// One request of the table: from a workload (or the workstation), to a host, in a protocol.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Probe {
-    pub workload: WorkloadRef,
+    pub from: Origin,
     pub host: String,
     pub scheme: Scheme,
     /// `GET` or `POST` (`GET` for TCP, which has no method).
@@ -40,6 +40,9 @@ pub struct Probe {
     pub via: Option<Via>,
     /// The HTTP versions the client speaks (h2c: `--http2-prior-knowledge`).
     pub http: ClientHttp,
+    /// The address the connection goes to instead of the host's (`curl --resolve
+    /// HOST:PORT:ADDRESS`): a name a gateway serves, reached at its load-balancer address.
+    pub resolve: Option<std::net::IpAddr>,
 }
 
 /// A forward proxy a probe goes through, and how.
@@ -90,9 +93,10 @@ impl Probe {
             None => String::new(),
         };
         let h2c = if self.http.h2c() { " h2c" } else { "" };
+        let at = self.resolve.map(|a| format!(" at {a}")).unwrap_or_default();
         match self.scheme {
-            Scheme::Tcp => format!("tcp :{}", self.port),
-            scheme => format!("{scheme}{h2c} {} :{}{via}", self.method, self.port),
+            Scheme::Tcp => format!("tcp :{}{at}", self.port),
+            scheme => format!("{scheme}{h2c} {} :{}{via}{at}", self.method, self.port),
         }
     }
 
@@ -115,6 +119,9 @@ impl Probe {
         if self.http.h2c() {
             data.push_str("--http2-prior-knowledge ");
         }
+        if let Some(address) = self.resolve {
+            data.push_str(&format!("--resolve {}:{}:{address} ", self.host, self.port));
+        }
         match self.scheme {
             Scheme::Tcp => None,
             scheme => Some(format!("curl -s {data}{scheme}://{authority}{PATH}")),
@@ -124,7 +131,12 @@ impl Probe {
     /// The request the probe sends.
     pub fn request(&self) -> Result<ClientRequest, TableError> {
         let Some(line) = self.curl() else {
-            return Ok(ClientRequest::get(Scheme::Tcp, &self.host, self.port, "/"));
+            let mut tcp = ClientRequest::get(Scheme::Tcp, &self.host, self.port, "/");
+            tcp.dial = self.resolve.map(|a| egressbench_model::request::Dial {
+                host: a.to_string(),
+                port: self.port,
+            });
+            return Ok(tcp);
         };
         egressbench_scenario::command::parse_exec(&line, &Default::default())
             .and_then(|cmd| {
@@ -142,13 +154,7 @@ impl Probe {
 
 impl fmt::Display for Probe {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}  {}  {}",
-            self.workload,
-            self.host,
-            self.request_text()
-        )
+        write!(f, "{}  {}  {}", self.from, self.host, self.request_text())
     }
 }
 
@@ -201,6 +207,64 @@ pub fn requests_via_proxy() -> Vec<(Ask, bool)> {
     ]
 }
 
+/// What the workstation probes at one load-balancer address: its Service's ports, and the names
+/// the gateway behind it serves there (the SNI names of its listener's filter chains and the
+/// domains of their routes, wildcards left out), each reached with `--resolve`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Balanced {
+    pub address: std::net::IpAddr,
+    pub ports: Vec<(u16, Vec<String>)>,
+}
+
+/// The load-balancer addresses of the state's Services.
+pub fn load_balancers(mesh: &Mesh) -> Vec<Balanced> {
+    mesh.ctx
+        .registry
+        .services
+        .iter()
+        .filter_map(|s| {
+            let address = s.load_balancer.as_deref()?.parse().ok()?;
+            let ports = s
+                .ports
+                .iter()
+                .map(|p| {
+                    let names =
+                        egressbench_model::decide::step::load_balancer(mesh, address, p.number)
+                            .and_then(|(w, target)| Some(served_names(mesh.proxy(&w)?, target)))
+                            .unwrap_or_default();
+                    (p.number, names)
+                })
+                .collect();
+            Some(Balanced { address, ports })
+        })
+        .collect()
+}
+
+/// The names a gateway serves on `port`, without wildcards, sorted.
+fn served_names(proxy: &egressbench_model::xds::ProxyConfig, port: u16) -> Vec<String> {
+    use egressbench_model::xds::Terminal;
+    let mut names = std::collections::BTreeSet::new();
+    for chain in proxy
+        .inbound_listener(port)
+        .into_iter()
+        .flat_map(|l| &l.filter_chains)
+    {
+        names.extend(chain.matcher.server_names.iter().cloned());
+        if let Terminal::Http { route_config, .. } = &chain.terminal {
+            if let Some(rc) = proxy.routes.get(&**route_config) {
+                for vh in &rc.virtual_hosts {
+                    names.extend(
+                        vh.domains
+                            .iter()
+                            .map(|d| d.split(':').next().unwrap_or(d).to_string()),
+                    );
+                }
+            }
+        }
+    }
+    names.into_iter().filter(|n| !n.contains('*')).collect()
+}
+
 /// Each request made to an in-cluster Service with `ports`: HTTP GET and POST, an h2c GET and
 /// raw TCP on every port.
 pub fn requests_in_cluster(ports: &[u16]) -> Vec<Ask> {
@@ -240,16 +304,18 @@ fn declared_ports(mesh: &Mesh, host: &str) -> BTreeMap<u16, bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use egressbench_model::request::WorkloadRef;
 
     fn probe(scheme: Scheme, method: &str, port: u16) -> Probe {
         Probe {
-            workload: WorkloadRef::new("mytest", "sleep-a"),
+            from: Origin::Pod(WorkloadRef::new("mytest", "sleep-a")),
             host: "httpbin.org".into(),
             scheme,
             method: method.into(),
             port,
             via: None,
             http: ClientHttp::Negotiate,
+            resolve: None,
         }
     }
 

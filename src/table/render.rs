@@ -89,7 +89,7 @@ fn render_state(state: &StateTable, of: usize, only_disagreements: bool) -> Stri
         .filter(|c| !only_disagreements || !c.agree)
         .collect();
     let width = |f: &dyn Fn(&Cell) -> usize| shown.iter().map(|c| f(c)).max().unwrap_or(0);
-    let w_workload = width(&|c| c.probe.workload.to_string().chars().count());
+    let w_workload = width(&|c| c.probe.from.to_string().chars().count());
     let w_host = width(&|c| c.probe.host.chars().count());
     let w_request = width(&|c| c.probe.request_text().chars().count());
     let w_outcome = width(&|c| {
@@ -100,7 +100,7 @@ fn render_state(state: &StateTable, of: usize, only_disagreements: bool) -> Stri
     for cell in shown {
         let lead = format!(
             "  {:<w_workload$}  {:<w_host$}  {:<w_request$}",
-            cell.probe.workload.to_string(),
+            cell.probe.from.to_string(),
             cell.probe.host,
             cell.probe.request_text(),
         );
@@ -199,7 +199,7 @@ mod tests {
     use crate::table::{Observation, Probe};
     use egressbench_model::answer::Exchange;
     use egressbench_model::outcome::{AccessLogEntry, ClientResult, HttpResponse};
-    use egressbench_model::request::{Scheme, WorkloadRef};
+    use egressbench_model::request::{Origin, Scheme, WorkloadRef};
 
     fn observation(target: &'static str, status: u16, cluster: &str) -> Observation {
         let mut entry = AccessLogEntry::blank("mytest/sleep-a");
@@ -221,13 +221,14 @@ mod tests {
     fn cell(host: &str, sim_status: u16) -> Cell {
         Cell::new(
             Probe {
-                workload: WorkloadRef::new("mytest", "sleep-a"),
+                from: Origin::Pod(WorkloadRef::new("mytest", "sleep-a")),
                 host: host.into(),
                 scheme: Scheme::Http,
                 method: "GET".into(),
                 port: 80,
                 via: None,
                 http: Default::default(),
+                resolve: None,
             },
             vec![
                 observation("model", 200, "outbound|80||httpbin.org"),

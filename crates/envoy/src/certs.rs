@@ -1,13 +1,16 @@
 //! The certificate files a rendered config reads: a proxy's SPIFFE certificate chain and key from
 //! a mesh CA, the mesh root, and a public CA bundle, issued (`CertPems::issue`) or taken from
 //! existing authorities (`CertPems::from_authorities`, for a run that shares the simulated mesh's
-//! CAs), and written to a folder (`write`).
+//! CAs), and written to a folder (`write`); and its gateway servers' `credentialName`
+//! certificates, made from the scenario's certificate values (`write_credentials`).
 //!
 //! Owns: the PEM texts and their files. Leaves out: the CAs themselves (`sim::pki`) and where the
 //! config expects the files (`Placement`).
 
 use super::error::EnvoyError;
 use super::placement::CertPaths;
+use egressbench_model::xds::ProxyConfig;
+use egressbench_network::materials::Materials;
 use egressbench_network::pki::{CertificateAuthority, LeafSpec};
 use std::path::Path;
 
@@ -71,6 +74,7 @@ impl CertPems {
             private_key: dir.join("key.pem"),
             mesh_root: dir.join("root-cert.pem"),
             public_ca: dir.join("ca-certificates.crt"),
+            credentials: dir.join("credentials"),
         };
         for (path, text) in [
             (&paths.cert_chain, &self.cert_chain),
@@ -82,6 +86,50 @@ impl CertPems {
         write_private(&paths.private_key, &self.private_key).map_err(failed(&paths.private_key))?;
         Ok(paths)
     }
+}
+
+/// Write the files of every `credentialName` Secret `proxy`'s servers present into `paths`'
+/// credentials folder (`CertPaths::credential`), made by `materials` (the same certificates the
+/// simulated mesh serves), and an empty SDS source for each Secret that does not exist.
+pub fn write_credentials(
+    proxy: &ProxyConfig,
+    paths: &CertPaths,
+    materials: &Materials,
+) -> Result<(), EnvoyError> {
+    let write = |path: &Path, text: &str| {
+        let failed = |source| EnvoyError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(failed)?;
+        }
+        std::fs::write(path, text).map_err(failed)
+    };
+    let made = |c: &egressbench_resources::files::Certificate| {
+        materials
+            .certificate(c)
+            .map_err(|e| EnvoyError::Certs(e.to_string()))
+    };
+    for credential in proxy.credentials() {
+        let Some(certificate) = &credential.certificate else {
+            write(&paths.missing_credential(&credential.secret), "")?;
+            continue;
+        };
+        let (_, key) = materials
+            .key(&certificate.key)
+            .map_err(|e| EnvoyError::Certs(e.to_string()))?;
+        let (cert_path, key_path, ca_path) = paths.credential(&credential.secret);
+        write(&cert_path, &made(certificate)?.pem)?;
+        write_private(&key_path, &key).map_err(|source| EnvoyError::Write {
+            path: key_path.clone(),
+            source,
+        })?;
+        if let Some(ca) = &credential.ca {
+            write(&ca_path, &made(ca)?.pem)?;
+        }
+    }
+    Ok(())
 }
 
 /// Write a file only its owner can read.

@@ -96,7 +96,7 @@ pub(crate) fn filter_chain(
         let http = matches!(chain.terminal, Terminal::Http { .. });
         out.insert(
             "transport_socket".into(),
-            tls::downstream(t.mode, t.require_client_certificate, &placement.certs, http),
+            tls::downstream(t, &placement.certs, http),
         );
     }
     Value::Object(out)

@@ -36,7 +36,7 @@ mod tls;
 mod tests;
 
 pub use binary::{envoy_version, find_envoy, validate};
-pub use certs::CertPems;
+pub use certs::{write_credentials, CertPems};
 pub use error::EnvoyError;
 pub use listeners::inbound_listener_name;
 pub use placement::{AccessLogSink, Capture, CertPaths, Placement};

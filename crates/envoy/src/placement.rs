@@ -39,9 +39,28 @@ pub struct CertPaths {
     pub mesh_root: PathBuf,
     /// The CA bundle trusted for TLS to external hosts (SIMPLE origination).
     pub public_ca: PathBuf,
+    /// A folder holding, per gateway `credentialName` Secret NAME, `NAME/cert.pem`,
+    /// `NAME/key.pem` and `NAME/ca.pem` (istiod sends them by SDS as `kubernetes://NAME`).
+    pub credentials: PathBuf,
 }
 
 impl CertPaths {
+    /// The files of credential Secret `name`: certificate chain, private key and CA.
+    pub fn credential(&self, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+        let dir = self.credentials.join(name);
+        (
+            dir.join("cert.pem"),
+            dir.join("key.pem"),
+            dir.join("ca.pem"),
+        )
+    }
+
+    /// The file standing for the SDS source of a credential Secret that does not exist: it holds
+    /// no secret, so the server's certificate never arrives.
+    pub fn missing_credential(&self, name: &str) -> PathBuf {
+        self.credentials.join(format!("{name}.missing.yaml"))
+    }
+
     /// Where an Istio proxy finds them in its pod (file-mounted certificates).
     pub fn in_pod() -> CertPaths {
         CertPaths {
@@ -49,6 +68,7 @@ impl CertPaths {
             private_key: "/etc/certs/key.pem".into(),
             mesh_root: "/etc/certs/root-cert.pem".into(),
             public_ca: "/etc/ssl/certs/ca-certificates.crt".into(),
+            credentials: "/etc/istio/credentials".into(),
         }
     }
 }

@@ -29,7 +29,7 @@ use egressbench_model::mesh::Mesh;
 use egressbench_model::outcome::counters::ProxyCounters;
 use egressbench_model::outcome::reply::{ResponseFlag, ResponseFlags};
 use egressbench_model::outcome::AccessLogEntry;
-use egressbench_model::request::{ClientRequest, WorkloadRef};
+use egressbench_model::request::{ClientRequest, Origin, WorkloadRef};
 use egressbench_model::xds::{EndpointTarget, ProxyConfig, ProxyKind};
 use egressbench_network::client::{AppClient, ClientKind, Dial};
 use egressbench_network::hosts::{Hosts, PodEgress};
@@ -616,6 +616,8 @@ impl EnvoyMesh {
                 .and_then(|pems| pems.write(&cert_dir))
                 .map_err(|e| RunError::Setup(e.to_string()))?
         };
+        super::certs::write_credentials(proxy, &cert_paths, &self.certs.materials)
+            .map_err(|e| RunError::Setup(e.to_string()))?;
         let mut listeners = BTreeMap::new();
         for l in proxy.inbound_listeners() {
             let name = match proxy.kind {
@@ -765,7 +767,7 @@ impl EnvoyMesh {
     /// Make `request` from `from` and collect what the proxies logged for it.
     pub async fn exec(
         &mut self,
-        from: &WorkloadRef,
+        from: &Origin,
         request: &ClientRequest,
     ) -> Result<Exchange, RunError> {
         let mesh = self.mesh.clone();
@@ -800,7 +802,7 @@ impl EnvoyMesh {
             .client
             .send(&self.fabric, source, dial, request, &credentials)
             .await?;
-        let logs = self.collect(from, client, &earlier).await;
+        let logs = self.collect(from.pod(), client, &earlier).await;
         let mut exchange = self.hosts.exchange(sent, connection.remote(), logs);
         if let Some((_, apps)) = &self.apps {
             apps.add_records(&mut exchange);
@@ -812,13 +814,20 @@ impl EnvoyMesh {
     /// captured one goes to the sidecar's capture listener for its original destination.
     async fn dial(
         &mut self,
-        from: &WorkloadRef,
+        from: &Origin,
         connection: AppConnection,
     ) -> Result<(Dial, IpAddr), RunError> {
-        Ok(match connection {
-            AppConnection::Unresolved { source } => (Dial::Unresolved, source),
-            AppConnection::Direct { to, source, .. } => (Dial::Simulated(to), source),
-            AppConnection::Captured { original, source } => {
+        Ok(match (connection, from) {
+            (AppConnection::Unresolved { source }, _) => (Dial::Unresolved, source),
+            (AppConnection::Direct { to, source, .. }, _) => (Dial::Simulated(to), source),
+            (AppConnection::Unroutable { original, source }, _) => {
+                (Dial::Unroutable(original), source)
+            }
+            // Only a pod's sidecar captures.
+            (AppConnection::Captured { original, source }, Origin::Workstation(_)) => {
+                (Dial::Simulated(original), source)
+            }
+            (AppConnection::Captured { original, source }, Origin::Pod(from)) => {
                 if self
                     .destinations
                     .entry(from.clone())
@@ -874,7 +883,7 @@ impl EnvoyMesh {
     }
 
     /// The access-log entries of the exchange whose client connected from `client` to the
-    /// sidecar of `from` (`None`: no sidecar was dialed), in start-time order.
+    /// sidecar of pod `from` (`None`: no sidecar was dialed), in start-time order.
     ///
     /// They are found by following the connections, as one follows them through a mesh: the
     /// sidecar's entry is the one whose downstream address is the client's; if that entry's
@@ -885,14 +894,16 @@ impl EnvoyMesh {
     /// earlier exchange is not told apart (its gateway entry was awaited when it ran).
     async fn collect(
         &mut self,
-        from: &WorkloadRef,
+        from: Option<&WorkloadRef>,
         client: Option<Ipv4Addr>,
         earlier: &BTreeSet<Ipv4Addr>,
     ) -> Vec<AccessLogEntry> {
         let started = Instant::now();
         let inbound = self.inbound_addresses();
         let mut lines: Vec<Line> = Vec::new();
-        let mut wanted = client.map(|c| (from.clone(), AwaitedPeer::Client(c)));
+        let mut wanted = client
+            .zip(from)
+            .map(|(c, from)| (from.clone(), AwaitedPeer::Client(c)));
         // A sidecar's entry leads to a gateway's or another sidecar's inbound one, and a
         // gateway's to a sidecar's inbound one: three steps at most. Entries found this way are
         // ordered as found where their start times tie.
@@ -1026,6 +1037,7 @@ fn cert_paths_in(dir: &Path) -> CertPaths {
         private_key: dir.join("key.pem"),
         mesh_root: dir.join("root-cert.pem"),
         public_ca: dir.join("ca-certificates.crt"),
+        credentials: dir.join("credentials"),
     }
 }
 

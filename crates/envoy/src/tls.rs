@@ -7,11 +7,11 @@
 //! Owns: `UpstreamTlsContext` and `DownstreamTlsContext`. Leaves out: which clusters and chains
 //! get one (`clusters`, `chains`) and where the files are (`Placement`). Not rendered: MUTUAL
 //! origination's client certificate (a DestinationRule's `clientCertificate` files are not
-//! modelled: MUTUAL is rendered as SIMPLE), and a gateway's own `credentialName` certificate for
-//! SIMPLE/MUTUAL servers (the proxy's mesh certificate is served, as the simulated mesh does).
+//! modelled: MUTUAL is rendered as SIMPLE). A gateway server's `credentialName` is rendered as
+//! files (`CertPaths::credential`), which the runner writes from the Secret's certificate.
 
 use super::placement::CertPaths;
-use egressbench_model::xds::UpstreamTls;
+use egressbench_model::xds::{DownstreamTls, UpstreamTls};
 use egressbench_resources::{ClientTlsMode, ServerTlsMode};
 use serde_json::{json, Value};
 
@@ -87,26 +87,68 @@ pub(crate) fn upstream(
 /// A chain's downstream TLS: the proxy's certificate; with a client certificate required (or
 /// optional, for OPTIONAL_MUTUAL), validation against the mesh root only — who may connect is
 /// RBAC's job. `http` chains advertise `h2` and `http/1.1` as istiod's gateway servers do.
-pub(crate) fn downstream(
-    mode: ServerTlsMode,
-    require_client_certificate: bool,
-    certs: &CertPaths,
-    http: bool,
-) -> Value {
-    let mut common = json!({"tls_certificates": own_certificate(certs)});
+pub(crate) fn downstream(tls: &DownstreamTls, certs: &CertPaths, http: bool) -> Value {
+    let mode = tls.mode;
+    let require_client_certificate = tls.require_client_certificate;
+    let mut common = match &tls.credential {
+        None => json!({"tls_certificates": own_certificate(certs)}),
+        // A gateway server's `credentialName`: the Secret's certificate, or, for a Secret that
+        // does not exist, an SDS secret that never arrives (the server has nothing to present;
+        // once the fetch times out the listener serves, and every handshake fails).
+        Some(credential) if credential.certificate.is_none() => json!({
+            "tls_certificate_sds_secret_configs": [{
+                "name": format!("kubernetes://{}", credential.secret),
+                "sds_config": {
+                    "path_config_source": {"path": certs.missing_credential(&credential.secret).display().to_string()},
+                    "initial_fetch_timeout": "0.1s",
+                    "resource_api_version": "V3",
+                },
+            }],
+        }),
+        Some(credential) => {
+            let (cert, key, _) = certs.credential(&credential.secret);
+            json!({"tls_certificates": [{
+                "certificate_chain": file(&cert),
+                "private_key": file(&key),
+            }]})
+        }
+    };
     let verifies = require_client_certificate
         || matches!(
             mode,
             ServerTlsMode::IstioMutual | ServerTlsMode::Mutual | ServerTlsMode::OptionalMutual
         );
     if verifies {
-        common["validation_context"] = json!({"trusted_ca": file(&certs.mesh_root)});
+        let trusted = match &tls.credential {
+            // MUTUAL: the Secret's CA (without one, no client certificate is accepted: the
+            // server's own certificate stands in, which issued none).
+            Some(credential) => {
+                let (cert, _, ca) = certs.credential(&credential.secret);
+                if credential.ca.is_some() {
+                    ca
+                } else {
+                    cert
+                }
+            }
+            None => certs.mesh_root.clone(),
+        };
+        if tls
+            .credential
+            .as_ref()
+            .is_none_or(|c| c.certificate.is_some())
+        {
+            common["validation_context"] = json!({"trusted_ca": file(&trusted)});
+        }
     }
     if http {
         common["alpn_protocols"] = json!(["h2", "http/1.1"]);
     }
+    let presents = tls
+        .credential
+        .as_ref()
+        .is_none_or(|c| c.certificate.is_some());
     let context = json!({
-        "require_client_certificate": require_client_certificate,
+        "require_client_certificate": require_client_certificate && presents,
         "common_tls_context": common,
     });
     transport_socket(

@@ -135,6 +135,7 @@ fn reached(outcome: &Reached) -> Up {
         },
         Reached::Refused => Up::Failed(ConnectionError::Refused),
         Reached::Reset => Up::PeerReset,
+        Reached::ResetAfterHandshake => Up::Failed(ConnectionError::Reset),
         Reached::Unresolved => Up::Failed(ConnectionError::Unresolved),
         Reached::NoRoute => Up::Failed(ConnectionError::Timeout),
         Reached::NotTls => Up::Failed(ConnectionError::NotTls),
@@ -373,7 +374,14 @@ pub fn answer(trace: &Trace) -> Exchange {
     // CONNECT exchange with the proxy, in plain text. (A whole request sent to a proxy is plain
     // HTTP to it.)
     let proxied = trace.request.proxy.as_ref().is_some_and(|p| p.tunnel);
-    let during_tls = trace.request.scheme == Scheme::Https && !proxied;
+    let after_handshake = matches!(
+        trace.end,
+        End::Reached {
+            outcome: Reached::ResetAfterHandshake,
+            ..
+        }
+    );
+    let during_tls = trace.request.scheme == Scheme::Https && !proxied && !after_handshake;
     // The client's first hop could not read what it sent: its TLS handshake, or its raw bytes,
     // got a plain-text HTTP answer.
     let unreadable = matches!(&trace.end, End::Responded { hop: 0, reply } if reply.details == Details::CodecError);

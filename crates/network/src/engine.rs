@@ -11,7 +11,7 @@ use egressbench_model::answer::Exchange;
 use egressbench_model::mesh::Mesh;
 use egressbench_model::outcome::counters::ProxyCounters;
 use egressbench_model::outcome::AccessLogEntry;
-use egressbench_model::request::{ClientRequest, WorkloadRef};
+use egressbench_model::request::{ClientRequest, Origin, WorkloadRef};
 use egressbench_resources::{Resource, ResourceId, Store};
 use egressbench_scenario::target::{self as shared, Target, TargetError};
 use egressbench_text::{BoxDiagnostic, Diagnostic};
@@ -33,7 +33,7 @@ pub trait Engine {
     /// Make `request` from `from` and collect what the proxies logged for it.
     async fn exec(
         &mut self,
-        from: &WorkloadRef,
+        from: &Origin,
         request: &ClientRequest,
     ) -> Result<Exchange, Self::Error>;
 
@@ -180,14 +180,10 @@ impl<E: Engine> Target for OnRuntime<E> {
         self.commit(store)
     }
 
-    fn exec(
-        &mut self,
-        from: &WorkloadRef,
-        request: &ClientRequest,
-    ) -> Result<Exchange, TargetError> {
-        if let Some(mesh) = self.engine.as_ref().map(E::mesh) {
-            if mesh.workload(from).is_none() {
-                return Err(TargetError::unknown_workload(&mesh, from));
+    fn exec(&mut self, from: &Origin, request: &ClientRequest) -> Result<Exchange, TargetError> {
+        if let (Some(mesh), Some(pod)) = (self.engine.as_ref().map(E::mesh), from.pod()) {
+            if mesh.workload(pod).is_none() {
+                return Err(TargetError::unknown_workload(&mesh, pod));
             }
         }
         self.on_engine(|e| e.exec(from, request))

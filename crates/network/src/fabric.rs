@@ -210,13 +210,18 @@ impl Fabric {
                     format!("connection refused: nothing listens on {to}"),
                 ));
             }
-            self.clock.sleep(CONNECT_TIMEOUT_MS).await;
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("connection to {to} timed out: no host at {}", to.ip()),
-            ));
+            return Err(self.unroutable(to).await);
         };
         self.connect_real(from, real).await
+    }
+
+    /// What an attempt to reach `to` where nothing routes it gives, after the time it takes.
+    pub async fn unroutable(&self, to: SocketAddr) -> io::Error {
+        self.clock.sleep(CONNECT_TIMEOUT_MS).await;
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("connection to {to} timed out: no host at {}", to.ip()),
+        )
     }
 
     /// Connect from simulated source `from` to a real loopback address.

@@ -17,7 +17,7 @@ use super::error::{from_yaml, At, ScenarioError};
 use super::format::{ActionSpec, DeleteSpec, ManifestSpec, ScenarioFile, StepSpec};
 use super::plan::{Action, Scenario, SeenPod, Step};
 use egressbench_manifest as manifest;
-use egressbench_model::request::WorkloadRef;
+use egressbench_model::request::{Origin, WorkloadRef};
 use egressbench_model::topology::workload::POD_GENERATION;
 use egressbench_resources::{Body, Resource, ResourceId};
 use std::collections::BTreeMap;
@@ -228,7 +228,10 @@ impl Resolver<'_> {
                     .map_err(|e| self.bad_line(&format!("{field}.exec.command"), &line, &e))?;
                 (
                     format!("exec in {from}: {}", command.text),
-                    Action::Exec { from, command },
+                    Action::Exec {
+                        from: Origin::Pod(from),
+                        command,
+                    },
                 )
             }
             ActionSpec::Logs { from, tail } => {
@@ -458,12 +461,28 @@ impl Resolver<'_> {
                 }
             }
             KubectlCommand::Create(create) => Action::Apply(vec![self.created(field, line, create, env)?]),
+            KubectlCommand::Local(command) => Action::Exec {
+                from: Origin::Workstation(env.workstation.snapshot()),
+                command,
+            },
             KubectlCommand::Export(export) => {
                 env.set(&export.name, &export.value);
                 Action::Export {
                     name: export.name,
                     value: export.value,
                 }
+            }
+            KubectlCommand::ApplyText { text, namespace } => {
+                let yaml = expand_set_variables(&text, env);
+                let name = format!("{} ({field}, the manifest after <<EOF)", self.file);
+                let loaded =
+                    manifest::load_str(&yaml, &name).map_err(|source| ScenarioError::Manifest {
+                        file: self.file.clone(),
+                        field: field.to_string(),
+                        source: Box::new(source),
+                    })?;
+                let resources = self.non_empty(field, &yaml, loaded.resources)?;
+                Action::Apply(in_namespace(resources, namespace.as_deref()))
             }
             KubectlCommand::Apply { files, namespace } => {
                 Action::Apply(in_namespace(self.load_files(field, &files)?, namespace.as_deref()))
@@ -505,7 +524,10 @@ impl Resolver<'_> {
                     }
                     None => {}
                 }
-                Action::Exec { from, command }
+                Action::Exec {
+                    from: Origin::Pod(from),
+                    command,
+                }
             }
             KubectlCommand::Logs {
                 target,

@@ -9,7 +9,7 @@ use super::expectation::Expect;
 use super::format::Source;
 use super::hosts::{self, HostSpec};
 use egressbench_model::external::Internet;
-use egressbench_model::request::WorkloadRef;
+use egressbench_model::request::{Origin, WorkloadRef};
 use egressbench_resources::{OutboundMode, Resource, ResourceId};
 use std::path::PathBuf;
 
@@ -91,11 +91,8 @@ pub enum Action {
     Apply(Vec<Resource>),
     /// Delete objects.
     Delete(Vec<ResourceId>),
-    /// Run a command in a workload.
-    Exec {
-        from: WorkloadRef,
-        command: ExecCommand,
-    },
+    /// Run a command in a workload's pod, or on the workstation.
+    Exec { from: Origin, command: ExecCommand },
     /// Read a proxy's access log, the last `tail` entries.
     Logs {
         from: WorkloadRef,

@@ -16,7 +16,7 @@ use super::verify::{self, ExecObservation};
 use crate::target::{ModelTarget, Target, TargetError, TargetNetwork};
 use egressbench_model::external::Internet;
 use egressbench_model::proxy_config;
-use egressbench_model::request::{ClientRequest, WorkloadRef};
+use egressbench_model::request::{ClientRequest, Origin, WorkloadRef};
 use egressbench_model::xds::ProxyConfig;
 use egressbench_resources::mesh_config::{MeshConfig, OutboundTrafficPolicy};
 use egressbench_resources::{Body, Kind, ObjectMeta, OutboundMode, Resource, ResourceId};
@@ -56,7 +56,11 @@ pub fn run_scenario(scenario: &Scenario, target: &mut dyn Target) -> ScenarioRep
         .steps
         .iter()
         .filter_map(|step| match &step.action {
-            Action::Exec { from, command } => Some(
+            // Only a pod's requests are captured by a sidecar, which is what a target prepares.
+            Action::Exec {
+                from: Origin::Pod(from),
+                command,
+            } => Some(
                 command
                     .requests()
                     .into_iter()
@@ -690,7 +694,7 @@ mod tests {
         }
         fn exec(
             &mut self,
-            from: &WorkloadRef,
+            from: &Origin,
             request: &ClientRequest,
         ) -> Result<Exchange, TargetError> {
             self.calls.push(format!("exec {from} {}", request.url()));
@@ -780,7 +784,7 @@ mod tests {
         let command = parse_exec(&format!("curl -s {url}"), &Default::default())
             .expect("a plain curl command line parses");
         Action::Exec {
-            from: WorkloadRef::new("mytest", "sleep-a"),
+            from: Origin::Pod(WorkloadRef::new("mytest", "sleep-a")),
             command,
         }
     }

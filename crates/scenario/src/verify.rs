@@ -11,13 +11,14 @@ use super::expectation::{
 use super::results::Check;
 use egressbench_model::admin::MetricSeries;
 use egressbench_model::outcome::{AccessLogEntry, ClientResult, Received};
-use egressbench_model::request::WorkloadRef;
+use egressbench_model::request::{Origin, WorkloadRef};
 
 /// What an exec step observed.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ExecObservation<'a> {
-    /// The workload the command ran in (the default proxy for access-log expectations).
-    pub from: &'a WorkloadRef,
+    /// Where the command ran: its pod's proxy is the default for access-log expectations (from
+    /// the workstation, the first proxy the request reached).
+    pub from: &'a Origin,
     pub output: &'a ProcessOutput,
     pub result: &'a ClientResult,
     /// Access-log entries written while serving the request, in hop order.
@@ -125,7 +126,11 @@ pub(crate) fn check_exec(expect: &Expect, seen: &ExecObservation<'_>) -> Vec<Che
     }
     if let Some(AccessLogExpect::Proxies(items)) = &expect.access_log {
         for item in items {
-            let proxy = item.proxy.as_ref().unwrap_or(seen.from).to_string();
+            let proxy = match (&item.proxy, seen.from.pod(), seen.logs.first()) {
+                (Some(p), _, _) | (None, Some(p), _) => p.to_string(),
+                (None, None, Some(first)) => first.proxy.clone(),
+                (None, None, None) => "the first proxy on the way".to_string(),
+            };
             let what = format!("access_log[{proxy}]");
             let check =
                 |entry| check_entry(&what, entry, item.fields.iter(), "written during this step");
@@ -475,7 +480,7 @@ mod tests {
 
     #[test]
     fn lists_and_negations_of_texts_check_each_text() {
-        let from = WorkloadRef::new("default", "sleep");
+        let from = Origin::Pod(WorkloadRef::new("default", "sleep"));
         let e = expect("{stdout_contains: [\"200\", OK], stdout_not_contains: [teapot, \"404\"], body_not_contains: RBAC}");
         let out = ProcessOutput {
             stdout: "200 OK 404".into(),
@@ -498,7 +503,7 @@ mod tests {
 
     #[test]
     fn any_of_holds_when_one_alternative_holds_in_full() {
-        let from = WorkloadRef::new("default", "sleep");
+        let from = Origin::Pod(WorkloadRef::new("default", "sleep"));
         let e = expect("{any_of: [{status: 502}, {connection: reset}]}");
         let out = ProcessOutput::default();
         let reset = ClientResult::ConnectionFailed {
@@ -521,7 +526,7 @@ mod tests {
 
     #[test]
     fn received_items_need_one_record_matching_in_full_and_none_needs_no_record() {
-        let from = WorkloadRef::new("foo", "sleep");
+        let from = Origin::Pod(WorkloadRef::new("foo", "sleep"));
         let out = ProcessOutput::default();
         let ok = ClientResult::Response(HttpResponse::new(200, "text/plain", ""));
         let record = Received {
@@ -653,7 +658,7 @@ mod tests {
     }
 
     fn observe<'a>(
-        from: &'a WorkloadRef,
+        from: &'a Origin,
         output: &'a ProcessOutput,
         result: &'a ClientResult,
         logs: &'a [AccessLogEntry],
@@ -669,7 +674,7 @@ mod tests {
 
     #[test]
     fn stdout_is_compared_trimmed_and_other_output_by_containment() {
-        let from = WorkloadRef::new("default", "nginx");
+        let from = Origin::Pod(WorkloadRef::new("default", "nginx"));
         let out = ProcessOutput {
             stdout: "502\n".into(),
             stderr: "curl: (56) Recv failure".into(),
@@ -699,7 +704,7 @@ mod tests {
 
     #[test]
     fn status_and_body_need_a_response() {
-        let from = WorkloadRef::new("default", "nginx");
+        let from = Origin::Pod(WorkloadRef::new("default", "nginx"));
         let out = ProcessOutput::default();
         let reset = ClientResult::ConnectionFailed {
             error: ConnectionError::Reset,
@@ -722,7 +727,7 @@ mod tests {
 
     #[test]
     fn json_fields_are_found_by_dotted_path() {
-        let from = WorkloadRef::new("mytest", "sleep-a");
+        let from = Origin::Pod(WorkloadRef::new("mytest", "sleep-a"));
         let out = ProcessOutput::default();
         let body = r#"{"url": "https://httpbin.org/get", "headers": {"Host": "httpbin.org"}, "n": 3, "list": ["a", "b"]}"#;
         let res = ClientResult::Response(HttpResponse::new(200, "application/json", body));
@@ -752,7 +757,7 @@ mod tests {
 
     #[test]
     fn access_log_reads_the_last_entry_of_the_named_proxy() {
-        let from = WorkloadRef::new("default", "nginx");
+        let from = Origin::Pod(WorkloadRef::new("default", "nginx"));
         let out = ProcessOutput::default();
         let res = ClientResult::Response(HttpResponse::new(502, "text/plain", ""));
         let logs = [

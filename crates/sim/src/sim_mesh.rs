@@ -16,7 +16,7 @@ use egressbench_model::external::Internet;
 use egressbench_model::mesh::Mesh;
 use egressbench_model::outcome::counters::ProxyCounters;
 use egressbench_model::outcome::AccessLogEntry;
-use egressbench_model::request::{ClientRequest, WorkloadRef};
+use egressbench_model::request::{ClientRequest, Origin, WorkloadRef};
 use egressbench_network::client::{AppClient, ClientKind, Dial};
 use egressbench_network::fabric::{Clock, Fabric};
 use egressbench_network::hosts::{Hosts, PodEgress};
@@ -194,6 +194,14 @@ impl SimMesh {
         self.world
             .fabric
             .set_services(egressbench_model::decide::step::kube_proxy_table(&mesh));
+        // The certificates gateways present (`credentialName`) exist before any client checks
+        // one: a client tells the scenario's own certificates from the public CA's by them.
+        let materials = &self.world.certs.materials;
+        for credential in mesh.proxies.values().flat_map(|p| p.credentials()) {
+            for certificate in credential.certificate.iter().chain(&credential.ca) {
+                materials.certificate(certificate)?;
+            }
+        }
         if self.apps.as_ref().map(|(apps, _)| apps) != Some(&mesh.apps) {
             // Stop the old applications before the new ones bind the same addresses.
             self.apps = None;
@@ -312,25 +320,28 @@ impl SimMesh {
     /// source address; a captured one goes to the sidecar's capture listener.
     async fn dial(
         &self,
-        from: &WorkloadRef,
+        from: &Origin,
         connection: AppConnection,
     ) -> Result<(Dial, IpAddr), SimError> {
-        Ok(match connection {
-            AppConnection::Unresolved { source } => (Dial::Unresolved, source),
-            AppConnection::Captured { original, source } => {
-                (Dial::Real(self.capture(from, original).await?), source)
+        Ok(match (connection, from) {
+            (AppConnection::Unresolved { source }, _) => (Dial::Unresolved, source),
+            (AppConnection::Captured { original, source }, Origin::Pod(pod)) => {
+                (Dial::Real(self.capture(pod, original).await?), source)
             }
-            AppConnection::Direct { to, source, .. } => (Dial::Simulated(to), source),
+            // Only a pod's sidecar captures.
+            (AppConnection::Captured { original, source }, Origin::Workstation(_)) => {
+                (Dial::Simulated(original), source)
+            }
+            (AppConnection::Direct { to, source, .. }, _) => (Dial::Simulated(to), source),
+            (AppConnection::Unroutable { original, source }, _) => {
+                (Dial::Unroutable(original), source)
+            }
         })
     }
 
     /// Make `request` from `from`, as its application would, and collect what every proxy logged
     /// for it (in hop order) once they are done.
-    pub async fn exec(
-        &self,
-        from: &WorkloadRef,
-        request: &ClientRequest,
-    ) -> Result<Exchange, SimError> {
+    pub async fn exec(&self, from: &Origin, request: &ClientRequest) -> Result<Exchange, SimError> {
         let mesh = self.world.mesh();
         let mark = self.world.logs.mark();
         let connection = step::app_connection(&mesh, &self.world.internet, from, request);

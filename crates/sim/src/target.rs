@@ -11,7 +11,7 @@ use egressbench_model::external::Internet;
 use egressbench_model::mesh::Mesh;
 use egressbench_model::outcome::counters::ProxyCounters;
 use egressbench_model::outcome::AccessLogEntry;
-use egressbench_model::request::{ClientRequest, WorkloadRef};
+use egressbench_model::request::{ClientRequest, Origin, WorkloadRef};
 use egressbench_network::engine::{Engine, OnRuntime};
 use egressbench_network::{ClientKind, Clock};
 use egressbench_scenario::target::TargetError;
@@ -31,11 +31,7 @@ impl Engine for SimMesh {
         SimMesh::configure(self, mesh).await
     }
 
-    async fn exec(
-        &mut self,
-        from: &WorkloadRef,
-        request: &ClientRequest,
-    ) -> Result<Exchange, SimError> {
+    async fn exec(&mut self, from: &Origin, request: &ClientRequest) -> Result<Exchange, SimError> {
         SimMesh::exec(self, from, request).await
     }
 

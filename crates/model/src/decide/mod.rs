@@ -24,7 +24,7 @@ pub use crate::outcome::reply::UpstreamFailure;
 
 use crate::outcome::reply::{Details, LocalReply, ResponseFlags};
 use crate::outcome::HttpResponse;
-use crate::request::{ClientRequest, WorkloadRef};
+use crate::request::{ClientRequest, Origin};
 use crate::xds::{Name, Provenance, ProxyKind, UpstreamTls};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -133,6 +133,10 @@ pub enum Reached {
     },
     Refused,
     Reset,
+    /// Reset once the client's own TLS handshake had finished: a TLS 1.3 server that refuses
+    /// the client's certificate reads it after the client's Finished, so the client sees the
+    /// reset on its first read (curl: exit 56), not in its handshake.
+    ResetAfterHandshake,
     /// The name did not resolve (from the client, before any connection).
     Unresolved,
     /// The host's TLS server found another TLS handshake inside (TLS originated twice) and
@@ -232,7 +236,7 @@ pub enum End {
 /// that answers it, so deciding the same call again copies nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Call {
-    pub from: Arc<WorkloadRef>,
+    pub from: Arc<Origin>,
     pub request: Arc<ClientRequest>,
     /// The HTTP request as the client's sidecar receives it.
     #[serde(skip)]
@@ -240,10 +244,10 @@ pub struct Call {
 }
 
 impl Call {
-    pub fn new(from: WorkloadRef, request: ClientRequest) -> Self {
+    pub fn new(from: impl Into<Origin>, request: ClientRequest) -> Self {
         Call {
             sent: HopRequest::from_client(&request),
-            from: Arc::new(from),
+            from: Arc::new(from.into()),
             request: Arc::new(request),
         }
     }
@@ -252,8 +256,9 @@ impl Call {
 /// A decision: the request, every hop, and the end.
 #[derive(Debug, Clone, Serialize)]
 pub struct Trace {
-    pub from: Arc<WorkloadRef>,
-    /// The identity of the client workload (whether or not it has a proxy to present it).
+    pub from: Arc<Origin>,
+    /// The identity of the client workload (whether or not it has a proxy to present it); empty
+    /// for the workstation.
     pub from_identity: Name,
     pub request: Arc<ClientRequest>,
     /// The address the client's DNS lookup gave, if any.

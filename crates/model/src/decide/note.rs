@@ -25,6 +25,7 @@ pub enum Note {
     PlaintextOnTlsChain { chain: Name },
     /// The chain requires a client certificate from the mesh CA and none was presented.
     ClientCertificateRequired { chain: Name, mode: String },
+
     /// The network RBAC filter denied the connection on its first bytes.
     NetworkRbacDenied,
     /// The TCP proxy has no route for the listener's port.

@@ -32,6 +32,10 @@ fn origin_words(mesh: &Mesh, id: &egressbench_resources::ResourceId) -> String {
 }
 
 fn registry_remedies(mesh: &Mesh, trace: &Trace, out: &mut Vec<String>) {
+    // Only a pod's sidecar consults the registry for the client.
+    let Some(pod) = trace.from.pod() else {
+        return;
+    };
     // Through a forward proxy, the sidecar saw a connection to the proxy: that is what must be
     // registered, as TCP (the tunnel is opaque to it).
     let (host, port, protocol) = match &trace.request.proxy {
@@ -45,7 +49,7 @@ fn registry_remedies(mesh: &Mesh, trace: &Trace, out: &mut Vec<String>) {
         }
         None => (&trace.request.host, trace.request.port, "HTTP"),
     };
-    let ns = &trace.from.namespace;
+    let ns = &pod.namespace;
     let candidates: Vec<_> = mesh
         .ctx
         .registry
@@ -84,7 +88,7 @@ fn registry_remedies(mesh: &Mesh, trace: &Trace, out: &mut Vec<String>) {
             ));
             continue;
         }
-        if let Some(w) = mesh.workload(&trace.from) {
+        if let Some(w) = mesh.workload(pod) {
             if let Some((sc, _)) = sidecar_for(&mesh.ctx, w) {
                 out.push(format!(
                     "{who} is exported to {ns}, but {} does not import {}/{}: add it to its egress hosts",
@@ -95,7 +99,7 @@ fn registry_remedies(mesh: &Mesh, trace: &Trace, out: &mut Vec<String>) {
             }
         }
     }
-    if let Some(p) = mesh.proxy(&trace.from) {
+    if let Some(p) = mesh.proxy(pod) {
         if p.outbound_mode == OutboundMode::RegistryOnly {
             out.push(format!(
                 "(the outbound traffic policy REGISTRY_ONLY comes from {}; ALLOW_ANY would let any host through, bypassing the egress gateway)",

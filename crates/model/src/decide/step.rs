@@ -11,7 +11,7 @@ use super::matchers::{route_matches, sni_matches, HttpView};
 use super::HopRequest;
 use crate::external::Internet;
 use crate::mesh::Mesh;
-use crate::request::{ClientRequest, WorkloadRef};
+use crate::request::{ClientRequest, Origin, WorkloadRef};
 use crate::xds::{
     Endpoint, EndpointTarget, FilterChain, Listener, Name, ProxyConfig, Route, RouteAction,
     StringMatcher, Transport, VirtualHost,
@@ -283,7 +283,45 @@ pub fn resolve(mesh: &Mesh, internet: &Internet, namespace: &str, host: &str) ->
     }
 }
 
-/// kube-proxy: where a connection to Kubernetes Service `host` (its FQDN or its ClusterIP) on
+/// DNS as `from` sees it: a pod's (`resolve`), or the workstation's, which knows only public
+/// names (an address is itself).
+pub fn resolve_from(mesh: &Mesh, internet: &Internet, from: &Origin, host: &str) -> Destination {
+    match from {
+        Origin::Pod(pod) => resolve(mesh, internet, &pod.namespace, host),
+        Origin::Workstation(_) => Destination {
+            host: host.to_string(),
+            address: internet.resolve(host).map(IpAddr::V4),
+            in_cluster: false,
+        },
+    }
+}
+
+/// kube-proxy's rules for a Service's load-balancer address (`type: LoadBalancer`), the one way
+/// into the cluster from outside: `address:port` lands on the Service's first workload endpoint,
+/// on the port's `targetPort`.
+pub fn load_balancer(mesh: &Mesh, address: IpAddr, port: u16) -> Option<(WorkloadRef, u16)> {
+    let address = address.to_string();
+    let svc = mesh
+        .ctx
+        .registry
+        .services
+        .iter()
+        .find(|s| s.load_balancer.as_deref() == Some(address.as_str()))?;
+    kube_proxy(mesh, &svc.hostname, port)
+}
+
+/// Whether `address` is a Service's load-balancer address (reachable from outside the cluster).
+pub fn is_load_balancer(mesh: &Mesh, address: IpAddr) -> bool {
+    let address = address.to_string();
+    mesh.ctx
+        .registry
+        .services
+        .iter()
+        .any(|s| s.load_balancer.as_deref() == Some(address.as_str()))
+}
+
+/// kube-proxy: where a connection to Kubernetes Service `host` (its FQDN, its ClusterIP or its
+/// load-balancer address) on
 /// `port` lands — the Service's first workload endpoint, on the port's `targetPort`; a connection
 /// to a pod's own address lands on that pod, on the same port (the pod network routes it, no
 /// Service involved). `None` for a name or address that is neither.
@@ -295,11 +333,12 @@ pub fn kube_proxy(mesh: &Mesh, host: &str, port: u16) -> Option<(WorkloadRef, u1
     let is_service =
         |s: &&crate::topology::ServiceInfo| s.origin.kind == egressbench_resources::Kind::Service;
     let svc = registry.exact(host).find(is_service).or_else(|| {
-        registry
-            .services
-            .iter()
-            .filter(is_service)
-            .find(|s| s.addresses.iter().any(|a| a == host))
+        registry.services.iter().filter(is_service).find(|s| {
+            s.addresses
+                .iter()
+                .chain(&s.load_balancer)
+                .any(|a| a == host)
+        })
     })?;
     let target_port = svc.port(port)?.target_port;
     let w = svc.endpoints.iter().find_map(|e| match e {
@@ -320,13 +359,18 @@ pub fn cluster_addresses(mesh: &Mesh) -> Vec<IpAddr> {
             .services
             .iter()
             .filter(|s| s.origin.kind == egressbench_resources::Kind::Service)
-            .flat_map(|s| s.addresses.iter().filter_map(|a| a.parse::<IpAddr>().ok())),
+            .flat_map(|s| {
+                s.addresses
+                    .iter()
+                    .chain(&s.load_balancer)
+                    .filter_map(|a| a.parse::<IpAddr>().ok())
+            }),
     );
     out
 }
 
-/// kube-proxy's rules for the whole mesh: every Service ClusterIP and port → its first workload
-/// endpoint's address and target port (what the socket-running targets' networks translate).
+/// kube-proxy's rules for the whole mesh: every Service ClusterIP (and load-balancer address) and
+/// port → its first workload endpoint's address and target port (what the socket-running targets' networks translate).
 pub fn kube_proxy_table(mesh: &Mesh) -> Vec<(SocketAddr, SocketAddr)> {
     let mut out = Vec::new();
     for svc in &mesh.ctx.registry.services {
@@ -336,6 +380,7 @@ pub fn kube_proxy_table(mesh: &Mesh) -> Vec<(SocketAddr, SocketAddr)> {
         for vip in svc
             .addresses
             .iter()
+            .chain(&svc.load_balancer)
             .filter_map(|a| a.parse::<IpAddr>().ok())
         {
             for p in &svc.ports {
@@ -361,6 +406,12 @@ pub enum AppConnection {
         original: SocketAddr,
         source: IpAddr,
     },
+    /// To an address of the cluster's own network (a pod's, a ClusterIP) from outside it, where
+    /// nothing routes it: the attempt times out.
+    Unroutable {
+        original: SocketAddr,
+        source: IpAddr,
+    },
     /// Straight to `to`: kube-proxy's first endpoint for a service address, else the address;
     /// the application still sees `original` as its peer.
     Direct {
@@ -377,6 +428,7 @@ impl AppConnection {
         match *self {
             AppConnection::Unresolved { .. } => None,
             AppConnection::Captured { original, .. } => Some(original),
+            AppConnection::Unroutable { original, .. } => Some(original),
             AppConnection::Direct { original, .. } => Some(original),
         }
     }
@@ -389,20 +441,33 @@ pub(crate) fn captures(w: &crate::topology::Workload, request: &ClientRequest) -
 }
 
 /// What `from`'s curl trusts and presents for `request` (its `--cacert`, `--cert`, `--key`, `-k`
-/// read in `from`'s pod, only for `https://`; through a forward proxy's tunnel too), or which
-/// file it cannot use: the walk and the socket-running targets all ask here.
+/// read where it runs: in `from`'s pod, or on the workstation; only for `https://`; through a
+/// forward proxy's tunnel too), or which file it cannot use: the walk and the socket-running
+/// targets all ask here.
 pub fn client_credentials(
     mesh: &Mesh,
-    from: &WorkloadRef,
+    from: &Origin,
     request: &ClientRequest,
 ) -> Result<crate::request::ClientCredentials, crate::outcome::TlsFileProblem> {
     if request.scheme != crate::request::Scheme::Https {
         return Ok(Default::default());
     }
-    let Some(w) = mesh.workload(from) else {
-        return Ok(Default::default());
-    };
-    crate::topology::files::client_credentials(&mesh.ctx.store, w, &request.tls)
+    match from {
+        Origin::Pod(pod) => {
+            let Some(w) = mesh.workload(pod) else {
+                return Ok(Default::default());
+            };
+            let store = &mesh.ctx.store;
+            crate::topology::files::client_credentials(
+                |path| crate::topology::files::file_in(store, w, None, path).ok(),
+                &request.tls,
+            )
+        }
+        Origin::Workstation(files) => crate::topology::files::client_credentials(
+            |path| files.get(path.trim_start_matches("./")).cloned(),
+            &request.tls,
+        ),
+    }
 }
 
 /// Where `from`'s application connection for `request` goes (its dial host and port): every
@@ -411,7 +476,7 @@ pub fn client_credentials(
 pub fn app_connection(
     mesh: &Mesh,
     internet: &Internet,
-    from: &WorkloadRef,
+    from: &Origin,
     request: &ClientRequest,
 ) -> AppConnection {
     // Through a forward proxy, the connection goes to the proxy.
@@ -420,20 +485,54 @@ pub fn app_connection(
     }
     let (host, port) = (request.dial_host(), request.dial_port());
     let public = IpAddr::V4(crate::external::DEFAULT_PEER);
-    let Some(w) = mesh.workload(from) else {
+    let dest = resolve_from(mesh, internet, from, host);
+    let pod = match from {
+        Origin::Pod(pod) => pod,
+        Origin::Workstation(_) => {
+            // Outside the cluster: a load-balancer address leads to its Service's endpoint.
+            let source = IpAddr::V4(crate::request::WORKSTATION_ADDRESS);
+            let Some(address) = dest.address else {
+                return AppConnection::Unresolved { source };
+            };
+            let original = SocketAddr::new(address, port);
+            let balanced = load_balancer(mesh, address, port).and_then(|(w, target)| {
+                Some(SocketAddr::new(
+                    mesh.workload(&w)?.address.parse().ok()?,
+                    target,
+                ))
+            });
+            return match balanced {
+                Some(to) => AppConnection::Direct {
+                    to,
+                    original,
+                    source,
+                },
+                None if is_load_balancer(mesh, address) => AppConnection::Direct {
+                    to: original,
+                    original,
+                    source,
+                },
+                None if cluster_addresses(mesh).contains(&address) => {
+                    AppConnection::Unroutable { original, source }
+                }
+                None => AppConnection::Direct {
+                    to: original,
+                    original,
+                    source,
+                },
+            };
+        }
+    };
+    let Some(w) = mesh.workload(pod) else {
         return AppConnection::Unresolved { source: public };
     };
-    let pod: IpAddr = w.address.parse().unwrap_or(public);
-    let dest = resolve(mesh, internet, &from.namespace, host);
+    let source: IpAddr = w.address.parse().unwrap_or(public);
     let Some(address) = dest.address else {
-        return AppConnection::Unresolved { source: pod };
+        return AppConnection::Unresolved { source };
     };
     let original = SocketAddr::new(address, port);
-    if captures(w, request) && mesh.proxies.contains_key(from) {
-        return AppConnection::Captured {
-            original,
-            source: pod,
-        };
+    if captures(w, request) && mesh.proxies.contains_key(pod) {
+        return AppConnection::Captured { original, source };
     }
     if dest.in_cluster {
         // kube-proxy: the service port to the first endpoint's target port.
@@ -448,7 +547,7 @@ pub fn app_connection(
         return AppConnection::Direct {
             to,
             original,
-            source: pod,
+            source,
         };
     }
     // Straight to the address, from the pod's own (a host outside the cluster sees the
@@ -456,7 +555,7 @@ pub fn app_connection(
     AppConnection::Direct {
         to: original,
         original,
-        source: pod,
+        source,
     }
 }
 

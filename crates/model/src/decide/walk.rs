@@ -11,7 +11,7 @@ use crate::mesh::Mesh;
 use crate::outcome::reply::{
     Details, LocalReply, ResponseFlag, ResponseFlags, UpstreamFailure, TLS_HANDSHAKE_FAILED,
 };
-use crate::request::{ClientRequest, Scheme, WorkloadRef};
+use crate::request::{ClientRequest, Origin, Scheme, WorkloadRef};
 use crate::xds::{
     EndpointTarget, FilterChain, Listener, Name, ProxyConfig, ProxyKind, RbacFilter, Terminal,
 };
@@ -289,7 +289,37 @@ impl<'a> Walk<'a> {
                     TLS_HANDSHAKE_FAILED,
                 );
             };
-            if tls.require_client_certificate && layer.client_identity.is_none() {
+            if let Some(credential) = &tls.credential {
+                // A gateway server with its own certificate (`credentialName`). Whatever fails
+                // here fails the client's handshake, before any request: the gateway logs
+                // nothing.
+                let refused = |outcome| End::Reached {
+                    destination: proxy.proxy.to_string(),
+                    port: listener.port,
+                    tls: true,
+                    outcome,
+                };
+                // Without its Secret it has nothing to present.
+                let Some(certificate) = &credential.certificate else {
+                    return refused(Reached::Reset);
+                };
+                // The client checks the certificate.
+                if let Some((trust, name)) = &layer.verify {
+                    let presented = crate::external::tls::Presented::Own(certificate);
+                    if let Err(problem) = crate::external::tls::check_server(trust, presented, name)
+                    {
+                        return refused(Reached::CertificateRejected(problem));
+                    }
+                }
+                // MUTUAL: the client's certificate must chain to the Secret's CA.
+                let issued = match (&layer.client_certificate, &credential.ca) {
+                    (Some(client), Some(ca)) => client.chains_to(ca),
+                    (None, _) | (_, None) => false,
+                };
+                if tls.require_client_certificate && !issued {
+                    return refused(Reached::ResetAfterHandshake);
+                }
+            } else if tls.require_client_certificate && layer.client_identity.is_none() {
                 h.notes.push(Note::ClientCertificateRequired {
                     chain: chain.name.clone(),
                     mode: tls.mode.to_string(),
@@ -305,6 +335,16 @@ impl<'a> Walk<'a> {
             h.downstream_tls = Some(tls.mode.to_string());
             h.peer_identity = layer.client_identity.clone();
             wire = wire.peel();
+            // A gateway server's own TLS offers h2 and http/1.1 by ALPN on an HTTP chain: a
+            // client that offers h2 speaks HTTP/2 to it.
+            if tls.credential.is_some()
+                && layer.alpn_h2
+                && matches!(chain.terminal, Terminal::Http { .. })
+            {
+                if let Some(http) = wire.http.as_mut() {
+                    http.protocol = crate::outcome::HttpVersion::Http2;
+                }
+            }
         }
         match &chain.terminal {
             Terminal::Http { route_config, rbac } => self.http(
@@ -1110,7 +1150,7 @@ fn from_served(s: Served) -> Reached {
 /// proxy's own connection is the trace's second leg (`Reached::Tunnel`, `Reached::Relayed`). The
 /// trace keeps the client's request.
 pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, DecideError> {
-    // curl reads its TLS files in its own pod.
+    // curl reads its TLS files where it runs.
     let credentials = step::client_credentials(mesh, &call.from, &call.request);
     let Some(to_proxy) = call.request.to_proxy() else {
         return decide_leg(mesh, internet, call, None, credentials);
@@ -1121,6 +1161,43 @@ pub fn decide(mesh: &Mesh, internet: &Internet, call: &Call) -> Result<Trace, De
     Ok(trace)
 }
 
+/// The client as the walk needs it: its workload (none on the workstation), the address its
+/// connections come from, and the identity its workload carries.
+struct Client<'m> {
+    workload: Option<&'m crate::topology::Workload>,
+    source: Name,
+    identity: Name,
+}
+
+fn client<'m>(mesh: &'m Mesh, from: &Origin) -> Result<Client<'m>, DecideError> {
+    match from {
+        Origin::Workstation(_) => Ok(Client {
+            workload: None,
+            source: crate::request::WORKSTATION_ADDRESS.to_string().into(),
+            identity: "".into(),
+        }),
+        Origin::Pod(pod) => {
+            let w = mesh
+                .workload(pod)
+                .ok_or_else(|| DecideError::UnknownWorkload {
+                    workload: pod.to_string(),
+                    known: mesh
+                        .ctx
+                        .workloads
+                        .keys()
+                        .map(|k| k.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })?;
+            Ok(Client {
+                workload: Some(w),
+                source: w.address.clone(),
+                identity: w.identity.clone(),
+            })
+        }
+    }
+}
+
 fn decide_leg(
     mesh: &Mesh,
     internet: &Internet,
@@ -1129,22 +1206,11 @@ fn decide_leg(
     credentials: Result<crate::request::ClientCredentials, crate::outcome::TlsFileProblem>,
 ) -> Result<Trace, DecideError> {
     let (from, request) = (&*call.from, &*call.request);
-    let w = mesh
-        .workload(from)
-        .ok_or_else(|| DecideError::UnknownWorkload {
-            workload: from.to_string(),
-            known: mesh
-                .ctx
-                .workloads
-                .keys()
-                .map(|k| k.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?;
+    let client = client(mesh, from)?;
     // The connection goes to the dial host and port (`--resolve`, `--connect-to`), which are the
     // URL's unless the client pinned others; SNI and Host stay the URL's.
     let (dial_host, port) = (request.dial_host(), request.dial_port());
-    let dest = step::resolve(mesh, internet, &from.namespace, dial_host);
+    let dest = step::resolve_from(mesh, internet, from, dial_host);
     let k8s = dest.in_cluster.then_some(dest.host.as_str());
     let (dest_host, address) = (dest.host.as_str(), dest.address);
     let mut walk = Walk {
@@ -1166,7 +1232,7 @@ fn decide_leg(
         Err(problem) => {
             return Ok(Trace {
                 from: call.from.clone(),
-                from_identity: w.identity.clone(),
+                from_identity: client.identity,
                 request: call.request.clone(),
                 address,
                 hops: Vec::new(),
@@ -1177,11 +1243,12 @@ fn decide_leg(
         }
     };
     walk.credentials = credentials.clone();
+    let source = client.source.clone();
     let wire = match request.scheme {
         Scheme::Http => Wire {
             layers: Vec::new(),
             http: Some(http),
-            source: w.address.clone(),
+            source,
         },
         Scheme::Https => Wire {
             layers: vec![TlsLayer {
@@ -1196,12 +1263,12 @@ fn decide_leg(
                 client_certificate: credentials.certificate.clone(),
             }],
             http: Some(http),
-            source: w.address.clone(),
+            source,
         },
         Scheme::Tcp => Wire {
             layers: Vec::new(),
             http: None,
-            source: w.address.clone(),
+            source,
         },
     };
     let end = if k8s.is_none() && address.is_none() {
@@ -1212,13 +1279,17 @@ fn decide_leg(
             outcome: Reached::Unresolved,
         }
     } else {
-        let captured = w.proxy.filter(|_| step::captures(w, request));
-        match (captured, walk.proxy(from)) {
-            (Some(_), Some(proxy)) => match step::outbound_listener(proxy, address, port) {
+        let sidecar = client.workload.and_then(|w| {
+            w.proxy
+                .filter(|_| step::captures(w, request))
+                .and_then(|_| walk.proxy(&w.id))
+        });
+        match (sidecar, client.workload) {
+            (Some(proxy), _) => match step::outbound_listener(proxy, address, port) {
                 Some(listener) => walk.receive(proxy, listener, "outbound", wire),
                 None => walk.reach(None, dest_host, port, wire, crate::external::DEFAULT_PEER),
             },
-            _ => {
+            (None, Some(_)) => {
                 // No sidecar: the application's connection goes straight out, or through
                 // kube-proxy to a Service's endpoint.
                 match (k8s, step::kube_proxy(mesh, dest_host, port)) {
@@ -1234,11 +1305,40 @@ fn decide_leg(
                     }
                 }
             }
+            (None, None) => {
+                // The workstation: a Service's load-balancer address leads into the cluster
+                // (kube-proxy's rules for it); anything else is the Internet, where the
+                // cluster's own addresses do not route.
+                let unreachable = |outcome| End::Reached {
+                    destination: dest_host.to_string(),
+                    port,
+                    tls: false,
+                    outcome,
+                };
+                match address {
+                    Some(a) => match step::load_balancer(mesh, a, port) {
+                        Some((t, target_port)) => walk.enter_workload(None, &t, target_port, wire),
+                        // kube-proxy rejects a port the Service does not have.
+                        None if step::is_load_balancer(mesh, a) => unreachable(Reached::Refused),
+                        None if step::cluster_addresses(mesh).contains(&a) => {
+                            unreachable(Reached::NoRoute)
+                        }
+                        None => walk.reach(
+                            None,
+                            dest_host,
+                            port,
+                            wire,
+                            crate::request::WORKSTATION_ADDRESS,
+                        ),
+                    },
+                    None => unreachable(Reached::Unresolved),
+                }
+            }
         }
     };
     Ok(Trace {
         from: call.from.clone(),
-        from_identity: w.identity.clone(),
+        from_identity: client.identity,
         request: call.request.clone(),
         address,
         hops: walk.hops,

@@ -4,7 +4,7 @@
 use super::*;
 use crate::decide::{Note, WireKind};
 use crate::outcome::reply::{Details, ResponseFlag};
-use crate::request::ClientRequest;
+use crate::request::{ClientRequest, Origin};
 use crate::testing::{decision, mesh, trace, HTTP_VIA_GATEWAY};
 
 /// Sidecars reach the gateway over mesh mTLS with the SNI the ISTIO_MUTUAL Gateway server
@@ -45,7 +45,7 @@ fn the_proxy_containers_own_requests_bypass_the_sidecar() {
     assert!(t.hops.is_empty(), "{:?}", t.hops);
     assert!(matches!(t.end, End::Reached { .. }), "{:?}", t.end);
     let m = mesh("");
-    let from = WorkloadRef::new("default", "sleep");
+    let from = Origin::Pod(WorkloadRef::new("default", "sleep"));
     let internet = Internet::builtin();
     assert!(matches!(
         step::app_connection(&m, &internet, &from, &req),
@@ -235,7 +235,10 @@ fn a_tcp_port_for_the_proxy_relays_the_tunnel_squid_opens() {
     };
     assert_eq!(destination, "external/squid");
     // The second leg is squid's own connection, straight out (its pod has no sidecar).
-    assert_eq!(&*leg.0.from, &WorkloadRef::new("external", "squid"));
+    assert_eq!(
+        leg.0.from.pod(),
+        Some(&WorkloadRef::new("external", "squid"))
+    );
     assert!(leg.0.hops.is_empty());
     // Squid received the CONNECT from sleep's pod and went to httpbin.org's address; httpbin.org
     // received curl's own TLS.
@@ -319,4 +322,241 @@ fn without_an_entry_for_the_proxy_registry_only_resets_the_connect() {
             during_tls: false,
         }
     );
+}
+
+/// An ingress gateway `ingress` behind a LoadBalancer Service (80 → 8080), routing Host
+/// `app.example.com` to the application of `sleep` (echo server) on its Service's port 80.
+const INGRESS: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ingress, namespace: istio-system}
+spec:
+  template:
+    metadata: {labels: {istio: ingressgateway}}
+    spec:
+      serviceAccountName: ingress
+      containers: [{name: istio-proxy, image: auto, ports: [{containerPort: 8080}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ingress, namespace: istio-system}
+spec:
+  type: LoadBalancer
+  selector: {istio: ingressgateway}
+  ports: [{name: http2, port: 80, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app, namespace: default}
+spec:
+  template:
+    metadata: {labels: {app: app}}
+    spec:
+      containers: [{name: app, image: gcr.io/istio-testing/app, ports: [{containerPort: 8080}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: app, namespace: default}
+spec:
+  selector: {app: app}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: web, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [app.example.com]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: app, namespace: default}
+spec:
+  hosts: [app.example.com]
+  gateways: [web]
+  http:
+  - route: [{destination: {host: app, port: {number: 80}}}]
+"#;
+
+fn from_workstation(m: &Mesh, request: ClientRequest) -> Trace {
+    decide(
+        m,
+        &Internet::builtin(),
+        &Call::new(Origin::workstation(), request),
+    )
+    .unwrap()
+}
+
+fn load_balancer_address(m: &Mesh) -> String {
+    m.ctx
+        .registry
+        .services
+        .iter()
+        .find_map(|s| s.load_balancer.clone())
+        .expect("the ingress Service has a load-balancer address")
+}
+
+#[test]
+fn the_workstation_enters_the_cluster_through_a_load_balancer_address() {
+    let m = mesh(INGRESS);
+    let lb = load_balancer_address(&m);
+    assert!(lb.starts_with("172.18.255."), "{lb}");
+    let mut req = ClientRequest::get(Scheme::Http, &lb, 80, "/status/200");
+    req.host_header = Some("app.example.com".into());
+    let t = from_workstation(&m, req.clone());
+    // kube-proxy's rule for the address leads to the gateway pod's targetPort; the gateway
+    // routes by Host to the application's sidecar.
+    assert_eq!(&*t.hops[0].proxy, "istio-system/ingress");
+    assert_eq!(&*t.hops[0].listener, "0.0.0.0_8080");
+    assert_eq!(
+        t.hops[0].cluster.as_deref(),
+        Some("outbound|80||app.default.svc.cluster.local")
+    );
+    assert_eq!(&*t.hops[1].proxy, "default/app");
+    assert_eq!(&*t.from_identity, "");
+    assert_eq!(crate::answer::answer(&t).result.status(), Some(200));
+    // Another Host is no route of the gateway's: 404 from the gateway itself.
+    req.host_header = None;
+    let t = from_workstation(&m, req);
+    assert_eq!(crate::answer::answer(&t).result.status(), Some(404));
+    // A port the Service does not have: kube-proxy rejects it.
+    let t = from_workstation(&m, ClientRequest::get(Scheme::Http, &lb, 81, "/"));
+    assert!(
+        matches!(
+            t.end,
+            End::Reached {
+                outcome: Reached::Refused,
+                ..
+            }
+        ),
+        "{:?}",
+        t.end
+    );
+}
+
+#[test]
+fn from_the_workstation_the_clusters_own_addresses_do_not_route_and_names_are_public() {
+    let m = mesh(INGRESS);
+    let internet = Internet::builtin();
+    let pod = m
+        .workload(&WorkloadRef::new("default", "app"))
+        .unwrap()
+        .address
+        .to_string();
+    let t = from_workstation(&m, ClientRequest::get(Scheme::Http, &pod, 8080, "/"));
+    assert!(
+        matches!(
+            t.end,
+            End::Reached {
+                outcome: Reached::NoRoute,
+                ..
+            }
+        ),
+        "{:?}",
+        t.end
+    );
+    assert!(matches!(
+        step::app_connection(
+            &m,
+            &internet,
+            &Origin::workstation(),
+            &ClientRequest::get(Scheme::Http, &pod, 8080, "/")
+        ),
+        step::AppConnection::Unroutable { .. }
+    ));
+    // A Service's name means nothing outside the cluster.
+    let t = from_workstation(
+        &m,
+        ClientRequest::get(Scheme::Http, "app.default.svc.cluster.local", 80, "/"),
+    );
+    assert!(
+        matches!(
+            t.end,
+            End::Reached {
+                outcome: Reached::Unresolved,
+                ..
+            }
+        ),
+        "{:?}",
+        t.end
+    );
+    // A public host is reached straight, from the workstation's own address.
+    let t = from_workstation(
+        &m,
+        ClientRequest::get(Scheme::Http, "httpbin.org", 80, "/get"),
+    );
+    assert!(t.hops.is_empty());
+    let x = crate::answer::answer(&t);
+    assert_eq!(x.result.status(), Some(200));
+    assert_eq!(
+        x.received[0].peer,
+        crate::request::WORKSTATION_ADDRESS,
+        "{:?}",
+        x.received
+    );
+}
+
+#[test]
+fn a_pod_reaches_a_load_balancer_address_through_kube_proxy_too() {
+    let m = mesh(INGRESS);
+    let lb = load_balancer_address(&m);
+    assert_eq!(
+        step::kube_proxy(&m, &lb, 80),
+        Some((WorkloadRef::new("istio-system", "ingress"), 8080))
+    );
+    assert!(step::kube_proxy_table(&m)
+        .iter()
+        .any(|(vip, _)| vip.ip().to_string() == lb && vip.port() == 80));
+}
+
+#[test]
+fn the_workstations_curl_reads_its_tls_files_on_the_workstation() {
+    use egressbench_resources::files::{Certificate, DistinguishedName, FileContent};
+    let m = mesh(INGRESS);
+    let ca = Certificate {
+        subject: DistinguishedName::parse("/O=example Inc./CN=example.com").unwrap(),
+        issuer: None,
+        serial: 0,
+        key: "example.com.key".into(),
+        ca: true,
+        days: 365,
+    };
+    let files: crate::request::WorkstationFiles = std::sync::Arc::new(
+        [(
+            "example.com.crt".to_string(),
+            FileContent::Certificate(ca.clone()),
+        )]
+        .into(),
+    );
+    let mut req = ClientRequest::get(Scheme::Https, "httpbin.org", 443, "/get");
+    req.tls.ca_file = Some("./example.com.crt".into());
+    let from = Origin::Workstation(files);
+    assert_eq!(
+        step::client_credentials(&m, &from, &req).map(|c| c.trust),
+        Ok(crate::request::Trust::Anchors(vec![ca]))
+    );
+    // httpbin.org's certificate does not chain to example.com's: curl rejects it.
+    let t = decide(
+        &m,
+        &Internet::builtin(),
+        &Call::new(from.clone(), req.clone()),
+    )
+    .unwrap();
+    assert!(
+        matches!(
+            t.end,
+            End::Reached {
+                outcome: Reached::CertificateRejected(_),
+                ..
+            }
+        ),
+        "{:?}",
+        t.end
+    );
+    // A file the workstation does not have stops curl before it connects.
+    req.tls.ca_file = Some("missing.crt".into());
+    let t = decide(&m, &Internet::builtin(), &Call::new(from, req)).unwrap();
+    assert!(matches!(t.end, End::NotSent { .. }), "{:?}", t.end);
 }

@@ -31,6 +31,8 @@ pub struct Explanation {
     pub result: ClientResult,
     /// Sent from the sidecar's own container, so no proxy captured it.
     pub from_proxy_container: bool,
+    /// Sent from the workstation, outside the cluster.
+    pub from_workstation: bool,
 }
 
 /// Build the explanation of an exchange that carries a trace.
@@ -62,6 +64,7 @@ pub fn explanation(exchange: &Exchange) -> Option<Explanation> {
         access_log: exchange.logs.clone(),
         result: exchange.result.clone(),
         from_proxy_container: trace.request.from_proxy_container,
+        from_workstation: trace.from.pod().is_none(),
     })
 }
 
@@ -185,13 +188,15 @@ fn render_hop(out: &mut String, i: usize, h: &Hop) {
 /// The explanation as text.
 pub fn render_human(e: &Explanation) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "request   {} from {} ({})",
-        e.request, e.from, e.identity
-    );
+    match e.identity.as_str() {
+        "" => writeln!(out, "request   {} from {}", e.request, e.from),
+        identity => writeln!(out, "request   {} from {} ({identity})", e.request, e.from),
+    }
+    .unwrap_or_default();
     if e.hops.is_empty() {
-        let why = if e.from_proxy_container {
+        let why = if e.from_workstation {
+            "sent from outside the cluster, where only a load-balancer address leads in"
+        } else if e.from_proxy_container {
             "sent from the istio-proxy container, whose traffic (UID 1337) iptables does not \
              redirect to the sidecar"
         } else {

@@ -74,6 +74,10 @@ pub fn reason(trace: &Trace) -> String {
                     format!("{destination}:{port} refused the connection (nothing listens there)")
                 }
                 Reached::Reset => format!("{destination}:{port} reset the connection"),
+                Reached::ResetAfterHandshake => format!(
+                    "{destination}:{port} asked for a client certificate its CA issued, got none \
+                     (or another), and reset the connection after the handshake"
+                ),
                 Reached::Unresolved => format!("{destination} does not resolve"),
                 Reached::NoRoute => format!("{destination}:{port} did not answer"),
                 Reached::NotTls => format!(
@@ -84,6 +88,7 @@ pub fn reason(trace: &Trace) -> String {
                     match problem {
                         crate::outcome::CertificateProblem::UnknownIssuer => "it does not chain to a certificate the client trusts (curl's --cacert, else the system bundle)",
                         crate::outcome::CertificateProblem::SelfSigned => "it is self-signed and not among what the client trusts",
+                        crate::outcome::CertificateProblem::SignatureFailure => "its issuer has the name of a certificate the client trusts, but another key signed it",
                         crate::outcome::CertificateProblem::NameMismatch { .. } => "it is trusted but does not name the host the client asked for",
                     }
                 ),

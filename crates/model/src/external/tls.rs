@@ -51,7 +51,18 @@ pub fn check_server(
         (Trust::Anchors(_), Presented::Public) => Err(CertificateProblem::UnknownIssuer),
         (Trust::Anchors(anchors), Presented::Own(cert)) => {
             if !anchors.iter().any(|a| cert.chains_to(a)) {
-                return Err(untrusted(cert));
+                // OpenSSL finds the issuer among the anchors by name; one of that name whose key
+                // did not sign the certificate fails its signature check.
+                let issuers =
+                    std::iter::successors(cert.issuer.as_deref(), |c| c.issuer.as_deref());
+                let named = issuers
+                    .into_iter()
+                    .any(|i| anchors.iter().any(|a| a.subject == i.subject));
+                return Err(if named {
+                    CertificateProblem::SignatureFailure
+                } else {
+                    untrusted(cert)
+                });
             }
             // No subject alternative names: OpenSSL compares the host with the subject's CN.
             let matches = cert
@@ -124,6 +135,30 @@ mod tests {
             ca: issuer.is_none(),
             days: 365,
         }
+    }
+
+    #[test]
+    fn another_ca_of_the_same_name_fails_the_signature_check() {
+        let first = cert("example.com", None);
+        let mut second = cert("example.com", None);
+        second.key = "example_certs2/example.com.key".into();
+        let server = cert("httpbin.example.com", Some(&second));
+        assert_eq!(
+            check_server(
+                &Trust::Anchors(vec![first]),
+                Presented::Own(&server),
+                "httpbin.example.com"
+            ),
+            Err(CertificateProblem::SignatureFailure)
+        );
+        assert_eq!(
+            check_server(
+                &Trust::Anchors(vec![second]),
+                Presented::Own(&server),
+                "httpbin.example.com"
+            ),
+            Ok(())
+        );
     }
 
     #[test]

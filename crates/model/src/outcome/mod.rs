@@ -108,6 +108,10 @@ pub enum CertificateProblem {
     UnknownIssuer,
     /// It is self-signed and not trusted ("self-signed certificate").
     SelfSigned,
+    /// Its issuer has the name of a trusted certificate but not its key (another CA of the
+    /// same name, as when a CA is made again): OpenSSL's check of the signature fails in the
+    /// crypto library, which curl reports as a failed handshake (exit 35, "rsa routines::…").
+    SignatureFailure,
     /// It chains to a trusted certificate but does not name the host the client asked for;
     /// `common_name` is its subject's CN (the documents' certificates have no alternative names,
     /// so curl compares the CN and says so).

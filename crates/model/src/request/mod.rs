@@ -78,6 +78,57 @@ impl fmt::Display for WorkloadRef {
     }
 }
 
+/// Where a command runs and its requests start: in a workload's pod (`kubectl exec`), or on the
+/// user's own machine outside the cluster (a document's bare `curl … $INGRESS_HOST`), which has
+/// no sidecar, resolves names in public DNS and reaches the cluster only through a Service's
+/// load-balancer address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    Pod(WorkloadRef),
+    /// The workstation, with the files earlier steps made on it (`openssl`, `cat <<EOF`), which
+    /// its curl reads for `--cacert`, `--cert` and `--key`.
+    Workstation(#[serde(skip)] WorkstationFiles),
+}
+
+/// The files on the workstation, by path as the commands name them.
+pub type WorkstationFiles =
+    std::sync::Arc<std::collections::BTreeMap<String, egressbench_resources::files::FileContent>>;
+
+/// The address the workstation's connections come from (RFC 5737 TEST-NET-1; the cluster's own
+/// traffic leaves from 192.0.2.10).
+pub const WORKSTATION_ADDRESS: std::net::Ipv4Addr = std::net::Ipv4Addr::new(192, 0, 2, 100);
+
+impl Origin {
+    /// The workload, for a command run in a pod.
+    pub fn pod(&self) -> Option<&WorkloadRef> {
+        match self {
+            Origin::Pod(w) => Some(w),
+            Origin::Workstation(_) => None,
+        }
+    }
+
+    /// The workstation with no files on it.
+    pub fn workstation() -> Origin {
+        Origin::Workstation(Default::default())
+    }
+}
+
+impl From<WorkloadRef> for Origin {
+    fn from(w: WorkloadRef) -> Self {
+        Origin::Pod(w)
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Pod(w) => w.fmt(f),
+            Origin::Workstation(_) => f.write_str("the workstation"),
+        }
+    }
+}
+
 /// One request a client makes: where to, in which protocol, and (for HTTP) what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClientRequest {

@@ -2,8 +2,10 @@
 //! mount, as the cluster holds them now (the kubelet keeps mounted Secrets and ConfigMaps in
 //! step with the API; every target is consistent when a step starts).
 //!
-//! Owns: `file_in` (a path in a container to its `FileContent`), `FileError`, and
-//! `client_credentials` (what curl's `--cacert`, `--cert`, `--key` and `-k` amount to in a pod).
+//! Owns: `file_in` (a path in a container to its `FileContent`), `FileError`,
+//! `client_credentials` (what curl's `--cacert`, `--cert`, `--key` and `-k` amount to in a pod,
+//! or on the workstation) and `server_credential` (what a gateway server's `credentialName`
+//! Secret gives it).
 //! Leaves out: the files a workload's image brings (none are modelled: only mounted ones exist),
 //! `items` and projected volumes, and what reads the files (nginx's `ssl_certificate`, `pods`).
 
@@ -89,17 +91,15 @@ pub fn file_in(
     Err(missing())
 }
 
-/// What curl's TLS options (`request`'s `--cacert`, `--cert`, `--key`, `-k`) amount to in `w`'s
-/// first container: what it trusts and the certificate it can present, or which file it could not
-/// use (curl stops before connecting).
+/// What curl's TLS options (`request`'s `--cacert`, `--cert`, `--key`, `-k`) amount to with the
+/// files `read` finds (a pod's first container, or the workstation): what it trusts and the
+/// certificate it can present, or which file it could not use (curl stops before connecting).
 pub fn client_credentials(
-    store: &Store,
-    w: &Workload,
+    read: impl Fn(&str) -> Option<FileContent>,
     tls: &crate::request::ClientTls,
 ) -> Result<crate::request::ClientCredentials, crate::outcome::TlsFileProblem> {
     use crate::outcome::TlsFileProblem;
     use crate::request::{ClientCredentials, Trust};
-    let read = |path: &str| file_in(store, w, None, path).ok();
     let trust = match (&tls.ca_file, tls.insecure) {
         (_, true) => Trust::Anything,
         (None, false) => Trust::System,
@@ -123,6 +123,63 @@ pub fn client_credentials(
         }
     };
     Ok(ClientCredentials { trust, certificate })
+}
+
+/// What a gateway server's `credentialName` Secret gives it (istiod serves it to the gateway by
+/// SDS as `kubernetes://NAME`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ServerCredential {
+    /// The Secret's name, in the gateway's namespace.
+    pub secret: super::workload::Name,
+    /// The certificate the Secret holds with its key (`tls.crt`/`tls.key`, or `cert`/`key`);
+    /// `None` when the Secret is missing or holds no such pair: the server has nothing to
+    /// present, and every handshake fails.
+    pub certificate: Option<egressbench_resources::files::Certificate>,
+    /// The CA client certificates must chain to, for MUTUAL (`ca.crt` or `cacert` in the Secret,
+    /// else in the Secret `NAME-cacert`).
+    pub ca: Option<egressbench_resources::files::Certificate>,
+}
+
+/// What the Secret `name` in `namespace` gives a gateway server as its `credentialName`, with
+/// the key names Istio reads: a certificate and its key (`tls.crt`/`tls.key` of a TLS Secret, or
+/// `cert`/`key` of a generic one), and a CA for MUTUAL (`ca.crt` or `cacert`, in the Secret or
+/// in `NAME-cacert`).
+pub fn server_credential(store: &Store, namespace: &str, name: &str) -> ServerCredential {
+    let entries = |secret: &str| {
+        let id = ResourceId::new(Kind::Secret, namespace, secret);
+        match store.get(&id).map(|r| &r.body) {
+            Some(Body::Secret(files)) => Some(files.entries.clone()),
+            _ => None,
+        }
+    };
+    let first = |entries: &std::collections::BTreeMap<String, FileContent>, keys: &[&str]| {
+        keys.iter().find_map(|k| entries.get(*k).cloned())
+    };
+    let own = entries(name).unwrap_or_default();
+    let certificate = match (
+        first(&own, &["tls.crt", "cert"]),
+        first(&own, &["tls.key", "key"]),
+    ) {
+        (Some(FileContent::Certificate(c)), Some(FileContent::PrivateKey { key }))
+            if key == c.key =>
+        {
+            Some(c)
+        }
+        _ => None,
+    };
+    let ca_of = |entries: &std::collections::BTreeMap<String, FileContent>| match first(
+        entries,
+        &["ca.crt", "cacert"],
+    ) {
+        Some(FileContent::Certificate(c)) => Some(c),
+        _ => None,
+    };
+    let ca = ca_of(&own).or_else(|| entries(&format!("{name}-cacert")).and_then(|e| ca_of(&e)));
+    ServerCredential {
+        secret: name.into(),
+        certificate,
+        ca,
+    }
 }
 
 #[cfg(test)]

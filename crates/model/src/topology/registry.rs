@@ -42,6 +42,10 @@ pub struct ServiceInfo {
     pub ports: Vec<ServicePortInfo>,
     /// Virtual IPs (ClusterIP, ServiceEntry `addresses`); empty when the host has none.
     pub addresses: Vec<String>,
+    /// A `type: LoadBalancer` Service's external address (its `loadBalancerIP`, else one the
+    /// bench assigns in 172.18.255.200–254, as MetalLB does on a kind cluster): what
+    /// `status.loadBalancer.ingress[0].ip` shows and the workstation connects to.
+    pub load_balancer: Option<String>,
     pub resolution: Resolution,
     pub mesh_external: bool,
     /// `exportTo` as written; empty means the mesh default (`*`).
@@ -59,6 +63,55 @@ impl ServiceInfo {
     pub fn exported_to(&self, namespace: &str) -> bool {
         exported(&self.export_to, &self.namespace, namespace)
     }
+}
+
+/// How many load-balancer addresses there are to give: 172.18.255.200–254.
+const BALANCER_SLOTS: u32 = 55;
+
+/// The external address of each `type: LoadBalancer` Service among `services`: its
+/// `spec.loadBalancerIP` when it names one, else one the bench gives in 172.18.255.200–254 (as
+/// MetalLB does on a kind cluster), from a hash of its namespace and name, so that it does not
+/// move when other Services come and go. What the registry serves and what a scenario's
+/// `kubectl get service … -o jsonpath='{.status.loadBalancer.ingress[0].ip}'` prints agree.
+pub fn load_balancer_addresses<'a>(
+    services: impl IntoIterator<Item = &'a egressbench_resources::Resource>,
+) -> BTreeMap<ResourceId, std::net::Ipv4Addr> {
+    let mut balancers: Vec<(ResourceId, Option<std::net::Ipv4Addr>)> = services
+        .into_iter()
+        .filter_map(|r| match &r.body {
+            Body::Service(spec) if spec.service_type.as_deref() == Some("LoadBalancer") => {
+                let given = spec
+                    .load_balancer_ip
+                    .as_ref()
+                    .and_then(|v| v.as_str())
+                    .and_then(|ip| ip.parse().ok());
+                Some((r.id(), given))
+            }
+            _ => None,
+        })
+        .collect();
+    balancers.sort();
+    let mut taken = std::collections::HashSet::new();
+    let mut out = BTreeMap::new();
+    for (id, given) in balancers {
+        let address = given.unwrap_or_else(|| {
+            let hash = format!("{}/{}", id.namespace, id.name)
+                .bytes()
+                .fold(0x811c_9dc5_u32, |h, b| {
+                    (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+                });
+            let mut slot = hash % BALANCER_SLOTS;
+            for _ in 0..BALANCER_SLOTS {
+                if taken.insert(slot) {
+                    break;
+                }
+                slot = (slot + 1) % BALANCER_SLOTS;
+            }
+            std::net::Ipv4Addr::new(172, 18, 255, u8::try_from(200 + slot).unwrap_or(u8::MAX))
+        });
+        out.insert(id, address);
+    }
+    out
 }
 
 /// `exportTo` semantics: empty or `*` → everywhere; `.` → own namespace; `~` → nowhere; else names.
@@ -101,10 +154,12 @@ impl Registry {
 
     pub fn build(store: &Store, workloads: &BTreeMap<WorkloadRef, Workload>) -> Registry {
         let mut services = Vec::new();
+        let balancers = load_balancer_addresses(store.of_kind(Kind::Service));
         for (i, r) in store.of_kind(Kind::Service).enumerate() {
             let Body::Service(spec) = &r.body else {
                 continue;
             };
+            let load_balancer = balancers.get(&r.id()).map(ToString::to_string);
             let ns = r.namespace();
             let selected: Vec<&Workload> = if spec.selector.is_empty() {
                 Vec::new()
@@ -152,6 +207,7 @@ impl Registry {
                     .clone()
                     .filter(|ip| ip != "None" && !ip.is_empty())
                     .unwrap_or_else(|| format!("10.96.{}.{}", i / 250, i % 250 + 10))],
+                load_balancer,
                 resolution: Resolution::Static,
                 mesh_external: false,
                 export_to: r
@@ -207,6 +263,7 @@ impl Registry {
                                 .to_string()
                         })
                         .collect(),
+                    load_balancer: None,
                     resolution,
                     mesh_external: se.location
                         != Some(egressbench_resources::Location::MeshInternal),
@@ -292,5 +349,58 @@ impl Registry {
                 None => !bare,
             })
             .map(|(_, fqdn)| fqdn.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn services(yaml: &str) -> Vec<egressbench_resources::Resource> {
+        match egressbench_manifest::load_str(yaml, "test.yaml") {
+            Ok(l) => l.resources,
+            Err(e) => panic!("{}", e.render()),
+        }
+    }
+
+    const TWO: &str = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: a, namespace: istio-system}
+spec: {type: LoadBalancer, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: b, namespace: istio-system}
+spec: {type: LoadBalancer, loadBalancerIP: 203.0.113.77, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: c, namespace: default}
+spec: {ports: [{port: 80}]}
+"#;
+
+    #[test]
+    fn load_balancers_get_their_own_address_or_a_stable_given_one() {
+        let all = services(TWO);
+        let got = load_balancer_addresses(&all);
+        assert_eq!(got.len(), 2, "a ClusterIP Service gets none: {got:?}");
+        let a = ResourceId::new(Kind::Service, "istio-system", "a");
+        let b = ResourceId::new(Kind::Service, "istio-system", "b");
+        assert_eq!(got[&b], std::net::Ipv4Addr::new(203, 0, 113, 77));
+        let given = got[&a];
+        assert_eq!(given.octets()[..3], [172, 18, 255]);
+        assert!(given.octets()[3] >= 200);
+        // Another Service coming or going does not move it.
+        let alone = load_balancer_addresses(all.iter().filter(|r| r.name() == "a"));
+        assert_eq!(alone[&a], given);
+        // The registry serves the same address.
+        let registry = Registry::build(&Store::from_resources(all), &BTreeMap::new());
+        let served = registry
+            .services
+            .iter()
+            .find(|s| s.hostname == "a.istio-system.svc.cluster.local")
+            .and_then(|s| s.load_balancer.clone());
+        assert_eq!(served, Some(given.to_string()));
     }
 }

@@ -174,12 +174,22 @@ pub(crate) fn build(ctx: &MeshContext, w: &Workload) -> ProxyConfig {
                 })
                 .collect();
             let kind = server_kind(server);
+            // SIMPLE and MUTUAL present the `credentialName` Secret's certificate (istiod
+            // reads it in the gateway's own namespace).
+            let credential = server
+                .tls
+                .as_ref()
+                .and_then(|t| t.credential_name.as_deref())
+                .map(|name| crate::topology::files::server_credential(&ctx.store, ns, name));
             let downstream = |mode: ServerTlsMode| DownstreamTls {
                 mode,
                 require_client_certificate: matches!(
                     mode,
                     ServerTlsMode::IstioMutual | ServerTlsMode::Mutual
                 ),
+                credential: credential
+                    .clone()
+                    .filter(|_| matches!(mode, ServerTlsMode::Simple | ServerTlsMode::Mutual)),
             };
             match kind {
                 ServerKind::PlainHttp | ServerKind::TerminatedHttp(_) => {

@@ -145,6 +145,7 @@ pub(crate) fn build(ctx: &MeshContext, w: &Workload) -> Inbound {
                     Some(DownstreamTls {
                         mode: ServerTlsMode::IstioMutual,
                         require_client_certificate: true,
+                        credential: None,
                     }),
                 ),
                 chain(Transport::RawBuffer, None),

@@ -25,6 +25,7 @@ pub(crate) mod sidecar;
 #[cfg(test)]
 mod tests;
 
+pub use crate::topology::files::ServerCredential;
 pub use build::build_proxy;
 pub use cluster::{Cluster, ClusterKind, Endpoint, EndpointTarget, UpstreamTls};
 pub use inbound::{inbound_name, VIRTUAL_INBOUND};
@@ -136,6 +137,14 @@ impl ProxyConfig {
     }
 
     /// Every listener facing inbound connections: a gateway's listeners, a sidecar's inbound ones.
+    /// The `credentialName` Secrets its gateway servers present, chain by chain.
+    pub fn credentials(&self) -> impl Iterator<Item = &ServerCredential> + '_ {
+        self.listeners
+            .iter()
+            .flat_map(|l| &l.filter_chains)
+            .filter_map(|c| c.downstream_tls.as_ref()?.credential.as_ref())
+    }
+
     pub fn inbound_listeners(&self) -> &[Listener] {
         match self.kind {
             ProxyKind::Gateway => &self.listeners,
@@ -245,6 +254,9 @@ pub struct DownstreamTls {
     pub mode: ServerTlsMode,
     /// ISTIO_MUTUAL / MUTUAL: a client certificate is required and verified.
     pub require_client_certificate: bool,
+    /// A gateway server's `credentialName`: the certificate it presents instead of the proxy's
+    /// mesh one, and for MUTUAL the CA it checks clients against.
+    pub credential: Option<ServerCredential>,
 }
 
 #[derive(Debug, Clone, Serialize)]

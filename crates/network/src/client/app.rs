@@ -141,6 +141,13 @@ impl AppClient {
                     during_tls: false,
                 }))
             }
+            // Nothing real stands for an address that does not route: the built-in client
+            // waits it out as curl would.
+            Dial::Unroutable(_) => {
+                return Ok(built_in(
+                    send(fabric, from, dial, request, self.tls.clone()).await,
+                ))
+            }
         };
         match real {
             Some(real) => {

@@ -45,6 +45,8 @@ pub enum Dial {
     Simulated(SocketAddr),
     /// The name did not resolve.
     Unresolved,
+    /// An address nothing routes from where the client is (the cluster's own, from outside).
+    Unroutable(SocketAddr),
 }
 
 fn failed(error: ConnectionError, during_tls: bool) -> ClientResult {
@@ -94,6 +96,7 @@ async fn exchange(
         Dial::Unresolved => return failed(ConnectionError::Unresolved, false),
         Dial::Real(addr) => fabric.connect_real(from, addr).await,
         Dial::Simulated(addr) => fabric.connect(from, addr).await,
+        Dial::Unroutable(addr) => Err(fabric.unroutable(addr).await),
     };
     let stream = match connected {
         Ok(stream) => stream,

@@ -374,6 +374,18 @@ pub async fn send_with_curl(
             (https || request.proxy.is_some()) && stderr.contains("Connection timed out"),
         ),
         Some(35) if not_tls(&stderr) => failed(ConnectionError::NotTls, true),
+        // The issuer's signature checked with another CA's key of the same name: the crypto
+        // library fails ("rsa routines::…", "EVP lib" for ECDSA keys, LibreSSL's "block type").
+        Some(35)
+            if stderr.contains("rsa routines")
+                || stderr.contains("EVP lib")
+                || stderr.contains("block type is not 01") =>
+        {
+            failed(
+                ConnectionError::Certificate(CertificateProblem::SignatureFailure),
+                true,
+            )
+        }
         // 60: OpenSSL did not accept the server's certificate.
         Some(60) if stderr.contains("unable to get local issuer certificate") => failed(
             ConnectionError::Certificate(CertificateProblem::UnknownIssuer),

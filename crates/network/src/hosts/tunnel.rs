@@ -80,7 +80,8 @@ impl PodEgress {
             return EgressRoute::Unavailable;
         };
         let request = ClientRequest::get(Scheme::Tcp, host, port, "");
-        match app_connection(&mesh, &self.internet, &w.id, &request) {
+        let pod = egressbench_model::request::Origin::Pod(w.id.clone());
+        match app_connection(&mesh, &self.internet, &pod, &request) {
             AppConnection::Direct {
                 to,
                 original,
@@ -91,7 +92,10 @@ impl PodEgress {
                 upstream: original.ip(),
             },
             AppConnection::Unresolved { .. } => EgressRoute::NoName,
-            AppConnection::Captured { .. } => EgressRoute::Unavailable,
+            // A pod's connection is never unroutable; its sidecar's is not relayed here.
+            AppConnection::Captured { .. } | AppConnection::Unroutable { .. } => {
+                EgressRoute::Unavailable
+            }
         }
     }
 }

@@ -39,6 +39,34 @@ struct Pod {
     containers: Vec<String>,
 }
 
+/// A `$(kubectl get …)` a command line substitutes, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Pods(PodLookup),
+    Service(ServiceLookup),
+}
+
+/// `kubectl get service NAME [-n NS] -o jsonpath=…`, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceLookup {
+    pub namespace: Option<String>,
+    pub name: String,
+    pub field: ServiceField,
+}
+
+/// What a Service lookup prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceField {
+    /// `{.status.loadBalancer.ingress[0].ip}`: the load-balancer address of a `type:
+    /// LoadBalancer` Service (nothing for another type, as kubectl prints a missing field).
+    LoadBalancerIp,
+    /// `{.status.loadBalancer.ingress[0].hostname}`: nothing (the load balancer here gives an
+    /// address, as MetalLB does, not a name, as AWS's does).
+    LoadBalancerHostname,
+    /// `{.spec.ports[?(@.name=="NAME")].port}`: the port named NAME (nothing if none is).
+    Port { name: String },
+}
+
 /// `kubectl get pod -l SELECTOR [-n NS] -o jsonpath=…`, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PodLookup {
@@ -166,6 +194,47 @@ impl Env {
                 here.join(", ")
             }
         ))
+    }
+
+    /// What a lookup prints (`Err`: what kubectl says instead).
+    pub fn answer(&self, q: &Lookup) -> Result<String, String> {
+        match q {
+            Lookup::Pods(q) => self.lookup(q),
+            Lookup::Service(q) => self.service(q),
+        }
+    }
+
+    /// What a Service lookup prints, from the Service as applied so far.
+    fn service(&self, q: &ServiceLookup) -> Result<String, String> {
+        let namespace = q.namespace.as_deref().unwrap_or("default");
+        let id = ResourceId::new(egressbench_resources::Kind::Service, namespace, &q.name);
+        let Some(service) = self.objects.get(&id) else {
+            return Err(format!(
+                "Error from server (NotFound): services \"{}\" not found (no Service {} in \
+                 namespace {namespace} was applied by then)",
+                q.name, q.name
+            ));
+        };
+        let egressbench_resources::Body::Service(spec) = &service.body else {
+            return Ok(String::new());
+        };
+        Ok(match &q.field {
+            ServiceField::LoadBalancerIp => {
+                egressbench_model::topology::registry::load_balancer_addresses(
+                    self.objects.values(),
+                )
+                .get(&id)
+                .map(ToString::to_string)
+                .unwrap_or_default()
+            }
+            ServiceField::LoadBalancerHostname => String::new(),
+            ServiceField::Port { name } => spec
+                .ports
+                .iter()
+                .find(|p| p.name == *name)
+                .map(|p| p.port.to_string())
+                .unwrap_or_default(),
+        })
     }
 
     /// What a pod lookup prints: the matching pods' names (or addresses) in kubectl's order (by
@@ -304,5 +373,46 @@ mod tests {
         assert_eq!(w(&b), "sleep-v2");
         assert_eq!(w("sleep-v2-5d8f7c9b6-bcdfg"), "sleep-v2");
         assert_eq!(w("nginx-5d8f7c9b6-bcdfg"), "nginx-5d8f7c9b6-bcdfg");
+    }
+
+    #[test]
+    fn service_lookups_answer_as_the_cluster_serves() {
+        let yaml = "apiVersion: v1\nkind: Service\nmetadata: {name: istio-ingressgateway, namespace: istio-system}\nspec:\n  type: LoadBalancer\n  ports: [{name: http2, port: 80, targetPort: 8080}, {name: https, port: 443}]\n";
+        let resources = egressbench_manifest::load_str(yaml, "t.yaml")
+            .expect("a Service")
+            .resources;
+        let mut env = Env::default();
+        for r in &resources {
+            env.note_applied(r);
+        }
+        let q = |name: &str, field: ServiceField| {
+            Lookup::Service(ServiceLookup {
+                namespace: Some("istio-system".into()),
+                name: name.into(),
+                field,
+            })
+        };
+        let expected = egressbench_model::topology::registry::load_balancer_addresses(&resources)
+            .values()
+            .next()
+            .expect("an address")
+            .to_string();
+        let name = "istio-ingressgateway";
+        assert_eq!(
+            env.answer(&q(name, ServiceField::LoadBalancerIp)),
+            Ok(expected)
+        );
+        assert_eq!(
+            env.answer(&q(name, ServiceField::LoadBalancerHostname)),
+            Ok(String::new())
+        );
+        let port = |n: &str| ServiceField::Port { name: n.into() };
+        assert_eq!(env.answer(&q(name, port("http2"))), Ok("80".into()));
+        assert_eq!(env.answer(&q(name, port("https"))), Ok("443".into()));
+        assert_eq!(env.answer(&q(name, port("tcp"))), Ok(String::new()));
+        let e = env
+            .answer(&q("nope", ServiceField::LoadBalancerIp))
+            .unwrap_err();
+        assert!(e.contains("services \"nope\" not found"), "{e}");
     }
 }

@@ -28,6 +28,12 @@ pub enum KubectlCommand {
         files: Vec<String>,
         namespace: Option<String>,
     },
+    /// `kubectl apply -f - <<EOF` (or `cat <<EOF | kubectl apply -f -`) and the manifest up to
+    /// `EOF`; `namespace` is `-n`.
+    ApplyText {
+        text: String,
+        namespace: Option<String>,
+    },
     /// `kubectl delete KIND NAME…`; `namespace` is `-n`, or `default`.
     Delete {
         kind: Kind,
@@ -87,6 +93,9 @@ pub enum KubectlCommand {
     /// `openssl …` or `cat <<EOF > FILE`: not kubectl, but the lines that make the files a
     /// `kubectl create secret` hands to the cluster.
     Workstation(super::workstation::WorkstationCommand),
+    /// `curl …` (also `time curl …`, lists and pipelines of them) run on the workstation itself,
+    /// outside the cluster: the documents' `curl … "http://$INGRESS_HOST:$INGRESS_PORT/…"`.
+    Local(ExecCommand),
 }
 
 /// What `kubectl get pod -o jsonpath=…` prints of the pods.
@@ -167,9 +176,18 @@ pub enum LineKind {
     Get,
 }
 
+/// Whether a line starting with `program` runs on the workstation (a curl of its own, not in a
+/// pod).
+fn is_local(program: &str) -> bool {
+    matches!(program, "curl" | "time")
+}
+
 /// Which kind of line `line` is; errors are those of its words (quotes, operators) and its verb.
 /// The whole line is read later, with the variables set by then (`parse_kubectl`).
 pub fn line_kind(line: &str) -> Result<LineKind, CommandError> {
+    if super::here_apply::is_here_apply(line) {
+        return super::here_apply::parse_here_apply(line).map(|_| LineKind::Change);
+    }
     if super::workstation::is_workstation(line) {
         return super::workstation::parse_workstation(line).map(|_| LineKind::Workstation);
     }
@@ -187,6 +205,7 @@ pub fn line_kind(line: &str) -> Result<LineKind, CommandError> {
         .filter_map(|t| t.word().map(str::to_string))
         .collect();
     match words.split_first() {
+        Some((program, _)) if is_local(program) => Ok(LineKind::Exec),
         Some((program, rest)) if program == "kubectl" && super::create::is_create(rest) => {
             super::create::parse_create(rest).map(|_| LineKind::Change)
         }
@@ -203,6 +222,9 @@ pub fn line_kind(line: &str) -> Result<LineKind, CommandError> {
 
 /// Read a `kubectl` command line (or an `export NAME=…` or `istioctl` line) in `env`.
 pub fn parse_kubectl(line: &str, env: &Env) -> Result<KubectlCommand, CommandError> {
+    if super::here_apply::is_here_apply(line) {
+        return super::here_apply::parse_here_apply(line);
+    }
     if super::workstation::is_workstation(line) {
         return super::workstation::parse_workstation(line).map(KubectlCommand::Workstation);
     }
@@ -213,6 +235,9 @@ pub fn parse_kubectl(line: &str, env: &Env) -> Result<KubectlCommand, CommandErr
         return parse_istioctl(line, env).map(KubectlCommand::Istioctl);
     }
     let tokens = tokenize(line, Some(env))?;
+    if tokens.first().and_then(Token::word).is_some_and(is_local) {
+        return super::parse_exec(line, env).map(KubectlCommand::Local);
+    }
     let dashes = tokens.iter().position(|t| t.word() == Some("--"));
     let head = &tokens[..dashes.unwrap_or(tokens.len())];
     // `kubectl logs … | tail [-n N]`: the one pipe a kubectl line (outside exec) may have.
@@ -1047,6 +1072,32 @@ mod tests {
         assert_eq!(curl.request.scheme, Scheme::Http);
         assert_eq!(curl.request.host, "www.httpbin.org");
         assert!(curl.options.discard_body);
+    }
+
+    #[test]
+    fn a_bare_curl_line_runs_on_the_workstation() {
+        let line = r#"curl -s -I -HHost:httpbin.example.com "http://172.18.255.200:80/status/200""#;
+        assert_eq!(line_kind(line), Ok(LineKind::Exec));
+        // Its variables are read when the step runs, not when its kind is told.
+        assert_eq!(
+            line_kind(r#"curl -s "http://$INGRESS_HOST:$INGRESS_PORT/""#),
+            Ok(LineKind::Exec)
+        );
+        let KubectlCommand::Local(command) = parse(line) else {
+            panic!("a command on the workstation expected");
+        };
+        let request = &command.requests()[0];
+        assert_eq!(request.host, "172.18.255.200");
+        assert_eq!(request.host_header.as_deref(), Some("httpbin.example.com"));
+        assert!(matches!(
+            parse("time curl -s http://a"),
+            KubectlCommand::Local(_)
+        ));
+        assert!(
+            err("curl").contains("URL") || err("curl").contains("url"),
+            "{}",
+            err("curl")
+        );
     }
 
     #[test]

@@ -1,13 +1,17 @@
-//! The pod lookup the documents substitute into their commands:
-//! `$(kubectl get pod -l KEY=VALUE[,…] [-n NS] -o jsonpath={.items..metadata.name})`.
+//! The lookups the documents substitute into their commands:
+//! `$(kubectl get pod -l KEY=VALUE[,…] [-n NS] -o jsonpath={.items..metadata.name})` and
+//! `$(kubectl -n istio-system get service istio-ingressgateway -o
+//! jsonpath='{.status.loadBalancer.ingress[0].ip}')`.
 //!
-//! Owns: reading the words inside `$(…)` into a `PodLookup`: `get pod|pods|po`, `-l`/`--selector`,
-//! `-n`/`--namespace`, `-o`/`--output`/`-o=`/`-ojsonpath=` with `{.items..metadata.name}`,
-//! `{.items[*].metadata.name}` or `{.items[0].metadata.name}`, and
-//! `--field-selector=status.phase=Running` (every pod here runs). Anything else is an error saying
+//! Owns: reading the words inside `$(…)` into a `Lookup`: of pods, `get pod|pods|po`,
+//! `-l`/`--selector`, `-n`/`--namespace`, `-o`/`--output`/`-o=`/`-ojsonpath=` with
+//! `{.items..metadata.name}`, `{.items[*].metadata.name}` or `{.items[0].metadata.name}`, and
+//! `--field-selector=status.phase=Running` (every pod here runs); of a Service, `get
+//! service|svc NAME` (or `service/NAME`) with `{.status.loadBalancer.ingress[0].ip}` (or
+//! `.hostname`) and `{.spec.ports[?(@.name=="NAME")].port}`. Anything else is an error saying
 //! what is supported. Leaves out: answering it (`env`) and where it stands in a line (`words`).
 
-use super::env::{Env, PodLookup};
+use super::env::{Env, Lookup, PodLookup, ServiceField, ServiceLookup};
 use super::error::CommandError;
 use super::flags::{self, split_inline};
 use super::kubectl::{labels, pod_field, PodField};
@@ -15,7 +19,8 @@ use super::words::tokenize;
 
 /// What the errors offer instead.
 const SUPPORTED: &str =
-    "$(kubectl get pod -l app=NAME [-n NAMESPACE] -o jsonpath={.items..metadata.name})";
+    "$(kubectl get pod -l app=NAME [-n NAMESPACE] -o jsonpath={.items..metadata.name}) or \
+     $(kubectl get service NAME [-n NAMESPACE] -o jsonpath='{.status.loadBalancer.ingress[0].ip}')";
 
 fn usage(message: String) -> CommandError {
     CommandError::Usage {
@@ -25,7 +30,7 @@ fn usage(message: String) -> CommandError {
 }
 
 /// Read the command inside `$(…)`; variables in it expand from `env`.
-pub(crate) fn pod_lookup(inner: &str, env: &Env) -> Result<PodLookup, CommandError> {
+pub(crate) fn lookup(inner: &str, env: &Env) -> Result<Lookup, CommandError> {
     let unsupported = || {
         usage(format!(
             "`$({inner})` is not supported here; write {SUPPORTED}"
@@ -68,8 +73,29 @@ pub(crate) fn pod_lookup(inner: &str, env: &Env) -> Result<PodLookup, CommandErr
             _ => positional.push(w.as_str()),
         }
     }
-    if !matches!(positional.as_slice(), ["get", "pod" | "pods" | "po"]) {
-        return Err(unsupported());
+    let service = match positional.as_slice() {
+        ["get", "pod" | "pods" | "po"] => None,
+        ["get", "service" | "services" | "svc", name] => Some(*name),
+        ["get", kind_name] => match kind_name.split_once('/') {
+            Some(("service" | "services" | "svc", name)) if !name.is_empty() => Some(name),
+            _ => return Err(unsupported()),
+        },
+        _ => return Err(unsupported()),
+    };
+    if let Some(name) = service {
+        let path = output
+            .as_deref()
+            .and_then(|o| o.strip_prefix("jsonpath="))
+            .ok_or_else(|| {
+                usage(format!(
+                    "`$({inner})` needs -o jsonpath='{{.status.loadBalancer.ingress[0].ip}}'"
+                ))
+            })?;
+        return Ok(Lookup::Service(ServiceLookup {
+            namespace,
+            name: name.to_string(),
+            field: service_field(path)?,
+        }));
     }
     let selector = selector
         .ok_or_else(|| usage(format!("`$({inner})` needs a label selector (-l app=NAME)")))?;
@@ -90,11 +116,42 @@ pub(crate) fn pod_lookup(inner: &str, env: &Env) -> Result<PodLookup, CommandErr
                  {{.items[0].status.podIP}}"
             ))
         })?;
-    Ok(PodLookup {
+    Ok(Lookup::Pods(PodLookup {
         namespace,
         selector: labels(&selector)?,
         field,
-    })
+    }))
+}
+
+/// The field a jsonpath asks of a Service.
+fn service_field(path: &str) -> Result<ServiceField, CommandError> {
+    let path = path.trim_matches(|c| c == '\'' || c == '"');
+    match path {
+        "{.status.loadBalancer.ingress[0].ip}" => return Ok(ServiceField::LoadBalancerIp),
+        "{.status.loadBalancer.ingress[0].hostname}" => {
+            return Ok(ServiceField::LoadBalancerHostname)
+        }
+        _ => {}
+    }
+    let port = path
+        .strip_prefix("{.spec.ports[?(@.name==")
+        .and_then(|rest| rest.split_once(")]."))
+        .map(|(name, field)| (name.trim_matches(|c| c == '"' || c == '\''), field));
+    match port {
+        Some((name, "port}")) if !name.is_empty() => Ok(ServiceField::Port {
+            name: name.to_string(),
+        }),
+        Some((_, "nodePort}")) => Err(usage(
+            "node ports are not modelled: the cluster here has a load balancer, so use the \
+             Service's own port ({.spec.ports[?(@.name==\"http2\")].port}) with \
+             {.status.loadBalancer.ingress[0].ip}, as the documents do when EXTERNAL-IP is set"
+                .into(),
+        )),
+        _ => Err(usage(format!(
+            "the jsonpath `{path}` is not supported for a Service; use \
+             {{.status.loadBalancer.ingress[0].ip}} or {{.spec.ports[?(@.name==\"NAME\")].port}}"
+        ))),
+    }
 }
 
 #[cfg(test)]
@@ -102,11 +159,42 @@ mod tests {
     use super::*;
 
     fn read(inner: &str) -> PodLookup {
-        pod_lookup(inner, &Env::default()).unwrap()
+        match lookup(inner, &Env::default()).unwrap() {
+            Lookup::Pods(q) => q,
+            other => panic!("a pod lookup expected: {other:?}"),
+        }
     }
 
     fn err(inner: &str) -> String {
-        pod_lookup(inner, &Env::default()).unwrap_err().to_string()
+        lookup(inner, &Env::default()).unwrap_err().to_string()
+    }
+
+    fn service(inner: &str) -> ServiceLookup {
+        match lookup(inner, &Env::default()).unwrap() {
+            Lookup::Service(q) => q,
+            other => panic!("a Service lookup expected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_ingress_tasks_service_lookups() {
+        assert_eq!(
+            service("kubectl -n istio-system get service istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}'"),
+            ServiceLookup {
+                namespace: Some("istio-system".into()),
+                name: "istio-ingressgateway".into(),
+                field: ServiceField::LoadBalancerIp,
+            }
+        );
+        assert_eq!(
+            service("kubectl -n istio-system get svc/istio-ingressgateway -o jsonpath='{.spec.ports[?(@.name==\"http2\")].port}'").field,
+            ServiceField::Port { name: "http2".into() }
+        );
+        assert!(err("kubectl -n istio-system get service istio-ingressgateway -o jsonpath='{.spec.ports[?(@.name==\"http2\")].nodePort}'")
+            .contains("node ports are not modelled"));
+        assert!(err("kubectl get service x -o jsonpath='{.spec.selector}'")
+            .contains("is not supported for a Service"));
+        assert!(err("kubectl get service x").contains("needs -o jsonpath="));
     }
 
     fn q(ns: Option<&str>, sel: &[(&str, &str)], first_only: bool) -> PodLookup {
@@ -138,7 +226,7 @@ mod tests {
 
     #[test]
     fn anything_else_says_what_is_supported() {
-        assert!(err("kubectl get svc x").contains("not supported"));
+        assert!(err("kubectl get deploy x").contains("not supported"));
         assert!(
             err("kubectl get pod -o jsonpath={.items..metadata.name}").contains("label selector")
         );

@@ -265,21 +265,34 @@ fn failure<'a>(
             if o.verbose {
                 verbose::connected(&mut e, req);
             }
-            let message = match problem {
-                CertificateProblem::UnknownIssuer => {
-                    "SSL certificate problem: unable to get local issuer certificate".to_string()
-                }
-                CertificateProblem::SelfSigned => {
-                    "SSL certificate problem: self-signed certificate".to_string()
-                }
-                // The certificate has no alternative names: curl compares the subject's CN.
-                CertificateProblem::NameMismatch { common_name } => format!(
-                    "SSL: certificate subject name '{common_name}' does not match target host \
+            // OpenSSL's RSA check of the issuer's signature with another key fails in the crypto
+            // library, which curl reports as a failed handshake (35); the message depends on the
+            // keys ("data too large for modulus" or a padding error).
+            if problem == CertificateProblem::SignatureFailure {
+                (
+                    35,
+                    "OpenSSL/3.0.13: error:02000084:rsa routines::data too large for modulus"
+                        .to_string(),
+                )
+            } else {
+                let message = match problem {
+                    CertificateProblem::UnknownIssuer => {
+                        "SSL certificate problem: unable to get local issuer certificate"
+                            .to_string()
+                    }
+                    CertificateProblem::SelfSigned => {
+                        "SSL certificate problem: self-signed certificate".to_string()
+                    }
+                    CertificateProblem::SignatureFailure => String::new(),
+                    // The certificate has no alternative names: curl compares the subject's CN.
+                    CertificateProblem::NameMismatch { common_name } => format!(
+                        "SSL: certificate subject name '{common_name}' does not match target host \
                      name '{}'",
-                    req.host
-                ),
-            };
-            (60, format!("{message}\n{CERTIFICATE_ADVICE}"))
+                        req.host
+                    ),
+                };
+                (60, format!("{message}\n{CERTIFICATE_ADVICE}"))
+            }
         }
         (ConnectionError::TlsFile(file), _) => {
             let path = |p: &Option<String>| p.clone().unwrap_or_default();

@@ -160,6 +160,8 @@ impl Lexer<'_> {
                     self.pos += 1;
                 }
                 '#' if word.is_none() => break,
+                // The end of a YAML block (`kubectl: |`): nothing follows the last line.
+                '\n' if self.line[at..].trim().is_empty() => break,
                 '\'' => {
                     let w = word.get_or_insert_with(|| pending(at));
                     w.quoted = true;
@@ -308,8 +310,8 @@ impl Lexer<'_> {
             let value = if env.is_lenient() {
                 format!("$({inner})")
             } else {
-                let query = super::lookup::pod_lookup(&inner, env)?;
-                env.lookup(&query).map_err(|why| CommandError::Usage {
+                let query = super::lookup::lookup(&inner, env)?;
+                env.answer(&query).map_err(|why| CommandError::Usage {
                     program: "kubectl",
                     message: format!("`$({inner})`: {why}"),
                 })?

@@ -40,6 +40,9 @@ pub enum WorkstationCommand {
     },
     /// `cat <<EOF > FILE` (also `<<\EOF`, `<<'EOF'`) and the lines up to `EOF`.
     Write { file: String, text: String },
+    /// `mkdir [-p] DIR…`: folders for the files (a file's path is its name here, so making one
+    /// changes nothing).
+    MakeDirectories { dirs: Vec<String> },
 }
 
 impl WorkstationCommand {
@@ -54,14 +57,19 @@ impl WorkstationCommand {
             } => vec![key_out, csr_out],
             WorkstationCommand::Sign { out, .. } => vec![out],
             WorkstationCommand::Write { file, .. } => vec![file],
+            WorkstationCommand::MakeDirectories { .. } => Vec::new(),
         }
     }
 }
 
-/// Whether `line` is a workstation line (starts with `openssl` or `cat <<`/`cat >`).
+/// Whether `line` is a workstation line (starts with `openssl`, `mkdir` or `cat <<`/`cat >`,
+/// but not a manifest piped into `kubectl apply -f -`).
 pub(crate) fn is_workstation(line: &str) -> bool {
     let first = line.split_whitespace().next().unwrap_or("");
-    first == "openssl" || (first == "cat" && (line.contains("<<") || line.contains('>')))
+    matches!(first, "openssl" | "mkdir")
+        || (first == "cat"
+            && (line.contains("<<") || line.contains('>'))
+            && !super::here_apply::is_here_apply(line))
 }
 
 fn usage(message: String) -> CommandError {
@@ -80,6 +88,9 @@ const SUPPORTED: &str =
 pub(crate) fn parse_workstation(line: &str) -> Result<WorkstationCommand, CommandError> {
     if line.trim_start().starts_with("cat") {
         return heredoc(line);
+    }
+    if line.trim_start().starts_with("mkdir") {
+        return mkdir(line);
     }
     let words = plain_words(
         line,
@@ -214,6 +225,34 @@ pub(crate) fn parse_workstation(line: &str) -> Result<WorkstationCommand, Comman
 }
 
 /// `cat <<\EOF > FILE` / `cat <<EOF > FILE` / `cat > FILE <<EOF`, the text, then `EOF` alone.
+/// `mkdir [-p] DIR…`.
+fn mkdir(line: &str) -> Result<WorkstationCommand, CommandError> {
+    let words = plain_words(
+        line,
+        &tokenize(line, None)?,
+        "a mkdir line is replayed on its own, without pipes or redirections",
+    )?;
+    let dirs: Vec<String> = words
+        .iter()
+        .skip(1)
+        .filter(|w| w.as_str() != "-p")
+        .cloned()
+        .collect();
+    if let Some(flag) = dirs.iter().find(|d| d.starts_with('-')) {
+        return Err(CommandError::Usage {
+            program: "mkdir",
+            message: format!("`{flag}` is not replayed; only `mkdir [-p] DIR…` is"),
+        });
+    }
+    if dirs.is_empty() {
+        return Err(CommandError::Usage {
+            program: "mkdir",
+            message: "missing operand: name the folder".into(),
+        });
+    }
+    Ok(WorkstationCommand::MakeDirectories { dirs })
+}
+
 fn heredoc(line: &str) -> Result<WorkstationCommand, CommandError> {
     let bad = |why: &str| CommandError::ShellSyntax {
         found: line.lines().next().unwrap_or("").to_string(),
@@ -261,22 +300,27 @@ fn heredoc(line: &str) -> Result<WorkstationCommand, CommandError> {
             "`cat <<EOF > FILE` needs both the end word and the file",
         ));
     };
+    let text = here_text(line, body, &delimiter)?;
+    Ok(WorkstationCommand::Write { file, text })
+}
+
+/// The text of a here-document: the lines of `body` up to the line `delimiter` (`line` is the
+/// whole command, for the error).
+pub(crate) fn here_text(line: &str, body: &str, delimiter: &str) -> Result<String, CommandError> {
     let mut text = String::new();
-    let mut ended = false;
     for l in body.lines() {
         if l.trim_end() == delimiter {
-            ended = true;
-            break;
+            return Ok(text);
         }
         text.push_str(l);
         text.push('\n');
     }
-    if !ended {
-        return Err(bad(&format!(
-            "the text after `cat <<{delimiter}` must end with a line `{delimiter}` (write the step as a YAML block, `kubectl: |`)"
-        )));
-    }
-    Ok(WorkstationCommand::Write { file, text })
+    Err(CommandError::ShellSyntax {
+        found: line.lines().next().unwrap_or("").to_string(),
+        why: format!(
+            "the text after `<<{delimiter}` must end with a line `{delimiter}` (write the step as a YAML block, `kubectl: |`)"
+        ),
+    })
 }
 
 /// The files made on the workstation so far, by path (`./nginx.conf` is `nginx.conf`).
@@ -306,6 +350,11 @@ fn normal(path: &str) -> String {
 }
 
 impl Workstation {
+    /// Every file made so far, as the workstation's curl reads them.
+    pub fn snapshot(&self) -> egressbench_model::request::WorkstationFiles {
+        std::sync::Arc::new(self.files.clone())
+    }
+
     /// The file at `path`, if a line made it.
     pub fn file(&self, path: &str) -> Option<&FileContent> {
         self.files.get(&normal(path))
@@ -422,6 +471,7 @@ impl Workstation {
                 self.files
                     .insert(normal(file), FileContent::Text(text.clone()));
             }
+            WorkstationCommand::MakeDirectories { .. } => {}
         }
         Ok(())
     }

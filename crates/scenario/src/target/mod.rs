@@ -15,7 +15,7 @@ use egressbench_compile::CompileError;
 use egressbench_model::answer::Exchange;
 use egressbench_model::outcome::counters::ProxyCounters;
 use egressbench_model::outcome::AccessLogEntry;
-use egressbench_model::request::{ClientRequest, WorkloadRef};
+use egressbench_model::request::{ClientRequest, Origin, WorkloadRef};
 use egressbench_model::topology::workload::{
     injection_at_creation, INJECTED_AT_CREATION, POD_GENERATION,
 };
@@ -81,12 +81,8 @@ pub trait Target {
     /// Delete objects by identity (as `kubectl delete`).
     fn delete(&mut self, ids: &[ResourceId]) -> Result<(), TargetError>;
 
-    /// Make one request from a workload, as its application would.
-    fn exec(
-        &mut self,
-        from: &WorkloadRef,
-        request: &ClientRequest,
-    ) -> Result<Exchange, TargetError>;
+    /// Make one request from a workload, as its application would (or from the workstation).
+    fn exec(&mut self, from: &Origin, request: &ClientRequest) -> Result<Exchange, TargetError>;
 
     /// Every access-log entry a proxy (`namespace/workload`) has written so far, oldest first.
     fn logs(&self, proxy: &WorkloadRef) -> Vec<AccessLogEntry>;
@@ -121,7 +117,7 @@ pub trait Target {
 /// and the exchange it got, in order, or the target's refusal, which stops the command.
 pub struct TargetNetwork<'a> {
     target: &'a mut dyn Target,
-    from: &'a WorkloadRef,
+    from: &'a Origin,
     pub made: Vec<(ClientRequest, Exchange)>,
     pub refused: Option<TargetError>,
 }
@@ -138,7 +134,7 @@ impl std::fmt::Debug for TargetNetwork<'_> {
 }
 
 impl<'a> TargetNetwork<'a> {
-    pub fn new(target: &'a mut dyn Target, from: &'a WorkloadRef) -> Self {
+    pub fn new(target: &'a mut dyn Target, from: &'a Origin) -> Self {
         TargetNetwork {
             target,
             from,

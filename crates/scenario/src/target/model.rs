@@ -17,7 +17,7 @@ use egressbench_model::external::Internet;
 use egressbench_model::mesh::Mesh;
 use egressbench_model::outcome::counters::ProxyCounters;
 use egressbench_model::outcome::AccessLogEntry;
-use egressbench_model::request::{ClientRequest, WorkloadRef};
+use egressbench_model::request::{ClientRequest, Origin, WorkloadRef};
 use egressbench_resources::{Resource, ResourceId, Store};
 use std::collections::BTreeMap;
 
@@ -87,11 +87,7 @@ impl Target for ModelTarget {
         self.commit(store)
     }
 
-    fn exec(
-        &mut self,
-        from: &WorkloadRef,
-        request: &ClientRequest,
-    ) -> Result<Exchange, TargetError> {
+    fn exec(&mut self, from: &Origin, request: &ClientRequest) -> Result<Exchange, TargetError> {
         let call = Call::new(from.clone(), request.clone());
         let mut trace = decide(&self.mesh, &self.internet, &call).map_err(|e| match e {
             DecideError::UnknownWorkload { workload, known } => {
@@ -153,7 +149,7 @@ mod tests_support {
         host: &str,
         path: &str,
     ) -> Exchange {
-        let from = WorkloadRef::parse(from).expect("workload ref");
+        let from = Origin::Pod(WorkloadRef::parse(from).expect("workload ref"));
         let port = scheme.default_port();
         t.exec(&from, &ClientRequest::get(scheme, host, port, path))
             .expect("exec")

@@ -190,19 +190,63 @@ pub(crate) async fn serve(
                 // A TLS server chain reading plaintext: the handshake fails and Envoy closes.
                 return;
             }
-            let Ok(identity) = world.certs.identity(&config.identity) else {
-                return;
-            };
-            let server = if tls.require_client_certificate {
-                identity.mesh_server_mutual.clone()
-            } else {
-                identity.mesh_server_simple.clone()
+            let server = match &tls.credential {
+                // A gateway server's own certificate (`credentialName`); without one, it has
+                // nothing to present.
+                Some(credential) => {
+                    let Some(certificate) = &credential.certificate else {
+                        return;
+                    };
+                    let alpn: &[&[u8]] = match chain.terminal {
+                        Terminal::Http { .. } => &[b"h2", b"http/1.1"],
+                        Terminal::Tcp { .. } => &[],
+                    };
+                    let Ok(server) = egressbench_network::own_tls::own_server(
+                        &world.certs.materials,
+                        certificate,
+                        tls.require_client_certificate,
+                        alpn,
+                    ) else {
+                        return;
+                    };
+                    server
+                }
+                None => {
+                    let Ok(identity) = world.certs.identity(&config.identity) else {
+                        return;
+                    };
+                    if tls.require_client_certificate {
+                        identity.mesh_server_mutual.clone()
+                    } else {
+                        identity.mesh_server_simple.clone()
+                    }
+                }
             };
             let Ok(tls_stream) = tokio_rustls::TlsAcceptor::from(server).accept(replay).await
             else {
                 // The client's certificate was missing or not from the mesh CA.
                 return;
             };
+            // MUTUAL with a credential: the client's certificate must chain to its CA.
+            if let Some(credential) = tls
+                .credential
+                .as_ref()
+                .filter(|_| tls.require_client_certificate)
+            {
+                let presented = tls_stream
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                    .and_then(|der| world.certs.materials.identify(der));
+                let issued = match (presented, &credential.ca) {
+                    (Some(client), Some(ca)) => client.chains_to(ca),
+                    _ => false,
+                };
+                if !issued {
+                    return;
+                }
+            }
             down.tls_terminated = true;
             down.peer_identity = tls_stream
                 .get_ref()

@@ -119,7 +119,7 @@ pub fn write_credentials(
         let (_, key) = materials
             .key(&certificate.key)
             .map_err(|e| EnvoyError::Certs(e.to_string()))?;
-        let (cert_path, key_path, ca_path) = paths.credential(&credential.secret);
+        let (cert_path, key_path, ca_path) = paths.credential(credential);
         write(&cert_path, &made(certificate)?.pem)?;
         write_private(&key_path, &key).map_err(|source| EnvoyError::Write {
             path: key_path.clone(),

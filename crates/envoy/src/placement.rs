@@ -39,15 +39,28 @@ pub struct CertPaths {
     pub mesh_root: PathBuf,
     /// The CA bundle trusted for TLS to external hosts (SIMPLE origination).
     pub public_ca: PathBuf,
-    /// A folder holding, per gateway `credentialName` Secret NAME, `NAME/cert.pem`,
-    /// `NAME/key.pem` and `NAME/ca.pem` (istiod sends them by SDS as `kubernetes://NAME`).
+    /// A folder holding, per gateway `credentialName` Secret NAME, `NAME/<fingerprint>/cert.pem`,
+    /// `key.pem` and `ca.pem` (istiod sends them by SDS as `kubernetes://NAME`).
     pub credentials: PathBuf,
 }
 
 impl CertPaths {
-    /// The files of credential Secret `name`: certificate chain, private key and CA.
-    pub fn credential(&self, name: &str) -> (PathBuf, PathBuf, PathBuf) {
-        let dir = self.credentials.join(name);
+    /// The files of a credential Secret: certificate chain, private key and CA, in a folder
+    /// named after the Secret and a fingerprint of what it holds, so that a Secret replaced with
+    /// other contents is another path, and the config that reads it changes with it.
+    pub fn credential(
+        &self,
+        credential: &egressbench_model::xds::ServerCredential,
+    ) -> (PathBuf, PathBuf, PathBuf) {
+        let held = format!("{:?}{:?}", credential.certificate, credential.ca);
+        // FNV-1a: stable across runs and platforms.
+        let fingerprint = held.bytes().fold(0x811c_9dc5_u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        });
+        let dir = self
+            .credentials
+            .join(&*credential.secret)
+            .join(format!("{fingerprint:08x}"));
         (
             dir.join("cert.pem"),
             dir.join("key.pem"),

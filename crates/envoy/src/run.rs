@@ -772,7 +772,8 @@ impl EnvoyMesh {
     ) -> Result<Exchange, RunError> {
         let mesh = self.mesh.clone();
         let connection = step::app_connection(&mesh, &self.internet, from, request);
-        // curl reads its TLS files in the pod first: one it cannot use stops it.
+        // curl reads its TLS files first (in the pod, or on the workstation): one it cannot use
+        // stops it.
         let credentials = match step::client_credentials(&mesh, from, request) {
             Ok(c) => c,
             Err(problem) => {

@@ -84,9 +84,10 @@ pub(crate) fn upstream(
     )
 }
 
-/// A chain's downstream TLS: the proxy's certificate; with a client certificate required (or
-/// optional, for OPTIONAL_MUTUAL), validation against the mesh root only — who may connect is
-/// RBAC's job. `http` chains advertise `h2` and `http/1.1` as istiod's gateway servers do.
+/// A chain's downstream TLS: the proxy's certificate, or a gateway server's `credentialName`
+/// files; with a client certificate required (or optional, for OPTIONAL_MUTUAL), validation
+/// against the mesh root (who may connect is RBAC's job), or the credential's CA. `http` chains
+/// advertise `h2` and `http/1.1` as istiod's gateway servers do.
 pub(crate) fn downstream(tls: &DownstreamTls, certs: &CertPaths, http: bool) -> Value {
     let mode = tls.mode;
     let require_client_certificate = tls.require_client_certificate;
@@ -106,7 +107,7 @@ pub(crate) fn downstream(tls: &DownstreamTls, certs: &CertPaths, http: bool) -> 
             }],
         }),
         Some(credential) => {
-            let (cert, key, _) = certs.credential(&credential.secret);
+            let (cert, key, _) = certs.credential(credential);
             json!({"tls_certificates": [{
                 "certificate_chain": file(&cert),
                 "private_key": file(&key),
@@ -123,7 +124,7 @@ pub(crate) fn downstream(tls: &DownstreamTls, certs: &CertPaths, http: bool) -> 
             // MUTUAL: the Secret's CA (without one, no client certificate is accepted: the
             // server's own certificate stands in, which issued none).
             Some(credential) => {
-                let (cert, _, ca) = certs.credential(&credential.secret);
+                let (cert, _, ca) = certs.credential(credential);
                 if credential.ca.is_some() {
                     ca
                 } else {

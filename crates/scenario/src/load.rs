@@ -93,8 +93,9 @@ pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError
 
 /// `text` with `$NAME` and `${NAME}` replaced by the values `env` sets, as the shell expands an
 /// unquoted heredoc (`kubectl apply -f - <<EOF … $PROXY_IP/32 … EOF`); names not set are left as
-/// written, so that a `$` the YAML means literally stays. Every inline manifest is read so (there
-/// is no quoted `<<'EOF'` form, and `\$` is not an escape here).
+/// written, so that a `$` the YAML means literally stays. Every `apply: {inline: …}` manifest is
+/// read so, and a `kubectl apply -f - <<EOF` one after an unquoted end word (`\$` is not an
+/// escape here).
 fn expand_set_variables(text: &str, env: &Env) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -472,8 +473,16 @@ impl Resolver<'_> {
                     value: export.value,
                 }
             }
-            KubectlCommand::ApplyText { text, namespace } => {
-                let yaml = expand_set_variables(&text, env);
+            KubectlCommand::ApplyText {
+                text,
+                namespace,
+                expands,
+            } => {
+                let yaml = if expands {
+                    expand_set_variables(&text, env)
+                } else {
+                    text
+                };
                 let name = format!("{} ({field}, the manifest after <<EOF)", self.file);
                 let loaded =
                     manifest::load_str(&yaml, &name).map_err(|source| ScenarioError::Manifest {

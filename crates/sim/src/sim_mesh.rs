@@ -345,7 +345,8 @@ impl SimMesh {
         let mesh = self.world.mesh();
         let mark = self.world.logs.mark();
         let connection = step::app_connection(&mesh, &self.world.internet, from, request);
-        // curl reads its TLS files in the pod first: one it cannot use stops it.
+        // curl reads its TLS files first (in the pod, or on the workstation): one it cannot use
+        // stops it.
         let credentials =
             match egressbench_model::decide::step::client_credentials(&mesh, from, request) {
                 Ok(c) => c,

@@ -25,7 +25,11 @@ pub enum Note {
     PlaintextOnTlsChain { chain: Name },
     /// The chain requires a client certificate from the mesh CA and none was presented.
     ClientCertificateRequired { chain: Name, mode: String },
-
+    /// A gateway server's `credentialName` Secret is missing (or holds no certificate with its
+    /// key): it has nothing to present, and the handshake fails.
+    CredentialMissing { chain: Name, secret: Name },
+    /// A MUTUAL gateway server got no client certificate its Secret's CA issued.
+    ClientCertificateNotIssued { chain: Name, secret: Name },
     /// The network RBAC filter denied the connection on its first bytes.
     NetworkRbacDenied,
     /// The TCP proxy has no route for the listener's port.

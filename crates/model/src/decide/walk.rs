@@ -290,25 +290,48 @@ impl<'a> Walk<'a> {
                 );
             };
             if let Some(credential) = &tls.credential {
-                // A gateway server with its own certificate (`credentialName`). Whatever fails
-                // here fails the client's handshake, before any request: the gateway logs
-                // nothing.
-                let refused = |outcome| End::Reached {
-                    destination: proxy.proxy.to_string(),
-                    port: listener.port,
-                    tls: true,
-                    outcome,
+                // A gateway server with its own certificate (`credentialName`). A failure here
+                // fails the handshake before any request. The client's own TLS ends at the
+                // client (the gateway logs nothing); a proxy's handshake (TLS it originated) is
+                // that proxy's failed connect (`enter_workload`).
+                let failed = |hops: &mut Vec<Hop>, mut h: Hop, note, outcome| {
+                    if layer.is_clients() {
+                        End::Reached {
+                            destination: proxy.proxy.to_string(),
+                            port: listener.port,
+                            tls: true,
+                            outcome,
+                        }
+                    } else {
+                        h.notes.push(note);
+                        hops.push(h);
+                        closed(
+                            idx,
+                            ResponseFlags::NONE,
+                            Details::None,
+                            TLS_HANDSHAKE_FAILED,
+                        )
+                    }
                 };
                 // Without its Secret it has nothing to present.
                 let Some(certificate) = &credential.certificate else {
-                    return refused(Reached::Reset);
+                    let note = Note::CredentialMissing {
+                        chain: chain.name.clone(),
+                        secret: credential.secret.clone(),
+                    };
+                    return failed(&mut self.hops, h, note, Reached::Reset);
                 };
                 // The client checks the certificate.
                 if let Some((trust, name)) = &layer.verify {
                     let presented = crate::external::tls::Presented::Own(certificate);
                     if let Err(problem) = crate::external::tls::check_server(trust, presented, name)
                     {
-                        return refused(Reached::CertificateRejected(problem));
+                        return End::Reached {
+                            destination: proxy.proxy.to_string(),
+                            port: listener.port,
+                            tls: true,
+                            outcome: Reached::CertificateRejected(problem),
+                        };
                     }
                 }
                 // MUTUAL: the client's certificate must chain to the Secret's CA.
@@ -317,7 +340,11 @@ impl<'a> Walk<'a> {
                     (None, _) | (_, None) => false,
                 };
                 if tls.require_client_certificate && !issued {
-                    return refused(Reached::ResetAfterHandshake);
+                    let note = Note::ClientCertificateNotIssued {
+                        chain: chain.name.clone(),
+                        secret: credential.secret.clone(),
+                    };
+                    return failed(&mut self.hops, h, note, Reached::ResetAfterHandshake);
                 }
             } else if tls.require_client_certificate && layer.client_identity.is_none() {
                 h.notes.push(Note::ClientCertificateRequired {
@@ -1145,7 +1172,7 @@ fn from_served(s: Served) -> Reached {
     }
 }
 
-/// Decide one request from a workload. A request through a forward proxy is decided as the
+/// Decide one request from a workload (or the workstation). A request through a forward proxy is decided as the
 /// client's connection to the proxy, carrying `CONNECT` or the whole request (`to_proxy`); the
 /// proxy's own connection is the trace's second leg (`Reached::Tunnel`, `Reached::Relayed`). The
 /// trace keeps the client's request.

@@ -324,7 +324,7 @@ fn without_an_entry_for_the_proxy_registry_only_resets_the_connect() {
     );
 }
 
-/// An ingress gateway `ingress` behind a LoadBalancer Service (80 → 8080), routing Host
+/// An ingress gateway `ingress` behind a LoadBalancer Service (80 → 8080, 443 → 8443), routing Host
 /// `app.example.com` to the application of `sleep` (echo server) on its Service's port 80.
 const INGRESS: &str = r#"
 apiVersion: apps/v1
@@ -335,7 +335,7 @@ spec:
     metadata: {labels: {istio: ingressgateway}}
     spec:
       serviceAccountName: ingress
-      containers: [{name: istio-proxy, image: auto, ports: [{containerPort: 8080}]}]
+      containers: [{name: istio-proxy, image: auto, ports: [{containerPort: 8080}, {containerPort: 8443}]}]
 ---
 apiVersion: v1
 kind: Service
@@ -343,7 +343,7 @@ metadata: {name: ingress, namespace: istio-system}
 spec:
   type: LoadBalancer
   selector: {istio: ingressgateway}
-  ports: [{name: http2, port: 80, targetPort: 8080}]
+  ports: [{name: http2, port: 80, targetPort: 8080}, {name: https, port: 443, targetPort: 8443}]
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -559,4 +559,55 @@ fn the_workstations_curl_reads_its_tls_files_on_the_workstation() {
     req.tls.ca_file = Some("missing.crt".into());
     let t = decide(&m, &Internet::builtin(), &Call::new(from, req)).unwrap();
     assert!(matches!(t.end, End::NotSent { .. }), "{:?}", t.end);
+}
+
+#[test]
+fn a_gateway_server_without_its_credential_secret_fails_every_handshake() {
+    let m = mesh(&format!(
+        "{INGRESS}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {{name: secure, namespace: default}}
+spec:
+  selector: {{istio: ingressgateway}}
+  servers:
+  - port: {{number: 443, name: https, protocol: HTTPS}}
+    tls: {{mode: SIMPLE, credentialName: app-credential}}
+    hosts: [app.example.com]
+"
+    ));
+    let lb = load_balancer_address(&m);
+    let gateway = m
+        .proxy(&WorkloadRef::new("istio-system", "ingress"))
+        .expect("the ingress gateway's config");
+    let credential = gateway
+        .credentials()
+        .next()
+        .expect("the server's credential");
+    assert_eq!(&*credential.secret, "app-credential");
+    assert!(credential.certificate.is_none(), "no such Secret");
+    let mut req = ClientRequest::get(Scheme::Https, "app.example.com", 443, "/");
+    req.dial = Some(crate::request::Dial {
+        host: lb,
+        port: 443,
+    });
+    req.tls.insecure = true;
+    let t = from_workstation(&m, req);
+    // The client's handshake fails at the gateway, which handled no request and logs nothing.
+    assert!(t.hops.is_empty(), "{:?}", t.hops);
+    assert!(
+        matches!(
+            t.end,
+            End::Reached {
+                outcome: Reached::Reset,
+                tls: true,
+                ..
+            }
+        ),
+        "{:?}",
+        t.end
+    );
+    let x = crate::answer::answer(&t);
+    assert!(x.logs.is_empty(), "{:?}", x.logs);
 }

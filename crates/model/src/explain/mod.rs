@@ -195,7 +195,8 @@ pub fn render_human(e: &Explanation) -> String {
     .unwrap_or_default();
     if e.hops.is_empty() {
         let why = if e.from_workstation {
-            "sent from outside the cluster, where only a load-balancer address leads in"
+            "sent from outside the cluster, where only a load-balancer address leads in; a \
+             gateway that ends the client's handshake handles no request"
         } else if e.from_proxy_container {
             "sent from the istio-proxy container, whose traffic (UID 1337) iptables does not \
              redirect to the sidecar"

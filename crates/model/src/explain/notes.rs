@@ -45,6 +45,17 @@ impl fmt::Display for Note {
                 f,
                 "chain {chain} is {mode} and requires a client certificate from the mesh CA; none was presented, so the TLS handshake fails"
             ),
+            Note::CredentialMissing { chain, secret } => write!(
+                f,
+                "chain {chain} presents the certificate of Secret {secret} (credentialName), \
+                 which the gateway's namespace does not hold with its key: it has nothing to \
+                 present, so the TLS handshake fails"
+            ),
+            Note::ClientCertificateNotIssued { chain, secret } => write!(
+                f,
+                "chain {chain} is MUTUAL and admits only client certificates the CA of Secret \
+                 {secret} issued; none such was presented"
+            ),
             Note::NetworkRbacDenied => f.write_str(
                 "RBAC denied the connection (network filter) on its first bytes: it is closed, \
                  and so is the upstream connection the TCP proxy had opened",

@@ -70,9 +70,10 @@ const BALANCER_SLOTS: u32 = 55;
 
 /// The external address of each `type: LoadBalancer` Service among `services`: its
 /// `spec.loadBalancerIP` when it names one, else one the bench gives in 172.18.255.200–254 (as
-/// MetalLB does on a kind cluster), from a hash of its namespace and name, so that it does not
-/// move when other Services come and go. What the registry serves and what a scenario's
-/// `kubectl get service … -o jsonpath='{.status.loadBalancer.ingress[0].ip}'` prints agree.
+/// MetalLB does on a kind cluster) from a hash of its namespace and name, so that other Services
+/// coming and going move it only when one hashes to the same slot before it (past 55 Services the
+/// addresses repeat). What the registry serves and what a scenario's `kubectl get service … -o
+/// jsonpath='{.status.loadBalancer.ingress[0].ip}'` prints agree.
 pub fn load_balancer_addresses<'a>(
     services: impl IntoIterator<Item = &'a egressbench_resources::Resource>,
 ) -> BTreeMap<ResourceId, std::net::Ipv4Addr> {
@@ -91,7 +92,14 @@ pub fn load_balancer_addresses<'a>(
         })
         .collect();
     balancers.sort();
-    let mut taken = std::collections::HashSet::new();
+    // A given address in the range is taken before any is handed out.
+    let mut taken: std::collections::HashSet<u32> = balancers
+        .iter()
+        .filter_map(|(_, given)| {
+            let o = (*given)?.octets();
+            (o[..3] == [172, 18, 255] && o[3] >= 200).then(|| u32::from(o[3]) - 200)
+        })
+        .collect();
     let mut out = BTreeMap::new();
     for (id, given) in balancers {
         let address = given.unwrap_or_else(|| {

@@ -136,7 +136,6 @@ impl ProxyConfig {
         }
     }
 
-    /// Every listener facing inbound connections: a gateway's listeners, a sidecar's inbound ones.
     /// The `credentialName` Secrets its gateway servers present, chain by chain.
     pub fn credentials(&self) -> impl Iterator<Item = &ServerCredential> + '_ {
         self.listeners
@@ -145,6 +144,7 @@ impl ProxyConfig {
             .filter_map(|c| c.downstream_tls.as_ref()?.credential.as_ref())
     }
 
+    /// Every listener facing inbound connections: a gateway's listeners, a sidecar's inbound ones.
     pub fn inbound_listeners(&self) -> &[Listener] {
         match self.kind {
             ProxyKind::Gateway => &self.listeners,

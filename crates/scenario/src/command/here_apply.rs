@@ -36,7 +36,8 @@ pub(crate) fn parse_here_apply(line: &str) -> Result<KubectlCommand, CommandErro
     let (head, body) = line.split_once('\n').unwrap_or((line, ""));
     let words: Vec<&str> = head.split_whitespace().collect();
     let mut delimiter = None;
-    let mut namespace = None;
+    let mut namespace: Option<&str> = None;
+    let mut quoted = false;
     let mut rest = words.iter().copied();
     while let Some(w) = rest.next() {
         match w {
@@ -46,15 +47,24 @@ pub(crate) fn parse_here_apply(line: &str) -> Result<KubectlCommand, CommandErro
                     return Err(bad(line, &format!("expected {FORMS}")));
                 }
             }
-            "-n" | "--namespace" => namespace = rest.next().map(str::to_string),
+            "-n" | "--namespace" => {
+                namespace = rest
+                    .next()
+                    .filter(|n| !n.starts_with('-') && !n.starts_with("<<"));
+                if namespace.is_none() {
+                    return Err(bad(line, "`-n` needs a namespace"));
+                }
+            }
             w if w.starts_with("--namespace=") => {
-                namespace = Some(w["--namespace=".len()..].to_string());
+                namespace = Some(&w["--namespace=".len()..]);
             }
             w if w.starts_with("<<") => {
-                let d = match &w[2..] {
+                // `<<-EOF` also strips the lines' leading tabs, which YAML blocks do not have.
+                let d = match w[2..].trim_start_matches('-') {
                     "" => rest.next().unwrap_or(""),
                     d => d,
                 };
+                quoted = d.starts_with('\\') || d.starts_with('\'') || d.starts_with('"');
                 delimiter = Some(d.trim_start_matches('\\').trim_matches(['\'', '"']));
             }
             other => {
@@ -68,11 +78,15 @@ pub(crate) fn parse_here_apply(line: &str) -> Result<KubectlCommand, CommandErro
     let delimiter = delimiter
         .filter(|d| !d.is_empty())
         .ok_or_else(|| bad(line, &format!("no end word after `<<`; expected {FORMS}")))?;
-    if namespace.as_deref() == Some("") {
+    if namespace == Some("") {
         return Err(bad(line, "`-n` needs a namespace"));
     }
     let text = super::workstation::here_text(line, body, delimiter)?;
-    Ok(KubectlCommand::ApplyText { text, namespace })
+    Ok(KubectlCommand::ApplyText {
+        text,
+        namespace: namespace.map(str::to_string),
+        expands: !quoted,
+    })
 }
 
 #[cfg(test)]
@@ -81,9 +95,18 @@ mod tests {
 
     fn read(line: &str) -> (String, Option<String>) {
         match parse_here_apply(line) {
-            Ok(KubectlCommand::ApplyText { text, namespace }) => (text, namespace),
+            Ok(KubectlCommand::ApplyText {
+                text, namespace, ..
+            }) => (text, namespace),
             other => panic!("{other:?}"),
         }
+    }
+
+    fn expands(line: &str) -> bool {
+        matches!(
+            parse_here_apply(line),
+            Ok(KubectlCommand::ApplyText { expands: true, .. })
+        )
     }
 
     #[test]
@@ -100,6 +123,12 @@ mod tests {
         );
         let quoted = format!("kubectl --namespace=x apply -f - <<\\EOF\n{yaml}EOF");
         assert_eq!(read(&quoted).1.as_deref(), Some("x"));
+        // The shell expands variables only after an unquoted end word.
+        assert!(expands(&piped));
+        assert!(!expands(&direct));
+        assert!(!expands(&quoted));
+        let dash = format!("kubectl apply -f - <<-EOF\n{yaml}EOF");
+        assert_eq!(read(&dash).0, yaml);
     }
 
     #[test]
@@ -108,6 +137,8 @@ mod tests {
         assert!(!is_here_apply("kubectl apply -f a.yaml"));
         let e = parse_here_apply("kubectl apply -f - <<EOF\nkind: X\n").unwrap_err();
         assert!(e.to_string().contains("must end with a line `EOF`"), "{e}");
+        let e = parse_here_apply("kubectl apply -f - -n <<EOF\nEOF").unwrap_err();
+        assert!(e.to_string().contains("`-n` needs a namespace"), "{e}");
         let e = parse_here_apply("kubectl apply --dry-run=client -f - <<EOF\nEOF").unwrap_err();
         assert!(
             e.to_string().contains("`--dry-run=client` is not replayed"),

@@ -33,6 +33,9 @@ pub enum KubectlCommand {
     ApplyText {
         text: String,
         namespace: Option<String>,
+        /// Whether the shell expands variables in the text: not after a quoted end word
+        /// (`<<'EOF'`, `<<\EOF`).
+        expands: bool,
     },
     /// `kubectl delete KIND NAME…`; `namespace` is `-n`, or `default`.
     Delete {
@@ -176,10 +179,10 @@ pub enum LineKind {
     Get,
 }
 
-/// Whether a line starting with `program` runs on the workstation (a curl of its own, not in a
-/// pod).
-fn is_local(program: &str) -> bool {
-    matches!(program, "curl" | "time")
+/// Whether a line starting with `program` and then `rest` runs on the workstation: a curl of its
+/// own (also `time curl`), not in a pod.
+fn is_local<S: AsRef<str>>(program: &str, rest: &[S]) -> bool {
+    program == "curl" || (program == "time" && rest.first().is_some_and(|w| w.as_ref() == "curl"))
 }
 
 /// Which kind of line `line` is; errors are those of its words (quotes, operators) and its verb.
@@ -205,7 +208,7 @@ pub fn line_kind(line: &str) -> Result<LineKind, CommandError> {
         .filter_map(|t| t.word().map(str::to_string))
         .collect();
     match words.split_first() {
-        Some((program, _)) if is_local(program) => Ok(LineKind::Exec),
+        Some((program, rest)) if is_local(program, rest) => Ok(LineKind::Exec),
         Some((program, rest)) if program == "kubectl" && super::create::is_create(rest) => {
             super::create::parse_create(rest).map(|_| LineKind::Change)
         }
@@ -235,8 +238,11 @@ pub fn parse_kubectl(line: &str, env: &Env) -> Result<KubectlCommand, CommandErr
         return parse_istioctl(line, env).map(KubectlCommand::Istioctl);
     }
     let tokens = tokenize(line, Some(env))?;
-    if tokens.first().and_then(Token::word).is_some_and(is_local) {
-        return super::parse_exec(line, env).map(KubectlCommand::Local);
+    let leading: Vec<&str> = tokens.iter().map_while(Token::word).collect();
+    if let Some((program, rest)) = leading.split_first() {
+        if is_local(program, rest) {
+            return super::parse_exec(line, env).map(KubectlCommand::Local);
+        }
     }
     let dashes = tokens.iter().position(|t| t.word() == Some("--"));
     let head = &tokens[..dashes.unwrap_or(tokens.len())];

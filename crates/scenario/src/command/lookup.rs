@@ -82,15 +82,15 @@ pub(crate) fn lookup(inner: &str, env: &Env) -> Result<Lookup, CommandError> {
         },
         _ => return Err(unsupported()),
     };
-    if let Some(name) = service {
-        let path = output
+    // The jsonpath of `-o jsonpath=…`; `example` is what the error offers.
+    let jsonpath = |example: &str| {
+        output
             .as_deref()
             .and_then(|o| o.strip_prefix("jsonpath="))
-            .ok_or_else(|| {
-                usage(format!(
-                    "`$({inner})` needs -o jsonpath='{{.status.loadBalancer.ingress[0].ip}}'"
-                ))
-            })?;
+            .ok_or_else(|| usage(format!("`$({inner})` needs -o jsonpath={example}")))
+    };
+    if let Some(name) = service {
+        let path = jsonpath("'{.status.loadBalancer.ingress[0].ip}'")?;
         return Ok(Lookup::Service(ServiceLookup {
             namespace,
             name: name.to_string(),
@@ -99,14 +99,7 @@ pub(crate) fn lookup(inner: &str, env: &Env) -> Result<Lookup, CommandError> {
     }
     let selector = selector
         .ok_or_else(|| usage(format!("`$({inner})` needs a label selector (-l app=NAME)")))?;
-    let path = output
-        .as_deref()
-        .and_then(|o| o.strip_prefix("jsonpath="))
-        .ok_or_else(|| {
-            usage(format!(
-                "`$({inner})` needs -o jsonpath={{.items..metadata.name}}"
-            ))
-        })?;
+    let path = jsonpath("{.items..metadata.name}")?;
     let field = pod_field(path, true)
         .filter(|f| *f != PodField::Containers)
         .ok_or_else(|| {

@@ -224,7 +224,6 @@ pub(crate) fn parse_workstation(line: &str) -> Result<WorkstationCommand, Comman
     }
 }
 
-/// `cat <<\EOF > FILE` / `cat <<EOF > FILE` / `cat > FILE <<EOF`, the text, then `EOF` alone.
 /// `mkdir [-p] DIR…`.
 fn mkdir(line: &str) -> Result<WorkstationCommand, CommandError> {
     let words = plain_words(
@@ -253,6 +252,7 @@ fn mkdir(line: &str) -> Result<WorkstationCommand, CommandError> {
     Ok(WorkstationCommand::MakeDirectories { dirs })
 }
 
+/// `cat <<\EOF > FILE` / `cat <<EOF > FILE` / `cat > FILE <<EOF`, the text, then `EOF` alone.
 fn heredoc(line: &str) -> Result<WorkstationCommand, CommandError> {
     let bad = |why: &str| CommandError::ShellSyntax {
         found: line.lines().next().unwrap_or("").to_string(),

@@ -113,7 +113,7 @@ pub trait Target {
     }
 }
 
-/// A target as the network of a command run in workload `from`: every request the command made
+/// A target as the network of a command run at `from` (a pod, or the workstation): every request the command made
 /// and the exchange it got, in order, or the target's refusal, which stops the command.
 pub struct TargetNetwork<'a> {
     target: &'a mut dyn Target,

@@ -508,6 +508,49 @@ fn explain_shows_the_answer_the_output_and_the_explanation() {
 }
 
 #[test]
+fn explain_from_the_workstation_goes_through_the_load_balancer() {
+    let files = [
+        "fixtures/istio-docs/common/namespaces.yaml",
+        "fixtures/istio-docs/ingress",
+    ];
+    // The load-balancer address is the bench's; a miss says where it is.
+    let mut args = vec!["explain", "--from", "workstation", "-f"];
+    args.extend(files);
+    args.extend(["--", "curl", "-s", "-m", "2", "http://10.0.0.1/"]);
+    let (code, out, err) = egressbench(&args);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("from the workstation"), "{out}");
+    let address = out
+        .split("istio-ingressgateway.istio-system at ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("the load balancer is named: {out}"))
+        .to_string();
+    let url = format!("http://{address}/status/418");
+    let mut args = vec!["explain", "--from", "workstation", "-f"];
+    args.extend(files);
+    args.extend([
+        "--",
+        "curl",
+        "-s",
+        "-HHost:httpbin.example.com",
+        url.as_str(),
+    ]);
+    let (code, out, err) = egressbench(&args);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("client got: 418"), "{out}");
+    assert!(
+        out.contains("hop 1 · gateway istio-system/istio-ingressgateway"),
+        "{out}"
+    );
+    let (code, _, err) = egressbench(&[
+        "explain", "--from", "outside", "-f", files[0], "--", "curl", "http://a",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("or `workstation`"), "{err}");
+}
+
+#[test]
 fn explain_refuses_what_it_cannot_run() {
     let files = seed_000_http();
     let (code, _, err) = egressbench(&[

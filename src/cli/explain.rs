@@ -1,4 +1,5 @@
-//! `egressbench explain`: apply manifests to the model, send one request from a workload, and print
+//! `egressbench explain`: apply manifests to the model, send one request from a workload (or from
+//! the workstation, outside the cluster), and print
 //! what the client got, what the command printed, what the proxies logged, and why.
 //!
 //! Owns: the explain command's arguments and flow. Leaves out: deciding (`target`, `decide`) and
@@ -10,7 +11,7 @@ use super::{bad_input, usage, Exit, Io, OutputFormat};
 use crate::report::{explanation_json, render_explanation};
 use egressbench_model::external::Internet;
 use egressbench_model::outcome::{AccessLogEntry, ClientResult};
-use egressbench_model::request::{ClientRequest, WorkloadRef};
+use egressbench_model::request::{ClientRequest, Origin, WorkloadRef};
 use egressbench_scenario::command::{self, ProcessOutput};
 use egressbench_scenario::target::{ModelTarget, Target, TargetNetwork};
 use serde::Serialize;
@@ -19,9 +20,10 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
-    /// The workload the request is sent from, as NAMESPACE/DEPLOYMENT.
-    #[arg(long, value_name = "NS/WORKLOAD", value_parser = workload)]
-    pub from: WorkloadRef,
+    /// Where the request is sent from: a workload, as NAMESPACE/DEPLOYMENT, or `workstation`
+    /// (outside the cluster, through a load balancer's address).
+    #[arg(long, value_name = "NS/WORKLOAD|workstation", value_parser = origin)]
+    pub from: Origin,
     /// Manifest files or folders to apply first.
     #[arg(short = 'f', long = "file", value_name = "FILES", required = true, num_args = 1..)]
     pub files: Vec<PathBuf>,
@@ -33,16 +35,21 @@ pub struct ExplainArgs {
     pub command: Vec<String>,
 }
 
-fn workload(s: &str) -> Result<WorkloadRef, String> {
-    WorkloadRef::parse(s)
-        .ok_or_else(|| format!("expected namespace/deployment (e.g. mytest/sleep-a), got `{s}`"))
+fn origin(s: &str) -> Result<Origin, String> {
+    if s == "workstation" {
+        return Ok(Origin::workstation());
+    }
+    WorkloadRef::parse(s).map(Origin::Pod).ok_or_else(|| {
+        format!("expected namespace/deployment (e.g. mytest/sleep-a) or `workstation`, got `{s}`")
+    })
 }
 
 /// The JSON form of an explanation.
 #[derive(Debug, Serialize)]
 struct Explained<'a> {
     format: &'static str,
-    from: &'a WorkloadRef,
+    /// `namespace/deployment`, or `the workstation`.
+    from: String,
     command: &'a str,
     request: &'a ClientRequest,
     client_result: &'a ClientResult,
@@ -94,8 +101,7 @@ pub(super) fn execute(args: &ExplainArgs, io: &mut Io<'_>) -> io::Result<Exit> {
             ),
         );
     }
-    let origin = egressbench_model::request::Origin::Pod(args.from.clone());
-    let mut net = TargetNetwork::new(&mut target, &origin);
+    let mut net = TargetNetwork::new(&mut target, &args.from);
     let output = command::run(&cmd, &mut net);
     let (made, refused) = (net.made, net.refused);
     let (output, Some((request, exchange))) = (output, made.last()) else {
@@ -122,7 +128,7 @@ pub(super) fn execute(args: &ExplainArgs, io: &mut Io<'_>) -> io::Result<Exit> {
         OutputFormat::Json => {
             let doc = Explained {
                 format: "egressbench.explain/v1",
-                from: &args.from,
+                from: args.from.to_string(),
                 command: &line,
                 request,
                 client_result: &exchange.result,

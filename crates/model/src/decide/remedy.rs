@@ -8,7 +8,7 @@
 //! the trace (`walk`), asking for remedies (the model target in `egressbench-scenario` fills
 //! `Trace::remedies`), and showing them (`explain`).
 
-use crate::decide::{End, Trace};
+use crate::decide::{End, Reached, Trace};
 use crate::mesh::Mesh;
 use crate::outcome::reply::{Details, TLS_HANDSHAKE_FAILED};
 use crate::topology::scope::sidecar_for;
@@ -174,7 +174,45 @@ pub fn remedies(mesh: &Mesh, trace: &Trace) -> Vec<String> {
                     .join("; ")
             ));
         }
+        // From the workstation, a request that reached no proxy and failed: the way in is a
+        // load-balancer address.
+        End::Reached {
+            outcome: Reached::Refused | Reached::NoRoute | Reached::Unresolved,
+            ..
+        } if trace.from.pod().is_none() && trace.hops.is_empty() => {
+            out.extend(load_balancers(mesh));
+        }
         End::Reached { .. } | End::NotSent { .. } => {}
     }
     out
+}
+
+/// The ways into the cluster from outside: each `type: LoadBalancer` Service's address and ports.
+fn load_balancers(mesh: &Mesh) -> Vec<String> {
+    let balanced: Vec<String> = mesh
+        .ctx
+        .registry
+        .services
+        .iter()
+        .filter_map(|s| {
+            let address = s.load_balancer.as_deref()?;
+            let ports: Vec<String> = s.ports.iter().map(|p| p.number.to_string()).collect();
+            Some(format!(
+                "{} at {address} (ports {})",
+                s.hostname.trim_end_matches(".svc.cluster.local"),
+                ports.join(", ")
+            ))
+        })
+        .collect();
+    if balanced.is_empty() {
+        return vec![
+            "from outside the cluster only a `type: LoadBalancer` Service's address leads in, and \
+             no Service has one: give the ingress gateway's Service `type: LoadBalancer`"
+                .to_string(),
+        ];
+    }
+    vec![format!(
+        "from outside the cluster only a load-balancer address leads in: {}",
+        balanced.join("; ")
+    )]
 }

@@ -611,3 +611,17 @@ spec:
     let x = crate::answer::answer(&t);
     assert!(x.logs.is_empty(), "{:?}", x.logs);
 }
+
+#[test]
+fn a_workstation_request_that_reaches_nothing_is_told_the_way_in() {
+    let m = mesh(INGRESS);
+    let lb = load_balancer_address(&m);
+    let t = from_workstation(&m, ClientRequest::get(Scheme::Http, "10.0.0.1", 80, "/"));
+    let remedies = super::super::remedy::remedies(&m, &t);
+    assert!(
+        remedies
+            .iter()
+            .any(|r| r.contains(&format!("ingress.istio-system at {lb} (ports 80, 443)"))),
+        "{remedies:?}"
+    );
+}

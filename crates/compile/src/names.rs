@@ -56,19 +56,12 @@ pub(crate) fn fit(name: &str) -> String {
     if name.len() <= MAX_LEN {
         return name.to_string();
     }
-    let hash = format!("{:08x}", fnv1a(name));
+    let hash = format!("{:08x}", egressbench_text::hash::fnv1a(name));
     let keep = MAX_LEN - hash.len() - 1;
     // `name` is ASCII (it went through `sanitize`), so any byte index is a char boundary; `get`
     // keeps this total for other input too.
     let head = name.get(..keep).unwrap_or(name).trim_end_matches('-');
     format!("{head}-{hash}")
-}
-
-/// 32-bit FNV-1a: a small stable hash (std's hasher is not guaranteed stable across releases).
-fn fnv1a(s: &str) -> u32 {
-    s.bytes().fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    })
 }
 
 #[cfg(test)]

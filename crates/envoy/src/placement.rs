@@ -53,10 +53,7 @@ impl CertPaths {
         credential: &egressbench_model::xds::ServerCredential,
     ) -> (PathBuf, PathBuf, PathBuf) {
         let held = format!("{:?}{:?}", credential.certificate, credential.ca);
-        // FNV-1a: stable across runs and platforms.
-        let fingerprint = held.bytes().fold(0x811c_9dc5_u32, |h, b| {
-            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-        });
+        let fingerprint = egressbench_text::hash::fnv1a(&held);
         let dir = self
             .credentials
             .join(&*credential.secret)

@@ -310,14 +310,46 @@ pub fn load_balancer(mesh: &Mesh, address: IpAddr, port: u16) -> Option<(Workloa
     kube_proxy(mesh, &svc.hostname, port)
 }
 
-/// Whether `address` is a Service's load-balancer address (reachable from outside the cluster).
-pub fn is_load_balancer(mesh: &Mesh, address: IpAddr) -> bool {
-    let address = address.to_string();
-    mesh.ctx
+/// Where a connection from outside the cluster to `address:port` goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FromOutside {
+    /// A Service's load-balancer address: kube-proxy leads it to this workload's `targetPort`.
+    Balanced(WorkloadRef, u16),
+    /// A load-balancer address on a port its Service does not have: refused.
+    Rejected,
+    /// An address of the cluster's own network (a pod's, a ClusterIP): nothing routes it there.
+    Unroutable,
+    /// Anything else: the Internet.
+    Internet,
+}
+
+/// The one reading of a connection from the workstation, for the walk and the socket targets.
+pub fn from_outside(mesh: &Mesh, address: IpAddr, port: u16) -> FromOutside {
+    if let Some((w, target)) = load_balancer(mesh, address, port) {
+        return FromOutside::Balanced(w, target);
+    }
+    let text = address.to_string();
+    let balanced = mesh
+        .ctx
         .registry
         .services
         .iter()
-        .any(|s| s.load_balancer.as_deref() == Some(address.as_str()))
+        .any(|s| s.load_balancer.as_deref() == Some(text.as_str()));
+    if balanced {
+        FromOutside::Rejected
+    } else if cluster_addresses(mesh).contains(&address) {
+        FromOutside::Unroutable
+    } else {
+        FromOutside::Internet
+    }
+}
+
+/// `w`'s pod address and `port`, if it has one.
+fn pod_socket(mesh: &Mesh, w: &WorkloadRef, port: u16) -> Option<SocketAddr> {
+    Some(SocketAddr::new(
+        mesh.workload(w)?.address.parse().ok()?,
+        port,
+    ))
 }
 
 /// kube-proxy: where a connection to Kubernetes Service `host` (its FQDN, its ClusterIP or its
@@ -495,31 +527,18 @@ pub fn app_connection(
                 return AppConnection::Unresolved { source };
             };
             let original = SocketAddr::new(address, port);
-            let balanced = load_balancer(mesh, address, port).and_then(|(w, target)| {
-                Some(SocketAddr::new(
-                    mesh.workload(&w)?.address.parse().ok()?,
-                    target,
-                ))
-            });
-            return match balanced {
-                Some(to) => AppConnection::Direct {
-                    to,
-                    original,
-                    source,
-                },
-                None if is_load_balancer(mesh, address) => AppConnection::Direct {
-                    to: original,
-                    original,
-                    source,
-                },
-                None if cluster_addresses(mesh).contains(&address) => {
-                    AppConnection::Unroutable { original, source }
+            let to = match from_outside(mesh, address, port) {
+                FromOutside::Unroutable => return AppConnection::Unroutable { original, source },
+                FromOutside::Balanced(w, target) => {
+                    pod_socket(mesh, &w, target).unwrap_or(original)
                 }
-                None => AppConnection::Direct {
-                    to: original,
-                    original,
-                    source,
-                },
+                // The network refuses a port the Service lacks at its (present) address.
+                FromOutside::Rejected | FromOutside::Internet => original,
+            };
+            return AppConnection::Direct {
+                to,
+                original,
+                source,
             };
         }
     };
@@ -537,12 +556,7 @@ pub fn app_connection(
     if dest.in_cluster {
         // kube-proxy: the service port to the first endpoint's target port.
         let to = kube_proxy(mesh, &dest.host, port)
-            .and_then(|(w, target)| {
-                Some(SocketAddr::new(
-                    mesh.workload(&w)?.address.parse().ok()?,
-                    target,
-                ))
-            })
+            .and_then(|(w, target)| pod_socket(mesh, &w, target))
             .unwrap_or(original);
         return AppConnection::Direct {
             to,

@@ -1342,22 +1342,21 @@ fn decide_leg(
                     tls: false,
                     outcome,
                 };
-                match address {
-                    Some(a) => match step::load_balancer(mesh, a, port) {
-                        Some((t, target_port)) => walk.enter_workload(None, &t, target_port, wire),
-                        // kube-proxy rejects a port the Service does not have.
-                        None if step::is_load_balancer(mesh, a) => unreachable(Reached::Refused),
-                        None if step::cluster_addresses(mesh).contains(&a) => {
-                            unreachable(Reached::NoRoute)
-                        }
-                        None => walk.reach(
-                            None,
-                            dest_host,
-                            port,
-                            wire,
-                            crate::request::WORKSTATION_ADDRESS,
-                        ),
-                    },
+                use step::FromOutside;
+                match address.map(|a| step::from_outside(mesh, a, port)) {
+                    Some(FromOutside::Balanced(t, target_port)) => {
+                        walk.enter_workload(None, &t, target_port, wire)
+                    }
+                    // kube-proxy rejects a port the Service does not have.
+                    Some(FromOutside::Rejected) => unreachable(Reached::Refused),
+                    Some(FromOutside::Unroutable) => unreachable(Reached::NoRoute),
+                    Some(FromOutside::Internet) => walk.reach(
+                        None,
+                        dest_host,
+                        port,
+                        wire,
+                        crate::request::WORKSTATION_ADDRESS,
+                    ),
                     None => unreachable(Reached::Unresolved),
                 }
             }

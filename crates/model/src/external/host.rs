@@ -272,7 +272,7 @@ pub fn normalize_name(name: &str) -> String {
 
 /// The address a name gets by default: FNV-1a of the name picks one of 198.51.100.1–254.
 fn derived_address(name: &str) -> Ipv4Addr {
-    auto_address(fnv1a(name) % 254)
+    auto_address(egressbench_text::hash::fnv1a(name) % 254)
 }
 
 /// The `index`-th (0-based, wrapping at 254) usable address of the automatic range.
@@ -285,12 +285,6 @@ pub(super) fn auto_address(index: u32) -> Ipv4Addr {
 pub(super) fn auto_index(address: Ipv4Addr) -> Option<u32> {
     let [a, b, c, d] = address.octets();
     ([a, b, c] == AUTO_NET && (1..=254).contains(&d)).then(|| u32::from(d) - 1)
-}
-
-fn fnv1a(text: &str) -> u32 {
-    text.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
-        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
-    })
 }
 
 #[cfg(test)]

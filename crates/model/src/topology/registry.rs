@@ -103,18 +103,8 @@ pub fn load_balancer_addresses<'a>(
     let mut out = BTreeMap::new();
     for (id, given) in balancers {
         let address = given.unwrap_or_else(|| {
-            let hash = format!("{}/{}", id.namespace, id.name)
-                .bytes()
-                .fold(0x811c_9dc5_u32, |h, b| {
-                    (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-                });
-            let mut slot = hash % BALANCER_SLOTS;
-            for _ in 0..BALANCER_SLOTS {
-                if taken.insert(slot) {
-                    break;
-                }
-                slot = (slot + 1) % BALANCER_SLOTS;
-            }
+            let name = format!("{}/{}", id.namespace, id.name);
+            let slot = super::workload::claim_slot(&name, BALANCER_SLOTS, &mut taken);
             std::net::Ipv4Addr::new(172, 18, 255, u8::try_from(200 + slot).unwrap_or(u8::MAX))
         });
         out.insert(id, address);

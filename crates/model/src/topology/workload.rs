@@ -177,6 +177,20 @@ fn injected_at_creation(value: &str) -> Option<(bool, String)> {
 /// How many pod addresses there are: 10.244.0.2 to 10.244.249.251.
 const POD_SLOTS: u32 = 250 * 250;
 
+/// The slot of `slots` that `name` gets: its stable hash's, else the next one not `taken` (the
+/// first free one after it, wrapping); marked taken. With every slot taken, the hash's own.
+pub(crate) fn claim_slot(
+    name: &str,
+    slots: u32,
+    taken: &mut std::collections::HashSet<u32>,
+) -> u32 {
+    let first = egressbench_text::hash::fnv1a(name) % slots;
+    (0..slots)
+        .map(|i| (first + i) % slots)
+        .find(|slot| taken.insert(*slot))
+        .unwrap_or(first)
+}
+
 /// The pod address of each of `workloads` (Deployments, one pod each): a function of the
 /// workload's namespace and name, so that applying or deleting other Deployments leaves a pod
 /// where it is, as a running pod keeps its address in a cluster — except on a collision: two
@@ -193,16 +207,11 @@ pub fn pod_addresses<'a>(
     let mut taken = std::collections::HashSet::new();
     let mut out = BTreeMap::new();
     for id in ids {
-        // FNV-1a over `namespace/name`: stable across runs and platforms.
-        let hash = format!("{}/{}", id.namespace, id.name)
-            .bytes()
-            .fold(0x811c_9dc5_u32, |h, b| {
-                (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-            });
-        let mut slot = hash % POD_SLOTS;
-        while !taken.insert(slot) {
-            slot = (slot + 1) % POD_SLOTS;
-        }
+        let slot = claim_slot(
+            &format!("{}/{}", id.namespace, id.name),
+            POD_SLOTS,
+            &mut taken,
+        );
         let byte = |n: u32| u8::try_from(n).unwrap_or(u8::MAX);
         out.insert(
             id.clone(),
